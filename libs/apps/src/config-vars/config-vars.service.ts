@@ -1,0 +1,87 @@
+import { Injectable } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { BerthConfig } from '@berth/config';
+import { configKeyProblem, invalidInput, SecretBox, tooLarge } from '@berth/common';
+import { Prisma, PrismaService } from '@berth/db';
+import { AppAccess } from '../app-access.service';
+import { CONFIG_CHANGED, ConfigChangedEvent } from '../events';
+
+export type ConfigPatch = Record<string, string | null>;
+
+/** Per-environment config vars, encrypted at rest. Reads and writes need the member role. */
+@Injectable()
+export class ConfigVarsService {
+  constructor(
+    private readonly db: PrismaService,
+    private readonly access: AppAccess,
+    private readonly box: SecretBox,
+    private readonly config: BerthConfig,
+    private readonly events: EventEmitter2,
+  ) {}
+
+  /** Decrypted config of an environment, keys sorted. Callers must have checked access. */
+  async read(environmentId: string, tx: Prisma.TransactionClient = this.db): Promise<Record<string, string>> {
+    const rows = await tx.configVar.findMany({ where: { environmentId }, orderBy: { key: 'asc' } });
+    return Object.fromEntries(rows.map((row) => [row.key, this.box.open(row.valueEncrypted)]));
+  }
+
+  async get(userId: string, appName: string, envName: string) {
+    const { environment } = await this.access.environment(userId, appName, envName, 'member');
+    return this.read(environment.id);
+  }
+
+  /** Checks a PATCH body: an object of POSIX names to strings (set) or null (unset). */
+  validatePatch(body: unknown): ConfigPatch {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw invalidInput({ body: 'must be a JSON object such as {"KEY": "value", "OLD": null}' });
+    }
+    const fields: Record<string, string> = {};
+    const entries = Object.entries(body as Record<string, unknown>);
+    if (entries.length > this.config.api.configMaxVars) fields.body = `may change at most ${this.config.api.configMaxVars} vars at once`;
+    for (const [key, value] of entries) {
+      const keyProblem = configKeyProblem(key);
+      if (keyProblem) fields[key] = keyProblem;
+      else if (value !== null && typeof value !== 'string') fields[key] = 'must be a string, or null to unset it';
+      else if (typeof value === 'string' && Buffer.byteLength(value) > this.config.api.configMaxValueBytes) {
+        fields[key] = `is larger than ${this.config.api.configMaxValueBytes} bytes`;
+      } else if (typeof value === 'string' && value.includes('\0')) fields[key] = 'may not contain NUL characters';
+    }
+    if (Object.keys(fields).length) throw invalidInput(fields);
+    return body as ConfigPatch;
+  }
+
+  /**
+   * Sets and unsets vars in one transaction. The environment row is locked first so concurrent
+   * changes apply one after the other and the count limit holds.
+   */
+  async patch(userId: string, appName: string, envName: string, body: unknown) {
+    const patch = this.validatePatch(body);
+    const { app, environment } = await this.access.environment(userId, appName, envName, 'member');
+    const set = Object.entries(patch).filter((entry): entry is [string, string] => entry[1] !== null);
+    const unset = Object.keys(patch).filter((key) => patch[key] === null);
+
+    const result = await this.db.$transaction(async (tx) => {
+      await tx.$queryRaw`SELECT id FROM "Environment" WHERE id = ${environment.id}::uuid FOR UPDATE`;
+      const existing = await this.read(environment.id, tx);
+      const after = new Set([...Object.keys(existing), ...set.map(([k]) => k)]);
+      unset.forEach((key) => after.delete(key));
+      if (after.size > this.config.api.configMaxVars) {
+        throw tooLarge('too_many_config_vars', `An environment may have at most ${this.config.api.configMaxVars} config vars; this change would leave ${after.size}. Unset some first.`);
+      }
+      if (unset.length) await tx.configVar.deleteMany({ where: { environmentId: environment.id, key: { in: unset } } });
+      for (const [key, value] of set) {
+        const valueEncrypted = this.box.seal(value);
+        await tx.configVar.upsert({
+          where: { environmentId_key: { environmentId: environment.id, key } },
+          create: { environmentId: environment.id, key, valueEncrypted },
+          update: { valueEncrypted },
+        });
+      }
+      return this.read(environment.id, tx);
+    });
+
+    const event: ConfigChangedEvent = { appId: app.id, environmentId: environment.id, userId, changed: set.map(([k]) => k), removed: unset };
+    await this.events.emitAsync(CONFIG_CHANGED, event);
+    return result;
+  }
+}

@@ -1,0 +1,72 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { Response } from 'express';
+import { AppError } from './errors';
+
+interface ErrorBody {
+  statusCode: number;
+  code: string;
+  message: string;
+  fields?: Record<string, string>;
+}
+
+const STATUS_CODES: Record<number, string> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  409: 'conflict',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'too_many_requests',
+};
+
+/** Turns anything thrown while handling a request into the one error shape of the API. */
+export function toErrorBody(error: unknown): ErrorBody {
+  if (error instanceof AppError) {
+    return { statusCode: error.status, code: error.code, message: error.message, ...(error.fields ? { fields: error.fields } : {}) };
+  }
+  if (error instanceof HttpException) {
+    const status = error.getStatus();
+    const response = error.getResponse();
+    const message =
+      typeof response === 'string'
+        ? response
+        : Array.isArray((response as { message?: unknown }).message)
+          ? ((response as { message: string[] }).message).join('; ')
+          : String((response as { message?: unknown }).message ?? error.message);
+    return { statusCode: status, code: STATUS_CODES[status] ?? (status >= 500 ? 'internal_error' : 'error'), message };
+  }
+  // body-parser errors carry a status and a type.
+  const parserError = error as { status?: number; type?: string; message?: string; limit?: number };
+  if (parserError?.type === 'entity.parse.failed') {
+    return { statusCode: 400, code: 'invalid_json', message: 'The request body is not valid JSON. Check for trailing commas and unquoted keys.' };
+  }
+  if (parserError?.type === 'entity.too.large') {
+    return { statusCode: 413, code: 'payload_too_large', message: `The request body is larger than the ${Math.round((parserError.limit ?? 0) / 1024)} KB limit.` };
+  }
+  if (parserError?.type === 'encoding.unsupported' || parserError?.type === 'charset.unsupported') {
+    return { statusCode: 415, code: 'unsupported_media_type', message: 'Send the request body as UTF-8 JSON.' };
+  }
+  if (typeof parserError?.status === 'number' && parserError.status >= 400 && parserError.status < 500) {
+    return { statusCode: parserError.status, code: STATUS_CODES[parserError.status] ?? 'bad_request', message: parserError.message ?? 'Bad request.' };
+  }
+  return { statusCode: 500, code: 'internal_error', message: 'Something went wrong on our side. Try again; if it keeps happening, check the server log.' };
+}
+
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<Response>();
+    const body = toErrorBody(error);
+    if (body.statusCode >= 500) this.logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    if (response.headersSent) {
+      response.end();
+      return;
+    }
+    if (body.statusCode === 401 && !response.getHeader('WWW-Authenticate')) response.setHeader('WWW-Authenticate', 'Bearer realm="berth"');
+    response.status(body.statusCode).json(body);
+  }
+}

@@ -1,0 +1,64 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { apiEnv, mapApi } from './sections/api';
+import { coreEnv, mapCore } from './sections/core';
+import { databaseEnv, mapDatabase } from './sections/database';
+import { engineEnv, mapEngine } from './sections/engine';
+import { mapRedis, redisEnv } from './sections/redis';
+import { mapRouter, routerEnv } from './sections/router';
+
+/**
+ * Every environment variable Berth reads, declared once. Each section lives in ./sections;
+ * the README lists them all. Nothing outside this library reads process.env.
+ */
+const schema = z.object({
+  ...coreEnv.shape,
+  ...databaseEnv.shape,
+  ...redisEnv.shape,
+  ...apiEnv.shape,
+  ...routerEnv.shape,
+  ...engineEnv.shape,
+});
+
+export type RawEnv = Record<string, string | undefined>;
+
+function build(e: z.infer<typeof schema>) {
+  return {
+    ...mapCore(e),
+    database: mapDatabase(e),
+    redis: mapRedis(e),
+    api: mapApi(e),
+    router: mapRouter(e),
+    engine: mapEngine(e),
+  };
+}
+
+export type BerthConfigShape = ReturnType<typeof build>;
+
+/** Thrown when configuration is invalid; its message names every bad variable. */
+export class ConfigError extends Error {}
+
+/** Validates a set of environment variables into typed configuration, or throws ConfigError. */
+export function parseConfig(raw: RawEnv): BerthConfigShape {
+  // Empty strings mean "not set", as in most shells' `FOO= cmd`.
+  const cleaned = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined && v !== ''));
+  const result = schema.safeParse(cleaned);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => {
+      const name = issue.path.join('.') || '(configuration)';
+      const value = cleaned[String(issue.path[0])];
+      const shown = value === undefined ? '' : name === 'BERTH_SECRET_KEY' || /PASSWORD|SECRET|TOKEN/.test(name) ? ' (value hidden)' : ` (got "${value}")`;
+      return `  ${name}: ${issue.message}${shown}`;
+    });
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}\nSee "Configuration" in README.md.`);
+  }
+  return build(result.data);
+}
+
+/** Reads the process environment, with values from the .env file (BERTH_ENV_FILE) filling gaps. */
+export function loadConfig(): BerthConfigShape {
+  const envFile = resolve(process.env.BERTH_ENV_FILE ?? '.env');
+  if (process.env.BERTH_ENV_FILE !== 'none' && existsSync(envFile)) process.loadEnvFile(envFile);
+  return parseConfig(process.env);
+}

@@ -1,0 +1,4 @@
+export * from './berth-config';
+export * from './config';
+export * from './config.module';
+export { ROLES, type Role } from './sections/core';

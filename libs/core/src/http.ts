@@ -1,0 +1,41 @@
+import type { INestApplication } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { BerthConfig } from '@berth/config';
+import { AllExceptionsFilter, toErrorBody, validationPipe } from '@berth/common';
+
+/**
+ * Body limits, validation, the one error shape and OpenAPI: everything an HTTP app of Berth
+ * needs, shared by the real process and the tests so both behave the same.
+ */
+export function configureHttpApp(app: INestApplication): void {
+  const config = app.get(BerthConfig);
+  const http = app as NestExpressApplication;
+  http.disable('x-powered-by');
+  http.set('trust proxy', 'loopback');
+  // Parsed here rather than by Nest so a parse error keeps its type (invalid_json, payload_too_large).
+  http.use(express.json({ limit: `${config.api.bodyLimitKb}kb`, strict: false, type: ['application/json', 'application/*+json'] }));
+  http.use(bodyParserErrorHandler);
+  app.useGlobalPipes(validationPipe());
+  app.useGlobalFilters(new AllExceptionsFilter());
+  app.enableShutdownHooks();
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Berth API')
+      .setDescription('Apps, environments, builds, releases and config of a Berth installation. Authenticate with "Authorization: Bearer <token>".')
+      .setVersion('1')
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs/openapi.json' });
+}
+
+/** Body-parser errors happen before Nest's filters see the request; this renders them the same way. */
+export function bodyParserErrorHandler(error: unknown, _req: Request, res: Response, next: NextFunction): void {
+  if (res.headersSent) return next(error);
+  const body = toErrorBody(error);
+  res.status(body.statusCode).json(body);
+}

@@ -1,0 +1,2 @@
+export * from './container-engine';
+export * from './engine.module';

@@ -1,0 +1,27 @@
+import { OnModuleInit } from '@nestjs/common';
+import { WorkerHost } from '@nestjs/bullmq';
+import type { Job } from 'bullmq';
+import { JobName, JobPayloads, jobsOfQueue, QueueName } from './catalogue';
+
+export type Handlers<N extends JobName> = { [K in N]: (data: JobPayloads[K], job: Job<JobPayloads[K]>) => Promise<unknown> };
+
+/**
+ * Base class of every BullMQ processor: it dispatches each job to the handler for its name
+ * and, at start, refuses to run if a job of its queue has no handler.
+ */
+export abstract class CatalogueWorker extends WorkerHost implements OnModuleInit {
+  protected abstract readonly queueName: QueueName;
+  protected abstract handlers(): Partial<Handlers<JobName>>;
+
+  onModuleInit(): void {
+    const handlers = this.handlers();
+    const missing = jobsOfQueue(this.queueName).filter((name) => typeof handlers[name] !== 'function');
+    if (missing.length) throw new Error(`${this.constructor.name} serves queue "${this.queueName}" but has no handler for: ${missing.join(', ')}`);
+  }
+
+  async process(job: Job): Promise<unknown> {
+    const handler = this.handlers()[job.name as JobName] as ((data: unknown, job: Job) => Promise<unknown>) | undefined;
+    if (!handler) throw new Error(`no handler for job "${job.name}" on queue "${this.queueName}"`);
+    return handler(job.data, job);
+  }
+}

@@ -1,0 +1,3 @@
+export * from './catalogue';
+export * from './catalogue-worker';
+export * from './queue.module';

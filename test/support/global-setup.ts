@@ -1,0 +1,28 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { newTestRun } from './test-env';
+
+/** Creates this run's database and applies the migrations once; tests read it from the env. */
+export default async function globalSetup(): Promise<void> {
+  if (process.env.BERTH_TEST_DATABASE_NAME) return; // another project of this run made it already
+  const run = newTestRun();
+  const admin = new Client({ connectionString: run.adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${run.databaseName}"`);
+  await admin.end();
+  execFileSync(process.execPath, [join(__dirname, '..', '..', 'scripts', 'db-migrate.mjs'), 'deploy'], {
+    env: { ...process.env, DATABASE_URL: run.databaseUrl },
+    stdio: 'pipe',
+  });
+  Object.assign(process.env, {
+    BERTH_ENV_FILE: 'none',
+    NODE_ENV: 'test',
+    DATABASE_URL: run.databaseUrl,
+    BERTH_TEST_DATABASE_NAME: run.databaseName,
+    BERTH_TEST_ADMIN_URL: run.adminUrl,
+    BERTH_REDIS_PREFIX: run.redisPrefix,
+    BERTH_SECRET_KEY: run.secretKey,
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+  });
+}
