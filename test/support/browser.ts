@@ -23,6 +23,13 @@ export interface WatchedPage {
   page: Page;
   /** Console errors and uncaught exceptions seen so far; a test expects this to stay empty. */
   problems: string[];
+  /**
+   * Chromium logs every HTTP error a fetch gets as a console error. A test that provokes one
+   * on purpose (a refused form) declares it first; each declaration lets exactly one through.
+   */
+  expectHttpError(status: number, path: string): void;
+  /** Problems plus declared HTTP errors that never came; empties both. */
+  takeProblems(): string[];
 }
 
 /**
@@ -45,16 +52,29 @@ export async function openPage(
   if (options.token) await context.addInitScript((token) => localStorage.setItem('berth.token', token), options.token);
   const page = await context.newPage();
   const problems: string[] = [];
-  const expected = options.expectedMissing ?? [];
+  const missingRoutes = options.expectedMissing ?? [];
+  const declared: { status: number; path: string }[] = [];
   page.on('console', (message) => {
     if (message.type() !== 'error') return;
     const url = message.location().url ?? '';
     const path = url.startsWith(baseURL) ? url.slice(baseURL.length) : url;
-    if (/status of 404/.test(message.text()) && expected.some((route) => route.test(path))) return;
+    const status = Number(/status of (\d{3})/.exec(message.text())?.[1]);
+    if (status === 404 && missingRoutes.some((route) => route.test(path))) return;
+    const index = declared.findIndex((d) => d.status === status && d.path === path);
+    if (index >= 0) {
+      declared.splice(index, 1);
+      return;
+    }
     problems.push(`console error: ${message.text()} (${url})`);
   });
   page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
-  return { context, page, problems };
+  return {
+    context,
+    page,
+    problems,
+    expectHttpError: (status, path) => declared.push({ status, path }),
+    takeProblems: () => [...problems.splice(0), ...declared.splice(0).map((d) => `expected HTTP ${d.status} from ${d.path} never came`)],
+  };
 }
 
 export async function screenshot(page: Page, name: string): Promise<string> {

@@ -32,7 +32,8 @@ export function BuildPage() {
     );
   }
   const b = build.data;
-  const log = active ? live.text : b.log;
+  // A finished build shows its stored log; what streamed stays if the record has none.
+  const log = active || !b.log ? live.text : b.log;
   return (
     <>
       <BackToBuilds app={app.name} />

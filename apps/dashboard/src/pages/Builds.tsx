@@ -65,8 +65,8 @@ function BuildRow({ app, build }: { app: string; build: Build }) {
         {build.failureReason && <div className="reason">{build.failureReason}</div>}
       </td>
       <td data-label="Buildpack">{build.buildpack ?? '—'}</td>
-      <td data-label="Started">{ago(build.startedAt ?? build.createdAt)}</td>
-      <td data-label="Took">{buildIsActive(build) ? 'running' : duration(build.startedAt, build.finishedAt)}</td>
+      <td data-label="Started" className="nowrap">{ago(build.startedAt ?? build.createdAt)}</td>
+      <td data-label="Took" className="nowrap">{buildIsActive(build) ? 'running' : duration(build.startedAt, build.finishedAt)}</td>
     </tr>
   );
 }

@@ -188,7 +188,7 @@ function Instances({ result }: { result: ReturnType<typeof useResource<Instance[
                 <td data-label="CPU">{percent(instance.cpuPercent)}</td>
                 <td data-label="Memory">
                   {bytes(instance.memoryUsageBytes)}
-                  {instance.memoryLimitBytes ? ` of ${bytes(instance.memoryLimitBytes)}` : ''}
+                  {instance.memoryUsageBytes !== null && instance.memoryLimitBytes ? ` of ${bytes(instance.memoryLimitBytes)}` : ''}
                   <Meter used={instance.memoryUsageBytes} limit={instance.memoryLimitBytes} label={`Memory of ${instance.processType}.${instance.index}`} />
                 </td>
                 <td data-label="Restarts">{instance.restartCount}</td>

@@ -196,7 +196,17 @@ function Members({ team, onChange, reload }: { team: TeamDetail; onChange: (team
           </table>
         </div>
       </section>
-      {isAdmin ? <AddMember team={team} onAdded={(member) => onChange({ ...team, members: [...team.members, member] })} /> : <p className="meta">Adding members needs the admin role.</p>}
+      {isAdmin ? (
+        <AddMember
+          team={team}
+          onAdded={(member) => {
+            onChange({ ...team, members: [...team.members, member] });
+            setMessage(`${member.email} joined as ${member.role}.`);
+          }}
+        />
+      ) : (
+        <p className="meta">Adding members needs the admin role.</p>
+      )}
     </>
   );
 }
@@ -204,17 +214,14 @@ function Members({ team, onChange, reload }: { team: TeamDetail; onChange: (team
 function AddMember({ team, onAdded }: { team: TeamDetail; onAdded: (member: Member) => void }) {
   const [email, setEmail] = useState('');
   const [role, setRole] = useState<Role>('member');
-  const [added, setAdded] = useState<string>();
   const add = useAction(api.addMember);
   const roles = ROLES.filter((r) => team.role === 'owner' || r !== 'owner');
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    setAdded(undefined);
     const member = await add.run(team.name, email.trim(), role);
     if (!member) return;
     onAdded(member);
-    setAdded(`${member.email} joined as ${member.role}.`);
     setEmail('');
   };
 
@@ -239,11 +246,6 @@ function AddMember({ team, onAdded }: { team: TeamDetail; onAdded: (member: Memb
         </Field>
       </div>
       <ErrorNotice error={formMessage(add.error, ['email', 'role'])} />
-      {added && (
-        <Notice kind="success">
-          <p>{added}</p>
-        </Notice>
-      )}
       <button type="submit" className="button" disabled={add.busy || !email.trim()}>
         Add member
       </button>

@@ -169,7 +169,9 @@ function CreateToken({ onCreated }: { onCreated: (token: NewToken) => void }) {
         <legend>Scopes</legend>
         {SCOPES.map((scope) => (
           <label key={scope} className="check">
-            <input type="checkbox" checked={scopes.has(scope)} onChange={() => toggle(scope)} /> <strong>{scope}</strong> <span className="meta">{SCOPE_HELP[scope]}</span>
+            <input type="checkbox" checked={scopes.has(scope)} onChange={() => toggle(scope)} />
+            <strong>{scope}</strong>
+            <span className="meta">{SCOPE_HELP[scope]}</span>
           </label>
         ))}
         {create.error?.fields.scopes && <p className="field-error">{create.error.fields.scopes}</p>}
