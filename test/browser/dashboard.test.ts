@@ -1,5 +1,5 @@
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, openPage, PHONE, screenshot, type WatchedPage } from '../support/browser';
+import { launchBrowser, openPage, PHONE, screenshot, scrollsSideways, tokenOf, type WatchedPage } from '../support/browser';
 import { apiHasRoute } from '../support/routes';
 import { startPlatform, type RunningPlatform } from '../support/platform';
 import { signUp, unique } from '../support/users';
@@ -168,7 +168,7 @@ describe('dashboard in a browser', () => {
   });
 
   it('works on a phone: menu, app page and config fit the screen', async () => {
-    const token = await page.evaluate(() => localStorage.getItem('berth.token'));
+    const token = await tokenOf(page);
     const phone = await openPage(browser, platform.url, { viewport: PHONE, phone: true, token: token!, expectedMissing });
     try {
       const p = phone.page;
@@ -218,10 +218,9 @@ describe('dashboard in a browser', () => {
 
 /** The Authorization header of the session the page is signed in with. */
 async function authOf(page: Page): Promise<{ authorization: string }> {
-  return { authorization: `Bearer ${await page.evaluate(() => localStorage.getItem('berth.token'))}` };
+  return { authorization: `Bearer ${await tokenOf(page)}` };
 }
 
 async function expectNoSidewaysScroll(page: Page): Promise<void> {
-  const { scrollWidth, clientWidth } = await page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, clientWidth: document.documentElement.clientWidth }));
-  expect(scrollWidth).toBeLessThanOrEqual(clientWidth);
+  expect(await scrollsSideways(page)).toBe(false);
 }

@@ -49,7 +49,8 @@ export async function openPage(
     colorScheme: 'light',
     reducedMotion: 'reduce',
   });
-  if (options.token) await context.addInitScript((token) => localStorage.setItem('berth.token', token), options.token);
+  // Scripts are strings: they run in the browser, and the server's tsconfig has no DOM types.
+  if (options.token) await context.addInitScript({ content: `localStorage.setItem('berth.token', ${JSON.stringify(options.token)})` });
   const page = await context.newPage();
   const problems: string[] = [];
   const missingRoutes = options.expectedMissing ?? [];
@@ -76,6 +77,12 @@ export async function openPage(
     takeProblems: () => [...problems.splice(0), ...declared.splice(0).map((d) => `expected HTTP ${d.status} from ${d.path} never came`)],
   };
 }
+
+/** The API token the page is signed in with. */
+export const tokenOf = (page: Page) => page.evaluate<string | null>("localStorage.getItem('berth.token')");
+
+/** Whether the page is wider than the screen (a phone user would have to scroll sideways). */
+export const scrollsSideways = (page: Page) => page.evaluate<boolean>('document.documentElement.scrollWidth > document.documentElement.clientWidth');
 
 export async function screenshot(page: Page, name: string): Promise<string> {
   mkdirSync(SCREENSHOTS, { recursive: true });
