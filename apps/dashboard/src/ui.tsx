@@ -161,6 +161,27 @@ export function StatusPill({ status, title }: { status: string; title?: string }
   );
 }
 
+/**
+ * A table that turns into a stack of labelled rows on a phone: give each cell
+ * `data-label` (its column's name; "" for a cell of buttons).
+ */
+export function DataTable({ columns, className, children }: { columns: string[]; className: string; children: ReactNode }) {
+  return (
+    <div className="table-wrap">
+      <table className={`stack ${className}`}>
+        <thead>
+          <tr>
+            {columns.map((column, index) => (
+              <th key={index}>{column || <span className="sr-only">Actions</span>}</th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>{children}</tbody>
+      </table>
+    </div>
+  );
+}
+
 /** A bar for "used of limit", e.g. memory. */
 export function Meter({ used, limit, label }: { used: number | null; limit: number | null; label: string }) {
   if (used === null || !limit) return null;

@@ -3,7 +3,7 @@ import { Link } from 'react-router';
 import { api, buildIsActive, type Build } from '../api';
 import { ago, duration, shortSha } from '../format';
 import { useResource } from '../hooks';
-import { Empty, ErrorNotice, Loading, StatusPill } from '../ui';
+import { DataTable, Empty, ErrorNotice, Loading, StatusPill } from '../ui';
 import { useApp } from './AppLayout';
 import { PushInstructions } from './Environments';
 
@@ -24,25 +24,11 @@ export function BuildsPage() {
     );
   }
   return (
-    <div className="table-wrap">
-      <table className="stack builds">
-        <thead>
-          <tr>
-            <th>Status</th>
-            <th>Environment</th>
-            <th>Commit</th>
-            <th>Buildpack</th>
-            <th>Started</th>
-            <th>Took</th>
-          </tr>
-        </thead>
-        <tbody>
-          {list.map((build) => (
-            <BuildRow key={build.id} app={app.name} build={build} />
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable className="builds" columns={['Status', 'Environment', 'Commit', 'Buildpack', 'Started', 'Took']}>
+      {list.map((build) => (
+        <BuildRow key={build.id} app={app.name} build={build} />
+      ))}
+    </DataTable>
   );
 }
 

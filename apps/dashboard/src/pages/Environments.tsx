@@ -4,7 +4,7 @@ import { Link, useSearchParams } from 'react-router';
 import { api, environmentStatus, hasRole, type AppDetail, type Environment, type Instance } from '../api';
 import { ago, bytes, percent, shortSha } from '../format';
 import { useAction, useResource } from '../hooks';
-import { Commands, Empty, ErrorNotice, Loading, Meter, Notice, StatusPill, useConfirm } from '../ui';
+import { Commands, DataTable, Empty, ErrorNotice, Loading, Meter, Notice, StatusPill, useConfirm } from '../ui';
 import { useApp } from './AppLayout';
 
 const INSTANCES_POLL_MS = 5000;
@@ -156,47 +156,32 @@ function Instances({ result }: { result: ReturnType<typeof useResource<Instance[
   if (!result.data) return <Loading />;
   if (result.data.length === 0) return <p className="meta">No instances running. They start when a release is deployed; scale with Formation.</p>;
   return (
-    <div className="table-wrap">
-      <table className="stack instances">
-        <thead>
-          <tr>
-            <th>Instance</th>
-            <th>Host</th>
-            <th>State</th>
-            <th>CPU</th>
-            <th>Memory</th>
-            <th>Restarts</th>
-            <th>Started</th>
+    <DataTable className="instances" columns={['Instance', 'Host', 'State', 'CPU', 'Memory', 'Restarts', 'Started']}>
+      {[...result.data]
+        .sort((a, b) => a.processType.localeCompare(b.processType) || a.index - b.index)
+        .map((instance) => (
+          <tr key={instance.id}>
+            <td data-label="Instance">
+              <code>
+                {instance.processType}.{instance.index}
+              </code>
+            </td>
+            <td data-label="Host">{instance.host ?? '—'}</td>
+            <td data-label="State">
+              <StatusPill status={instance.actualState} title={instance.reason ?? undefined} />
+              {instance.healthy === false && instance.actualState === 'running' && <StatusPill status="unhealthy" />}
+              {instance.reason && <span className="reason"> {instance.reason}</span>}
+            </td>
+            <td data-label="CPU">{percent(instance.cpuPercent)}</td>
+            <td data-label="Memory">
+              {bytes(instance.memoryUsageBytes)}
+              {instance.memoryUsageBytes !== null && instance.memoryLimitBytes ? ` of ${bytes(instance.memoryLimitBytes)}` : ''}
+              <Meter used={instance.memoryUsageBytes} limit={instance.memoryLimitBytes} label={`Memory of ${instance.processType}.${instance.index}`} />
+            </td>
+            <td data-label="Restarts">{instance.restartCount}</td>
+            <td data-label="Started">{ago(instance.startedAt)}</td>
           </tr>
-        </thead>
-        <tbody>
-          {[...result.data]
-            .sort((a, b) => a.processType.localeCompare(b.processType) || a.index - b.index)
-            .map((instance) => (
-              <tr key={instance.id}>
-                <td data-label="Instance">
-                  <code>
-                    {instance.processType}.{instance.index}
-                  </code>
-                </td>
-                <td data-label="Host">{instance.host ?? '—'}</td>
-                <td data-label="State">
-                  <StatusPill status={instance.actualState} title={instance.reason ?? undefined} />
-                  {instance.healthy === false && instance.actualState === 'running' && <StatusPill status="unhealthy" />}
-                  {instance.reason && <span className="reason"> {instance.reason}</span>}
-                </td>
-                <td data-label="CPU">{percent(instance.cpuPercent)}</td>
-                <td data-label="Memory">
-                  {bytes(instance.memoryUsageBytes)}
-                  {instance.memoryUsageBytes !== null && instance.memoryLimitBytes ? ` of ${bytes(instance.memoryLimitBytes)}` : ''}
-                  <Meter used={instance.memoryUsageBytes} limit={instance.memoryLimitBytes} label={`Memory of ${instance.processType}.${instance.index}`} />
-                </td>
-                <td data-label="Restarts">{instance.restartCount}</td>
-                <td data-label="Started">{ago(instance.startedAt)}</td>
-              </tr>
-            ))}
-        </tbody>
-      </table>
-    </div>
+        ))}
+    </DataTable>
   );
 }

@@ -4,7 +4,7 @@ import { useParams } from 'react-router';
 import { api, hasRole, type Release } from '../api';
 import { ago, shortDigest, shortSha, when } from '../format';
 import { useAction, useResource, useTitle } from '../hooks';
-import { Empty, ErrorNotice, Loading, Notice, StatusPill, useConfirm } from '../ui';
+import { DataTable, Empty, ErrorNotice, Loading, Notice, StatusPill, useConfirm } from '../ui';
 import { EnvironmentPicker, useApp } from './AppLayout';
 
 export function ReleasesPage() {
@@ -61,56 +61,40 @@ export function ReleasesPage() {
           <p>A successful build makes the first release; changing config or formation makes the next ones.</p>
         </Empty>
       ) : (
-        <div className="table-wrap">
-          <table className="stack releases">
-            <thead>
-              <tr>
-                <th>Version</th>
-                <th>Status</th>
-                <th>What changed</th>
-                <th>Image</th>
-                <th>When</th>
-                <th>
-                  <span className="sr-only">Actions</span>
-                </th>
+        <DataTable className="releases" columns={['Version', 'Status', 'What changed', 'Image', 'When', '']}>
+          {[...releases.data]
+            .sort((a, b) => b.version - a.version)
+            .map((release) => (
+              <tr key={release.version} className={release.current ? 'current' : undefined}>
+                <td data-label="Version">
+                  <strong>v{release.version}</strong> {release.current && <StatusPill status="current" />}
+                </td>
+                <td data-label="Status">
+                  <StatusPill status={release.status} />
+                </td>
+                <td data-label="What changed">{release.description ?? '—'}</td>
+                <td data-label="Image">
+                  {release.image ? (
+                    <>
+                      <code>{shortSha(release.image.commitSha)}</code> <span className="meta">{shortDigest(release.image.digest)}</span>
+                    </>
+                  ) : (
+                    '—'
+                  )}
+                </td>
+                <td data-label="When" title={when(release.createdAt)}>
+                  {ago(release.createdAt)}
+                </td>
+                <td data-label="">
+                  {canRollBack && !release.current && release.image && (
+                    <button type="button" className="button small secondary" onClick={() => rollBackTo(release)} disabled={rollback.busy}>
+                      Roll back to v{release.version}
+                    </button>
+                  )}
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {[...releases.data]
-                .sort((a, b) => b.version - a.version)
-                .map((release) => (
-                  <tr key={release.version} className={release.current ? 'current' : undefined}>
-                    <td data-label="Version">
-                      <strong>v{release.version}</strong> {release.current && <StatusPill status="current" />}
-                    </td>
-                    <td data-label="Status">
-                      <StatusPill status={release.status} />
-                    </td>
-                    <td data-label="What changed">{release.description ?? '—'}</td>
-                    <td data-label="Image">
-                      {release.image ? (
-                        <>
-                          <code>{shortSha(release.image.commitSha)}</code> <span className="meta">{shortDigest(release.image.digest)}</span>
-                        </>
-                      ) : (
-                        '—'
-                      )}
-                    </td>
-                    <td data-label="When" title={when(release.createdAt)}>
-                      {ago(release.createdAt)}
-                    </td>
-                    <td data-label="">
-                      {canRollBack && !release.current && release.image && (
-                        <button type="button" className="button small secondary" onClick={() => rollBackTo(release)} disabled={rollback.busy}>
-                          Roll back to v{release.version}
-                        </button>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-            </tbody>
-          </table>
-        </div>
+            ))}
+        </DataTable>
       )}
     </>
   );

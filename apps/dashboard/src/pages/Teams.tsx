@@ -5,7 +5,7 @@ import { api, hasRole, ROLES, type Member, type Role, type TeamDetail } from '..
 import { useMe } from '../auth';
 import { ago } from '../format';
 import { useAction, useResource, useTitle } from '../hooks';
-import { ErrorNotice, Field, formMessage, Loading, Notice, useConfirm } from '../ui';
+import { DataTable, ErrorNotice, Field, formMessage, Loading, Notice, useConfirm } from '../ui';
 
 const ROLE_HELP: Record<Role, string> = {
   owner: 'everything, including managing owners',
@@ -142,59 +142,45 @@ function Members({ team, onChange, reload }: { team: TeamDetail; onChange: (team
       <ErrorNotice error={changeRole.error ?? remove.error} />
       <section className="card">
         <h2>Members</h2>
-        <div className="table-wrap">
-          <table className="stack members">
-            <thead>
-              <tr>
-                <th>Email</th>
-                <th>Role</th>
-                <th>Since</th>
-                <th>
-                  <span className="sr-only">Actions</span>
-                </th>
+        <DataTable className="members" columns={['Email', 'Role', 'Since', '']}>
+          {team.members.map((member) => {
+            const self = member.userId === me.id;
+            const canChange = isAdmin && (isOwner || member.role !== 'owner');
+            return (
+              <tr key={member.userId} data-email={member.email}>
+                <td data-label="Email">
+                  {member.email} {self && <span className="meta">(you)</span>}
+                </td>
+                <td data-label="Role">
+                  {canChange ? (
+                    <select
+                      aria-label={`Role of ${member.email}`}
+                      value={member.role}
+                      disabled={changeRole.busy}
+                      onChange={(event) => setRole(member, event.target.value as Role)}
+                    >
+                      {ROLES.filter((role) => isOwner || role !== 'owner').map((role) => (
+                        <option key={role} value={role}>
+                          {role}
+                        </option>
+                      ))}
+                    </select>
+                  ) : (
+                    member.role
+                  )}
+                </td>
+                <td data-label="Since">{ago(member.since)}</td>
+                <td data-label="">
+                  {(self || canChange) && (
+                    <button type="button" className="link danger" onClick={() => removeMember(member)} disabled={remove.busy}>
+                      {self ? 'Leave' : 'Remove'}
+                    </button>
+                  )}
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {team.members.map((member) => {
-                const self = member.userId === me.id;
-                const canChange = isAdmin && (isOwner || member.role !== 'owner');
-                return (
-                  <tr key={member.userId} data-email={member.email}>
-                    <td data-label="Email">
-                      {member.email} {self && <span className="meta">(you)</span>}
-                    </td>
-                    <td data-label="Role">
-                      {canChange ? (
-                        <select
-                          aria-label={`Role of ${member.email}`}
-                          value={member.role}
-                          disabled={changeRole.busy}
-                          onChange={(event) => setRole(member, event.target.value as Role)}
-                        >
-                          {ROLES.filter((role) => isOwner || role !== 'owner').map((role) => (
-                            <option key={role} value={role}>
-                              {role}
-                            </option>
-                          ))}
-                        </select>
-                      ) : (
-                        member.role
-                      )}
-                    </td>
-                    <td data-label="Since">{ago(member.since)}</td>
-                    <td data-label="">
-                      {(self || canChange) && (
-                        <button type="button" className="link danger" onClick={() => removeMember(member)} disabled={remove.busy}>
-                          {self ? 'Leave' : 'Remove'}
-                        </button>
-                      )}
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
+            );
+          })}
+        </DataTable>
       </section>
       {isAdmin ? (
         <AddMember

@@ -4,7 +4,7 @@ import { useSearchParams } from 'react-router';
 import { api, SCOPES, type NewToken, type Scope, type Token } from '../api';
 import { ago, when } from '../format';
 import { useAction, useResource, useTitle } from '../hooks';
-import { CopyButton, Empty, ErrorNotice, Field, formMessage, Loading, Notice, useConfirm } from '../ui';
+import { CopyButton, DataTable, Empty, ErrorNotice, Field, formMessage, Loading, Notice, useConfirm } from '../ui';
 
 const SCOPE_HELP: Record<Scope, string> = {
   read: 'read apps, builds, releases (GET requests)',
@@ -82,45 +82,29 @@ export function TokensPage() {
         {!tokens.data && !tokens.error && <Loading />}
         {tokens.data?.length === 0 && <Empty title="No tokens">You have no tokens, not even for this session. Log in again to get one.</Empty>}
         {!!tokens.data?.length && (
-          <div className="table-wrap">
-            <table className="stack tokens">
-              <thead>
-                <tr>
-                  <th>Name</th>
-                  <th>Token</th>
-                  <th>Scopes</th>
-                  <th>Last used</th>
-                  <th>Expires</th>
-                  <th>
-                    <span className="sr-only">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {tokens.data.map((token) => (
-                  <tr key={token.id} data-token={token.name}>
-                    <td data-label="Name">
-                      {token.name}
-                      <div className="meta">created {ago(token.createdAt)}</div>
-                    </td>
-                    <td data-label="Token">
-                      <code>{token.prefix}…</code>
-                    </td>
-                    <td data-label="Scopes">{token.scopes.join(', ')}</td>
-                    <td data-label="Last used">{token.lastUsedAt ? ago(token.lastUsedAt) : 'never'}</td>
-                    <td data-label="Expires" title={when(token.expiresAt)}>
-                      {token.expiresAt ? ago(token.expiresAt) : 'never'}
-                    </td>
-                    <td data-label="">
-                      <button type="button" className="link danger" onClick={() => revokeToken(token)} disabled={revoke.busy} aria-label={`Revoke ${token.name}`}>
-                        Revoke
-                      </button>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable className="tokens" columns={['Name', 'Token', 'Scopes', 'Last used', 'Expires', '']}>
+            {tokens.data.map((token) => (
+              <tr key={token.id} data-token={token.name}>
+                <td data-label="Name">
+                  {token.name}
+                  <div className="meta">created {ago(token.createdAt)}</div>
+                </td>
+                <td data-label="Token">
+                  <code>{token.prefix}…</code>
+                </td>
+                <td data-label="Scopes">{token.scopes.join(', ')}</td>
+                <td data-label="Last used">{token.lastUsedAt ? ago(token.lastUsedAt) : 'never'}</td>
+                <td data-label="Expires" title={when(token.expiresAt)}>
+                  {token.expiresAt ? ago(token.expiresAt) : 'never'}
+                </td>
+                <td data-label="">
+                  <button type="button" className="link danger" onClick={() => revokeToken(token)} disabled={revoke.busy} aria-label={`Revoke ${token.name}`}>
+                    Revoke
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </DataTable>
         )}
       </section>
     </>
