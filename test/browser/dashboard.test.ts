@@ -118,10 +118,14 @@ describe('dashboard in a browser', () => {
   });
 
   it('creates a token, shows it once, and revokes it', async () => {
-    await page.getByRole('link', { name: 'API tokens' }).click();
+    // The push instructions link to a token form made for git.
+    await page.goto(`/apps/${appName}`);
+    await page.getByRole('link', { name: 'Create a git token' }).click();
+    await expect(page.getByLabel('Name').inputValue()).resolves.toBe('git push');
+    expect(await page.getByRole('checkbox', { name: /git/ }).isChecked()).toBe(true);
+    expect(await page.getByRole('checkbox', { name: /write/ }).isChecked()).toBe(false);
     await page.getByLabel('Name').fill('laptop git');
-    await page.getByRole('checkbox', { name: /write/ }).uncheck();
-    await page.getByRole('checkbox', { name: /git/ }).check();
+    await page.getByRole('checkbox', { name: /read/ }).check();
     await page.getByRole('button', { name: 'Create token' }).click();
     const secret = await page.getByLabel('New token').inputValue();
     expect(secret).toMatch(/^berth_/);
@@ -198,6 +202,22 @@ describe('dashboard in a browser', () => {
     } finally {
       await phone.context.close();
     }
+  });
+
+  it('deletes the app only after its name is typed', async () => {
+    const doomed = unique('doomed');
+    await platform.http().post('/api/apps').set(await authOf(page)).send({ name: doomed }).expect(201);
+    await page.goto(`/apps/${doomed}/settings`);
+    await page.getByRole('button', { name: `Delete ${doomed}` }).click();
+    const dialog = page.getByRole('dialog');
+    const confirm = dialog.getByRole('button', { name: 'Delete this app' });
+    expect(await confirm.isDisabled()).toBe(true);
+    await dialog.getByLabel(/Type .* to confirm/).fill(doomed);
+    await confirm.click();
+    await page.waitForURL('**/apps');
+    await page.getByRole('link', { name: appName, exact: true }).waitFor();
+    expect(await page.getByRole('link', { name: doomed, exact: true }).count()).toBe(0);
+    await platform.http().get(`/api/apps/${doomed}`).set(await authOf(page)).expect(404);
   });
 
   it('logs out, and logs back in to the page it was on', async () => {
