@@ -49,6 +49,7 @@ describe('dashboard in a browser', () => {
     await page.getByLabel('Password').fill('correct horse battery staple');
     await page.getByRole('button', { name: 'Sign up' }).click();
     await page.getByRole('heading', { name: 'No apps yet' }).waitFor();
+    await page.getByText('Welcome to Berth.').waitFor();
     expect(page.url()).toContain('/apps');
     await page.getByText(email).waitFor();
     await screenshot(page, 'laptop-apps-empty');

@@ -10,7 +10,8 @@ import { ErrorNotice, Field, formMessage, Notice } from '../ui';
 function useNext(): string {
   const [params] = useSearchParams();
   const next = params.get('next') ?? '';
-  return next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/login') && !next.startsWith('/signup') ? next : '/apps';
+  const ours = next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/login') && !next.startsWith('/signup');
+  return ours && next !== '/' ? next : '/apps';
 }
 
 export function LoginPage() {
@@ -21,7 +22,8 @@ export function LoginPage() {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const login = useAction(api.login);
-  if (session.token() && !params.get('expired')) return <Navigate to={next} replace />;
+  const [signedIn] = useState(() => !!session.token() && !params.get('expired'));
+  if (signedIn) return <Navigate to={next} replace />;
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -60,7 +62,9 @@ export function SignupPage() {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const signup = useAction(api.signup);
-  if (session.token()) return <Navigate to={next} replace />;
+  // Only someone who arrives signed in is sent on; signing up here navigates by itself.
+  const [signedIn] = useState(() => !!session.token());
+  if (signedIn) return <Navigate to={next} replace />;
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
