@@ -1,5 +1,6 @@
 // Three tiers of tests (see README "Tests"): unit specs next to the code, medium tests against
-// real PostgreSQL and Redis, and e2e tests with real git, containers and HTTP.
+// real PostgreSQL and Redis, and e2e tests with real git, containers and HTTP; plus the
+// dashboard driven in a real browser (needs dist/dashboard: `npm test` builds it first).
 const { compilerOptions } = require('./tsconfig.json');
 
 const moduleNameMapper = Object.fromEntries(
@@ -28,5 +29,6 @@ module.exports = {
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/*/src/**/*.spec.ts'] },
     { ...withServices, displayName: 'medium', testMatch: ['<rootDir>/test/medium/**/*.test.ts'] },
     { ...withServices, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
+    { ...withServices, displayName: 'browser', testTimeout: 60_000, testMatch: ['<rootDir>/test/browser/**/*.test.ts'] },
   ],
 };

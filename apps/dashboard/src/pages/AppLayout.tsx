@@ -1,0 +1,82 @@
+// The frame of one app: its name, URL and tabs. Pages inside read the app with useApp().
+import { Link, NavLink, Outlet, useNavigate, useOutletContext, useParams } from 'react-router';
+import { api, type AppDetail } from '../api';
+import { useResource, useTitle } from '../hooks';
+import { ErrorNotice, Loading } from '../ui';
+
+interface AppContext {
+  app: AppDetail;
+  reload: () => void;
+}
+
+export const useApp = () => useOutletContext<AppContext>();
+
+export function AppLayout() {
+  const { app: name = '', env } = useParams();
+  useTitle(name);
+  const app = useResource(`app:${name}`, (signal) => api.app(name, signal));
+  const envName = env ?? 'production';
+
+  if (!app.data) {
+    return (
+      <>
+        <p className="crumbs">
+          <Link to="/apps">Apps</Link> /
+        </p>
+        <h1>{name}</h1>
+        {app.error ? <ErrorNotice error={app.error} onRetry={app.reload} /> : <Loading />}
+      </>
+    );
+  }
+  const base = `/apps/${name}`;
+  const tabs: [string, string, boolean?][] = [
+    ['Overview', base, true],
+    ['Builds', `${base}/builds`],
+    ['Releases', `${base}/environments/${envName}/releases`],
+    ['Config', `${base}/environments/${envName}/config`],
+    ['Formation', `${base}/environments/${envName}/formation`],
+    ['Settings', `${base}/settings`],
+  ];
+  return (
+    <>
+      <p className="crumbs">
+        <Link to="/apps">Apps</Link> / <span>{app.data.team.name}</span> /
+      </p>
+      <div className="page-head">
+        <h1>{app.data.name}</h1>
+        <a className="url" href={app.data.url} target="_blank" rel="noreferrer">
+          {app.data.url.replace(/^https?:\/\//, '')}
+        </a>
+      </div>
+      <nav className="tabs" aria-label={`${app.data.name} sections`}>
+        {tabs.map(([label, to, end]) => (
+          <NavLink key={label} to={to} end={end}>
+            {label}
+          </NavLink>
+        ))}
+      </nav>
+      <Outlet context={{ app: app.data, reload: app.reload } satisfies AppContext} />
+    </>
+  );
+}
+
+/** Chooses which environment an environment page shows; keeps the same page. */
+export function EnvironmentPicker({ section }: { section: string }) {
+  const { app } = useApp();
+  const { env } = useParams();
+  const navigate = useNavigate();
+  if (app.environments.length < 2) return <span className="env-name">{env}</span>;
+  return (
+    <label className="env-picker">
+      <span>Environment</span>
+      <select value={env} onChange={(event) => navigate(`/apps/${app.name}/environments/${event.target.value}/${section}`)}>
+        {app.environments.map((e) => (
+          <option key={e.name} value={e.name}>
+            {e.name}
+            {e.kind === 'preview' ? ` (${e.branch})` : ''}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
