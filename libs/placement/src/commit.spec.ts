@@ -1,11 +1,15 @@
-import { claimHosts, PlacementConflict, placeWithRetry, SqlExecutor } from './commit';
+import { claimHosts, PlacementConflict, placeWithRetry, SqlExecutor, Transactor } from './commit';
 import { loadClusterInput } from './load';
 import { ClusterSnapshot } from './snapshot';
 import { place } from './stack';
 import { cluster, host, res } from './testing';
 
 /** A stand-in for the database: hosts with versions, honouring the claim statement's WHERE clause. */
-class FakeHosts implements SqlExecutor {
+class FakeHosts implements SqlExecutor, Transactor<FakeHosts> {
+  async $transaction<R>(work: (tx: FakeHosts) => Promise<R>): Promise<R> {
+    return work(this);
+  }
+
   readonly statements: unknown[][] = [];
   constructor(readonly versions: Map<string, number>) {}
   async $executeRawUnsafe(query: string, ...values: unknown[]): Promise<number> {
@@ -47,7 +51,7 @@ describe('placeWithRetry', () => {
     const db = new FakeHosts(new Map([['id-a', 2]]));
     const loads: number[] = [];
     const writes: string[] = [];
-    const committed = await placeWithRetry({
+    const committed = await placeWithRetry(db, {
       load: async () => {
         // The first read is stale (version 1); the second sees the database.
         const version = loads.length === 0 ? 1 : db.versions.get('id-a')!;
@@ -55,7 +59,6 @@ describe('placeWithRetry', () => {
         return cluster(hosts().map((h) => ({ ...h, version })));
       },
       plan: (snapshot) => place(snapshot, request),
-      transaction: (work) => work(db),
       write: async (_, plan) => {
         writes.push(plan.claims[0].hostName);
         return plan.placements.length;
@@ -71,10 +74,9 @@ describe('placeWithRetry', () => {
   it('gives up with the conflict after the allowed attempts', async () => {
     const db = new FakeHosts(new Map([['id-a', 99]]));
     let loads = 0;
-    const attempt = placeWithRetry({
+    const attempt = placeWithRetry(db, {
       load: async () => (loads++, cluster(hosts())),
       plan: (snapshot) => place(snapshot, request),
-      transaction: (work) => work(db),
       write: async () => undefined,
       attempts: 3,
     });
@@ -84,12 +86,14 @@ describe('placeWithRetry', () => {
 
   it('lets other errors through at once', async () => {
     let loads = 0;
-    const attempt = placeWithRetry({
-      load: async () => (loads++, cluster(hosts())),
-      plan: (snapshot) => place(snapshot, request),
-      transaction: async () => {
+    const broken: Transactor<SqlExecutor> = {
+      $transaction: async () => {
         throw new Error('connection reset');
       },
+    };
+    const attempt = placeWithRetry(broken, {
+      load: async () => (loads++, cluster(hosts())),
+      plan: (snapshot) => place(snapshot, request),
       write: async () => undefined,
     });
     await expect(attempt).rejects.toThrow('connection reset');

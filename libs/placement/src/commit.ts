@@ -47,17 +47,27 @@ export async function claimHosts(tx: SqlExecutor, plan: PlacementPlan): Promise<
   }
 }
 
+/** Runs work in one transaction; PrismaClient is one. */
+export interface Transactor<Tx> {
+  $transaction<R>(work: (tx: Tx) => Promise<R>, options?: TransactionOptions): PromiseLike<R>;
+}
+
+/** Prisma's interactive-transaction options; raise the waits when many placers share a small pool. */
+export interface TransactionOptions {
+  maxWait?: number;
+  timeout?: number;
+}
+
 export interface PlaceWithRetryOptions<Tx extends SqlExecutor, R> {
-  /** Reads the cluster as it is now, e.g. `() => loadClusterSnapshot(prisma, policy)`. */
+  /** Reads the cluster as it is now, e.g. `() => loadClusterSnapshot(prisma, config.placement)`. */
   load(): Promise<ClusterSnapshot>;
   /** Makes the plan: `(s) => place(s, request)`, placeBatch or drain. */
   plan(snapshot: ClusterSnapshot): PlacementPlan;
-  /** Runs `work` in one transaction: `(work) => prisma.$transaction(work)`. */
-  transaction(work: (tx: Tx) => Promise<R>): PromiseLike<R>;
   /** Writes the plan (instances' hostId, pending reasons…) in the transaction, after the hosts are claimed. */
   write(tx: Tx, plan: PlacementPlan): Promise<R>;
   /** How many plans to try before giving up. Default 8. */
   attempts?: number;
+  transactionOptions?: TransactionOptions;
 }
 
 export interface Committed<R> {
@@ -68,20 +78,26 @@ export interface Committed<R> {
 }
 
 /**
- * load → plan → claim + write in one transaction, again from a fresh snapshot when a host
- * changed in between. Throws the last PlacementConflict after `attempts` tries; any other
- * error at once.
+ * load → plan → claim + write in one transaction of `db`, again from a fresh snapshot when a
+ * host changed in between. Throws the last PlacementConflict after `attempts` tries; any
+ * other error at once.
+ *
+ *   const { plan } = await placeWithRetry(prisma, {
+ *     load: () => loadClusterSnapshot(prisma, config.placement),
+ *     plan: (snapshot) => place(snapshot, { group: spreadGroup(envId, 'web'), resources, count: 3, instanceIds }),
+ *     write: (tx, plan) => writeInstances(tx, plan),   // the scheduler's own writes
+ *   });
  */
-export async function placeWithRetry<Tx extends SqlExecutor, R>(options: PlaceWithRetryOptions<Tx, R>): Promise<Committed<R>> {
+export async function placeWithRetry<Tx extends SqlExecutor, R>(db: Transactor<Tx>, options: PlaceWithRetryOptions<Tx, R>): Promise<Committed<R>> {
   const attempts = options.attempts ?? 8;
   let conflict: PlacementConflict | undefined;
   for (let attempt = 1; attempt <= attempts; attempt++) {
     const plan = options.plan(await options.load());
     try {
-      const result = await options.transaction(async (tx) => {
+      const result = await db.$transaction(async (tx) => {
         await claimHosts(tx, plan);
         return options.write(tx, plan);
-      });
+      }, options.transactionOptions);
       return { plan, result, attempts: attempt };
     } catch (error) {
       if (!(error instanceof PlacementConflict)) throw error;
