@@ -119,7 +119,20 @@ describe('placement on random clusters', () => {
     for (let step = 0; step < 30; step++) {
       const roll = world.random();
       let plan: PlacementPlan;
-      if (roll < 0.55) {
+      if (roll < 0.15) {
+        // Applied straight away, without looking at the snapshot in between (the plan's
+        // reservations are kept rather than given back and made again).
+        const before = world.snapshot.hosts();
+        plan = place(world.snapshot, randomRequest(world.random));
+        world.snapshot = world.snapshot.apply(plan);
+        const after = new Map(world.snapshot.hosts().map((h) => [h.id, h]));
+        for (const h of before) {
+          const gained = plan.placements.filter((p) => p.hostId === h.id).reduce((sum, p) => sum + p.resources.memoryMb, 0);
+          expect(after.get(h.id)!.booked.memoryMb).toBe(h.booked.memoryMb + gained);
+        }
+        checkCapacity(world.snapshot);
+        continue;
+      } else if (roll < 0.55) {
         const request = randomRequest(world.random);
         plan = place(world.snapshot, request);
         checkPlan(world, plan, [request]);

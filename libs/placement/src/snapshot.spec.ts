@@ -51,6 +51,27 @@ describe('ClusterSnapshot', () => {
     expect(() => place(snapshot, { group: 'g', resources: res(1), count: 1 })).toThrow('superseded by apply()');
   });
 
+  it('ends in the same state whether a plan is applied straight away or after other plans and looks', () => {
+    const build = () => cluster([host('host-1'), host('host-2'), host('host-3')], [running('a', 'host-1', res(1024, 500, 10), 'env/worker')]);
+    const request = { group: 'env/web', resources: res(512, 250, 10), count: 4, instanceIds: ['w1', 'w2', 'w3', 'w4'] };
+    const direct = build();
+    const straight = direct.apply(place(direct, request));
+    const roundabout = build();
+    const plan = place(roundabout, request);
+    place(roundabout, { group: 'env/other', resources: res(2048, 2000, 10), count: 2 }); // planned, never applied
+    roundabout.hosts();
+    const after = roundabout.apply(plan);
+    expect(after.toInput()).toEqual(straight.toInput());
+    expect(after.hosts()).toEqual(straight.hosts());
+  });
+
+  it('hands out frozen plans, so what is applied is what was planned', () => {
+    const plan = place(cluster([host('host-1')]), { group: 'env/web', resources: res(1), count: 1 });
+    expect(Object.isFrozen(plan)).toBe(true);
+    expect(Object.isFrozen(plan.placements)).toBe(true);
+    expect(Object.isFrozen(plan.placements[0])).toBe(true);
+  });
+
   it('refuses a plan made against another snapshot, and leaves itself usable', () => {
     const a = cluster([host('host-1')]);
     const b = cluster([host('host-1')]);

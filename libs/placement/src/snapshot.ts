@@ -53,7 +53,7 @@ export class ClusterSnapshot {
     const state = this.live();
     const h = state.byId.get(hostId);
     if (h === undefined) return [];
-    return [...(state.onHost[h] ?? [])].map((id) => state.instanceInput(id));
+    return state.idsOn(h).map((id) => state.instanceInput(id));
   }
 
   /** The input this snapshot would be rebuilt from (versions and bookings as they are now). */
@@ -71,14 +71,23 @@ export class ClusterSnapshot {
    * database. This snapshot is retired: using it afterwards throws.
    */
   apply(plan: PlacementPlan): ClusterSnapshot {
-    const state = this.live();
+    const state = this.owned();
     if (plan.basis !== state.generation) {
       throw new Error(`this plan was computed against snapshot ${plan.basis}, not ${state.generation}: plan again from the current snapshot`);
     }
-    state.checkPlan(plan); // before any change, so a bad plan leaves this snapshot as it was
-    // Removals first: drain() moves an instance under the same id.
-    for (const removal of plan.removals) state.unbook(removal.instanceId);
-    for (const p of plan.placements) state.book(p.instanceId, state.indexOf(p.hostId), p.group, p.resources);
+    if (state.held?.plan === plan) {
+      // The plan's reservations are still in the index (see ClusterState.held): keep them and
+      // only record which instances run where.
+      state.held = undefined;
+      for (const removal of plan.removals) state.forget(removal.instanceId);
+      for (const p of plan.placements) state.remember(p.instanceId, state.indexOf(p.hostId), p.group, p.resources);
+    } else {
+      state.settle();
+      state.checkPlan(plan); // before any change, so a bad plan leaves this snapshot as it was
+      // Removals first: drain() moves an instance under the same id.
+      for (const removal of plan.removals) state.unbook(removal.instanceId);
+      for (const p of plan.placements) state.book(p.instanceId, state.indexOf(p.hostId), p.group, p.resources);
+    }
     for (const claim of plan.claims) state.versions[state.indexOf(claim.hostId)]++;
     state.generation = nextGeneration++;
     this.state = null;
@@ -90,7 +99,14 @@ export class ClusterSnapshot {
     return snapshot.live();
   }
 
+  /** The state as this snapshot describes it: without the reservations of a plan still held. */
   private live(): ClusterState {
+    const state = this.owned();
+    state.settle();
+    return state;
+  }
+
+  private owned(): ClusterState {
     if (!this.state) throw new Error('this snapshot was superseded by apply(): use the snapshot apply() returned');
     return this.state;
   }
@@ -137,10 +153,15 @@ export class ClusterState {
   /** group → host → instances of the group on it. */
   readonly groups = new Map<string, Map<number, number>>();
   readonly instances = new Map<string, InstanceRecord>();
-  readonly onHost: (Set<string> | undefined)[] = [];
+  /** Instances per host. Which ones is looked up by scanning `instances`: only drains ask, and a set per host would cost every placement. */
+  readonly countOn: Int32Array;
   generation = nextGeneration++;
-  /** Makes up ids for instances a request did not name. */
-  anonymousCount = 0;
+  /**
+   * The last plan made, whose reservations are left in the index so that applying it next
+   * (the common case) costs nothing more; anything else that looks at the state gives them
+   * back first (settle()). Nobody outside sees the difference.
+   */
+  held: { plan: PlacementPlan; giveBack: () => void } | undefined;
 
   constructor(
     input: ClusterInput,
@@ -154,6 +175,7 @@ export class ClusterState {
     if (!(Number.isInteger(policy.candidateLimit) && policy.candidateLimit >= 1)) throw new RangeError(`candidateLimit must be a whole number ≥ 1, got ${policy.candidateLimit}`);
     if (!(Number.isInteger(levels) && levels >= 1 && levels <= 1024)) throw new RangeError(`levels must be a whole number from 1 to 1024, got ${levels}`);
     this.index = new CapacityIndex(input.hosts.length, levels);
+    this.countOn = new Int32Array(input.hosts.length);
     input.hosts.forEach((host, h) => {
       if (this.byId.has(host.id)) throw new RangeError(`host ${host.id} appears twice`);
       checkResources(host.capacity, `host ${host.name}`);
@@ -164,7 +186,6 @@ export class ClusterState {
       this.states.push(host.state);
       this.cordoned.push(host.cordoned);
       this.declared.push({ ...host.capacity });
-      this.onHost.push(undefined);
       this.index.capMem[h] = allocatable(host.capacity.memoryMb, overcommit.memoryMb);
       this.index.capCpu[h] = allocatable(host.capacity.cpuMillis, overcommit.cpuMillis);
       this.index.capPids[h] = allocatable(host.capacity.pidsLimit, overcommit.pidsLimit);
@@ -213,19 +234,36 @@ export class ClusterState {
     return this.states[h] === 'ready' && !this.cordoned[h];
   }
 
+  /** Gives back the reservations of a held plan. */
+  settle(): void {
+    const held = this.held;
+    if (!held) return;
+    this.held = undefined;
+    held.giveBack();
+  }
+
   /** Records a running instance on host h and reserves its resources there. */
   book(instanceId: string, h: number, group: string, resources: Resources): void {
-    this.instances.set(instanceId, { host: h, group, resources });
-    (this.onHost[h] ??= new Set()).add(instanceId);
+    this.remember(instanceId, h, group, resources);
     this.reserve(h, group, resources);
   }
 
-  unbook(instanceId: string): InstanceRecord {
+  unbook(instanceId: string): void {
+    const record = this.forget(instanceId);
+    this.unreserve(record.host, record.group, record.resources);
+  }
+
+  /** The instance record alone (its resources are reserved separately). */
+  remember(instanceId: string, h: number, group: string, resources: Resources): void {
+    this.instances.set(instanceId, { host: h, group, resources });
+    this.countOn[h]++;
+  }
+
+  forget(instanceId: string): InstanceRecord {
     const record = this.instances.get(instanceId);
     if (!record) throw new RangeError(`unknown instance ${instanceId}`);
     this.instances.delete(instanceId);
-    this.onHost[record.host]!.delete(instanceId);
-    this.unreserve(record.host, record.group, record.resources);
+    this.countOn[record.host]--;
     return record;
   }
 
@@ -260,8 +298,16 @@ export class ClusterState {
       allocatable: alloc,
       booked,
       free: { memoryMb: alloc.memoryMb - booked.memoryMb, cpuMillis: alloc.cpuMillis - booked.cpuMillis, pidsLimit: alloc.pidsLimit - booked.pidsLimit },
-      instanceCount: this.onHost[h]?.size ?? 0,
+      instanceCount: this.countOn[h],
     };
+  }
+
+  /** Ids of the instances on host h, in the order they were booked. */
+  idsOn(h: number): string[] {
+    const ids: string[] = [];
+    if (this.countOn[h] === 0) return ids;
+    for (const [id, record] of this.instances) if (record.host === h) ids.push(id);
+    return ids;
   }
 
   instanceInput(id: string): InstanceInput {

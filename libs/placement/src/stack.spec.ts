@@ -2,7 +2,7 @@ import { drain, place, placeBatch, release } from './stack';
 import { cluster, host, res, running } from './testing';
 
 const web = (count: number, memoryMb = 512, extra = {}) => ({ group: 'env-1/web', resources: res(memoryMb, 250, 50), count, ...extra });
-const hostsOf = (plan: { placements: { hostName: string }[] }) => plan.placements.map((p) => p.hostName);
+const hostsOf = (plan: { placements: readonly { hostName: string }[] }) => plan.placements.map((p) => p.hostName);
 
 describe('place', () => {
   it('yields one placement per replica, with the claims the commit needs', () => {

@@ -9,9 +9,9 @@ import type { HostClaim, PendingInstance, Placement, PlacementPlan, PlacementReq
  * The placement chain, after Nomad's scheduler stack: candidate hosts come from the capacity
  * index fullest first, feasibility filters drop the ones that cannot take the instance,
  * scorers cost the rest, and the pick takes the cheapest of the first `candidateLimit`
- * collision-free candidates. Everything here is pure: the snapshot is booked tentatively while
- * a plan is made, so later instances of the plan see the earlier ones, and restored before
- * the plan is returned.
+ * collision-free candidates. Everything here is pure as seen from outside: capacity is
+ * reserved as a plan is made, so later instances of the plan see the earlier ones, and given
+ * back before the snapshot is next looked at (or kept, if the plan is applied next).
  */
 
 /** Places `count` instances of one request. The snapshot is unchanged; apply the plan to move it on. */
@@ -30,10 +30,11 @@ export function placeBatch(snapshot: ClusterSnapshot, requests: readonly Placeme
   const planner = new Planner(state);
   try {
     for (const i of largestFirst(state, requests.map((r) => r.resources))) planner.placeRequest(requests[i], i);
-    return planner.plan();
-  } finally {
+  } catch (error) {
     planner.undo();
+    throw error;
   }
+  return planner.hold();
 }
 
 /**
@@ -45,7 +46,7 @@ export function placeBatch(snapshot: ClusterSnapshot, requests: readonly Placeme
 export function drain(snapshot: ClusterSnapshot, hostId: string, options: { excludeHostIds?: readonly string[] } = {}): PlacementPlan {
   const state = ClusterSnapshot.stateOf(snapshot);
   const source = state.indexOf(hostId);
-  const ids = [...(state.onHost[source] ?? [])];
+  const ids = state.idsOn(source);
   const records = ids.map((id) => state.instances.get(id)!);
   const planner = new Planner(state);
   try {
@@ -53,10 +54,11 @@ export function drain(snapshot: ClusterSnapshot, hostId: string, options: { excl
       const record = records[i];
       planner.placeRequest({ group: record.group, resources: record.resources, count: 1, instanceIds: [ids[i]], excludeHostIds: [hostId, ...(options.excludeHostIds ?? [])] }, i, source);
     }
-    return planner.plan();
-  } finally {
+  } catch (error) {
     planner.undo();
+    throw error;
   }
+  return planner.hold();
 }
 
 /** A plan that only removes instances (stopped, scaled down): apply it to free their capacity. */
@@ -174,13 +176,22 @@ class Planner {
     }
   }
 
-  plan(): PlacementPlan {
+  /** The plan, its reservations left held in the state until it is applied or the state is looked at. */
+  hold(): PlacementPlan {
+    const plan = this.plan();
+    this.state.held = { plan, giveBack: () => this.undo() };
+    return plan;
+  }
+
+  private plan(): PlacementPlan {
     const { state } = this;
     const claims: HostClaim[] = [];
     for (const [h, adds] of this.claims) claims.push({ hostId: state.ids[h], hostName: state.names[h], version: state.versions[h], adds });
     // Sorted by host id: the commit locks hosts in this order, so concurrent commits cannot deadlock.
     if (claims.length > 1) claims.sort((x, y) => (x.hostId < y.hostId ? -1 : x.hostId > y.hostId ? 1 : 0));
-    return { basis: state.generation, placements: this.placements, pending: this.pending, removals: this.removals, claims };
+    // Frozen: apply() trusts a held plan to be exactly what was reserved.
+    for (const p of this.placements) Object.freeze(p);
+    return Object.freeze({ basis: state.generation, placements: Object.freeze(this.placements), pending: this.pending, removals: Object.freeze(this.removals), claims });
   }
 
   undo(): void {

@@ -43,14 +43,14 @@ export interface PlacementPolicy {
   overcommit: OvercommitRatios;
   /**
    * Feasible, collision-free hosts scored per instance before picking the best (Nomad's
-   * LimitIterator). More is a closer best fit and slower. Default 8.
+   * LimitIterator). More is a closer best fit and slower. Default 4.
    */
   candidateLimit: number;
 }
 
 export const DEFAULT_POLICY: PlacementPolicy = {
   overcommit: { memoryMb: 1, cpuMillis: 1, pidsLimit: 1 },
-  candidateLimit: 8,
+  candidateLimit: 4,
 };
 
 /** Asks for `count` instances of one size in one spread group. */
@@ -112,14 +112,15 @@ export interface HostClaim {
   adds: Resources;
 }
 
+/** What place(), placeBatch(), drain() and release() return; frozen, so what is applied is what was planned. */
 export interface PlacementPlan {
   /** Which snapshot generation the plan was computed against; apply() checks it. */
   readonly basis: number;
-  placements: Placement[];
-  pending: PendingInstance[];
-  removals: Removal[];
+  readonly placements: readonly Readonly<Placement>[];
+  readonly pending: readonly PendingInstance[];
+  readonly removals: readonly Removal[];
   /** One per host that gains instances, sorted by host id. */
-  claims: HostClaim[];
+  readonly claims: readonly HostClaim[];
 }
 
 /** The spread group of a process type of an environment: its replicas prefer distinct hosts. */
