@@ -119,13 +119,7 @@ export interface ClusterInput {
 }
 
 /** A host as placement sees it now. `allocatable` is capacity × overcommit; `free` may go negative if capacity shrank. */
-export interface HostView {
-  id: string;
-  name: string;
-  version: number;
-  state: HostState;
-  cordoned: boolean;
-  capacity: Resources;
+export interface HostView extends HostInput {
   allocatable: Resources;
   booked: Resources;
   free: Resources;

