@@ -65,6 +65,17 @@ describe('ClusterSnapshot', () => {
     expect(after.hosts()).toEqual(straight.hosts());
   });
 
+  it('lets the first of two plans made against it win; the other must plan again', () => {
+    const snapshot = cluster([host('host-1', res(1024, 1000, 100))]);
+    const a = place(snapshot, { group: 'a/web', resources: res(768), count: 1 });
+    const b = place(snapshot, { group: 'b/web', resources: res(768), count: 1 });
+    expect(b.placements).toHaveLength(1); // planned on the same free capacity as a
+    const next = snapshot.apply(a);
+    expect(() => snapshot.apply(b)).toThrow('superseded by apply()');
+    expect(() => next.apply(b)).toThrow(/computed against snapshot \d+, not \d+/);
+    expect(place(next, { group: 'b/web', resources: res(768), count: 1 }).pending).toHaveLength(1);
+  });
+
   it('hands out frozen plans, so what is applied is what was planned', () => {
     const plan = place(cluster([host('host-1')]), { group: 'env/web', resources: res(1), count: 1 });
     expect(Object.isFrozen(plan)).toBe(true);

@@ -8,10 +8,13 @@ import { DEFAULT_POLICY, HostInput, HostState, InstanceInput, PlacementPlan, Pla
  * Why a mutable index behind an immutable-looking value: copying a 10,000-host index per
  * placement would cost more than the placement, and a persistent (structure-sharing) grid would
  * make every step slower for a feature nobody uses (looking at old snapshots). Instead each
- * ClusterSnapshot owns the index exclusively: place() books tentatively and undoes its changes
- * before returning, so a snapshot never changes under its holder; apply() moves the index
- * forward in O(hosts touched), hands it to the snapshot it returns and retires itself, so any
- * later use of the old value throws instead of seeing the new state.
+ * ClusterSnapshot owns the index exclusively. place() reserves capacity as it plans, so later
+ * instances of a plan see earlier ones; the reservations are given back before anything next
+ * looks at the snapshot (or kept, when the next call applies that very plan), so a snapshot
+ * never changes under its holder. apply() moves the index forward in O(hosts touched), hands
+ * it to the snapshot it returns and retires itself, so any later use of the old value throws
+ * instead of seeing the new state. Several async tasks may plan against one snapshot: the
+ * first apply() wins, and the others' apply() throws, telling them to plan again.
  */
 export class ClusterSnapshot {
   private constructor(private state: ClusterState | null) {}

@@ -196,7 +196,7 @@ class Planner {
     if (claims.length > 1) claims.sort((x, y) => (x.hostId < y.hostId ? -1 : x.hostId > y.hostId ? 1 : 0));
     // Frozen: apply() trusts a held plan to be exactly what was reserved.
     for (const p of this.placements) Object.freeze(p);
-    return Object.freeze({ basis: state.generation, placements: Object.freeze(this.placements), pending: this.pending, removals: Object.freeze(this.removals), claims });
+    return Object.freeze({ basis: state.generation, placements: Object.freeze(this.placements), pending: this.pending, removals: Object.freeze(this.removals), claims: Object.freeze(claims) });
   }
 
   undo(): void {
