@@ -5,6 +5,7 @@ import { apiEnv, mapApi } from './sections/api';
 import { coreEnv, mapCore } from './sections/core';
 import { databaseEnv, mapDatabase } from './sections/database';
 import { engineEnv, mapEngine } from './sections/engine';
+import { mapPlacement, placementEnv } from './sections/placement';
 import { mapRedis, redisEnv } from './sections/redis';
 import { mapRouter, routerEnv } from './sections/router';
 
@@ -19,6 +20,7 @@ const schema = z.object({
   ...apiEnv.shape,
   ...routerEnv.shape,
   ...engineEnv.shape,
+  ...placementEnv.shape,
 });
 
 export type RawEnv = Record<string, string | undefined>;
@@ -31,6 +33,7 @@ function build(e: z.infer<typeof schema>) {
     api: mapApi(e),
     router: mapRouter(e),
     engine: mapEngine(e),
+    placement: mapPlacement(e),
   };
 }
 

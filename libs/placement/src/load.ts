@@ -1,0 +1,47 @@
+import type { SqlQuerier } from './commit';
+import { ClusterInput, ClusterSnapshot } from './snapshot';
+import { HostState, PlacementPolicy, spreadGroup } from './types';
+
+/** Reading a ClusterSnapshot from the "Host" and "Instance" tables through an injected database. */
+
+interface HostRow {
+  id: string;
+  name: string;
+  version: number;
+  state: HostState;
+  cordoned: boolean;
+  memoryMb: number;
+  cpuMillis: number;
+  pidsLimit: number;
+}
+
+interface InstanceRow {
+  id: string;
+  hostId: string;
+  environmentId: string;
+  processType: string;
+  memoryMb: number;
+  cpuMillis: number;
+  pidsLimit: number;
+}
+
+const HOSTS = `SELECT id::text AS id, name, version, state::text AS state, cordoned, "memoryMb", "cpuMillis", "pidsLimit" FROM "Host" ORDER BY name`;
+const RUNNING_INSTANCES = `SELECT id::text AS id, "hostId"::text AS "hostId", "environmentId"::text AS "environmentId", "processType", "memoryMb", "cpuMillis", "pidsLimit"
+  FROM "Instance" WHERE "desiredState" = 'running' AND "hostId" IS NOT NULL`;
+
+/** Reads hosts and the instances that book capacity on them (desiredState running). */
+export async function loadClusterInput(db: SqlQuerier): Promise<ClusterInput> {
+  // Hosts before instances: an instance committed in between was committed with a version
+  // bump, so a plan against the versions read here fails its claim instead of overbooking.
+  const hosts = await db.$queryRawUnsafe<HostRow[]>(HOSTS);
+  const instances = await db.$queryRawUnsafe<InstanceRow[]>(RUNNING_INSTANCES);
+  return {
+    hosts: hosts.map((h) => ({ id: h.id, name: h.name, version: Number(h.version), state: h.state, cordoned: h.cordoned, capacity: { memoryMb: h.memoryMb, cpuMillis: h.cpuMillis, pidsLimit: h.pidsLimit } })),
+    instances: instances.map((i) => ({ id: i.id, hostId: i.hostId, group: spreadGroup(i.environmentId, i.processType), resources: { memoryMb: i.memoryMb, cpuMillis: i.cpuMillis, pidsLimit: i.pidsLimit } })),
+  };
+}
+
+/** loadClusterInput, built into a snapshot under `policy` (overcommit from config). */
+export async function loadClusterSnapshot(db: SqlQuerier, policy: Partial<PlacementPolicy> = {}): Promise<ClusterSnapshot> {
+  return ClusterSnapshot.build(await loadClusterInput(db), policy);
+}

@@ -1,0 +1,129 @@
+/** The data placement reads and returns. Plain objects, so plans can be logged and tested. */
+
+/** What an instance asks for and what a host offers; the same three numbers as in the schema. */
+export interface Resources {
+  memoryMb: number;
+  /** Thousandths of a core (250 = a quarter core). */
+  cpuMillis: number;
+  pidsLimit: number;
+}
+
+export type HostState = 'ready' | 'draining' | 'down';
+
+/** A host as the snapshot is built from it (a row of "Host"). */
+export interface HostInput {
+  id: string;
+  name: string;
+  /** The row's optimistic-lock version; plans carry it so the commit can check it. */
+  version: number;
+  state: HostState;
+  cordoned: boolean;
+  /** Declared capacity, before overcommit. */
+  capacity: Resources;
+}
+
+/** An instance that books capacity on a host: a row of "Instance" whose desiredState is running. */
+export interface InstanceInput {
+  id: string;
+  hostId: string;
+  /** Spread group, see spreadGroup(): replicas of one group avoid sharing a host. */
+  group: string;
+  resources: Resources;
+}
+
+/** How much of each resource may be booked per unit of declared capacity. */
+export interface OvercommitRatios {
+  memoryMb: number;
+  cpuMillis: number;
+  pidsLimit: number;
+}
+
+export interface PlacementPolicy {
+  /** 1 books exactly the declared capacity; 2 books up to twice it. Default 1 for each. */
+  overcommit: OvercommitRatios;
+  /**
+   * Feasible, collision-free hosts scored per instance before picking the best (Nomad's
+   * LimitIterator). More is a closer best fit and slower. Default 4.
+   */
+  candidateLimit: number;
+}
+
+export const DEFAULT_POLICY: PlacementPolicy = {
+  overcommit: { memoryMb: 1, cpuMillis: 1, pidsLimit: 1 },
+  candidateLimit: 4,
+};
+
+/** Asks for `count` instances of one size in one spread group. */
+export interface PlacementRequest {
+  /** Spread group (spreadGroup(environmentId, processType)). */
+  group: string;
+  resources: Resources;
+  count: number;
+  /**
+   * Ids for the new instances, one per instance, echoed in the plan. Without them the plan
+   * makes up ids; pass real ones if you later drain or release through the snapshot.
+   */
+  instanceIds?: readonly string[];
+  /** Hosts this request must not use (by id). */
+  excludeHostIds?: readonly string[];
+}
+
+/** One instance placed on a host. */
+export interface Placement {
+  instanceId: string;
+  group: string;
+  hostId: string;
+  hostName: string;
+  resources: Resources;
+  /** Index of the request in the batch (0 for place()). */
+  request: number;
+  /** 0..count-1 within its request. */
+  ordinal: number;
+  /** Set by drain(): the host the instance moves away from. */
+  movedFrom?: string;
+}
+
+/** One instance that fits nowhere, with a reason meant for people. */
+export interface PendingInstance {
+  instanceId: string;
+  group: string;
+  resources: Resources;
+  request: number;
+  ordinal: number;
+  reason: string;
+}
+
+/** An instance that stops booking capacity on its host (drained away or released). */
+export interface Removal {
+  instanceId: string;
+  hostId: string;
+  group: string;
+  resources: Resources;
+}
+
+/**
+ * What the plan adds to one host, and the host version it was computed against. The commit
+ * bumps the version only if it still has this value (see claimHosts()).
+ */
+export interface HostClaim {
+  hostId: string;
+  hostName: string;
+  version: number;
+  adds: Resources;
+}
+
+/** What place(), placeBatch(), drain() and release() return; frozen, so what is applied is what was planned. */
+export interface PlacementPlan {
+  /** Which snapshot generation the plan was computed against; apply() checks it. */
+  readonly basis: number;
+  readonly placements: readonly Readonly<Placement>[];
+  readonly pending: readonly PendingInstance[];
+  readonly removals: readonly Removal[];
+  /** One per host that gains instances, sorted by host id. */
+  readonly claims: readonly HostClaim[];
+}
+
+/** The spread group of a process type of an environment: its replicas prefer distinct hosts. */
+export function spreadGroup(environmentId: string, processType: string): string {
+  return `${environmentId}/${processType}`;
+}
