@@ -1,10 +1,12 @@
 import { Module } from '@nestjs/common';
 import { AccountsModule } from '@berth/accounts';
 import { AppsModule } from '@berth/apps';
+import { BuildsHttpModule } from '@berth/builds';
+import { GitModule } from '@berth/git';
 import { HealthModule } from '@berth/health';
 
-/** The api role: REST API, health, OpenAPI. */
+/** The api role: REST API, `git push` over smart HTTP, health, OpenAPI. */
 @Module({
-  imports: [AccountsModule, AppsModule, HealthModule],
+  imports: [AccountsModule, AppsModule, BuildsHttpModule, GitModule, HealthModule],
 })
 export class ApiModule {}

@@ -2,9 +2,11 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { apiEnv, mapApi } from './sections/api';
+import { buildsEnv, mapBuilds } from './sections/builds';
 import { coreEnv, mapCore } from './sections/core';
 import { databaseEnv, mapDatabase } from './sections/database';
 import { engineEnv, mapEngine } from './sections/engine';
+import { gitEnv, mapGit } from './sections/git';
 import { mapRedis, redisEnv } from './sections/redis';
 import { mapRouter, routerEnv } from './sections/router';
 
@@ -19,6 +21,8 @@ const schema = z.object({
   ...apiEnv.shape,
   ...routerEnv.shape,
   ...engineEnv.shape,
+  ...gitEnv.shape,
+  ...buildsEnv.shape,
 });
 
 export type RawEnv = Record<string, string | undefined>;
@@ -31,6 +35,8 @@ function build(e: z.infer<typeof schema>) {
     api: mapApi(e),
     router: mapRouter(e),
     engine: mapEngine(e),
+    git: mapGit(e),
+    builds: mapBuilds(e),
   };
 }
 
