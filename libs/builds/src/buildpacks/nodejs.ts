@@ -173,7 +173,7 @@ async function packageManager(tree: SourceTree, pkg: PackageJson): Promise<Packa
     return {
       name,
       lockfile,
-      setup: `RUN npm install -g --cache /tmp/npm-cache yarn@${yarnVersion} && rm -rf /tmp/npm-cache && yarn --version`,
+      setup: `RUN npm install -g --ignore-scripts --cache /tmp/npm-cache yarn@${yarnVersion} && rm -rf /tmp/npm-cache && yarn --version`,
       install: `yarn install ${lockfile ? '--frozen-lockfile ' : ''}--non-interactive --production=false --cache-folder /tmp/yarn-cache && rm -rf /tmp/yarn-cache`,
       run: (s) => `yarn run ${s}`,
       why,
@@ -183,7 +183,7 @@ async function packageManager(tree: SourceTree, pkg: PackageJson): Promise<Packa
   return {
     name,
     lockfile,
-    setup: `RUN npm install -g --cache /tmp/npm-cache pnpm@${pnpmSpec} && rm -rf /tmp/npm-cache && pnpm --version`,
+    setup: `RUN npm install -g --ignore-scripts --cache /tmp/npm-cache pnpm@${pnpmSpec} && rm -rf /tmp/npm-cache && pnpm --version`,
     install: `pnpm install ${lockfile ? '--frozen-lockfile ' : ''}--prod=false --store-dir /tmp/pnpm-store && rm -rf /tmp/pnpm-store`,
     run: (s) => `pnpm run ${s}`,
     why,
