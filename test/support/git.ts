@@ -34,6 +34,13 @@ export class WorkingCopy {
     return copy;
   }
 
+  /** A clone of a repository on Berth; the result of `git clone` (the copy is usable when code is 0). */
+  static async clone(url: string): Promise<{ copy: WorkingCopy; result: GitResult }> {
+    const copy = new WorkingCopy('clone');
+    const result = await copy.run(copy.home, ['clone', '--quiet', url, copy.dir]);
+    return { copy, result };
+  }
+
   env(): NodeJS.ProcessEnv {
     return {
       PATH: process.env.PATH,
@@ -52,8 +59,12 @@ export class WorkingCopy {
 
   /** Runs git in the working copy; resolves with its exit code and output (it never rejects). */
   git(...args: string[]): Promise<GitResult> {
+    return this.run(this.dir, args);
+  }
+
+  private run(cwd: string, args: string[]): Promise<GitResult> {
     return new Promise((resolve) => {
-      execFile('git', args, { cwd: this.dir, env: this.env(), maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      execFile('git', args, { cwd, env: this.env(), maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
         const code = error ? (typeof (error as { code?: unknown }).code === 'number' ? ((error as { code: number }).code) : 1) : 0;
         resolve({ code, stdout, stderr });
       });

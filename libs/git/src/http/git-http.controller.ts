@@ -114,7 +114,7 @@ export class GitHttpController {
     child.stderr.on('data', (chunk: Buffer) => this.logger.debug(`git receive-pack: ${chunk.toString().trim()}`));
     child.on('close', () => {
       session.close();
-      if (tooLarge) res.end(this.tooLargeAnswer(commands, received));
+      if (tooLarge) res.end(this.tooLargeAnswer(commands));
       else res.end();
     });
     child.on('error', (error) => {
@@ -152,10 +152,10 @@ export class GitHttpController {
   }
 
   /** Berth's answer to an oversized push, in receive-pack's own format so git reports each ref as rejected. */
-  private tooLargeAnswer(commands: ReceiveCommands | null, received: number): Buffer {
+  private tooLargeAnswer(commands: ReceiveCommands | null): Buffer {
     const limitMb = this.config.git.maxPushBytes / (1024 * 1024);
     const message =
-      `Push rejected: it is larger than this server's limit of ${formatMb(limitMb)} MiB (GIT_MAX_PUSH_MB); ${formatMb(received / (1024 * 1024))} MiB arrived before Berth stopped reading.\n` +
+      `Push rejected: it is larger than this server's limit of ${formatMb(limitMb)} MiB (GIT_MAX_PUSH_MB).\n` +
       'Nothing was stored. Keep large files out of the repository (build artifacts, media, node_modules), or ask the operator for a higher limit.\n';
     const capabilities = commands?.capabilities ?? [];
     const report = Buffer.concat([

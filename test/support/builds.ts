@@ -1,0 +1,51 @@
+import type { ImageInfo } from 'dockerode';
+import { ContainerEngine } from '@berth/engine';
+import type { RunningPlatform } from './platform';
+import type { TestUser } from './users';
+
+export interface BuildView {
+  id: string;
+  environment: string;
+  branch: string;
+  commitSha: string;
+  status: string;
+  buildpack: string | null;
+  failureReason: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  image: { id: string; tag: string; digest: string; sizeBytes: number; processTypes: Record<string, string | null> } | null;
+  log?: string;
+}
+
+export async function builds(platform: RunningPlatform, user: TestUser, app: string): Promise<BuildView[]> {
+  return (await platform.http().get(`/api/apps/${app}/builds`).set(user.auth).expect(200)).body;
+}
+
+export async function build(platform: RunningPlatform, user: TestUser, app: string, id: string): Promise<BuildView> {
+  return (await platform.http().get(`/api/apps/${app}/builds/${id}`).set(user.auth).expect(200)).body;
+}
+
+/** The images the engine holds for an app (every build labels its image with berth.app). */
+export async function engineImages(platform: RunningPlatform, label: string): Promise<ImageInfo[]> {
+  const engine = platform.app.get(ContainerEngine);
+  return engine.api.listImages({ filters: JSON.stringify({ label: [label] }) });
+}
+
+/** Removes what a test's apps left in the engine (only images labelled with those apps). */
+export async function removeImagesOf(platform: RunningPlatform, apps: string[]): Promise<void> {
+  const engine = platform.app.get(ContainerEngine);
+  for (const app of apps) {
+    for (const image of await engineImages(platform, `berth.app=${app}`)) await engine.api.getImage(image.Id).remove({ force: true }).catch(() => undefined);
+  }
+}
+
+/** Polls until `probe` returns a value (not undefined/null/false) or the time is up. */
+export async function eventually<T>(probe: () => Promise<T | undefined | null | false>, timeoutMs = 30_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
