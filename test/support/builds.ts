@@ -49,3 +49,39 @@ export async function eventually<T>(probe: () => Promise<T | undefined | null | 
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
+
+/** Runs a shell command in a fresh container of an image and returns its output (the container is removed). */
+export async function runInImage(platform: RunningPlatform, image: string, command: string, env: string[] = []): Promise<string> {
+  const engine = platform.app.get(ContainerEngine);
+  const container = await engine.api.createContainer({
+    Image: image,
+    Entrypoint: ['/bin/sh', '-c'],
+    Cmd: [command],
+    Env: env,
+    Tty: true,
+    Labels: { 'berth.test': 'run-in-image' },
+    HostConfig: { Memory: 256 * 1024 * 1024 },
+  });
+  try {
+    await container.start();
+    await container.wait();
+    return (await container.logs({ stdout: true, stderr: true, follow: false })).toString();
+  } finally {
+    await container.remove({ force: true }).catch(() => undefined);
+  }
+}
+
+/** The id of the layer a Containerfile step produced, from a build log (cached or not). */
+export function layerAfterStep(log: string, step: RegExp): string | null {
+  const lines = log.split('\n');
+  const at = lines.findIndex((line) => /^STEP \d+\/\d+: /.test(line) && step.test(line));
+  if (at < 0) return null;
+  for (const line of lines.slice(at + 1)) {
+    if (/^STEP \d+\/\d+: /.test(line)) return null;
+    const cached = /^--> Using cache ([0-9a-f]{64})/.exec(line);
+    if (cached) return cached[1].slice(0, 11);
+    const built = /^--> ([0-9a-f]{11})\b/.exec(line);
+    if (built) return built[1];
+  }
+  return null;
+}
