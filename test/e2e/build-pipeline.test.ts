@@ -224,3 +224,54 @@ describe('build time limit', () => {
     expect(existsSync(`/sys/fs/cgroup/pids/berth-build-${only.id}`) || existsSync(`/sys/fs/cgroup/berth-build-${only.id}`)).toBe(false);
   });
 });
+
+describe('a builder that stops mid-build', () => {
+  const prefix = `${process.env.BERTH_REDIS_PREFIX}-restart`;
+  let api: RunningPlatform;
+  let user: TestUser;
+  let app: string;
+  let copy: WorkingCopy;
+  const contexts: { close(): Promise<void> }[] = [];
+
+  // The api alone, and builders started and stopped by the test, on their own queue.
+  beforeAll(async () => {
+    api = await startPlatform(['api'], { BERTH_REDIS_PREFIX: prefix });
+    user = await signUp(api);
+  });
+  afterAll(async () => {
+    for (const context of contexts) await context.close().catch(() => undefined);
+    if (app) await removeImagesOf(api, [app]);
+    copy?.remove();
+    await api?.close();
+    const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length) await redis.del(...keys);
+    await redis.quit();
+  });
+
+  it('has its build retried by another builder, and the push still succeeds', async () => {
+    const { startRoles } = await import('../support/platform');
+    app = await createApp(api, user, 'restart');
+    copy = await WorkingCopy.fromFixture('slow-step');
+    copy.write('nonce', randomBytes(8).toString('hex'));
+    await copy.commitAll('fresh nonce');
+
+    const first = await startRoles(['builder'], { BERTH_REDIS_PREFIX: prefix });
+    contexts.push(first);
+    const pushing = copy.push(gitUrl(api, app, user.token), 'main');
+    const building = await eventually(async () => {
+      const [b] = await builds(api, user, app);
+      return b && (await build(api, user, app, b.id)).log?.includes('slow step of') ? b : null;
+    }, 60_000, 'the slow step to start');
+    await first.close();
+
+    const second = await startRoles(['builder'], { BERTH_REDIS_PREFIX: prefix });
+    contexts.push(second);
+    const push = await pushing;
+    expect(push.code).toBe(0);
+    expect(push.stderr).toMatch(/remote: -----> The build was interrupted \(the builder stopped while building\); a builder will try again\./);
+    expect(push.stderr).toMatch(/remote: -----> Building again \(attempt 2 of 2\): the previous attempt was interrupted/);
+    expect(await build(api, user, app, building.id)).toMatchObject({ status: 'succeeded' });
+    expect(await engineImages(api, `berth.app=${app}`)).toHaveLength(1);
+  });
+});

@@ -21,6 +21,8 @@ import { BuildSweeper } from './build-sweeper';
 
 /** A build waiting for an earlier build of its environment looks again after this long. */
 const WAIT_FOR_EARLIER_MS = 1500;
+/** How long a stopping builder waits for its aborted builds to wind down. */
+const STOP_WAIT_MS = 45_000;
 
 type BuildRow = NonNullable<Awaited<ReturnType<BuildsProcessor['load']>>>;
 
@@ -34,7 +36,7 @@ type BuildRow = NonNullable<Awaited<ReturnType<BuildsProcessor['load']>>>;
 export class BuildsProcessor extends CatalogueWorker implements OnApplicationBootstrap, OnModuleDestroy {
   protected readonly queueName = QUEUES.builds;
   private readonly logger = new Logger('Builds');
-  private readonly running = new Map<string, AbortController>();
+  private readonly running = new Map<string, { controller: AbortController; done: Promise<unknown> }>();
 
   constructor(
     private readonly db: PrismaService,
@@ -63,9 +65,14 @@ export class BuildsProcessor extends CatalogueWorker implements OnApplicationBoo
     void this.worker.run().catch((error) => this.logger.error(`build worker stopped: ${(error as Error).message}`));
   }
 
-  /** Stops running builds when the process stops; their jobs are retried by a builder. */
-  onModuleDestroy(): void {
-    for (const controller of this.running.values()) controller.abort();
+  /**
+   * Stops running builds when the process stops, and waits for them to say so in their logs
+   * (Redis and the database close after this module); their jobs are retried by a builder.
+   */
+  async onModuleDestroy(): Promise<void> {
+    const running = [...this.running.values()];
+    for (const { controller } of running) controller.abort();
+    await Promise.race([Promise.allSettled(running.map(({ done }) => done)), new Promise((resolve) => setTimeout(resolve, STOP_WAIT_MS).unref())]);
   }
 
   @OnWorkerEvent('failed')
@@ -91,7 +98,8 @@ export class BuildsProcessor extends CatalogueWorker implements OnApplicationBoo
 
     const out = this.log.writer(buildId);
     const controller = new AbortController();
-    this.running.set(buildId, controller);
+    let finish: () => void = () => undefined;
+    this.running.set(buildId, { controller, done: new Promise<void>((resolve) => (finish = resolve)) });
     const workspace = join(this.config.dataDir, 'builds', buildId);
     const attempts = job.opts.attempts ?? 1;
     const lastAttempt = job.attemptsMade + 1 >= attempts;
@@ -131,9 +139,10 @@ export class BuildsProcessor extends CatalogueWorker implements OnApplicationBoo
       await this.records.fail(buildId, couldNotFinish(error as Error), plan?.buildpack);
       return 'failed';
     } finally {
-      this.running.delete(buildId);
       await rm(workspace, { recursive: true, force: true }).catch(() => undefined);
       if (settled) await this.sources.remove(buildId);
+      this.running.delete(buildId);
+      finish();
     }
   }
 
