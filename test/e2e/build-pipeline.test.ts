@@ -1,13 +1,12 @@
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import Redis from 'ioredis';
 import { BUILD_SUCCEEDED, BuildLog, BuildSucceededEvent, BuildSweeper } from '@berth/builds';
 import { PrismaService } from '@berth/db';
-import { build, builds, engineImages, eventually, removeImagesOf } from '../support/builds';
-import { gitUrl, WorkingCopy } from '../support/git';
-import { RunningPlatform, startPlatform } from '../support/platform';
-import { createApp, signUp, TestUser } from '../support/users';
+import { build, builds, engineImages, eventually, Pushes } from '../support/builds';
+import { gitUrl } from '../support/git';
+import { dropRedisPrefix, ownRedisPrefix, RunningPlatform, startPlatform, startRoles } from '../support/platform';
+import { signUp, TestUser } from '../support/users';
 
 jest.setTimeout(180_000);
 
@@ -42,30 +41,17 @@ async function readEvents(platform: RunningPlatform, user: TestUser, path: strin
 describe('build pipeline', () => {
   let platform: RunningPlatform;
   let user: TestUser;
-  const apps: string[] = [];
-  const copies: WorkingCopy[] = [];
-
-  const newApp = async () => {
-    const app = await createApp(platform, user, 'pipe');
-    apps.push(app);
-    return app;
-  };
+  const pushes = new Pushes(() => platform);
+  const newApp = () => pushes.app(user, 'pipe');
   /** A fixture with a fresh nonce, so its steps run rather than come from the cache. */
-  const fixture = async (name: string) => {
-    const copy = await WorkingCopy.fromFixture(name);
-    copies.push(copy);
-    copy.write('nonce', randomBytes(8).toString('hex'));
-    await copy.commitAll('fresh nonce');
-    return copy;
-  };
+  const fixture = (name: string) => pushes.fixture(name, { nonce: true });
 
   beforeAll(async () => {
     platform = await startPlatform(['api', 'builder']);
     user = await signUp(platform);
   });
   afterAll(async () => {
-    await removeImagesOf(platform, apps);
-    copies.forEach((copy) => copy.remove());
+    await pushes.cleanup();
     await platform?.close();
   });
 
@@ -99,8 +85,7 @@ describe('build pipeline', () => {
 
   it('hands a successful build to BUILD_SUCCEEDED listeners before the push ends, showing what they log', async () => {
     const app = await newApp();
-    const copy = await WorkingCopy.fromFixture('static');
-    copies.push(copy);
+    const copy = await pushes.fixture('static');
     const emitter = platform.app.get(EventEmitter2);
     const log = platform.app.get(BuildLog);
     const seen: BuildSucceededEvent[] = [];
@@ -190,11 +175,10 @@ describe('build pipeline', () => {
 });
 
 describe('build time limit', () => {
-  const prefix = `${process.env.BERTH_REDIS_PREFIX}-limit`;
+  const prefix = ownRedisPrefix('limit');
   let platform: RunningPlatform;
   let user: TestUser;
-  let app: string;
-  let copy: WorkingCopy;
+  const pushes = new Pushes(() => platform);
 
   // Its own queue (Redis prefix), so only this platform's builder, with its short limit, takes its builds.
   beforeAll(async () => {
@@ -202,18 +186,14 @@ describe('build time limit', () => {
     user = await signUp(platform);
   });
   afterAll(async () => {
-    if (app) await removeImagesOf(platform, [app]);
-    copy?.remove();
+    await pushes.cleanup();
     await platform?.close();
-    const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length) await redis.del(...keys);
-    await redis.quit();
+    await dropRedisPrefix(prefix);
   });
 
   it('stops a build over BUILD_TIMEOUT_SECONDS, fails the push with why, and leaves no image or process', async () => {
-    app = await createApp(platform, user, 'slow');
-    copy = await WorkingCopy.fromFixture('broken-slow');
+    const app = await pushes.app(user, 'slow');
+    const copy = await pushes.fixture('broken-slow');
     const push = await copy.push(gitUrl(platform, app, user.token), 'main');
     expect(push.code).not.toBe(0);
     expect(push.stderr).toContain('remote: sleeping past the time limit');
@@ -226,11 +206,10 @@ describe('build time limit', () => {
 });
 
 describe('a builder that stops mid-build', () => {
-  const prefix = `${process.env.BERTH_REDIS_PREFIX}-restart`;
+  const prefix = ownRedisPrefix('restart');
   let api: RunningPlatform;
   let user: TestUser;
-  let app: string;
-  let copy: WorkingCopy;
+  const pushes = new Pushes(() => api);
   const contexts: { close(): Promise<void> }[] = [];
 
   // The api alone, and builders started and stopped by the test, on their own queue.
@@ -240,21 +219,14 @@ describe('a builder that stops mid-build', () => {
   });
   afterAll(async () => {
     for (const context of contexts) await context.close().catch(() => undefined);
-    if (app) await removeImagesOf(api, [app]);
-    copy?.remove();
+    await pushes.cleanup();
     await api?.close();
-    const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length) await redis.del(...keys);
-    await redis.quit();
+    await dropRedisPrefix(prefix);
   });
 
   it('has its build retried by another builder, and the push still succeeds', async () => {
-    const { startRoles } = await import('../support/platform');
-    app = await createApp(api, user, 'restart');
-    copy = await WorkingCopy.fromFixture('slow-step');
-    copy.write('nonce', randomBytes(8).toString('hex'));
-    await copy.commitAll('fresh nonce');
+    const app = await pushes.app(user, 'restart');
+    const copy = await pushes.fixture('slow-step', { nonce: true });
 
     const first = await startRoles(['builder'], { BERTH_REDIS_PREFIX: prefix });
     contexts.push(first);

@@ -1,8 +1,8 @@
 import { ContainerEngine } from '@berth/engine';
-import { builds, engineImages, layerAfterStep, removeImagesOf, runInImage } from '../support/builds';
-import { gitUrl, WorkingCopy } from '../support/git';
+import { builds, engineImages, layerAfterStep, Pushes, runInImage } from '../support/builds';
+import { gitUrl } from '../support/git';
 import { RunningPlatform, startPlatform } from '../support/platform';
-import { createApp, signUp, TestUser } from '../support/users';
+import { signUp, TestUser } from '../support/users';
 
 // Node.js builds download Node.js and packages from the npm registry on a cold machine.
 jest.setTimeout(300_000);
@@ -11,25 +11,21 @@ jest.setTimeout(300_000);
 describe('buildpacks', () => {
   let platform: RunningPlatform;
   let user: TestUser;
-  const apps: string[] = [];
-  const copies: WorkingCopy[] = [];
+  const pushes = new Pushes(() => platform);
 
   beforeAll(async () => {
     platform = await startPlatform(['api', 'builder']);
     user = await signUp(platform);
   });
   afterAll(async () => {
-    await removeImagesOf(platform, apps);
-    copies.forEach((copy) => copy.remove());
+    await pushes.cleanup();
     await platform?.close();
   });
 
   /** Pushes a fixture to a new app's main branch. */
   const pushFixture = async (fixture: string) => {
-    const app = await createApp(platform, user, fixture.replace(/[^a-z]/g, '').slice(0, 12) || 'app');
-    apps.push(app);
-    const copy = await WorkingCopy.fromFixture(fixture);
-    copies.push(copy);
+    const app = await pushes.app(user, fixture.replace(/[^a-z]/g, '').slice(0, 12) || 'app');
+    const copy = await pushes.fixture(fixture);
     const url = gitUrl(platform, app, user.token);
     return { app, copy, url, push: await copy.push(url, 'main') };
   };

@@ -4,10 +4,10 @@ import { existsSync, readdirSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { GitRepos } from '@berth/git';
-import { builds, removeImagesOf } from '../support/builds';
-import { gitUrl, WorkingCopy } from '../support/git';
+import { builds, Pushes } from '../support/builds';
+import { gitUrl } from '../support/git';
 import { RunningPlatform, startPlatform } from '../support/platform';
-import { createApp, signUp, TestUser } from '../support/users';
+import { signUp, TestUser } from '../support/users';
 
 jest.setTimeout(120_000);
 
@@ -17,16 +17,14 @@ const pkt = (payload: string) => Buffer.concat([Buffer.from((Buffer.byteLength(p
 describe('git push limits and broken pushes', () => {
   let platform: RunningPlatform;
   let user: TestUser;
-  const apps: string[] = [];
-  const copies: WorkingCopy[] = [];
+  const pushes = new Pushes(() => platform);
 
   beforeAll(async () => {
     platform = await startPlatform(['api', 'builder'], { GIT_MAX_PUSH_MB: '1' });
     user = await signUp(platform);
   });
   afterAll(async () => {
-    await removeImagesOf(platform, apps);
-    copies.forEach((copy) => copy.remove());
+    await pushes.cleanup();
     await platform?.close();
   });
 
@@ -43,10 +41,8 @@ describe('git push limits and broken pushes', () => {
   const untouched = { refs: '', objects: ['count: 0', 'in-pack: 0'], quarantines: [] };
 
   it('refuses a push over GIT_MAX_PUSH_MB with a message, storing nothing', async () => {
-    const app = await createApp(platform, user, 'big');
-    apps.push(app);
-    const copy = await WorkingCopy.fromFixture('static');
-    copies.push(copy);
+    const app = await pushes.app(user, 'big');
+    const copy = await pushes.fixture('static');
     copy.write('public/video.bin', randomBytes(3 * 1024 * 1024));
     await copy.commitAll('a large file');
 
@@ -60,10 +56,8 @@ describe('git push limits and broken pushes', () => {
   });
 
   it('keeps the repository intact when the pusher disconnects mid-push, and accepts the next push', async () => {
-    const app = await createApp(platform, user, 'cut');
-    apps.push(app);
-    const copy = await WorkingCopy.fromFixture('static');
-    copies.push(copy);
+    const app = await pushes.app(user, 'cut');
+    const copy = await pushes.fixture('static');
     copy.write('public/photo.bin', randomBytes(700 * 1024));
     const sha = await copy.commitAll('a photo');
     const url = gitUrl(platform, app, user.token);

@@ -3,10 +3,10 @@ import { existsSync } from 'node:fs';
 import request from 'supertest';
 import { ENVIRONMENT_DELETED, EnvironmentDeletedEvent } from '@berth/apps';
 import { GitRepos } from '@berth/git';
-import { build, builds, engineImages, removeImagesOf } from '../support/builds';
+import { build, builds, engineImages, Pushes } from '../support/builds';
 import { gitUrl, WorkingCopy } from '../support/git';
 import { RunningPlatform, startPlatform } from '../support/platform';
-import { createApp, signUp, TestUser } from '../support/users';
+import { signUp, TestUser } from '../support/users';
 
 jest.setTimeout(120_000);
 
@@ -14,27 +14,16 @@ jest.setTimeout(120_000);
 describe('git push', () => {
   let platform: RunningPlatform;
   let owner: TestUser;
-  const apps: string[] = [];
-  const copies: WorkingCopy[] = [];
-
-  const newApp = async (user = owner) => {
-    const app = await createApp(platform, user, 'push');
-    apps.push(app);
-    return app;
-  };
-  const fixture = async (name: string, branch = 'main') => {
-    const copy = await WorkingCopy.fromFixture(name, branch);
-    copies.push(copy);
-    return copy;
-  };
+  const pushes = new Pushes(() => platform);
+  const newApp = (user = owner) => pushes.app(user, 'push');
+  const fixture = (name: string, branch = 'main') => pushes.fixture(name, { branch });
 
   beforeAll(async () => {
     platform = await startPlatform(['api', 'builder']);
     owner = await signUp(platform, 'owner');
   });
   afterAll(async () => {
-    await removeImagesOf(platform, apps);
-    copies.forEach((copy) => copy.remove());
+    await pushes.cleanup();
     await platform?.close();
   });
 
@@ -77,7 +66,7 @@ describe('git push', () => {
     const viewer = await signUp(platform, 'viewer');
     await platform.http().post(`/api/teams/${owner.team}/members`).set(owner.auth).send({ email: viewer.email, role: 'viewer' }).expect(201);
     const { copy: clone, result: cloned } = await WorkingCopy.clone(gitUrl(platform, app, viewer.token));
-    copies.push(clone);
+    pushes.track(clone);
     expect(cloned.code).toBe(0);
     expect(await clone.head()).toBe(await copy.head());
     expect(existsSync(`${clone.dir}/public/index.html`)).toBe(true);

@@ -1,7 +1,9 @@
 import type { ImageInfo } from 'dockerode';
+import { randomBytes } from 'node:crypto';
 import { ContainerEngine } from '@berth/engine';
+import { WorkingCopy } from './git';
 import type { RunningPlatform } from './platform';
-import type { TestUser } from './users';
+import { createApp, TestUser } from './users';
 
 export interface BuildView {
   id: string;
@@ -84,4 +86,43 @@ export function layerAfterStep(log: string, step: RegExp): string | null {
     if (built) return built[1];
   }
   return null;
+}
+
+/**
+ * What a test pushes: new apps and working copies of fixtures, all removed by `cleanup()`
+ * (the apps' images from the engine, the copies from disk).
+ */
+export class Pushes {
+  readonly apps: string[] = [];
+  readonly copies: WorkingCopy[] = [];
+
+  constructor(private readonly platform: () => RunningPlatform) {}
+
+  async app(user: TestUser, stem = 'app'): Promise<string> {
+    const app = await createApp(this.platform(), user, stem);
+    this.apps.push(app);
+    return app;
+  }
+
+  /** A fixture committed on `branch`; with `nonce`, a fresh ./nonce file so its steps are not cached. */
+  async fixture(name: string, options: { branch?: string; nonce?: boolean } = {}): Promise<WorkingCopy> {
+    const copy = await WorkingCopy.fromFixture(name, options.branch);
+    this.copies.push(copy);
+    if (options.nonce) {
+      copy.write('nonce', randomBytes(8).toString('hex'));
+      await copy.commitAll('fresh nonce');
+    }
+    return copy;
+  }
+
+  track(copy: WorkingCopy): WorkingCopy {
+    this.copies.push(copy);
+    return copy;
+  }
+
+  async cleanup(): Promise<void> {
+    const platform = this.platform();
+    if (platform) await removeImagesOf(platform, this.apps);
+    this.copies.forEach((copy) => copy.remove());
+  }
 }

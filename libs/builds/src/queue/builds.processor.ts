@@ -88,7 +88,10 @@ export class BuildsProcessor extends CatalogueWorker implements OnApplicationBoo
 
   private async build({ buildId }: JobPayloads['build'], job: Job<JobPayloads['build']>, token?: string): Promise<string> {
     const build = await this.load(buildId);
-    if (!build || build.status === 'succeeded' || build.status === 'failed') return 'already settled';
+    if (!build || build.status === 'succeeded' || build.status === 'failed') {
+      await this.sources.remove(buildId);
+      return 'already settled';
+    }
     if (await this.hasEarlierUnfinished(build)) {
       await job.moveToDelayed(Date.now() + WAIT_FOR_EARLIER_MS, token);
       throw new DelayedError();
