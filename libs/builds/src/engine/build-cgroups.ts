@@ -1,7 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ContainerEngine } from '@berth/engine';
 
 const CGROUP_ROOT = '/sys/fs/cgroup';
 const PREFIX = 'berth-build-';
@@ -9,13 +10,29 @@ const PREFIX = 'berth-build-';
 /**
  * The cgroup each build's steps run in (the engine's `cgroupparent`), so a build past its time
  * limit can be stopped: the engine keeps building after its client goes away, but a step whose
- * processes are killed fails and the build ends. Works with the cgroupfs manager on cgroup v1
- * and v2 hosts.
+ * processes are killed fails and the build ends. Works when the engine manages cgroups itself
+ * (cgroupfs, as here) on cgroup v1 and v2 hosts; with systemd managing them, builds get no
+ * cgroup of their own and a build over its limit is abandoned instead (its image, should the
+ * engine finish it, is removed).
  */
 @Injectable()
 export class BuildCgroups {
-  parentOf(buildId: string): string {
-    return `/${PREFIX}${buildId}`;
+  private readonly logger = new Logger('BuildCgroups');
+  private usable: Promise<boolean> | null = null;
+
+  constructor(private readonly engine: ContainerEngine) {}
+
+  /** The cgroup parent to build in, or undefined when the engine's cgroup manager cannot take one. */
+  async parentOf(buildId: string): Promise<string | undefined> {
+    this.usable ??= this.engine.api.info().then(
+      (info: { CgroupDriver?: string }) => {
+        const ok = info.CgroupDriver === 'cgroupfs';
+        if (!ok) this.logger.warn(`the engine manages cgroups with ${info.CgroupDriver}: builds over their time limit are abandoned rather than stopped`);
+        return ok;
+      },
+      () => false,
+    );
+    return (await this.usable) ? `/${PREFIX}${buildId}` : undefined;
   }
 
   /** Directories to look for a build's processes in: the pids controller (v1) or the unified tree (v2). */

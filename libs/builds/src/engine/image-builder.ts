@@ -51,6 +51,7 @@ export class ImageBuilder {
   /** Builds and returns the image id (sha256:...). Throws BuildFailure for the app's own failures. */
   async build(request: ImageBuildRequest): Promise<string> {
     const limits = this.config.builds;
+    const cgroupParent = await this.cgroups.parentOf(request.buildId);
     const context = pack(request.contextDir);
     let response: Readable;
     try {
@@ -63,7 +64,7 @@ export class ImageBuilder {
         memswap: limits.memoryBytes,
         cpuperiod: CPU_PERIOD_US,
         cpuquota: Math.round(limits.cpus * CPU_PERIOD_US),
-        cgroupparent: this.cgroups.parentOf(request.buildId),
+        ...(cgroupParent ? { cgroupparent: cgroupParent } : {}),
       } as Record<string, unknown>)) as Readable;
     } catch (error) {
       throw this.classify(error);
@@ -76,6 +77,11 @@ export class ImageBuilder {
       if (timedOut || aborted) return;
       if (why === 'timeout') timedOut = true;
       else aborted = true;
+      if (!cgroupParent) {
+        // Nothing to kill: stop listening; should the engine finish the build, its image is removed.
+        response.destroy(new Error('the build was abandoned'));
+        return;
+      }
       void this.cgroups.kill(request.buildId).then((killed) => {
         if (killed === 0) this.logger.warn(`build ${request.buildId}: no processes found to stop; waiting for the engine`);
       });
@@ -158,6 +164,12 @@ export class ImageBuilder {
       return new BuildFailure(this.withHint(json?.message ?? (error as Error).message));
     }
     return error instanceof Error ? error : new Error(String(error));
+  }
+
+  /** Build ids of the images on this engine labelled by Berth. */
+  async builtBuildIds(): Promise<string[]> {
+    const images = await this.engine.api.listImages({ filters: JSON.stringify({ label: ['berth.build'] }) });
+    return [...new Set(images.map((image) => image.Labels?.['berth.build']).filter((id): id is string => !!id))];
   }
 
   /** Removes any image labelled with this build (a build the engine finished after it was stopped). */

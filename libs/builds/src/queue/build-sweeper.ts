@@ -58,14 +58,22 @@ export class BuildSweeper implements OnModuleDestroy {
         this.logger.warn(`build ${build.id}: ${reason}`);
       }
     }
-    // Steps still running for builds that are over (a builder died mid-step): stop them, drop their images.
+    // Steps still running for builds that are over (a builder died mid-step): stop them.
     for (const buildId of await this.cgroups.present()) {
-      const row = await this.db.build.findUnique({ where: { id: buildId }, select: { status: true } }).catch(() => null);
-      if (row && (row.status === 'failed' || row.status === 'succeeded')) {
-        await this.cgroups.kill(buildId);
-        if (row.status === 'failed') await this.images.removeImagesOf(buildId);
-      }
+      const row = await this.findBuild(buildId);
+      if (row && (row.status === 'failed' || row.status === 'succeeded')) await this.cgroups.kill(buildId);
+    }
+    // Images the engine finished for builds that failed (stopped or abandoned): a failed build leaves none.
+    for (const buildId of await this.images.builtBuildIds()) {
+      const row = await this.findBuild(buildId);
+      if (row?.status === 'failed') await this.images.removeImagesOf(buildId);
     }
     return settled;
+  }
+
+  /** A build of this installation (ids from the engine may belong to another one sharing it). */
+  private findBuild(buildId: string) {
+    if (!/^[0-9a-f-]{36}$/.test(buildId)) return Promise.resolve(null);
+    return this.db.build.findUnique({ where: { id: buildId }, select: { status: true } }).catch(() => null);
   }
 }

@@ -57,9 +57,10 @@ export class BuildsProcessor extends CatalogueWorker implements OnApplicationBoo
     return { build: (data, job, token) => this.build(data, job, token) };
   }
 
-  /** Builds left unfinished by a builder that died are settled before this one takes jobs. */
+  /** Settles builds left unfinished by a builder that died, then takes jobs. */
   async onApplicationBootstrap(): Promise<void> {
-    await this.sweeper.sweep();
+    // Not awaited: with Redis or the engine down, the builder still starts and catches up.
+    void this.sweeper.sweep().catch((error) => this.logger.warn(`sweeping unfinished builds failed: ${(error as Error).message}`));
     this.sweeper.start();
     this.worker.concurrency = this.config.builds.concurrency;
     void this.worker.run().catch((error) => this.logger.error(`build worker stopped: ${(error as Error).message}`));
