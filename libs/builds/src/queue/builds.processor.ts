@@ -110,7 +110,7 @@ export class BuildsProcessor extends CatalogueWorker implements OnApplicationBoo
     let plan: BuildPlan | null = null;
     let settled = true;
     try {
-      if (resumed) out.step(`Building again (attempt ${job.attemptsMade + 1} of ${attempts}): the previous attempt was interrupted`);
+      if (resumed) out.step('Building again: the previous attempt was interrupted');
       out.step(`Building on ${hostname()}`);
       if (await this.reuse(build, out)) return 'reused';
       await this.stack.ensure((text) => out.detail(text));
