@@ -1,6 +1,7 @@
 import { INestApplication, INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { createServer } from 'node:net';
+import Redis from 'ioredis';
 import request from 'supertest';
 import { BerthConfigShape, parseConfig, Role } from '@berth/config';
 import { configureHttpApp } from '@berth/core';
@@ -53,4 +54,17 @@ export async function startRoles(roles: Role[], overrides: Record<string, string
   const app = await NestFactory.createApplicationContext(rootModuleFor(config, roles), { logger: ['error', 'warn'] });
   await app.init();
   return app;
+}
+
+/**
+ * A Redis prefix of this run's own, for a platform that must not share queues with the others
+ * (e.g. a builder with a different time limit). Drop its keys with `dropRedisPrefix`.
+ */
+export const ownRedisPrefix = (suffix: string) => `${process.env.BERTH_REDIS_PREFIX}-${suffix}`;
+
+export async function dropRedisPrefix(prefix: string): Promise<void> {
+  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  const keys = await redis.keys(`${prefix}:*`);
+  if (keys.length) await redis.del(...keys);
+  await redis.quit();
 }

@@ -1,5 +1,8 @@
 import { Module } from '@nestjs/common';
+import { BuildWorkerModule } from '@berth/builds';
 
-/** The builder role. (Its modules arrive with the issue that builds it.) */
-@Module({})
+/** The builder role: turns pushed commits into images (BullMQ workers). */
+@Module({
+  imports: [BuildWorkerModule],
+})
 export class BuilderModule {}

@@ -2,10 +2,12 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { apiEnv, mapApi } from './sections/api';
+import { buildsEnv, mapBuilds } from './sections/builds';
 import { coreEnv, mapCore } from './sections/core';
 import { databaseEnv, mapDatabase } from './sections/database';
 import { engineEnv, mapEngine } from './sections/engine';
 import { mapPlacement, placementEnv } from './sections/placement';
+import { gitEnv, mapGit } from './sections/git';
 import { mapRedis, redisEnv } from './sections/redis';
 import { mapRouter, routerEnv } from './sections/router';
 
@@ -21,6 +23,8 @@ const schema = z.object({
   ...routerEnv.shape,
   ...engineEnv.shape,
   ...placementEnv.shape,
+  ...gitEnv.shape,
+  ...buildsEnv.shape,
 });
 
 export type RawEnv = Record<string, string | undefined>;
@@ -34,6 +38,8 @@ function build(e: z.infer<typeof schema>) {
     router: mapRouter(e),
     engine: mapEngine(e),
     placement: mapPlacement(e),
+    git: mapGit(e),
+    builds: mapBuilds(e),
   };
 }
 

@@ -3,7 +3,8 @@ import { WorkerHost } from '@nestjs/bullmq';
 import type { Job } from 'bullmq';
 import { JobName, JobPayloads, jobsOfQueue, QueueName } from './catalogue';
 
-export type Handlers<N extends JobName> = { [K in N]: (data: JobPayloads[K], job: Job<JobPayloads[K]>) => Promise<unknown> };
+/** A handler gets the job's lock token too, for calls such as job.moveToDelayed(at, token). */
+export type Handlers<N extends JobName> = { [K in N]: (data: JobPayloads[K], job: Job<JobPayloads[K]>, token?: string) => Promise<unknown> };
 
 /**
  * Base class of every BullMQ processor: it dispatches each job to the handler for its name
@@ -19,9 +20,9 @@ export abstract class CatalogueWorker extends WorkerHost implements OnModuleInit
     if (missing.length) throw new Error(`${this.constructor.name} serves queue "${this.queueName}" but has no handler for: ${missing.join(', ')}`);
   }
 
-  async process(job: Job): Promise<unknown> {
-    const handler = this.handlers()[job.name as JobName] as ((data: unknown, job: Job) => Promise<unknown>) | undefined;
+  async process(job: Job, token?: string): Promise<unknown> {
+    const handler = this.handlers()[job.name as JobName] as ((data: unknown, job: Job, token?: string) => Promise<unknown>) | undefined;
     if (!handler) throw new Error(`no handler for job "${job.name}" on queue "${this.queueName}"`);
-    return handler(job.data, job);
+    return handler(job.data, job, token);
   }
 }

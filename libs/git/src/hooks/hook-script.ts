@@ -1,0 +1,58 @@
+/**
+ * The pre-receive hook git runs for every push Berth serves. It hands the ref updates (and
+ * where the quarantined objects are) to the Berth process that spawned git, over a Unix socket
+ * with a one-time secret from its environment, and copies Berth's answer to stderr, which git
+ * sends to the pusher as "remote:" lines. Berth's last word is the exit code: 0 accepts the
+ * push, anything else rejects it. Plain Node.js, no dependencies.
+ */
+export function preReceiveHook(nodePath: string): string {
+  return `#!${nodePath}
+// Written by Berth (libs/git/src/hooks/hook-script.ts); rewritten at every start.
+'use strict';
+const http = require('http');
+const fs = require('fs');
+const env = process.env;
+if (!env.BERTH_HOOK_SOCKET || !env.BERTH_HOOK_SECRET) {
+  process.stderr.write('This repository accepts pushes through Berth only.\\n');
+  process.exit(1);
+}
+const body = JSON.stringify({
+  secret: env.BERTH_HOOK_SECRET,
+  updates: fs.readFileSync(0, 'utf8'),
+  quarantine: {
+    GIT_OBJECT_DIRECTORY: env.GIT_OBJECT_DIRECTORY,
+    GIT_ALTERNATE_OBJECT_DIRECTORIES: env.GIT_ALTERNATE_OBJECT_DIRECTORIES,
+    GIT_QUARANTINE_PATH: env.GIT_QUARANTINE_PATH,
+  },
+});
+let code = null;
+const req = http.request(
+  { socketPath: env.BERTH_HOOK_SOCKET, path: '/pre-receive', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+  (res) => {
+    let buffer = '';
+    res.setEncoding('utf8');
+    res.on('data', (chunk) => {
+      buffer += chunk;
+      let newline;
+      while ((newline = buffer.indexOf('\\n')) >= 0) {
+        const line = buffer.slice(0, newline);
+        buffer = buffer.slice(newline + 1);
+        if (!line) continue;
+        const message = JSON.parse(line);
+        if (typeof message.out === 'string') process.stderr.write(message.out);
+        if (typeof message.exit === 'number') code = message.exit;
+      }
+    });
+    res.on('end', () => {
+      if (code === null) process.stderr.write('Berth stopped answering, so the push was not accepted. Push again.\\n');
+      process.exitCode = code === null ? 1 : code;
+    });
+  },
+);
+req.on('error', (error) => {
+  process.stderr.write('Cannot reach Berth (' + error.message + '), so the push was not accepted. Push again.\\n');
+  process.exitCode = 1;
+});
+req.end(body);
+`;
+}

@@ -1,0 +1,73 @@
+import { Injectable } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { ENVIRONMENT_DELETED, EnvironmentDeletedEvent } from '@berth/apps';
+import { environmentSlug } from '@berth/common';
+import { Environment, Prisma, PrismaService } from '@berth/db';
+
+export interface PushedApp {
+  id: string;
+  name: string;
+  productionBranch: string;
+}
+
+/**
+ * Branches are environments: the production branch deploys `production`; any other branch a
+ * preview named after it, created at its first push with a copy of production's config at that
+ * moment (later changes to either stay separate). Deleting the branch deletes its preview.
+ */
+@Injectable()
+export class BranchEnvironments {
+  constructor(
+    private readonly db: PrismaService,
+    private readonly events: EventEmitter2,
+  ) {}
+
+  /** The environment a branch deploys to, and whether this call created it. */
+  async forBranch(app: PushedApp, branch: string): Promise<{ environment: Environment; created: boolean }> {
+    if (branch === app.productionBranch) {
+      const production = await this.db.environment.findFirst({ where: { appId: app.id, kind: 'production' } });
+      if (production) return { environment: production, created: false };
+    }
+    for (let attempt = 0; ; attempt++) {
+      const existing = await this.db.environment.findUnique({ where: { appId_branch: { appId: app.id, branch } } });
+      if (existing) return { environment: existing, created: false };
+      try {
+        return { environment: await this.createPreview(app, branch), created: true };
+      } catch (error) {
+        // Another push created it (same branch) or took the name (another branch) meanwhile.
+        if (!(error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') || attempt >= 3) throw error;
+      }
+    }
+  }
+
+  private createPreview(app: PushedApp, branch: string): Promise<Environment> {
+    return this.db.$transaction(async (tx) => {
+      const taken = new Set((await tx.environment.findMany({ where: { appId: app.id }, select: { name: true } })).map((e) => e.name));
+      const environment = await tx.environment.create({
+        data: { appId: app.id, name: environmentSlug(branch, app.name, taken), kind: 'preview', branch },
+      });
+      const production = await tx.environment.findFirst({ where: { appId: app.id, kind: 'production' }, include: { config: true } });
+      // Ciphertexts are copied as they are: same key, and each is still its own sealed value.
+      if (production?.config.length) {
+        await tx.configVar.createMany({ data: production.config.map((v) => ({ environmentId: environment.id, key: v.key, valueEncrypted: v.valueEncrypted })) });
+      }
+      return environment;
+    });
+  }
+
+  /** Deletes the preview of a branch, then tells other libraries (containers, routes) with ENVIRONMENT_DELETED. */
+  async removeBranch(app: PushedApp, branch: string): Promise<Environment | null> {
+    const environment = await this.db.environment.findUnique({ where: { appId_branch: { appId: app.id, branch } } });
+    if (!environment || environment.kind === 'production') return null;
+    return (await this.remove(app, environment)) ? environment : null;
+  }
+
+  /** Deletes an environment (only the call that deleted the row emits the event). */
+  async remove(app: PushedApp, environment: Environment): Promise<boolean> {
+    const { count } = await this.db.environment.deleteMany({ where: { id: environment.id, appId: app.id } });
+    if (count === 0) return false;
+    const event: EnvironmentDeletedEvent = { appId: app.id, appName: app.name, environmentId: environment.id, environmentName: environment.name };
+    await this.events.emitAsync(ENVIRONMENT_DELETED, event);
+    return true;
+  }
+}

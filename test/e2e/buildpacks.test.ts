@@ -1,0 +1,114 @@
+import { ContainerEngine } from '@berth/engine';
+import { builds, engineImages, layerAfterStep, Pushes, runInImage } from '../support/builds';
+import { gitUrl } from '../support/git';
+import { RunningPlatform, startPlatform } from '../support/platform';
+import { signUp, TestUser } from '../support/users';
+
+// Node.js builds download Node.js and packages from the npm registry on a cold machine.
+jest.setTimeout(300_000);
+
+/** Each buildpack's fixture pushed with git to the running platform, and the broken ones. */
+describe('buildpacks', () => {
+  let platform: RunningPlatform;
+  let user: TestUser;
+  const pushes = new Pushes(() => platform);
+
+  beforeAll(async () => {
+    platform = await startPlatform(['api', 'builder']);
+    user = await signUp(platform);
+  });
+  afterAll(async () => {
+    await pushes.cleanup();
+    await platform?.close();
+  });
+
+  /** Pushes a fixture to a new app's main branch. */
+  const pushFixture = async (fixture: string) => {
+    const app = await pushes.app(user, fixture.replace(/[^a-z]/g, '').slice(0, 12) || 'app');
+    const copy = await pushes.fixture(fixture);
+    const url = gitUrl(platform, app, user.token);
+    return { app, copy, url, push: await copy.push(url, 'main') };
+  };
+
+  it('serves a static site from public/ with busybox httpd on $PORT', async () => {
+    const { app, push } = await pushFixture('static');
+    expect(push.code).toBe(0);
+    expect(push.stderr).toContain('remote: -----> Static site detected: public/index.html');
+    const [only] = await builds(platform, user, app);
+    expect(only).toMatchObject({ status: 'succeeded', buildpack: 'static' });
+    expect(only.image!.processTypes).toEqual({ web: 'exec busybox httpd -f -v -p "${PORT:-8080}" -h /app/public' });
+    const [image] = await engineImages(platform, `berth.build=${only.id}`);
+    expect(image.Labels).toMatchObject({ 'berth.app': app, 'berth.env': 'production' });
+    expect(await runInImage(platform, only.image!.tag, 'cat /app/public/index.html; id -un')).toMatch(/static fixture[\s\S]*app/);
+  });
+
+  it('builds a Node.js app with npm, and a source-only change reuses the dependency layer', async () => {
+    const { app, copy, url, push } = await pushFixture('node-npm');
+    expect(push.code).toBe(0);
+    expect(push.stderr).toContain('remote: -----> Node.js app detected: package.json at the root');
+    expect(push.stderr).toMatch(/remote:\s+Node.js 24\.\d+\.\d+ \(engines.node "24.x"\), npm \d+\.\d+\.\d+/);
+    expect(push.stderr).toContain('Installing dependencies with npm ci (package-lock.json)');
+    expect(push.stderr).toMatch(/remote: STEP \d+\/\d+: RUN npm run build/);
+
+    copy.write('version.json', '{ "version": 2 }');
+    await copy.commitAll('source change only');
+    const second = await copy.push(url, 'main');
+    expect(second.code).toBe(0);
+
+    const [latest, first] = await builds(platform, user, app);
+    expect([first.status, latest.status]).toEqual(['succeeded', 'succeeded']);
+    const logs = await Promise.all([first, latest].map(async (b) => (await platform.http().get(`/api/apps/${app}/builds/${b.id}`).set(user.auth)).body.log as string));
+    const install = /RUN npm ci/;
+    expect(layerAfterStep(logs[1], install)).toMatch(/^[0-9a-f]{11}$/);
+    expect(logs[1]).toMatch(/STEP \d+\/\d+: RUN npm ci[^\n]*\n--> Using cache [0-9a-f]{64}/);
+    expect(layerAfterStep(logs[1], install)).toBe(layerAfterStep(logs[0], install));
+    // The source did change: that layer is new.
+    expect(logs[1]).not.toMatch(/STEP \d+\/\d+: COPY --chown=app:app \. \.\n--> Using cache/);
+    expect(latest.image!.id).not.toBe(first.image!.id);
+
+    const output = await runInImage(platform, latest.image!.tag, 'node --version; cat build-output.txt; cat version.json; echo $NODE_ENV');
+    expect(output).toMatch(/^v24\./);
+    expect(output).toContain('built with ms 2m');
+    expect(output).toContain('"version": 2');
+    expect(output).toContain('production');
+  });
+
+  it.each([
+    ['node-yarn', /yarn install --frozen-lockfile/, /RUN yarn run build/],
+    ['node-pnpm', /pnpm install --frozen-lockfile/, /RUN pnpm run build/],
+  ])('builds %s with the package manager of its lockfile', async (fixture, install, buildStep) => {
+    const { app, push } = await pushFixture(fixture);
+    expect(push.code).toBe(0);
+    expect(push.stderr).toMatch(install);
+    expect(push.stderr).toMatch(buildStep);
+    const [only] = await builds(platform, user, app);
+    expect(only.status).toBe('succeeded');
+    expect(await runInImage(platform, only.image!.tag, 'cat build-output.txt')).toContain('built with ms 2m');
+  });
+
+  it('runs the Procfile process types: web by default, worker beside it', async () => {
+    const { app, push } = await pushFixture('procfile');
+    expect(push.code).toBe(0);
+    expect(push.stderr).toContain('remote:        web: node server.js (Procfile)');
+    const [only] = await builds(platform, user, app);
+    expect(only.image!.processTypes).toEqual({ web: 'node server.js', worker: 'node worker.js' });
+    const [image] = await engineImages(platform, `berth.build=${only.id}`);
+    const inspect = await platform.app.get(ContainerEngine).api.getImage(image.Id).inspect();
+    expect(inspect.Config.Cmd).toEqual(['/bin/sh', '-c', 'node server.js']);
+  });
+
+  it.each([
+    ['broken-nothing', /remote:  !     No buildpack matches this commit\. Berth looked for, in this order:\s+remote:  !       - a Dockerfile or Containerfile at the root/, /^No buildpack matches/],
+    ['broken-procfile', /remote:  !     Invalid Procfile: Procfile line 2 \("this line has no colon"\) is not "<process type>: <command>"/, /^Invalid Procfile: Procfile line 2/],
+    ['broken-engines', /remote:  !     No Node.js release matches engines.node ">=99" in package.json\..*newest release is \d+/, /^No Node.js release matches engines.node ">=99"/],
+  ])('rejects %s with a message and no image', async (fixture, message, reason) => {
+    const { app, push } = await pushFixture(fixture);
+    expect(push.code).not.toBe(0);
+    expect(push.stderr).toMatch(message);
+    expect(push.stdout).toContain('[remote rejected] (pre-receive hook declined)');
+    const [only] = await builds(platform, user, app);
+    expect(only).toMatchObject({ status: 'failed', image: null });
+    expect(only.failureReason).toMatch(reason);
+    expect(await engineImages(platform, `berth.app=${app}`)).toEqual([]);
+  });
+});
