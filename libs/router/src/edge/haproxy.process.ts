@@ -59,7 +59,11 @@ export class HaproxyProcess {
     let stderr = '';
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
       stderr = (stderr + chunk).slice(-4000);
-      for (const line of chunk.split('\n').filter((l) => l.trim())) this.logger.warn(line.trim());
+      for (const line of chunk.split('\n').filter((l) => l.trim())) {
+        if (line.includes('[NOTICE]')) this.logger.debug(line.trim());
+        else if (line.includes('[ALERT]')) this.logger.error(line.trim());
+        else this.logger.warn(line.trim());
+      }
     });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     void exited.then((code) => {

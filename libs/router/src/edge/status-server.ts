@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { dirname } from 'node:path';
 import { BerthConfig } from '@berth/config';
 import { EnvironmentStatus, EnvironmentStatusService } from '@berth/apps';
 import { EnvironmentRoute, normalizeHost } from '../routes/route-table';
@@ -27,6 +28,7 @@ export class StatusServer {
 
   async start(socketPath: string, lookup: (host: string) => EnvironmentRoute | undefined): Promise<void> {
     this.lookup = lookup;
+    mkdirSync(dirname(socketPath), { recursive: true, mode: 0o700 });
     rmSync(socketPath, { force: true });
     const server = createServer((req, res) => {
       this.handle(req, res).catch((error) => {
