@@ -1,5 +1,6 @@
 import { EventEmitter2 } from '@nestjs/event-emitter';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -276,6 +277,71 @@ describe('edge router', () => {
     expect(seen.get('roll-v1-a')! + seen.get('roll-v1-b')!).toBeGreaterThan(0);
     expect(seen.get('roll-v2-a')).toBeGreaterThan(0);
     expect(seen.get('roll-v2-b')).toBeGreaterThan(0);
+  });
+
+  it('keeps serving without a failed request while HAProxy reloads for new environments', async () => {
+    const name = await createApp(platform, user, 'steady');
+    const instance = await apps.start('steady-1');
+    await runtime.release((await environment(name)).id, [instance.port]);
+    await serves(`${name}.localhost`, 'steady-1');
+    const agent = new Agent({ keepAlive: true, maxSockets: 8 });
+    const failures: string[] = [];
+    let ok = 0;
+    let stop = false;
+    const worker = async () => {
+      while (!stop) {
+        const answer = await get(routerPort, `${name}.localhost`, '/', { agent }).catch((error: Error) => ({ status: 0, body: error.message }));
+        if (answer.status === 200) ok++;
+        else failures.push(`${answer.status} ${answer.body.slice(0, 80)}`);
+      }
+    };
+    const load = Promise.all(Array.from({ length: 8 }, worker));
+    for (let i = 0; i < 3; i++) {
+      const env = await preview(name, `reload-${i}`); // a new environment: a new backend, a reload
+      await eventually(() => url(`reload-${i}--${name}.localhost`), (a) => a.status === 503, `reload-${i} known to the router`);
+      await db.environment.delete({ where: { id: env.id } });
+      await platform.app.get(RouteChanges).environmentChanged(env.id);
+      await eventually(() => url(`reload-${i}--${name}.localhost`), (a) => a.status === 404, `reload-${i} gone`);
+    }
+    stop = true;
+    await load;
+    agent.destroy();
+    expect(failures).toEqual([]);
+    expect(ok).toBeGreaterThan(0);
+  });
+
+  it('restarts HAProxy when it dies', async () => {
+    const name = await createApp(platform, user, 'phoenix');
+    const instance = await apps.start('phoenix-1');
+    await runtime.release((await environment(name)).id, [instance.port]);
+    await serves(`${name}.localhost`, 'phoenix-1');
+    const pid = Number(readFileSync(join(dataDir, 'router', String(routerPort), 'haproxy.pid'), 'utf8'));
+    process.kill(pid, 'SIGKILL');
+    await serves(`${name}.localhost`, 'phoenix-1');
+    expect(Number(readFileSync(join(dataDir, 'router', String(routerPort), 'haproxy.pid'), 'utf8'))).not.toBe(pid);
+  });
+
+  it('takes HAProxy down with the router process, even when the router is killed', async () => {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'berth-lone-haproxy-'));
+    // tsx as a loader, not its CLI: the CLI runs the script in a second process.
+    const child = spawn(process.execPath, ['--import', 'tsx', join('test', 'support', 'fixtures', 'lone-haproxy.ts'), dir, String(port)], {
+      cwd: join(__dirname, '..', '..'),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve());
+        child.once('exit', (code) => reject(new Error(`exited with ${code}`)));
+      });
+      const pid = Number(readFileSync(join(dir, 'haproxy.pid'), 'utf8'));
+      expect((await get(port, 'x.localhost')).status).toBeGreaterThan(0); // HAProxy answers (no status server: 503)
+      child.kill('SIGKILL');
+      await eventually(async () => { try { process.kill(pid, 0); return true; } catch { return false; } }, (alive) => !alive, 'HAProxy stopped');
+    } finally {
+      child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('runs a second router beside the first, and frees its port when stopped', async () => {
