@@ -6,28 +6,32 @@
  * (wrk, 64 keep-alive connections). Rounds alternate between targets and the medians are
  * reported, because the machine is shared and noisy. Writes bench/results/router.json.
  *
- * Options (environment): BENCH_SECONDS (per measurement, default 5), BENCH_ROUNDS (default 5),
- * BENCH_CONNECTIONS (default 64), BENCH_APP_CPUS (CPU quota of the app container, default 1,
- * as Berth runs instances with a quota; 0 for none).
+ * Two scenarios, each in one run: the app container with no CPU quota (a trivial app that
+ * saturates a core: the worst case for a proxy sharing two cores with it and the load
+ * generator) and with a CPU quota such as Berth gives a web instance. Besides throughput and
+ * latency it reports the CPU each process spent per request (µs), which explains the ratios.
+ *
+ * Options (environment): BENCH_SECONDS (per measurement, default 4), BENCH_ROUNDS (default 5),
+ * BENCH_CONNECTIONS (default 64), BENCH_APP_CPUS (comma-separated quotas, 0 for none; default
+ * "0,0.5"), BENCH_NODE_PROXY=0 to skip the Node.js proxy.
  */
 import { ChildProcess, execFile, fork } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { BerthConfig } from '@berth/config';
-import { ERROR_STATUSES, initialState, paths, renderHaproxyConfig, renderHostsMap } from '../libs/router/src/edge/haproxy-config';
+import { haproxyFiles, initialState } from '../libs/router/src/edge/haproxy-config';
 import { HaproxyProcess } from '../libs/router/src/edge/haproxy.process';
-import { renderErrorFile } from '../libs/router/src/edge/status-pages';
 import { buildRouteTable } from '../libs/router/src/routes/route-table';
 import { ensureWebAppImage } from '../test/support/images';
+import { freePort } from '../test/support/ports';
 
 const run = promisify(execFile);
-const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+const seconds = Number(process.env.BENCH_SECONDS ?? 4);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 64);
-const appCpus = Number(process.env.BENCH_APP_CPUS ?? 1);
+const quotas = (process.env.BENCH_APP_CPUS ?? '0,0.5').split(',').map(Number);
 const HOST = 'bench.localhost';
 
 interface Sample {
@@ -35,22 +39,22 @@ interface Sample {
   p50: number;
   p99: number;
   errors: number;
+  /** CPU time per request (µs) of the app and of the proxy in between, if any. */
+  appCpuUs: number;
+  proxyCpuUs: number;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
+/** CPU time (user + system, in µs) a process and its threads have used so far. */
+function cpuMicros(pid: number | null): number {
+  if (!pid) return 0;
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100; // utime, stime in clock ticks (USER_HZ = 100)
 }
 
 const ms = (value: string, unit: string) => Number(value) * ({ us: 0.001, ms: 1, s: 1000 } as Record<string, number>)[unit];
 
-async function wrk(port: number): Promise<Sample> {
+async function wrk(port: number, appPid: number, proxyPid: number | null): Promise<Sample> {
+  const before = [cpuMicros(appPid), cpuMicros(proxyPid)];
   const { stdout } = await run('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-H', `Host: ${HOST}`, `http://127.0.0.1:${port}/`], { maxBuffer: 1 << 20 });
   const latency = (p: string) => {
     const m = new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s)`, 'm').exec(stdout);
@@ -59,11 +63,14 @@ async function wrk(port: number): Promise<Sample> {
   };
   const errors = /Non-2xx or 3xx responses: (\d+)/.exec(stdout);
   const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
+  const requests = Number(/(\d+) requests in/.exec(stdout)![1]);
   return {
     rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)![1]),
     p50: latency('50'),
     p99: latency('99'),
     errors: Number(errors?.[1] ?? 0) + (socketErrors ? socketErrors.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0),
+    appCpuUs: (cpuMicros(appPid) - before[0]) / requests,
+    proxyCpuUs: proxyPid ? (cpuMicros(proxyPid) - before[1]) / requests : 0,
   };
 }
 
@@ -89,79 +96,88 @@ http.createServer((req, res) => {
 }).listen(port, '127.0.0.1', () => process.send('ready'));
 `;
 
-async function main(): Promise<void> {
+async function scenario(quota: number, haproxy: HaproxyProcess, dir: string) {
   const label = `berth.bench=router-${process.pid}`;
-  const dir = mkdtempSync(join(tmpdir(), 'berth-bench-router-'));
-  const haproxy = new HaproxyProcess({ router: { haproxyBin: process.env.ROUTER_HAPROXY_BIN ?? 'haproxy' } } as BerthConfig);
   let nodeProxy: ChildProcess | null = null;
   let container = '';
   try {
-    const image = ensureWebAppImage();
-    const cpus = appCpus > 0 ? ['--cpus', String(appCpus)] : [];
-    container = (await run('podman', ['run', '-d', '--label', label, ...cpus, '--memory', '256m', '-p', '127.0.0.1::8080', '-e', 'INSTANCE_NAME=bench', image])).stdout.trim();
+    const cpus = quota > 0 ? ['--cpus', String(quota)] : [];
+    container = (await run('podman', ['run', '-d', '--label', label, ...cpus, '--memory', '256m', '-p', '127.0.0.1::8080', '-e', 'INSTANCE_NAME=bench', ensureWebAppImage()])).stdout.trim();
     const appPort = Number(/:(\d+)\s*$/m.exec((await run('podman', ['port', container, '8080'])).stdout)![1]);
+    const appPid = Number((await run('podman', ['inspect', '-f', '{{.State.Pid}}', container])).stdout.trim());
 
     const routerPort = await freePort();
     const table = buildRouteTable([
       { id: 'bench', appName: 'bench', envName: 'production', production: true, hostnames: [HOST], backends: [{ key: `127.0.0.1:${appPort}`, address: '127.0.0.1', port: appPort, instanceId: 'bench-1' }] },
     ]);
-    const state = initialState(table);
     const options = { dir, host: '127.0.0.1', port: routerPort, connectTimeoutSeconds: 5, responseTimeoutSeconds: 60, idleTimeoutSeconds: 60, websocketTimeoutSeconds: 3600, maxBodyBytes: 100 << 20, maxConnections: 4096 };
-    const p = paths(dir);
-    const files: Record<string, string> = { [p.config]: renderHaproxyConfig(options, state), [p.hostsMap]: renderHostsMap(state) };
-    for (const status of ERROR_STATUSES) files[p.errorFile(status)] = renderErrorFile(status);
-    await haproxy.start(dir, files);
+    await haproxy.start(dir, haproxyFiles(options, initialState(table)));
+    const master = Number(readFileSync(join(dir, 'haproxy.pid'), 'utf8'));
+    const haproxyWorker = Number((await run('pgrep', ['-P', String(master), 'haproxy'])).stdout.trim().split('\n')[0]);
 
-    const nodePort = await freePort();
-    writeFileSync(join(dir, 'node-proxy.js'), NODE_PROXY);
-    nodeProxy = fork(join(dir, 'node-proxy.js'), [String(nodePort), String(appPort)], { execArgv: [] });
-    await new Promise((resolve) => nodeProxy!.once('message', resolve));
-
-    const targets: Record<string, number> = { direct: appPort, router: routerPort, 'node proxy': nodePort };
-    if (process.env.BENCH_NODE_PROXY === '0') delete targets['node proxy'];
-    for (const port of Object.values(targets)) await wrk(port).catch(() => undefined); // warm up (JIT, connections)
+    const targets: Record<string, { port: number; proxyPid: number | null }> = { direct: { port: appPort, proxyPid: null }, router: { port: routerPort, proxyPid: haproxyWorker } };
+    if (process.env.BENCH_NODE_PROXY !== '0') {
+      const nodePort = await freePort();
+      writeFileSync(join(dir, 'node-proxy.js'), NODE_PROXY);
+      nodeProxy = fork(join(dir, 'node-proxy.js'), [String(nodePort), String(appPort)], { execArgv: [] });
+      await new Promise((resolve) => nodeProxy!.once('message', resolve));
+      targets['node proxy'] = { port: nodePort, proxyPid: nodeProxy.pid! };
+    }
+    for (const t of Object.values(targets)) await wrk(t.port, appPid, t.proxyPid).catch(() => undefined); // warm up (JIT, connections)
     const samples: Record<string, Sample[]> = Object.fromEntries(Object.keys(targets).map((name) => [name, []]));
     for (let round = 1; round <= rounds; round++) {
-      for (const [name, port] of Object.entries(targets)) samples[name].push(await wrk(port));
-      process.stderr.write(`round ${round}/${rounds} done\n`);
+      for (const [name, t] of Object.entries(targets)) samples[name].push(await wrk(t.port, appPid, t.proxyPid));
+      process.stderr.write(`quota ${quota || 'none'}: round ${round}/${rounds} done\n`);
     }
-
-    const summary = Object.fromEntries(
-      Object.entries(samples).map(([name, list]) => [
-        name,
-        { rps: Math.round(median(list.map((s) => s.rps))), p50: median(list.map((s) => s.p50)), p99: median(list.map((s) => s.p99)), errors: list.reduce((n, s) => n + s.errors, 0) },
-      ]),
+    const medians = Object.fromEntries(
+      Object.entries(samples).map(([name, list]) => {
+        const m = (key: keyof Sample) => median(list.map((s) => s[key]));
+        return [name, { rps: Math.round(m('rps')), p50: m('p50'), p99: m('p99'), errors: list.reduce((n, s) => n + s.errors, 0), appCpuUs: m('appCpuUs'), proxyCpuUs: m('proxyCpuUs') }];
+      }),
     ) as Record<string, Sample>;
-    const rows = Object.keys(targets).map((name) => {
-      const s = summary[name];
-      const d = summary.direct;
-      return {
-        target: name,
+    return { quota, samples, medians };
+  } finally {
+    nodeProxy?.kill();
+    await haproxy.stop().catch(() => undefined);
+    if (container) await run('podman', ['rm', '-f', '-t', '0', container]).catch(() => undefined);
+  }
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-bench-router-'));
+  const haproxy = new HaproxyProcess({ router: { haproxyBin: process.env.ROUTER_HAPROXY_BIN ?? 'haproxy' } } as BerthConfig);
+  const results = [];
+  try {
+    for (const quota of quotas) results.push(await scenario(quota, haproxy, dir));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  console.log(`\nRouter benchmark: wrk, ${connections} keep-alive connections, GET / of a small Node.js app in a container; ${seconds} s × ${rounds} rounds, medians\n`);
+  for (const { quota, medians } of results) {
+    const d = medians.direct;
+    console.log(`App container CPU quota: ${quota ? `${quota} core` : 'none (the app saturates a core)'}`);
+    console.table(
+      Object.entries(medians).map(([target, s]) => ({
+        target,
         'req/s': s.rps,
         'p50 ms': s.p50.toFixed(2),
         'p99 ms': s.p99.toFixed(2),
         'throughput vs direct': `${((s.rps / d.rps) * 100).toFixed(1)}%`,
         'added p99 ms': (s.p99 - d.p99).toFixed(2),
+        'app CPU µs/req': s.appCpuUs.toFixed(1),
+        'proxy CPU µs/req': s.proxyCpuUs.toFixed(1),
         errors: s.errors,
-      };
-    });
-    console.log(`\nRouter benchmark: wrk, ${connections} keep-alive connections, ${seconds} s × ${rounds} rounds (medians), app container CPU quota ${appCpus || 'none'}\n`);
-    console.table(rows);
-    const router = summary.router;
-    const ratio = router.rps / summary.direct.rps;
-    const added = router.p99 - summary.direct.p99;
-    console.log(`router: ${(ratio * 100).toFixed(1)}% of direct throughput (target ≥ 80%), ${added.toFixed(2)} ms added at p99 (target ≤ 2 ms): ${ratio >= 0.8 && added <= 2 ? 'MET' : 'NOT MET'}`);
-    mkdirSync(join(__dirname, 'results'), { recursive: true });
-    writeFileSync(
-      join(__dirname, 'results', 'router.json'),
-      `${JSON.stringify({ measuredAt: new Date().toISOString(), connections, seconds, rounds, appCpus, samples, medians: summary, throughputRatio: ratio, addedP99Ms: added }, null, 2)}\n`,
+      })),
     );
-  } finally {
-    nodeProxy?.kill();
-    await haproxy.stop().catch(() => undefined);
-    if (container) await run('podman', ['rm', '-f', '-t', '0', container]).catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
+    const ratio = medians.router.rps / d.rps;
+    const added = medians.router.p99 - d.p99;
+    console.log(`router: ${(ratio * 100).toFixed(1)}% of direct throughput (target ≥ 80%), ${added.toFixed(2)} ms added at p99 (target ≤ 2 ms): ${ratio >= 0.8 && added <= 2 ? 'MET' : 'NOT MET'}\n`);
   }
+  mkdirSync(join(__dirname, 'results'), { recursive: true });
+  writeFileSync(
+    join(__dirname, 'results', 'router.json'),
+    `${JSON.stringify({ measuredAt: new Date().toISOString(), connections, seconds, rounds, scenarios: results.map((r) => ({ ...r, throughputRatio: r.medians.router.rps / r.medians.direct.rps, addedP99Ms: r.medians.router.p99 - r.medians.direct.p99 })) }, null, 2)}\n`,
+  );
 }
 
 main().catch((error) => {

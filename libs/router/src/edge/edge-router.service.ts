@@ -6,19 +6,8 @@ import { RedisService } from '@berth/redis';
 import { RouteChanges } from '../routes/route-changes';
 import { buildRouteTable, emptyRouteTable, EnvironmentRoute, patchRouteTable, RouteTable } from '../routes/route-table';
 import { RouteTableService } from '../routes/route-table.service';
-import {
-  ERROR_STATUSES,
-  HaproxyOptions,
-  HaproxyState,
-  initialState,
-  paths,
-  planRoutes,
-  renderHaproxyConfig,
-  renderHostsMap,
-  withMapPath,
-} from './haproxy-config';
+import { haproxyFiles, HaproxyOptions, HaproxyState, initialState, paths, planRoutes, withMapPath } from './haproxy-config';
 import { HaproxyProcess } from './haproxy.process';
-import { renderErrorFile } from './status-pages';
 import { StatusServer } from './status-server';
 
 /**
@@ -122,10 +111,7 @@ export class EdgeRouter implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private files(state: HaproxyState): Record<string, string> {
-    const p = paths(this.dir);
-    const files: Record<string, string> = { [p.config]: renderHaproxyConfig(this.options(), state), [p.hostsMap]: renderHostsMap(state) };
-    for (const status of ERROR_STATUSES) files[p.errorFile(status)] = renderErrorFile(status);
-    return files;
+    return haproxyFiles(this.options(), state);
   }
 
   private options(): HaproxyOptions {

@@ -8,6 +8,7 @@
  */
 import { join } from 'node:path';
 import { RouteTable } from '../routes/route-table';
+import { renderErrorFile } from './status-pages';
 
 export interface HaproxyOptions {
   /** Directory of the config, map, sockets and error pages (one per router). */
@@ -213,4 +214,12 @@ export function renderHaproxyConfig(options: HaproxyOptions, state: HaproxyState
     }
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** Every file HAProxy reads, by path: configuration, hosts map, error pages. */
+export function haproxyFiles(options: HaproxyOptions, state: HaproxyState): Record<string, string> {
+  const p = paths(options.dir);
+  const files: Record<string, string> = { [p.config]: renderHaproxyConfig(options, state), [p.hostsMap]: renderHostsMap(state) };
+  for (const status of ERROR_STATUSES) files[p.errorFile(status)] = renderErrorFile(status);
+  return files;
 }
