@@ -110,7 +110,7 @@ async function scenario(quota: number, haproxy: HaproxyProcess, dir: string) {
     const table = buildRouteTable([
       { id: 'bench', appName: 'bench', envName: 'production', production: true, hostnames: [HOST], backends: [{ key: `127.0.0.1:${appPort}`, address: '127.0.0.1', port: appPort, instanceId: 'bench-1' }] },
     ]);
-    const options = { dir, host: '127.0.0.1', port: routerPort, connectTimeoutSeconds: 5, responseTimeoutSeconds: 60, idleTimeoutSeconds: 60, websocketTimeoutSeconds: 3600, maxBodyBytes: 100 << 20, maxConnections: 4096 };
+    const options = { dir, host: '127.0.0.1', port: routerPort, connectTimeoutSeconds: 5, responseTimeoutSeconds: 60, idleTimeoutSeconds: 60, websocketTimeoutSeconds: 3600, maxBodyBytes: 100 << 20, maxConnections: 4096, threads: Number(process.env.ROUTER_THREADS ?? 0) };
     await haproxy.start(dir, haproxyFiles(options, initialState(table)));
     const master = Number(readFileSync(join(dir, 'haproxy.pid'), 'utf8'));
     const haproxyWorker = Number((await run('pgrep', ['-P', String(master), 'haproxy'])).stdout.trim().split('\n')[0]);

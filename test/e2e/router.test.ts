@@ -92,8 +92,9 @@ describe('edge router', () => {
   it('answers an environment with nothing running with a 503 page that says why', async () => {
     const name = await createApp(platform, user, 'idle');
     const env = await environment(name);
-    await platform.app.get(RouteChanges).environmentChanged(env.id);
-    const notDeployed = await eventually(() => url(`${name}.localhost`), (a) => a.status === 503, 'a 503 page');
+    // Nobody told the router about this app yet: it looks the name up rather than answer 404.
+    const notDeployed = await url(`${name}.localhost`);
+    expect(notDeployed.status).toBe(503);
     expect(notDeployed.body).toContain('Nothing has been deployed to this environment yet');
     expect(notDeployed.headers['retry-after']).toBe('5');
 
@@ -205,7 +206,7 @@ describe('edge router', () => {
     });
   });
 
-  it('stops routing to an environment when it is deleted', async () => {
+  it('stops routing to an environment when it is deleted, and to an app when it is deleted', async () => {
     const name = await createApp(platform, user, 'gone');
     const env = await preview(name, 'old-feature');
     const instance = await apps.start('gone-feature');
@@ -217,6 +218,12 @@ describe('edge router', () => {
     expect(await deleted).toMatchObject({ environmentId: env.id, environmentName: 'old-feature', appName: name });
     await eventually(() => url(`old-feature--${name}.localhost`), (a) => a.status === 404, 'deleted preview answers 404');
     await platform.http().get(`/api/apps/${name}/environments/old-feature`).set(user.auth).expect(404);
+
+    const production = await apps.start('gone-production');
+    await runtime.release((await environment(name)).id, [production.port]);
+    await serves(`${name}.localhost`, 'gone-production');
+    await platform.http().delete(`/api/apps/${name}`).set(user.auth).expect(204);
+    await eventually(() => url(`${name}.localhost`), (a) => a.status === 404, 'deleted app answers 404');
   });
 
   it('removes a preview whose time to live ran out, with its route', async () => {
@@ -295,6 +302,16 @@ describe('edge router', () => {
         else failures.push(`${answer.status} ${answer.body.slice(0, 80)}`);
       }
     };
+    const workerPid = () =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(join(dataDir, 'router', String(routerPort), 'admin.sock'));
+        let out = '';
+        socket.on('data', (chunk) => (out += chunk));
+        socket.on('end', () => resolve(/^Pid: (\d+)/m.exec(out)![1]));
+        socket.on('error', reject);
+        socket.end('show info\n');
+      });
+    const before = await workerPid();
     const load = Promise.all(Array.from({ length: 8 }, worker));
     for (let i = 0; i < 3; i++) {
       const env = await preview(name, `reload-${i}`); // a new environment: a new backend, a reload
@@ -306,6 +323,7 @@ describe('edge router', () => {
     stop = true;
     await load;
     agent.destroy();
+    expect(await workerPid()).not.toBe(before); // HAProxy did reload
     expect(failures).toEqual([]);
     expect(ok).toBeGreaterThan(0);
   });

@@ -27,6 +27,8 @@ export const routerEnv = z.object({
   ROUTER_MAX_CONNECTIONS: env.int(4096, 16, 100000),
   /** Full re-read of the route table from the database, a safety net under the Redis notifications. */
   ROUTER_POLL_SECONDS: env.int(10, 1, 3600),
+  /** HAProxy threads; 0 lets HAProxy use one per CPU core. */
+  ROUTER_THREADS: env.int(0, 0, 256),
   /** The HAProxy binary the router drives. */
   ROUTER_HAPROXY_BIN: env.string('haproxy'),
   /** Time to live given to new preview environments, in hours; 0 means they stay until deleted. */
@@ -48,6 +50,7 @@ export const mapRouter = (e: z.infer<typeof routerEnv>) => ({
   maxBodyBytes: e.ROUTER_MAX_BODY_KB * 1024,
   maxConnections: e.ROUTER_MAX_CONNECTIONS,
   pollSeconds: e.ROUTER_POLL_SECONDS,
+  threads: e.ROUTER_THREADS,
   haproxyBin: e.ROUTER_HAPROXY_BIN,
   previewTtlHours: e.PREVIEW_TTL_HOURS,
   sweepSeconds: e.PREVIEW_SWEEP_SECONDS,

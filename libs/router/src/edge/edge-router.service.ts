@@ -27,6 +27,8 @@ export class EdgeRouter implements OnApplicationBootstrap, OnModuleDestroy {
   private subscriber: Redis | null = null;
   private poll: NodeJS.Timeout | null = null;
   private closed = false;
+  /** Hostnames recently looked up and not found, until when. */
+  private readonly misses = new Map<string, number>();
 
   constructor(
     private readonly config: BerthConfig,
@@ -48,9 +50,30 @@ export class EdgeRouter implements OnApplicationBootstrap, OnModuleDestroy {
     return id === undefined ? undefined : this.table.environments.get(id);
   }
 
+  /**
+   * Like route(), but a Berth name the table does not know yet (an app or preview created
+   * since the last refresh, before anything was deployed) is looked up in the database, so
+   * its page says "not deployed yet" or "building" rather than 404. Misses are remembered
+   * briefly so a flood of unknown names costs few queries.
+   */
+  async resolve(host: string): Promise<EnvironmentRoute | undefined> {
+    const known = this.route(host);
+    if (known) return known;
+    const now = Date.now();
+    if ((this.misses.get(host) ?? 0) > now) return undefined;
+    const id = await this.routes.findByHostname(host);
+    if (!id) {
+      if (this.misses.size > 10_000) this.misses.clear();
+      this.misses.set(host, now + 2000);
+      return undefined;
+    }
+    await this.refresh(id);
+    return this.route(host);
+  }
+
   async onApplicationBootstrap(): Promise<void> {
     const { host, port } = this.config.router;
-    await this.statusServer.start(paths(this.dir).statusSocket, (h) => this.route(h));
+    await this.statusServer.start(paths(this.dir).statusSocket, (h) => this.resolve(h));
     this.subscriber = this.redis.subscriber();
     this.subscriber.on('message', (_channel: string, message: string) => this.refresh(message));
     await this.subscriber.subscribe(this.changes.channel);
@@ -126,6 +149,7 @@ export class EdgeRouter implements OnApplicationBootstrap, OnModuleDestroy {
       websocketTimeoutSeconds: r.websocketTimeoutSeconds,
       maxBodyBytes: r.maxBodyBytes,
       maxConnections: r.maxConnections,
+      threads: r.threads,
     };
   }
 

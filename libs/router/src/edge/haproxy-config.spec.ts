@@ -20,6 +20,7 @@ const options = {
   websocketTimeoutSeconds: 3600,
   maxBodyBytes: 1024,
   maxConnections: 100,
+  threads: 0,
 };
 
 describe('planning HAProxy changes', () => {

@@ -21,6 +21,8 @@ export interface HaproxyOptions {
   websocketTimeoutSeconds: number;
   maxBodyBytes: number;
   maxConnections: number;
+  /** 0: one per CPU core. */
+  threads: number;
 }
 
 export interface ServerSlot {
@@ -157,6 +159,7 @@ export function renderHaproxyConfig(options: HaproxyOptions, state: HaproxyState
     '# Written by the Berth router at every reload; edits are overwritten.',
     'global',
     `  maxconn ${options.maxConnections}`,
+    ...(options.threads > 0 ? [`  nbthread ${options.threads}`] : []),
     `  stats socket ${p.adminSocket} mode 600 level admin expose-fd listeners`,
     '  log stderr format raw local0 warning',
     // An old process after a reload keeps serving its open connections (WebSockets, slow

@@ -19,14 +19,14 @@ export class StatusServer {
   private readonly logger = new Logger('StatusPages');
   private server: Server | null = null;
   private readonly cache = new Map<string, { at: number; status: Promise<EnvironmentStatus | null> }>();
-  private lookup: (host: string) => EnvironmentRoute | undefined = () => undefined;
+  private lookup: (host: string) => Promise<EnvironmentRoute | undefined> = async () => undefined;
 
   constructor(
     private readonly statuses: EnvironmentStatusService,
     private readonly config: BerthConfig,
   ) {}
 
-  async start(socketPath: string, lookup: (host: string) => EnvironmentRoute | undefined): Promise<void> {
+  async start(socketPath: string, lookup: (host: string) => Promise<EnvironmentRoute | undefined>): Promise<void> {
     this.lookup = lookup;
     mkdirSync(dirname(socketPath), { recursive: true, mode: 0o700 });
     rmSync(socketPath, { force: true });
@@ -55,7 +55,7 @@ export class StatusServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const host = normalizeHost(req.headers.host);
-    const route = this.lookup(host);
+    const route = await this.lookup(host);
     const requestId = req.headers['x-request-id'] as string | undefined;
     let page;
     if (!route) {

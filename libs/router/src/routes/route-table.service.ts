@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { Urls } from '@berth/apps';
+import { BerthConfig } from '@berth/config';
 import { PrismaService } from '@berth/db';
 import { Backend, EnvironmentRoute } from './route-table';
 
@@ -37,8 +38,25 @@ export class RouteTableService {
   constructor(
     private readonly db: PrismaService,
     private readonly urls: Urls,
+    private readonly config: BerthConfig,
     private readonly resolver: AddressResolver,
   ) {}
+
+  /**
+   * The environment a Berth name or custom domain belongs to, straight from the database:
+   * `<app>.<domain>` is production, `<env>--<app>.<domain>` another environment.
+   */
+  async findByHostname(hostname: string): Promise<string | null> {
+    const suffix = `.${this.config.router.domain}`;
+    const label = hostname.endsWith(suffix) ? hostname.slice(0, -suffix.length) : null;
+    if (label && /^[a-z0-9-]{1,63}$/.test(label)) {
+      const [envName, appName] = label.includes('--') ? label.split('--', 2) : ['production', label];
+      const env = await this.db.environment.findFirst({ where: { name: envName, app: { name: appName } }, select: { id: true } });
+      if (env) return env.id;
+    }
+    const domain = await this.db.domain.findUnique({ where: { hostname }, select: { environmentId: true } });
+    return domain?.environmentId ?? null;
+  }
 
   /** Routes of the given environments (all when `ids` is omitted); deleted ones are simply absent. */
   async load(ids?: string[]): Promise<EnvironmentRoute[]> {
