@@ -104,6 +104,13 @@ export class HaproxyProcess {
    * answered. Commands that change state answer nothing when they succeed.
    */
   async command(commands: string[]): Promise<string> {
+    // One line holds at most HAProxy's buffer (16 kB): long lists go in several connections.
+    let answer = '';
+    for (let i = 0; i < commands.length; i += 100) answer += await this.send(commands.slice(i, i + 100));
+    return answer;
+  }
+
+  private send(commands: string[]): Promise<string> {
     const socketPath = paths(this.dir).adminSocket;
     return new Promise((resolve, reject) => {
       const socket = connect(socketPath);
