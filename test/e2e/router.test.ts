@@ -1,7 +1,7 @@
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { Agent, request as httpRequest } from 'node:http';
+import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +10,7 @@ import { ENVIRONMENT_DELETED } from '@berth/apps';
 import { PrismaService } from '@berth/db';
 import { PreviewSweeper, RouteChanges } from '@berth/router';
 import { freePort, RunningPlatform, startPlatform, startRoles } from '../support/platform';
-import { eventually, FakeRuntime, get, WebApps } from '../support/routes';
+import { eventually, FakeRuntime, get, steadyLoad, WebApps } from '../support/routes';
 import { createApp, signUp, TestUser } from '../support/users';
 
 jest.setTimeout(60_000);
@@ -247,24 +247,9 @@ describe('edge router', () => {
     const env = await environment(name);
     const old = await Promise.all([apps.start('roll-v1-a'), apps.start('roll-v1-b')]);
     const v1 = await runtime.release(env.id, old.map((c) => c.port));
-    await serves(`${name}.localhost`, 'roll-v1-a').catch(() => serves(`${name}.localhost`, 'roll-v1-b'));
+    await eventually(() => url(`${name}.localhost`), (a) => a.body.startsWith('roll-v1'), 'old release serves');
 
-    const agent = new Agent({ keepAlive: true, maxSockets: 8 });
-    const seen = new Map<string, number>();
-    const failures: string[] = [];
-    let stop = false;
-    const worker = async () => {
-      while (!stop) {
-        try {
-          const answer = await get(routerPort, `${name}.localhost`, '/', { agent });
-          if (answer.status === 200) seen.set(answer.body, (seen.get(answer.body) ?? 0) + 1);
-          else failures.push(`${answer.status} ${answer.body.slice(0, 80)}`);
-        } catch (error) {
-          failures.push((error as Error).message);
-        }
-      }
-    };
-    const load = Promise.all(Array.from({ length: 8 }, worker));
+    const load = steadyLoad(routerPort, `${name}.localhost`);
 
     // The runtime's rollout: new instances start and pass their checks; the new release
     // becomes current; after a drain delay the old instances stop.
@@ -276,12 +261,10 @@ describe('edge router', () => {
     await runtime.stopInstances(v1.id, env.id);
     await Promise.all(old.map((c) => apps.stop(c.id)));
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    stop = true;
-    await load;
-    agent.destroy();
+    const { seen, failures } = await load.stop();
 
     expect(failures).toEqual([]);
-    expect(seen.get('roll-v1-a')! + seen.get('roll-v1-b')!).toBeGreaterThan(0);
+    expect((seen.get('roll-v1-a') ?? 0) + (seen.get('roll-v1-b') ?? 0)).toBeGreaterThan(0);
     expect(seen.get('roll-v2-a')).toBeGreaterThan(0);
     expect(seen.get('roll-v2-b')).toBeGreaterThan(0);
   });
@@ -291,17 +274,6 @@ describe('edge router', () => {
     const instance = await apps.start('steady-1');
     await runtime.release((await environment(name)).id, [instance.port]);
     await serves(`${name}.localhost`, 'steady-1');
-    const agent = new Agent({ keepAlive: true, maxSockets: 8 });
-    const failures: string[] = [];
-    let ok = 0;
-    let stop = false;
-    const worker = async () => {
-      while (!stop) {
-        const answer = await get(routerPort, `${name}.localhost`, '/', { agent }).catch((error: Error) => ({ status: 0, body: error.message }));
-        if (answer.status === 200) ok++;
-        else failures.push(`${answer.status} ${answer.body.slice(0, 80)}`);
-      }
-    };
     const workerPid = () =>
       new Promise<string>((resolve, reject) => {
         const socket = connect(join(dataDir, 'router', String(routerPort), 'admin.sock'));
@@ -312,7 +284,7 @@ describe('edge router', () => {
         socket.end('show info\n');
       });
     const before = await workerPid();
-    const load = Promise.all(Array.from({ length: 8 }, worker));
+    const load = steadyLoad(routerPort, `${name}.localhost`);
     for (let i = 0; i < 3; i++) {
       const env = await preview(name, `reload-${i}`); // a new environment: a new backend, a reload
       await eventually(() => url(`reload-${i}--${name}.localhost`), (a) => a.status === 503, `reload-${i} known to the router`);
@@ -320,9 +292,7 @@ describe('edge router', () => {
       await platform.app.get(RouteChanges).environmentChanged(env.id);
       await eventually(() => url(`reload-${i}--${name}.localhost`), (a) => a.status === 404, `reload-${i} gone`);
     }
-    stop = true;
-    await load;
-    agent.destroy();
+    const { ok, failures } = await load.stop();
     expect(await workerPid()).not.toBe(before); // HAProxy did reload
     expect(failures).toEqual([]);
     expect(ok).toBeGreaterThan(0);

@@ -68,6 +68,37 @@ export function get(port: number, host: string, path = '/', options: { headers?:
   });
 }
 
+/**
+ * Keeps `concurrency` clients asking for a page over kept-alive connections until stopped;
+ * stop() tells which bodies came back how often, and every failure (non-200 or error).
+ */
+export function steadyLoad(port: number, host: string, concurrency = 8) {
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  const seen = new Map<string, number>();
+  const failures: string[] = [];
+  let stopped = false;
+  const client = async () => {
+    while (!stopped) {
+      try {
+        const answer = await get(port, host, '/', { agent });
+        if (answer.status === 200) seen.set(answer.body, (seen.get(answer.body) ?? 0) + 1);
+        else failures.push(`${answer.status} ${answer.body.slice(0, 80)}`);
+      } catch (error) {
+        failures.push((error as Error).message);
+      }
+    }
+  };
+  const running = Promise.all(Array.from({ length: concurrency }, client));
+  return {
+    async stop() {
+      stopped = true;
+      await running;
+      agent.destroy();
+      return { seen, failures, ok: [...seen.values()].reduce((a, b) => a + b, 0) };
+    },
+  };
+}
+
 /** Asks until `check` passes (the router applies changes asynchronously), or fails with the last answer. */
 export async function eventually<T>(ask: () => Promise<T>, check: (value: T) => boolean, what: string, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
