@@ -60,7 +60,8 @@ export class HaproxyProcess {
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
       stderr = (stderr + chunk).slice(-4000);
       for (const line of chunk.split('\n').filter((l) => l.trim())) {
-        if (line.includes('[NOTICE]')) this.logger.debug(line.trim());
+        // Stopping HAProxy makes it report its workers' exit as alerts: expected then.
+        if (line.includes('[NOTICE]') || this.stopping) this.logger.debug(line.trim());
         else if (line.includes('[ALERT]')) this.logger.error(line.trim());
         else this.logger.warn(line.trim());
       }
