@@ -6,14 +6,18 @@
  * (wrk, 64 keep-alive connections). Rounds alternate between targets and the medians are
  * reported, because the machine is shared and noisy. Writes bench/results/router.json.
  *
- * Two scenarios, each in one run: the app container with no CPU quota (a trivial app that
- * saturates a core: the worst case for a proxy sharing two cores with it and the load
- * generator) and with a CPU quota such as Berth gives a web instance. Besides throughput and
- * latency it reports the CPU each process spent per request (µs), which explains the ratios.
+ * Three scenarios, each in one run:
+ * - shared: no CPU limits; the app (trivial, it saturates a core), the proxy and the load
+ *   generator compete for both cores: the worst case for any proxy on a 2-core machine;
+ * - quota: the app under a 0.5-core CPU quota, as Berth runs a web instance;
+ * - pinned: the app has core 0 to itself; the proxy (one thread) and the load generator
+ *   share core 1, as when the edge and the apps do not compete for the same cores.
+ * Besides throughput and latency it reports the CPU each process spent per request (µs),
+ * which explains the ratios.
  *
  * Options (environment): BENCH_SECONDS (per measurement, default 4), BENCH_ROUNDS (default 5),
- * BENCH_CONNECTIONS (default 64), BENCH_APP_CPUS (comma-separated quotas, 0 for none; default
- * "0,0.5"), BENCH_NODE_PROXY=0 to skip the Node.js proxy.
+ * BENCH_CONNECTIONS (default 64), BENCH_SCENARIOS (default "shared,quota,pinned"),
+ * BENCH_NODE_PROXY=0 to skip the Node.js proxy.
  */
 import { ChildProcess, execFile, fork } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,7 +35,14 @@ const run = promisify(execFile);
 const seconds = Number(process.env.BENCH_SECONDS ?? 4);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 64);
-const quotas = (process.env.BENCH_APP_CPUS ?? '0,0.5').split(',').map(Number);
+const SCENARIOS = {
+  shared: { title: 'shared: no CPU limits (the app saturates a core; app, proxy and wrk share both cores)', app: [] as string[], pin: false },
+  quota: { title: 'quota: app container under a 0.5-core CPU quota', app: ['--cpus', '0.5'], pin: false },
+  pinned: { title: 'pinned: app alone on core 0; proxy (one thread) and wrk on core 1', app: ['--cpuset-cpus', '0'], pin: true },
+};
+type ScenarioName = keyof typeof SCENARIOS;
+const scenarioNames = (process.env.BENCH_SCENARIOS ?? 'shared,quota,pinned').split(',') as ScenarioName[];
+const onCore1 = (pin: boolean, command: string[]) => (pin ? ['taskset', '-c', '1', ...command] : command);
 const HOST = 'bench.localhost';
 
 interface Sample {
@@ -53,9 +64,10 @@ function cpuMicros(pid: number | null): number {
 
 const ms = (value: string, unit: string) => Number(value) * ({ us: 0.001, ms: 1, s: 1000 } as Record<string, number>)[unit];
 
-async function wrk(port: number, appPid: number, proxyPid: number | null): Promise<Sample> {
+async function wrk(port: number, appPid: number, proxyPid: number | null, pin: boolean): Promise<Sample> {
   const before = [cpuMicros(appPid), cpuMicros(proxyPid)];
-  const { stdout } = await run('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-H', `Host: ${HOST}`, `http://127.0.0.1:${port}/`], { maxBuffer: 1 << 20 });
+  const [bin, ...args] = onCore1(pin, ['wrk', '-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-H', `Host: ${HOST}`, `http://127.0.0.1:${port}/`]);
+  const { stdout } = await run(bin, args, { maxBuffer: 1 << 20 });
   const latency = (p: string) => {
     const m = new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s)`, 'm').exec(stdout);
     if (!m) throw new Error(`no p${p} in wrk output:\n${stdout}`);
@@ -96,13 +108,13 @@ http.createServer((req, res) => {
 }).listen(port, '127.0.0.1', () => process.send('ready'));
 `;
 
-async function scenario(quota: number, haproxy: HaproxyProcess, dir: string) {
+async function scenario(name: ScenarioName, haproxy: HaproxyProcess, dir: string) {
+  const { app, pin } = SCENARIOS[name];
   const label = `berth.bench=router-${process.pid}`;
   let nodeProxy: ChildProcess | null = null;
   let container = '';
   try {
-    const cpus = quota > 0 ? ['--cpus', String(quota)] : [];
-    container = (await run('podman', ['run', '-d', '--label', label, ...cpus, '--memory', '256m', '-p', '127.0.0.1::8080', '-e', 'INSTANCE_NAME=bench', ensureWebAppImage()])).stdout.trim();
+    container = (await run('podman', ['run', '-d', '--label', label, ...app, '--memory', '256m', '-p', '127.0.0.1::8080', '-e', 'INSTANCE_NAME=bench', ensureWebAppImage()])).stdout.trim();
     const appPort = Number(/:(\d+)\s*$/m.exec((await run('podman', ['port', container, '8080'])).stdout)![1]);
     const appPid = Number((await run('podman', ['inspect', '-f', '{{.State.Pid}}', container])).stdout.trim());
 
@@ -110,10 +122,11 @@ async function scenario(quota: number, haproxy: HaproxyProcess, dir: string) {
     const table = buildRouteTable([
       { id: 'bench', appName: 'bench', envName: 'production', production: true, hostnames: [HOST], backends: [{ key: `127.0.0.1:${appPort}`, address: '127.0.0.1', port: appPort, instanceId: 'bench-1' }] },
     ]);
-    const options = { dir, host: '127.0.0.1', port: routerPort, connectTimeoutSeconds: 5, responseTimeoutSeconds: 60, idleTimeoutSeconds: 60, websocketTimeoutSeconds: 3600, maxBodyBytes: 100 << 20, maxConnections: 4096, threads: Number(process.env.ROUTER_THREADS ?? 0) };
+    const options = { dir, host: '127.0.0.1', port: routerPort, connectTimeoutSeconds: 5, responseTimeoutSeconds: 60, idleTimeoutSeconds: 60, websocketTimeoutSeconds: 3600, maxBodyBytes: 100 << 20, maxConnections: 4096, threads: pin ? 1 : Number(process.env.ROUTER_THREADS ?? 0) };
     await haproxy.start(dir, haproxyFiles(options, initialState(table)));
     const master = Number(readFileSync(join(dir, 'haproxy.pid'), 'utf8'));
     const haproxyWorker = Number((await run('pgrep', ['-P', String(master), 'haproxy'])).stdout.trim().split('\n')[0]);
+    if (pin) for (const pid of [master, haproxyWorker]) await run('taskset', ['-a', '-p', '-c', '1', String(pid)]);
 
     const targets: Record<string, { port: number; proxyPid: number | null }> = { direct: { port: appPort, proxyPid: null }, router: { port: routerPort, proxyPid: haproxyWorker } };
     if (process.env.BENCH_NODE_PROXY !== '0') {
@@ -121,21 +134,22 @@ async function scenario(quota: number, haproxy: HaproxyProcess, dir: string) {
       writeFileSync(join(dir, 'node-proxy.js'), NODE_PROXY);
       nodeProxy = fork(join(dir, 'node-proxy.js'), [String(nodePort), String(appPort)], { execArgv: [] });
       await new Promise((resolve) => nodeProxy!.once('message', resolve));
+      if (pin) await run('taskset', ['-a', '-p', '-c', '1', String(nodeProxy.pid)]);
       targets['node proxy'] = { port: nodePort, proxyPid: nodeProxy.pid! };
     }
-    for (const t of Object.values(targets)) await wrk(t.port, appPid, t.proxyPid).catch(() => undefined); // warm up (JIT, connections)
-    const samples: Record<string, Sample[]> = Object.fromEntries(Object.keys(targets).map((name) => [name, []]));
+    for (const t of Object.values(targets)) await wrk(t.port, appPid, t.proxyPid, pin).catch(() => undefined); // warm up (JIT, connections)
+    const samples: Record<string, Sample[]> = Object.fromEntries(Object.keys(targets).map((target) => [target, []]));
     for (let round = 1; round <= rounds; round++) {
-      for (const [name, t] of Object.entries(targets)) samples[name].push(await wrk(t.port, appPid, t.proxyPid));
-      process.stderr.write(`quota ${quota || 'none'}: round ${round}/${rounds} done\n`);
+      for (const [target, t] of Object.entries(targets)) samples[target].push(await wrk(t.port, appPid, t.proxyPid, pin));
+      process.stderr.write(`${name}: round ${round}/${rounds} done\n`);
     }
     const medians = Object.fromEntries(
-      Object.entries(samples).map(([name, list]) => {
+      Object.entries(samples).map(([target, list]) => {
         const m = (key: keyof Sample) => median(list.map((s) => s[key]));
-        return [name, { rps: Math.round(m('rps')), p50: m('p50'), p99: m('p99'), errors: list.reduce((n, s) => n + s.errors, 0), appCpuUs: m('appCpuUs'), proxyCpuUs: m('proxyCpuUs') }];
+        return [target, { rps: Math.round(m('rps')), p50: m('p50'), p99: m('p99'), errors: list.reduce((n, s) => n + s.errors, 0), appCpuUs: m('appCpuUs'), proxyCpuUs: m('proxyCpuUs') }];
       }),
     ) as Record<string, Sample>;
-    return { quota, samples, medians };
+    return { scenario: name, samples, medians };
   } finally {
     nodeProxy?.kill();
     await haproxy.stop().catch(() => undefined);
@@ -148,14 +162,14 @@ async function main(): Promise<void> {
   const haproxy = new HaproxyProcess({ router: { haproxyBin: process.env.ROUTER_HAPROXY_BIN ?? 'haproxy' } } as BerthConfig);
   const results = [];
   try {
-    for (const quota of quotas) results.push(await scenario(quota, haproxy, dir));
+    for (const name of scenarioNames) results.push(await scenario(name, haproxy, dir));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
   console.log(`\nRouter benchmark: wrk, ${connections} keep-alive connections, GET / of a small Node.js app in a container; ${seconds} s × ${rounds} rounds, medians\n`);
-  for (const { quota, medians } of results) {
+  for (const { scenario: name, medians } of results) {
     const d = medians.direct;
-    console.log(`App container CPU quota: ${quota ? `${quota} core` : 'none (the app saturates a core)'}`);
+    console.log(SCENARIOS[name].title);
     console.table(
       Object.entries(medians).map(([target, s]) => ({
         target,
