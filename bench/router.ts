@@ -22,14 +22,14 @@
 import { ChildProcess, execFile, fork } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { BerthConfig } from '@berth/config';
 import { haproxyFiles, initialState } from '../libs/router/src/edge/haproxy-config';
 import { HaproxyProcess } from '../libs/router/src/edge/haproxy.process';
 import { buildRouteTable } from '../libs/router/src/routes/route-table';
 import { ensureWebAppImage } from '../test/support/images';
-import { freePort } from '../test/support/ports';
+import { freePort } from '../test/support/platform';
 
 const run = promisify(execFile);
 const seconds = Number(process.env.BENCH_SECONDS ?? 4);
@@ -187,9 +187,10 @@ async function main(): Promise<void> {
     const added = medians.router.p99 - d.p99;
     console.log(`router: ${(ratio * 100).toFixed(1)}% of direct throughput (target ≥ 80%), ${added.toFixed(2)} ms added at p99 (target ≤ 2 ms): ${ratio >= 0.8 && added <= 2 ? 'MET' : 'NOT MET'}\n`);
   }
-  mkdirSync(join(__dirname, 'results'), { recursive: true });
+  const resultsDir = resolve(__dirname, '..', '..', 'bench', 'results'); // this runs from dist/bench
+  mkdirSync(resultsDir, { recursive: true });
   writeFileSync(
-    join(__dirname, 'results', 'router.json'),
+    join(resultsDir, 'router.json'),
     `${JSON.stringify({ measuredAt: new Date().toISOString(), connections, seconds, rounds, scenarios: results.map((r) => ({ ...r, throughputRatio: r.medians.router.rps / r.medians.direct.rps, addedP99Ms: r.medians.router.p99 - r.medians.direct.p99 })) }, null, 2)}\n`,
   );
 }

@@ -1,16 +1,17 @@
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import WebSocket from 'ws';
+import { dirname, join } from 'node:path';
 import { ENVIRONMENT_DELETED } from '@berth/apps';
 import { PrismaService } from '@berth/db';
-import { PreviewSweeper, RouteChanges } from '@berth/router';
+import { emptyRouteTable, PreviewSweeper, RouteChanges } from '@berth/router';
+import { haproxyFiles, initialState } from '../../libs/router/src/edge/haproxy-config';
+import { haproxyCommand } from '../../libs/router/src/edge/haproxy.process';
 import { freePort, RunningPlatform, startPlatform, startRoles } from '../support/platform';
-import { eventually, FakeRuntime, get, steadyLoad, WebApps } from '../support/routes';
+import { eventually, FakeRuntime, get, openWebSocket, steadyLoad, WebApps } from '../support/router';
 import { createApp, signUp, TestUser } from '../support/users';
 
 jest.setTimeout(60_000);
@@ -155,15 +156,11 @@ describe('edge router', () => {
     });
 
     it('passes WebSockets through', async () => {
-      const socket = new WebSocket(`ws://127.0.0.1:${routerPort}/chat`, { headers: { host: `${name}.localhost` } });
-      const reply = await new Promise<string>((resolve, reject) => {
-        socket.once('open', () => socket.send('hello'));
-        socket.once('message', (data) => resolve(data.toString()));
-        socket.once('error', reject);
-      });
-      expect(reply).toBe('echo-1: hello');
+      const socket = await openWebSocket(routerPort, `${name}.localhost`, '/chat');
+      socket.send('hello');
+      expect(await socket.next()).toBe('echo-1: hello');
       socket.send('again');
-      expect(await new Promise<string>((resolve) => socket.once('message', (data) => resolve(data.toString())))).toBe('echo-1: again');
+      expect(await socket.next()).toBe('echo-1: again');
       socket.close();
     });
 
@@ -311,22 +308,32 @@ describe('edge router', () => {
   });
 
   it('takes HAProxy down with the router process, even when the router is killed', async () => {
+    // A stand-in router: a Node.js process that starts HAProxy the way HaproxyProcess does.
     const port = await freePort();
     const dir = mkdtempSync(join(tmpdir(), 'berth-lone-haproxy-'));
-    // tsx as a loader, not its CLI: the CLI runs the script in a second process.
-    const child = spawn(process.execPath, ['--import', 'tsx', join('test', 'support', 'fixtures', 'lone-haproxy.ts'), dir, String(port)], {
-      cwd: join(__dirname, '..', '..'),
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const options = { dir, host: '127.0.0.1', port, connectTimeoutSeconds: 5, responseTimeoutSeconds: 60, idleTimeoutSeconds: 60, websocketTimeoutSeconds: 3600, maxBodyBytes: 1 << 20, maxConnections: 64, threads: 1 };
+    for (const [path, content] of Object.entries(haproxyFiles(options, initialState(emptyRouteTable())))) {
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, content);
+    }
+    const script = "const [program, args] = JSON.parse(process.argv[1]); require('node:child_process').spawn(program, args, { stdio: ['pipe', 'ignore', 'ignore'] }); setInterval(() => {}, 1 << 30);";
+    const child = spawn(process.execPath, ['-e', script, JSON.stringify(haproxyCommand('haproxy', dir))], { stdio: 'ignore' });
     try {
-      await new Promise<void>((resolve, reject) => {
-        child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve());
-        child.once('exit', (code) => reject(new Error(`exited with ${code}`)));
-      });
+      await eventually(() => get(port, 'x.localhost'), (a) => a.status > 0, 'HAProxy answers');
       const pid = Number(readFileSync(join(dir, 'haproxy.pid'), 'utf8'));
-      expect((await get(port, 'x.localhost')).status).toBeGreaterThan(0); // HAProxy answers (no status server: 503)
       child.kill('SIGKILL');
-      await eventually(async () => { try { process.kill(pid, 0); return true; } catch { return false; } }, (alive) => !alive, 'HAProxy stopped');
+      await eventually(
+        async () => {
+          try {
+            process.kill(pid, 0);
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        (alive) => !alive,
+        'HAProxy stopped',
+      );
     } finally {
       child.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });

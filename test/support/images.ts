@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -33,7 +33,8 @@ export function ensureBusyboxImage(): string {
   return BUSYBOX_IMAGE;
 }
 
-const WEB_APP = join(__dirname, 'fixtures', 'web-app.js');
+// Next to this file in the source tree; from dist/test/support (compiled benchmarks), back in it.
+const WEB_APP = [join(__dirname, 'fixtures', 'web-app.js'), join(__dirname, '..', '..', '..', 'test', 'support', 'fixtures', 'web-app.js')].find((path) => existsSync(path))!;
 
 /**
  * An image that runs test/support/fixtures/web-app.js with this machine's Node.js binary and

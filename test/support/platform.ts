@@ -1,12 +1,22 @@
 import { INestApplication, INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { createServer } from 'node:net';
 import request from 'supertest';
 import { BerthConfigShape, parseConfig, Role } from '@berth/config';
 import { configureHttpApp } from '@berth/core';
 import { rootModuleFor } from '../../apps/berth/src/bootstrap';
-import { freePort } from './ports';
 
-export { freePort } from './ports';
+/** A free TCP port on loopback. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 /** Configuration for a test: the run's database and Redis prefix plus any overrides. */
 export function testConfig(overrides: Record<string, string> = {}): BerthConfigShape {

@@ -22,6 +22,12 @@ hp=$!
 exec 3<&-
 wait "$hp"`;
 
+/** How HAProxy runs for a directory, under the wrapper above: the program and its arguments. */
+export function haproxyCommand(bin: string, dir: string): [string, string[]] {
+  const p = paths(dir);
+  return ['/bin/sh', ['-c', WRAPPER, 'berth-haproxy', bin, '-W', '-f', p.config, '-p', p.pidFile]];
+}
+
 /**
  * One HAProxy (master-worker mode) in its own directory: starts it, reloads it seamlessly
  * with a new configuration (listening sockets pass to the new process, so no connection is
@@ -52,9 +58,8 @@ export class HaproxyProcess {
     await this.validate();
     const p = paths(dir);
     rmSync(p.adminSocket, { force: true });
-    const child = spawn('/bin/sh', ['-c', WRAPPER, 'berth-haproxy', this.config.router.haproxyBin, '-W', '-f', p.config, '-p', p.pidFile], {
-      stdio: ['pipe', 'ignore', 'pipe'],
-    });
+    const [program, args] = haproxyCommand(this.config.router.haproxyBin, dir);
+    const child = spawn(program, args, { stdio: ['pipe', 'ignore', 'pipe'] });
     this.child = child;
     let stderr = '';
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {

@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { request as httpRequest, Agent, IncomingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
 import { promisify } from 'node:util';
 import { PrismaService } from '@berth/db';
 import { RouteChanges } from '@berth/router';
@@ -65,6 +67,59 @@ export function get(port: number, host: string, path = '/', options: { headers?:
     );
     req.on('error', reject);
     req.end(options.body);
+  });
+}
+
+export interface WebSocketClient {
+  send(text: string): void;
+  /** The next text message from the server. */
+  next(): Promise<string>;
+  close(): void;
+}
+
+/**
+ * A WebSocket client, small text messages only (RFC 6455): enough to check that an upgrade
+ * and frames in both directions pass through the router. Checks the server's accept key.
+ */
+export function openWebSocket(port: number, host: string, path = '/'): Promise<WebSocketClient> {
+  const key = randomBytes(16).toString('base64');
+  const expected = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({
+      host: '127.0.0.1',
+      port,
+      path,
+      headers: { host, connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': key },
+    });
+    req.on('response', (res) => reject(new Error(`no upgrade: HTTP ${res.statusCode}`)));
+    req.on('error', reject);
+    req.on('upgrade', (res, socket: Socket, head: Buffer) => {
+      if (res.headers['sec-websocket-accept'] !== expected) return reject(new Error('wrong Sec-WebSocket-Accept'));
+      let buffered = head;
+      const waiting: ((text: string) => void)[] = [];
+      const messages: string[] = [];
+      socket.on('data', (data: Buffer) => {
+        buffered = Buffer.concat([buffered, data]);
+        while (buffered.length >= 2 && buffered.length >= 2 + (buffered[1] & 0x7f)) {
+          const length = buffered[1] & 0x7f;
+          const text = buffered.subarray(2, 2 + length).toString();
+          buffered = buffered.subarray(2 + length);
+          const waiter = waiting.shift();
+          if (waiter) waiter(text);
+          else messages.push(text);
+        }
+      });
+      resolve({
+        send(text) {
+          const payload = Buffer.from(text);
+          const mask = randomBytes(4);
+          socket.write(Buffer.concat([Buffer.from([0x81, 0x80 | payload.length]), mask, payload.map((b, i) => b ^ mask[i % 4])]));
+        },
+        next: () => (messages.length ? Promise.resolve(messages.shift()!) : new Promise((r) => waiting.push(r))),
+        close: () => socket.destroy(),
+      });
+    });
+    req.end();
   });
 }
 
