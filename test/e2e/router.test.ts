@@ -54,6 +54,16 @@ describe('edge router', () => {
     return db.environment.findFirstOrThrow({ where: { name: envName, app: { name: appName } } });
   }
 
+  /** A new app with a preview environment that serves `<stem>-feature` from one instance. */
+  async function servedPreview(stem: string, envName: string) {
+    const name = await createApp(platform, user, stem);
+    const env = await preview(name, envName);
+    const instance = await apps.start(`${stem}-feature`);
+    await runtime.release(env.id, [instance.port]);
+    await serves(`${envName}--${name}.localhost`, `${stem}-feature`);
+    return { name, env };
+  }
+
   async function preview(appName: string, envName: string) {
     const app = await db.app.findUniqueOrThrow({ where: { name: appName } });
     const env = await db.environment.create({ data: { appId: app.id, name: envName, kind: 'preview', branch: `feature/${envName}` } });
@@ -204,11 +214,7 @@ describe('edge router', () => {
   });
 
   it('stops routing to an environment when it is deleted, and to an app when it is deleted', async () => {
-    const name = await createApp(platform, user, 'gone');
-    const env = await preview(name, 'old-feature');
-    const instance = await apps.start('gone-feature');
-    await runtime.release(env.id, [instance.port]);
-    await serves(`old-feature--${name}.localhost`, 'gone-feature');
+    const { name, env } = await servedPreview('gone', 'old-feature');
     const deleted = new Promise((resolve) => platform.app.get(EventEmitter2).once(ENVIRONMENT_DELETED, resolve));
 
     await platform.http().delete(`/api/apps/${name}/environments/old-feature`).set(user.auth).expect(204);
@@ -224,11 +230,7 @@ describe('edge router', () => {
   });
 
   it('removes a preview whose time to live ran out, with its route', async () => {
-    const name = await createApp(platform, user, 'ttl');
-    const env = await preview(name, 'short-lived');
-    const instance = await apps.start('ttl-feature');
-    await runtime.release(env.id, [instance.port]);
-    await serves(`short-lived--${name}.localhost`, 'ttl-feature');
+    const { name, env } = await servedPreview('ttl', 'short-lived');
 
     const patched = await platform.http().patch(`/api/apps/${name}/environments/short-lived`).set(user.auth).send({ ttlHours: 72 }).expect(200);
     expect(new Date(patched.body.expiresAt).getTime()).toBeGreaterThan(Date.now() + 71 * 3600_000);
