@@ -5,9 +5,10 @@ import { BuildsHttpModule } from '@berth/builds';
 import { DashboardModule } from '@berth/dashboard';
 import { GitModule } from '@berth/git';
 import { HealthModule } from '@berth/health';
+import { DomainsModule } from '@berth/router';
 
-/** The api role: REST API, `git push` over smart HTTP, health, OpenAPI, the web dashboard. */
+/** The api role: REST API, `git push` over smart HTTP, custom domains, health, OpenAPI, the web dashboard. */
 @Module({
-  imports: [AccountsModule, AppsModule, BuildsHttpModule, GitModule, HealthModule, DashboardModule],
+  imports: [AccountsModule, AppsModule, BuildsHttpModule, GitModule, DomainsModule, HealthModule, DashboardModule],
 })
 export class ApiModule {}

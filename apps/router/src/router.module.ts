@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
+import { EdgeModule } from '@berth/router';
 
-/** The router role. (Its modules arrive with the issue that builds it.) */
-@Module({})
+/** The router role: the edge that routes <app>.<domain> to instances, and the preview sweeper. */
+@Module({ imports: [EdgeModule] })
 export class RouterModule {}

@@ -6,6 +6,7 @@ import { AppsService } from './apps/apps.service';
 import { ConfigVarsController } from './config-vars/config-vars.controller';
 import { ConfigVarsService } from './config-vars/config-vars.service';
 import { EnvironmentsController } from './environments/environments.controller';
+import { EnvironmentStatusService } from './environments/environment-status.service';
 import { EnvironmentsService } from './environments/environments.service';
 import { Urls } from './urls';
 
@@ -13,7 +14,7 @@ import { Urls } from './urls';
 @Module({
   imports: [AccountsModule],
   controllers: [AppsController, EnvironmentsController, ConfigVarsController],
-  providers: [AppsService, AppAccess, EnvironmentsService, ConfigVarsService, Urls],
-  exports: [AppsService, AppAccess, EnvironmentsService, ConfigVarsService, Urls],
+  providers: [AppsService, AppAccess, EnvironmentsService, EnvironmentStatusService, ConfigVarsService, Urls],
+  exports: [AppsService, AppAccess, EnvironmentsService, EnvironmentStatusService, ConfigVarsService, Urls],
 })
 export class AppsModule {}

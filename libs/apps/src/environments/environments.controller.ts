@@ -1,6 +1,7 @@
-import { Controller, Get, Param } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, Principal } from '@berth/accounts';
+import { UpdateEnvironmentDto } from './environments.dto';
 import { EnvironmentsService } from './environments.service';
 
 @ApiTags('environments')
@@ -17,5 +18,18 @@ export class EnvironmentsController {
   @Get(':env')
   get(@CurrentUser() user: Principal, @Param('app') app: string, @Param('env') env: string) {
     return this.environments.get(user.userId, app, env);
+  }
+
+  /** Sets a preview's time to live: `{"ttlHours": 72}`, or `{"ttlHours": null}` to keep it. */
+  @Patch(':env')
+  update(@CurrentUser() user: Principal, @Param('app') app: string, @Param('env') env: string, @Body() body: UpdateEnvironmentDto) {
+    return this.environments.setTtl(user.userId, app, env, body.ttlHours);
+  }
+
+  /** Deletes a preview: its instances stop and its URL stops answering. */
+  @Delete(':env')
+  @HttpCode(204)
+  async delete(@CurrentUser() user: Principal, @Param('app') app: string, @Param('env') env: string) {
+    await this.environments.delete(user.userId, app, env);
   }
 }

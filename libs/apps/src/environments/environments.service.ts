@@ -1,15 +1,32 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { BerthConfig } from '@berth/config';
+import { badRequest, Clock } from '@berth/common';
 import { PrismaService } from '@berth/db';
 import { AppAccess } from '../app-access.service';
+import { ENVIRONMENT_DELETED, EnvironmentDeletedEvent } from '../events';
 import { Urls } from '../urls';
+import { EnvironmentStatusService } from './environment-status.service';
 
-/** An app's environments: production and one per preview branch. */
+const HOUR_MS = 3600_000;
+
+/**
+ * An app's environments: production and one per preview branch. Previews can be deleted and
+ * given a time to live; deleting one emits ENVIRONMENT_DELETED (the runtime stops its
+ * instances, routers drop its routes).
+ */
 @Injectable()
 export class EnvironmentsService {
+  private readonly logger = new Logger('Environments');
+
   constructor(
     private readonly db: PrismaService,
     private readonly access: AppAccess,
     private readonly urls: Urls,
+    private readonly statuses: EnvironmentStatusService,
+    private readonly config: BerthConfig,
+    private readonly clock: Clock,
+    private readonly events: EventEmitter2,
   ) {}
 
   present(appName: string, env: { id: string; name: string; kind: 'production' | 'preview'; branch: string; createdAt: Date; expiresAt: Date | null }) {
@@ -30,8 +47,62 @@ export class EnvironmentsService {
     return rows.map((env) => this.present(app.name, env));
   }
 
+  /** One environment with its `status`: whether it serves traffic and, if not, why. */
   async get(userId: string, appName: string, envName: string) {
     const { app, environment } = await this.access.environment(userId, appName, envName);
-    return this.present(app.name, environment);
+    return { ...this.present(app.name, environment), status: await this.statuses.status(environment.id) };
+  }
+
+  /** When a preview created now expires by default (PREVIEW_TTL_HOURS), or null. For whoever creates previews. */
+  defaultPreviewExpiresAt(now: Date = this.clock.now()): Date | null {
+    const hours = this.config.router.previewTtlHours;
+    return hours > 0 ? new Date(now.getTime() + hours * HOUR_MS) : null;
+  }
+
+  async setTtl(userId: string, appName: string, envName: string, ttlHours: number | null) {
+    const { app, environment } = await this.access.environment(userId, appName, envName, 'member');
+    if (environment.kind === 'production') {
+      throw badRequest('production_has_no_ttl', 'Production stays until its app is deleted; only preview environments can have a time to live.');
+    }
+    const expiresAt = ttlHours === null ? null : new Date(this.clock.now().getTime() + ttlHours * HOUR_MS);
+    const updated = await this.db.environment.update({ where: { id: environment.id, appId: app.id }, data: { expiresAt } });
+    return this.present(app.name, updated);
+  }
+
+  /** Deletes a preview environment (member role: members push the branches that create them). */
+  async delete(userId: string, appName: string, envName: string): Promise<void> {
+    const { app, environment } = await this.access.environment(userId, appName, envName, 'member');
+    if (environment.kind === 'production') {
+      throw badRequest('cannot_delete_production', `Production is deleted with its app: DELETE /api/apps/${app.name} (admin role).`);
+    }
+    await this.remove(app, environment);
+  }
+
+  /**
+   * Removes an environment and everything under it, then emits ENVIRONMENT_DELETED. Safe to
+   * call twice (or from two processes): only the call that deleted the row emits.
+   */
+  async remove(app: { id: string; name: string }, environment: { id: string; name: string }): Promise<boolean> {
+    const { count } = await this.db.environment.deleteMany({ where: { id: environment.id, appId: app.id } });
+    if (count === 0) return false;
+    const event: EnvironmentDeletedEvent = { appId: app.id, appName: app.name, environmentId: environment.id, environmentName: environment.name };
+    await this.events.emitAsync(ENVIRONMENT_DELETED, event);
+    return true;
+  }
+
+  /** Removes previews whose time to live has run out; returns how many. */
+  async removeExpiredPreviews(now: Date = this.clock.now()): Promise<number> {
+    const expired = await this.db.environment.findMany({
+      where: { kind: 'preview', expiresAt: { lte: now } },
+      select: { id: true, name: true, app: { select: { id: true, name: true } } },
+    });
+    let removed = 0;
+    for (const env of expired) {
+      if (await this.remove(env.app, env)) {
+        removed++;
+        this.logger.log(`removed preview ${env.name} of ${env.app.name}: its time to live ran out`);
+      }
+    }
+    return removed;
   }
 }

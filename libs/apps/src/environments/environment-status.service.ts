@@ -1,0 +1,135 @@
+import { Injectable } from '@nestjs/common';
+import { PrismaService } from '@berth/db';
+
+export type EnvironmentState =
+  | 'running'
+  | 'not_deployed'
+  | 'building'
+  | 'build_failed'
+  | 'starting'
+  | 'release_failed'
+  | 'crashed'
+  | 'unplaced'
+  | 'scaled_to_zero';
+
+/** Whether an environment serves traffic, and if not, why and what to do about it. */
+export interface EnvironmentStatus {
+  state: EnvironmentState;
+  /** What is going on, in a sentence a user understands. */
+  message: string;
+  /** What to do next. */
+  hint: string;
+}
+
+/** The facts the status is derived from; see EnvironmentStatusService.facts. */
+export interface StatusFacts {
+  appName: string;
+  envName: string;
+  branch: string;
+  routable: number;
+  latestBuild: { status: 'queued' | 'building' | 'succeeded' | 'failed'; failureReason: string | null } | null;
+  /** The current release: the newest active one. */
+  active: { version: number; webQuantity: number | null } | null;
+  /** The newest release when it is newer than the active one. */
+  newer: { version: number; status: 'pending' | 'deploying' | 'active' | 'superseded' | 'failed'; failureReason: string | null } | null;
+  /** Web instances of the current release that are meant to run. */
+  instances: { actualState: 'pending' | 'starting' | 'running' | 'crashed' | 'stopped' | 'failed'; reason: string | null; restartCount: number }[];
+}
+
+/** Derives the status from the facts. Pure: the order of the checks is the priority of the reasons. */
+export function deriveStatus(f: StatusFacts): EnvironmentStatus {
+  const push = `Push a commit to deploy: git push <berth remote> ${f.branch}.`;
+  const building = f.latestBuild && (f.latestBuild.status === 'queued' || f.latestBuild.status === 'building');
+  if (f.routable > 0) {
+    const n = f.routable;
+    return { state: 'running', message: `${n} web instance${n === 1 ? ' is' : 's are'} serving release v${f.active?.version}.`, hint: 'Nothing to do.' };
+  }
+  if (!f.active) {
+    if (building) return { state: 'building', message: 'The first build of this environment is running.', hint: 'Wait a minute and reload; follow the build with GET /api/apps/:app/builds.' };
+    if (f.newer && (f.newer.status === 'pending' || f.newer.status === 'deploying')) {
+      return { state: 'starting', message: `Release v${f.newer.version} is starting.`, hint: 'Wait a few seconds and reload.' };
+    }
+    if (f.newer?.status === 'failed') {
+      return { state: 'release_failed', message: `Release v${f.newer.version} failed to start${f.newer.failureReason ? `: ${f.newer.failureReason}` : '.'}`, hint: 'Check that the web process listens on $PORT, fix it and push again.' };
+    }
+    if (f.latestBuild?.status === 'failed') {
+      return { state: 'build_failed', message: `The last build failed${f.latestBuild.failureReason ? `: ${f.latestBuild.failureReason}` : '.'}`, hint: `Read the build log, fix the problem and push again. ${push}` };
+    }
+    if (f.latestBuild?.status === 'succeeded') return { state: 'starting', message: 'The build succeeded; its release is being prepared.', hint: 'Wait a few seconds and reload.' };
+    return { state: 'not_deployed', message: 'Nothing has been deployed to this environment yet.', hint: push };
+  }
+  if (f.active.webQuantity === 0 || f.active.webQuantity === null) {
+    return {
+      state: 'scaled_to_zero',
+      message: f.active.webQuantity === null ? `Release v${f.active.version} has no web process.` : 'The web process is scaled to zero.',
+      hint: f.active.webQuantity === null ? 'Declare a web process (for example in a Procfile) and push again.' : 'Scale it up: PATCH /api/apps/:app/environments/:env/formation {"web": {"quantity": 1}}.',
+    };
+  }
+  const crashed = f.instances.filter((i) => i.actualState === 'crashed' || i.actualState === 'failed');
+  if (crashed.length > 0) {
+    const why = crashed.find((i) => i.reason)?.reason;
+    return {
+      state: 'crashed',
+      message: `The web process crashed${why ? `: ${why}` : ''} (restarted ${Math.max(...crashed.map((i) => i.restartCount))} times).`,
+      hint: 'Check its logs; make sure it listens on $PORT and stays up. It is restarted automatically.',
+    };
+  }
+  const unplaced = f.instances.find((i) => i.actualState === 'pending' && i.reason);
+  if (unplaced) return { state: 'unplaced', message: `No host can run the web process: ${unplaced.reason}`, hint: 'Lower its memory or CPU in the formation, or ask the operator to add capacity.' };
+  if (f.newer && (f.newer.status === 'pending' || f.newer.status === 'deploying')) {
+    return { state: 'starting', message: `Release v${f.newer.version} is starting.`, hint: 'Wait a few seconds and reload.' };
+  }
+  return { state: 'starting', message: 'The web process is starting.', hint: 'Wait a few seconds and reload.' };
+}
+
+/**
+ * Why an environment does or does not serve traffic, derived from the database. Used by the
+ * API (`status` on an environment), the router's 503 page and the dashboard.
+ */
+@Injectable()
+export class EnvironmentStatusService {
+  constructor(private readonly db: PrismaService) {}
+
+  /** The status of an environment, or null when it does not exist. Callers check access. */
+  async status(environmentId: string): Promise<EnvironmentStatus | null> {
+    const facts = await this.facts(environmentId);
+    return facts && deriveStatus(facts);
+  }
+
+  async facts(environmentId: string): Promise<StatusFacts | null> {
+    const env = await this.db.environment.findUnique({
+      where: { id: environmentId },
+      select: {
+        name: true,
+        branch: true,
+        app: { select: { name: true } },
+        builds: { orderBy: { createdAt: 'desc' }, take: 1, select: { status: true, failureReason: true } },
+        releases: { orderBy: { version: 'desc' }, take: 1, select: { version: true, status: true, failureReason: true } },
+      },
+    });
+    if (!env) return null;
+    const active = await this.db.release.findFirst({
+      where: { environmentId, status: 'active' },
+      orderBy: { version: 'desc' },
+      select: {
+        id: true,
+        version: true,
+        formation: { where: { processType: 'web' }, select: { quantity: true } },
+        instances: { where: { processType: 'web', desiredState: 'running' }, select: { actualState: true, reason: true, restartCount: true, healthy: true, hostPort: true, hostId: true } },
+      },
+    });
+    const newest = env.releases[0] ?? null;
+    const instances = active?.instances ?? [];
+    return {
+      appName: env.app.name,
+      envName: env.name,
+      branch: env.branch,
+      routable: instances.filter((i) => i.actualState === 'running' && i.healthy && i.hostPort !== null && i.hostId !== null).length,
+      latestBuild: env.builds[0] ?? null,
+      // A release without a web formation entry but with web instances still has a web process.
+      active: active && { version: active.version, webQuantity: active.formation[0]?.quantity ?? (instances.length || null) },
+      newer: newest && (!active || newest.version > active.version) ? newest : null,
+      instances,
+    };
+  }
+}

@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { AppsModule } from '@berth/apps';
+import { PreviewSweeper } from '../lifecycle/preview-sweeper';
+import { AddressResolver, RouteTableService } from '../routes/route-table.service';
+import { RoutesModule } from '../routes/routes.module';
+import { EdgeRouter } from './edge-router.service';
+import { HaproxyProcess } from './haproxy.process';
+import { StatusServer } from './status-server';
+
+/** The router role: HAProxy driven from the route table, status pages, the preview sweeper. */
+@Module({
+  imports: [AppsModule, RoutesModule],
+  providers: [EdgeRouter, HaproxyProcess, StatusServer, RouteTableService, AddressResolver, PreviewSweeper],
+  exports: [EdgeRouter, PreviewSweeper],
+})
+export class EdgeModule {}

@@ -1,0 +1,228 @@
+/**
+ * What HAProxy should run, as pure functions: the configuration file, the hosts map, and the
+ * plan that moves a running HAProxy from one route table to the next. A backend per
+ * environment holds a fixed number of server slots; instances come and go by filling and
+ * emptying slots through the runtime API, so a rollout never reloads HAProxy. Only when
+ * environments appear or disappear (or one outgrows its slots) is the configuration rewritten
+ * and HAProxy reloaded seamlessly.
+ */
+import { join } from 'node:path';
+import { RouteTable } from '../routes/route-table';
+import { renderErrorFile } from './status-pages';
+
+export interface HaproxyOptions {
+  /** Directory of the config, map, sockets and error pages (one per router). */
+  dir: string;
+  host: string;
+  port: number;
+  connectTimeoutSeconds: number;
+  responseTimeoutSeconds: number;
+  idleTimeoutSeconds: number;
+  websocketTimeoutSeconds: number;
+  maxBodyBytes: number;
+  maxConnections: number;
+  /** 0: one per CPU core. */
+  threads: number;
+}
+
+export interface ServerSlot {
+  name: string;
+  /** `address:port` of the instance it serves, or null when empty. */
+  key: string | null;
+  address: string;
+  port: number;
+  /** When it was emptied (a plan counter), so the slot emptied longest ago is reused first. */
+  freedAt: number;
+}
+
+export interface BackendState {
+  environmentId: string;
+  name: string;
+  slots: ServerSlot[];
+}
+
+export interface HaproxyState {
+  backends: Map<string, BackendState>;
+  /** Hostname → backend name, as in the hosts map. */
+  hosts: Map<string, string>;
+  /** Counts plans, to order freed slots. */
+  tick: number;
+}
+
+export interface HaproxyPlan {
+  state: HaproxyState;
+  /** Rewrite the configuration and reload: environments appeared or disappeared, or slots ran out. */
+  reload: boolean;
+  /** Runtime API commands that apply the plan without a reload (empty when reloading). */
+  commands: string[];
+}
+
+export const UNKNOWN_BACKEND = 'berth_unknown';
+const PLACEHOLDER = { address: '127.0.0.1', port: 1 };
+
+export const paths = (dir: string) => ({
+  config: join(dir, 'haproxy.cfg'),
+  hostsMap: join(dir, 'hosts.map'),
+  adminSocket: join(dir, 'admin.sock'),
+  statusSocket: join(dir, 'status.sock'),
+  pidFile: join(dir, 'haproxy.pid'),
+  errorFile: (status: number) => join(dir, 'errors', `${status}.http`),
+});
+
+export const backendName = (environmentId: string) => `env_${environmentId}`;
+
+/** Room for the instances plus as many again, so a rollout (old and new side by side) fits without a reload. */
+export function slotCount(instances: number): number {
+  let n = 4;
+  while (n < instances * 2) n *= 2;
+  return n;
+}
+
+function emptySlots(count: number): ServerSlot[] {
+  return Array.from({ length: count }, (_, i) => ({ name: `s${i + 1}`, key: null, ...PLACEHOLDER, freedAt: 0 }));
+}
+
+/** A fresh state for a table, as a reload starts it. */
+export function initialState(table: RouteTable, tick = 0): HaproxyState {
+  const backends = new Map<string, BackendState>();
+  for (const env of table.environments.values()) {
+    const slots = emptySlots(slotCount(env.backends.length));
+    env.backends.forEach((backend, i) => Object.assign(slots[i], { key: backend.key, address: backend.address, port: backend.port }));
+    backends.set(env.id, { environmentId: env.id, name: backendName(env.id), slots });
+  }
+  const hosts = new Map([...table.hosts].map(([host, id]) => [host, backendName(id)]));
+  return { backends, hosts, tick };
+}
+
+/** What to do to make HAProxy, now in `current` (null: not running), serve `table`. */
+export function planRoutes(current: HaproxyState | null, table: RouteTable): HaproxyPlan {
+  const tick = (current?.tick ?? 0) + 1;
+  const sameEnvironments =
+    current !== null && current.backends.size === table.environments.size && [...table.environments.keys()].every((id) => current.backends.has(id));
+  if (!sameEnvironments) return { state: initialState(table, tick), reload: true, commands: [] };
+
+  const enable: string[] = [];
+  const disable: string[] = [];
+  const backends = new Map<string, BackendState>();
+  for (const env of table.environments.values()) {
+    const before = current.backends.get(env.id)!;
+    const slots = before.slots.map((slot) => ({ ...slot }));
+    const wanted = new Map(env.backends.map((b) => [b.key, b]));
+    for (const slot of slots) {
+      if (slot.key !== null && !wanted.has(slot.key)) {
+        disable.push(`set server ${before.name}/${slot.name} state maint`);
+        Object.assign(slot, { key: null, freedAt: tick });
+      }
+    }
+    const placed = new Set(slots.map((s) => s.key).filter(Boolean));
+    const free = slots.filter((s) => s.key === null).sort((a, b) => a.freedAt - b.freedAt);
+    const missing = env.backends.filter((b) => !placed.has(b.key));
+    if (missing.length > free.length) return { state: initialState(table, tick), reload: true, commands: [] };
+    missing.forEach((backend, i) => {
+      const slot = free[i];
+      Object.assign(slot, { key: backend.key, address: backend.address, port: backend.port });
+      enable.push(`set server ${before.name}/${slot.name} addr ${backend.address} port ${backend.port}`, `set server ${before.name}/${slot.name} state ready`);
+    });
+    backends.set(env.id, { ...before, slots });
+  }
+
+  const mapFile = '__HOSTS_MAP__';
+  const hosts = new Map([...table.hosts].map(([host, id]) => [host, backendName(id)]));
+  const mapCommands: string[] = [];
+  for (const [host, backend] of hosts) {
+    const was = current.hosts.get(host);
+    if (was === undefined) mapCommands.push(`add map ${mapFile} ${host} ${backend}`);
+    else if (was !== backend) mapCommands.push(`set map ${mapFile} ${host} ${backend}`);
+  }
+  for (const host of current.hosts.keys()) if (!hosts.has(host)) mapCommands.push(`del map ${mapFile} ${host}`);
+
+  // New instances take traffic before old ones stop taking it: a backend never goes empty
+  // in between (it would answer from the 503 page for that moment).
+  return { state: { backends, hosts, tick }, reload: false, commands: [...enable, ...disable, ...mapCommands] };
+}
+
+/** Fills in the hosts map path of a plan's commands. */
+export function withMapPath(commands: string[], dir: string): string[] {
+  return commands.map((c) => c.replace('__HOSTS_MAP__', paths(dir).hostsMap));
+}
+
+export function renderHostsMap(state: HaproxyState): string {
+  return [...state.hosts].map(([host, backend]) => `${host} ${backend}\n`).join('');
+}
+
+/** Statuses HAProxy answers itself; each gets a page written by writeErrorPages. */
+export const ERROR_STATUSES = [400, 408, 413, 500, 502, 503, 504] as const;
+
+export function renderHaproxyConfig(options: HaproxyOptions, state: HaproxyState): string {
+  const p = paths(options.dir);
+  const lines = [
+    '# Written by the Berth router at every reload; edits are overwritten.',
+    'global',
+    `  maxconn ${options.maxConnections}`,
+    ...(options.threads > 0 ? [`  nbthread ${options.threads}`] : []),
+    `  stats socket ${p.adminSocket} mode 600 level admin expose-fd listeners`,
+    '  log stderr format raw local0 warning',
+    // An old process after a reload keeps serving its open connections (WebSockets, slow
+    // downloads) for at most this long.
+    `  hard-stop-after ${Math.max(60, Math.min(options.websocketTimeoutSeconds, 900))}s`,
+    '',
+    'defaults',
+    '  mode http',
+    // No access log: apps log their own requests, and a log line per request costs throughput.
+    '  option http-keep-alive',
+    // During a reload the old process answers a kept-alive client's next request (with
+    // Connection: close) instead of closing under it: no reset for a client mid-send.
+    '  option idle-close-on-response',
+    '  option forwardfor',
+    '  option redispatch 1',
+    '  retries 2',
+    // A connection refused by an instance that has just stopped is retried on another one.
+    '  retry-on conn-failure empty-response',
+    `  timeout connect ${options.connectTimeoutSeconds}s`,
+    `  timeout queue ${options.connectTimeoutSeconds}s`,
+    `  timeout client ${options.idleTimeoutSeconds}s`,
+    `  timeout http-request ${options.idleTimeoutSeconds}s`,
+    `  timeout http-keep-alive ${options.idleTimeoutSeconds}s`,
+    `  timeout server ${options.responseTimeoutSeconds}s`,
+    `  timeout tunnel ${options.websocketTimeoutSeconds}s`,
+    '  timeout client-fin 5s',
+    '  timeout server-fin 5s',
+    ...ERROR_STATUSES.map((status) => `  errorfile ${status} ${p.errorFile(status)}`),
+    '',
+    'frontend berth',
+    `  bind ${options.host}:${options.port}`,
+    // Rules are ordered and conditioned so the common request pays for the fewest steps.
+    '  http-request set-var(txn.host) req.hdr(host),field(1,:),lower',
+    '  http-request set-var(txn.host) var(txn.host),regsub([.]$,) if { var(txn.host) -m end . }',
+    // A request id the client sent is kept when it is one plain token; anything else is replaced.
+    '  http-request del-header x-request-id if { req.hdr_cnt(x-request-id) gt 1 } || { req.hdr(x-request-id) -m found } !{ req.hdr(x-request-id) -m reg ^[-A-Za-z0-9._:@+=/]{8,200}$ }',
+    '  http-request set-header x-request-id %[uuid(4)] unless { req.hdr(x-request-id) -m found }',
+    '  http-request set-var(txn.request_id) req.hdr(x-request-id)',
+    '  http-request set-header x-forwarded-proto http',
+    '  http-request set-header x-forwarded-host %[req.hdr(host)]',
+    `  http-request deny deny_status 413 if { req.hdr_val(content-length) gt ${options.maxBodyBytes} }`,
+    '  http-after-response set-header x-request-id %[var(txn.request_id)]',
+    `  use_backend %[var(txn.host),map(${p.hostsMap},${UNKNOWN_BACKEND})]`,
+    `  default_backend ${UNKNOWN_BACKEND}`,
+    '',
+    // Unknown hosts, and environments with nothing running, reach the router's own status
+    // pages (404 and 503 with the reason).
+    `backend ${UNKNOWN_BACKEND}`,
+    `  server status ${p.statusSocket}`,
+  ];
+  for (const backend of state.backends.values()) {
+    lines.push('', `backend ${backend.name}`, '  balance roundrobin', `  server status ${p.statusSocket} backup`);
+    for (const slot of backend.slots) {
+      lines.push(`  server ${slot.name} ${slot.address}:${slot.port}${slot.key === null ? ' disabled' : ''}`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Every file HAProxy reads, by path: configuration, hosts map, error pages. */
+export function haproxyFiles(options: HaproxyOptions, state: HaproxyState): Record<string, string> {
+  const p = paths(options.dir);
+  const files: Record<string, string> = { [p.config]: renderHaproxyConfig(options, state), [p.hostsMap]: renderHostsMap(state) };
+  for (const status of ERROR_STATUSES) files[p.errorFile(status)] = renderErrorFile(status);
+  return files;
+}

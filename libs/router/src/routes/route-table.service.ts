@@ -1,0 +1,103 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { Urls } from '@berth/apps';
+import { BerthConfig } from '@berth/config';
+import { PrismaService } from '@berth/db';
+import { Backend, EnvironmentRoute } from './route-table';
+
+/**
+ * Instances the router may send traffic to: the web process of the environment's current
+ * release (its newest active one), running, healthy and meant to run, with a published port.
+ * This is the contract with the runtime (agents and scheduler), which publishes a RouteChanges
+ * notification whenever the answer changes.
+ */
+const ROUTABLE = {
+  processType: 'web',
+  actualState: 'running',
+  desiredState: 'running',
+  healthy: true,
+  hostPort: { not: null },
+  hostId: { not: null },
+} as const;
+
+/** Resolves host addresses to IPs (HAProxy's runtime API takes IPs only). */
+@Injectable()
+export class AddressResolver {
+  async ip(address: string): Promise<string> {
+    if (isIP(address)) return address;
+    return (await lookup(address, { family: 4 })).address;
+  }
+}
+
+/** Reads routes from the database. */
+@Injectable()
+export class RouteTableService {
+  private readonly logger = new Logger('Routes');
+
+  constructor(
+    private readonly db: PrismaService,
+    private readonly urls: Urls,
+    private readonly config: BerthConfig,
+    private readonly resolver: AddressResolver,
+  ) {}
+
+  /**
+   * The environment a Berth name or custom domain belongs to, straight from the database:
+   * `<app>.<domain>` is production, `<env>--<app>.<domain>` another environment.
+   */
+  async findByHostname(hostname: string): Promise<string | null> {
+    const suffix = `.${this.config.router.domain}`;
+    const label = hostname.endsWith(suffix) ? hostname.slice(0, -suffix.length) : null;
+    if (label && /^[a-z0-9-]{1,63}$/.test(label)) {
+      const [envName, appName] = label.includes('--') ? label.split('--', 2) : ['production', label];
+      const env = await this.db.environment.findFirst({ where: { name: envName, app: { name: appName } }, select: { id: true } });
+      if (env) return env.id;
+    }
+    const domain = await this.db.domain.findUnique({ where: { hostname }, select: { environmentId: true } });
+    return domain?.environmentId ?? null;
+  }
+
+  /** Routes of the given environments (all when `ids` is omitted); deleted ones are simply absent. */
+  async load(ids?: string[]): Promise<EnvironmentRoute[]> {
+    const rows = await this.db.environment.findMany({
+      where: ids ? { id: { in: ids } } : {},
+      select: {
+        id: true,
+        name: true,
+        kind: true,
+        app: { select: { name: true } },
+        domains: { select: { hostname: true }, orderBy: { hostname: 'asc' } },
+        releases: {
+          where: { status: 'active' },
+          orderBy: { version: 'desc' },
+          take: 1,
+          select: { instances: { where: ROUTABLE, select: { id: true, hostPort: true, host: { select: { address: true } } } } },
+        },
+      },
+    });
+    return Promise.all(
+      rows.map(async (row) => {
+        const production = row.kind === 'production';
+        const backends: Backend[] = [];
+        for (const instance of row.releases[0]?.instances ?? []) {
+          try {
+            const address = await this.resolver.ip(instance.host!.address);
+            backends.push({ key: `${address}:${instance.hostPort}`, address, port: instance.hostPort!, instanceId: instance.id });
+          } catch (error) {
+            this.logger.warn(`instance ${instance.id}: cannot resolve host address "${instance.host!.address}": ${(error as Error).message}`);
+          }
+        }
+        backends.sort((a, b) => a.key.localeCompare(b.key));
+        return {
+          id: row.id,
+          appName: row.app.name,
+          envName: row.name,
+          production,
+          hostnames: [this.urls.hostname(row.app.name, row.name, production), ...row.domains.map((d) => d.hostname)],
+          backends,
+        };
+      }),
+    );
+  }
+}
