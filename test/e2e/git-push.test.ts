@@ -19,7 +19,7 @@ describe('git push', () => {
   const fixture = (name: string, branch = 'main') => pushes.fixture(name, { branch });
 
   beforeAll(async () => {
-    platform = await startPlatform(['api', 'builder']);
+    platform = await startPlatform(['api', 'builder'], { PREVIEW_TTL_HOURS: '72' });
     owner = await signUp(platform, 'owner');
   });
   afterAll(async () => {
@@ -133,6 +133,8 @@ describe('git push', () => {
     expect(preview.stderr).toContain(`http://feature-login-page--${app}.localhost:8080`);
     const env = await platform.http().get(`/api/apps/${app}/environments/feature-login-page`).set(owner.auth).expect(200);
     expect(env.body).toMatchObject({ kind: 'preview', branch: 'feature/Login_Page' });
+    // PREVIEW_TTL_HOURS gives new previews a time to live.
+    expect(new Date(env.body.expiresAt).getTime()).toBeGreaterThan(Date.now() + 71 * 3_600_000);
     const copied = await platform.http().get(`/api/apps/${app}/environments/feature-login-page/config`).set(owner.auth).expect(200);
     expect(copied.body).toEqual({ GREETING: 'hello', SHARED: 'yes' });
     const [previewBuild, productionBuild] = await builds(platform, owner, app);

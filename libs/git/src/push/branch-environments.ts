@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { EventEmitter2 } from '@nestjs/event-emitter';
-import { ENVIRONMENT_DELETED, EnvironmentDeletedEvent } from '@berth/apps';
+import { EnvironmentsService } from '@berth/apps';
 import { environmentSlug } from '@berth/common';
 import { Environment, Prisma, PrismaService } from '@berth/db';
 
@@ -19,7 +18,7 @@ export interface PushedApp {
 export class BranchEnvironments {
   constructor(
     private readonly db: PrismaService,
-    private readonly events: EventEmitter2,
+    private readonly environments: EnvironmentsService,
   ) {}
 
   /** The environment a branch deploys to, and whether this call created it. */
@@ -44,7 +43,13 @@ export class BranchEnvironments {
     return this.db.$transaction(async (tx) => {
       const taken = new Set((await tx.environment.findMany({ where: { appId: app.id }, select: { name: true } })).map((e) => e.name));
       const environment = await tx.environment.create({
-        data: { appId: app.id, name: environmentSlug(branch, app.name, taken), kind: 'preview', branch },
+        data: {
+          appId: app.id,
+          name: environmentSlug(branch, app.name, taken),
+          kind: 'preview',
+          branch,
+          expiresAt: this.environments.defaultPreviewExpiresAt(),
+        },
       });
       const production = await tx.environment.findFirst({ where: { appId: app.id, kind: 'production' }, include: { config: true } });
       // Ciphertexts are copied as they are: same key, and each is still its own sealed value.
@@ -62,12 +67,8 @@ export class BranchEnvironments {
     return (await this.remove(app, environment)) ? environment : null;
   }
 
-  /** Deletes an environment (only the call that deleted the row emits the event). */
-  async remove(app: PushedApp, environment: Environment): Promise<boolean> {
-    const { count } = await this.db.environment.deleteMany({ where: { id: environment.id, appId: app.id } });
-    if (count === 0) return false;
-    const event: EnvironmentDeletedEvent = { appId: app.id, appName: app.name, environmentId: environment.id, environmentName: environment.name };
-    await this.events.emitAsync(ENVIRONMENT_DELETED, event);
-    return true;
+  /** Deletes an environment the way the API does (only the call that deleted the row emits ENVIRONMENT_DELETED). */
+  remove(app: PushedApp, environment: Environment): Promise<boolean> {
+    return this.environments.remove(app, environment);
   }
 }
