@@ -1,12 +1,15 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { agentEnv, mapAgent } from './sections/agent';
 import { apiEnv, mapApi } from './sections/api';
 import { coreEnv, mapCore } from './sections/core';
 import { databaseEnv, mapDatabase } from './sections/database';
 import { engineEnv, mapEngine } from './sections/engine';
+import { formationEnv, mapFormation } from './sections/formation';
 import { mapRedis, redisEnv } from './sections/redis';
 import { mapRouter, routerEnv } from './sections/router';
+import { mapScheduler, schedulerEnv } from './sections/scheduler';
 
 /**
  * Every environment variable Berth reads, declared once. Each section lives in ./sections;
@@ -19,6 +22,9 @@ const schema = z.object({
   ...apiEnv.shape,
   ...routerEnv.shape,
   ...engineEnv.shape,
+  ...formationEnv.shape,
+  ...schedulerEnv.shape,
+  ...agentEnv.shape,
 });
 
 export type RawEnv = Record<string, string | undefined>;
@@ -31,6 +37,9 @@ function build(e: z.infer<typeof schema>) {
     api: mapApi(e),
     router: mapRouter(e),
     engine: mapEngine(e),
+    formation: mapFormation(e),
+    scheduler: mapScheduler(e),
+    agent: mapAgent(e),
   };
 }
 

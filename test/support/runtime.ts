@@ -1,0 +1,174 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { INestApplicationContext } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { PrismaService } from '@berth/db';
+import { BUILD_SUCCEEDED, BuildSucceededEvent } from '@berth/releases';
+import { ensureBusyboxImage } from './images';
+import { startRoles, RunningPlatform } from './platform';
+import { unique } from './users';
+
+/** Label on every image and container these tests make, so they clean up only their own. */
+export const TEST_LABEL = 'berth.test=runtime';
+
+/** Timings that keep container tests short. */
+export const FAST = {
+  SCHEDULER_INTERVAL_MS: '300',
+  HOST_DOWN_AFTER_SECONDS: '3',
+  ROLLOUT_DRAIN_SECONDS: '0.3',
+  ROLLOUT_TIMEOUT_SECONDS: '40',
+  AGENT_RECONCILE_MS: '500',
+  AGENT_HEARTBEAT_SECONDS: '1',
+  AGENT_HEALTH_TIMEOUT_SECONDS: '15',
+  AGENT_RESTART_BACKOFF_MAX_SECONDS: '2',
+  AGENT_STOP_TIMEOUT_SECONDS: '2',
+};
+
+// CRLF: Node's HTTP parser refuses bare LF after a header.
+const CGI_HEADER = "printf 'Content-Type: text/plain\\r\\n\\r\\n'";
+const CGI: Record<string, string> = {
+  // What the container sees of its limits, from inside its own cgroup.
+  limits: `${CGI_HEADER}
+echo "memory $(cat /sys/fs/cgroup/memory/memory.limit_in_bytes)"
+echo "memsw $(cat /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes 2>/dev/null || echo none)"
+echo "quota $(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us)"
+echo "period $(cat /sys/fs/cgroup/cpu/cpu.cfs_period_us)"
+echo "pids $(cat /sys/fs/cgroup/pids/pids.max)"
+echo "uid $(id -u)"
+echo "nofile $(ulimit -n)"
+grep -E '^(CapEff|NoNewPrivs)' /proc/self/status | tr -d '\\t' | sed 's/:/ /'
+ls /run/podman/podman.sock /var/run/docker.sock 2>/dev/null | sed 's/^/socket /'`,
+  env: `${CGI_HEADER}
+env | sort`,
+  // Makes the web process allocate far past its limit (see the eat process type).
+  eat: `${CGI_HEADER}
+touch /tmp/eat; echo eating`,
+  bomb: `${CGI_HEADER}
+echo bombing
+( b() { b | b & }; b ) >/dev/null 2>&1 &`,
+};
+
+/**
+ * A web app image on busybox: httpd serves /www (index.html says `variant`) and a few CGI
+ * scripts that report limits and config or misbehave on purpose. Built once per variant.
+ */
+export function ensureWebImage(variant: string): string {
+  const tag = `localhost/berth-test/runtime-web:${variant}`;
+  try {
+    execFileSync('podman', ['image', 'exists', tag]);
+    return tag;
+  } catch {
+    // build it
+  }
+  const base = ensureBusyboxImage();
+  const dir = mkdtempSync(join(tmpdir(), 'berth-runtime-image-'));
+  try {
+    mkdirSync(join(dir, 'www', 'cgi-bin'), { recursive: true });
+    writeFileSync(join(dir, 'www', 'index.html'), `${variant}\n`);
+    for (const [name, body] of Object.entries(CGI)) {
+      writeFileSync(join(dir, 'www', 'cgi-bin', name), `#!/bin/sh\n${body}\n`);
+      chmodSync(join(dir, 'www', 'cgi-bin', name), 0o755);
+    }
+    writeFileSync(join(dir, 'Containerfile'), `FROM ${base}\nCOPY www /www\nRUN chmod 1777 /tmp\n`);
+    execFileSync('podman', ['build', '-q', '--label', TEST_LABEL, '-t', tag, dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return tag;
+}
+
+/** Process types of the fixture web image. */
+export const PROCESS_TYPES = {
+  web: 'httpd -f -p $PORT -h /www',
+  /** Serves until /cgi-bin/eat is requested, then allocates without bound. */
+  eat: 'httpd -p $PORT -h /www; while [ ! -f /tmp/eat ]; do sleep 0.2; done; exec tail -n 1 /dev/zero',
+  broken: 'echo "cannot start: missing DATABASE_URL" >&2; exit 3',
+  worker: 'while true; do sleep 1; done',
+};
+
+/**
+ * Records an image of an app as the build pipeline would (a succeeded build and its image),
+ * for tests that run before builds exist.
+ */
+export async function insertImage(db: PrismaService, appName: string, options: { tag: string; processTypes: Record<string, string>; envName?: string }) {
+  const app = await db.app.findUniqueOrThrow({ where: { name: appName }, include: { environments: true } });
+  const environment = app.environments.find((e) => e.name === (options.envName ?? 'production'))!;
+  const commitSha = randomBytes(20).toString('hex');
+  const build = await db.build.create({ data: { appId: app.id, environmentId: environment.id, commitSha, branch: environment.branch, status: 'succeeded', finishedAt: new Date() } });
+  const image = await db.image.create({
+    data: { appId: app.id, buildId: build.id, digest: `sha256:${randomBytes(32).toString('hex')}`, tag: options.tag, sizeBytes: BigInt(0), commitSha, processTypes: options.processTypes },
+  });
+  await db.build.update({ where: { id: build.id }, data: { imageId: image.id } });
+  return { app, environment, build, image };
+}
+
+/** Releases an image the way a finished build does, and waits for its rollout to end. */
+export async function deploy(platform: RunningPlatform, appName: string, options: { tag: string; processTypes: Record<string, string>; envName?: string }) {
+  const db = platform.app.get(PrismaService);
+  const { app, environment, build, image } = await insertImage(db, appName, options);
+  const event: BuildSucceededEvent = { buildId: build.id, imageId: image.id, appId: app.id, environmentId: environment.id };
+  await platform.app.get(EventEmitter2).emitAsync(BUILD_SUCCEEDED, event);
+  return { image, environment };
+}
+
+export interface TestAgent {
+  name: string;
+  context: INestApplicationContext;
+  stop: () => Promise<void>;
+}
+
+/** An agent with its own host name and declared capacity, sharing the local engine. */
+export async function startAgent(options: { name?: string; memoryMb?: number; cpu?: number; env?: Record<string, string> } = {}): Promise<TestAgent> {
+  const name = options.name ?? unique('host').replace(/[^a-z0-9-]/g, '');
+  const context = await startRoles(['agent'], {
+    ...FAST,
+    BERTH_HOST_NAME: name,
+    AGENT_MEMORY_MB: String(options.memoryMb ?? 1024),
+    AGENT_CPU: String(options.cpu ?? 2),
+    ...options.env,
+  });
+  return { name, context, stop: () => context.close() };
+}
+
+/** Removes every container the given agents' hosts ran (also after a failed test). */
+export function removeContainersOf(hostNames: string[]): void {
+  for (const name of hostNames) {
+    const ids = execFileSync('podman', ['ps', '-aq', '--filter', `label=berth.host=${name}`]).toString().trim().split('\n').filter(Boolean);
+    if (ids.length) execFileSync('podman', ['rm', '-f', '-t', '0', ...ids], { stdio: 'ignore' });
+  }
+}
+
+export function containersOf(hostName: string): { id: string; instance: string; state: string }[] {
+  const out = execFileSync('podman', ['ps', '-a', '--filter', `label=berth.host=${hostName}`, '--format', '{{.ID}} {{index .Labels "berth.instance"}} {{.State}}']).toString().trim();
+  return out ? out.split('\n').map((line) => {
+    const [id, instance, state] = line.split(' ');
+    return { id, instance, state };
+  }) : [];
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls until `check` returns a truthy value or the time is up; returns the value or throws with `what`. */
+export async function eventually<T>(what: string, check: () => Promise<T | undefined | null | false>, timeoutMs = 30_000, everyMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await sleep(everyMs);
+  }
+}
+
+/** GET through a published port, as the router would reach an instance. */
+export async function getFrom(address: string, port: number, path = '/'): Promise<{ status: number; text: string }> {
+  const response = await fetch(`http://${address}:${port}${path}`, { signal: AbortSignal.timeout(5000) });
+  return { status: response.status, text: await response.text() };
+}
