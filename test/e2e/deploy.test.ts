@@ -1,7 +1,7 @@
 import { PrismaService } from '@berth/db';
 import { startPlatform, RunningPlatform } from '../support/platform';
 import { createApp, signUp, TestUser } from '../support/users';
-import { containersOf, deploy, ensureWebImage, eventually, FAST, getFrom, PROCESS_TYPES, removeContainersOf, startAgent, TestAgent } from '../support/runtime';
+import { containersOf, deploy, ensureWebImage, eventually, FAST, getFrom, isolatedCluster, PROCESS_TYPES, removeContainersOf, startAgent, TestAgent } from '../support/runtime';
 
 jest.setTimeout(120_000);
 
@@ -10,17 +10,20 @@ describe('deploying a release onto a host', () => {
   let agent: TestAgent;
   let user: TestUser;
   let tag: string;
+  let cluster: Awaited<ReturnType<typeof isolatedCluster>>;
 
   beforeAll(async () => {
     tag = ensureWebImage('one');
-    platform = await startPlatform(['api', 'scheduler'], FAST);
-    agent = await startAgent({ memoryMb: 2048, cpu: 2 });
+    cluster = await isolatedCluster();
+    platform = await startPlatform(['api', 'scheduler'], { ...FAST, ...cluster.env });
+    agent = await startAgent({ memoryMb: 2048, cpu: 2, env: cluster.env });
     user = await signUp(platform);
   });
   afterAll(async () => {
     await agent?.stop();
     removeContainersOf([agent?.name].filter(Boolean));
     await platform?.close();
+    await cluster?.drop();
   });
 
   it('runs the web process under the memory, CPU and pids limits of its formation', async () => {

@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import Redis from 'ioredis';
+import { Client } from 'pg';
 import { INestApplicationContext } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { tmpdir } from 'node:os';
@@ -46,9 +48,10 @@ env | sort`,
   // Makes the web process allocate far past its limit (see the eat process type).
   eat: `${CGI_HEADER}
 touch /tmp/eat; echo eating`,
+  // Forks as fast as it can; each looper also leaves a sleeper behind, so the cgroup stays full.
   bomb: `${CGI_HEADER}
 echo bombing
-( b() { b | b & }; b ) >/dev/null 2>&1 &`,
+( b() { while :; do sleep 300 & b & done; }; b ) </dev/null >/dev/null 2>&1 &`,
 };
 
 /**
@@ -122,6 +125,7 @@ export interface TestAgent {
 
 /** An agent with its own host name and declared capacity, sharing the local engine. */
 export async function startAgent(options: { name?: string; memoryMb?: number; cpu?: number; env?: Record<string, string> } = {}): Promise<TestAgent> {
+  // Host names are unique per test: several test runs share this machine's engine.
   const name = options.name ?? unique('host').replace(/[^a-z0-9-]/g, '');
   const context = await startRoles(['agent'], {
     ...FAST,
@@ -141,12 +145,15 @@ export function removeContainersOf(hostNames: string[]): void {
   }
 }
 
-export function containersOf(hostName: string): { id: string; instance: string; state: string }[] {
-  const out = execFileSync('podman', ['ps', '-a', '--filter', `label=berth.host=${hostName}`, '--format', '{{.ID}} {{index .Labels "berth.instance"}} {{.State}}']).toString().trim();
-  return out ? out.split('\n').map((line) => {
-    const [id, instance, state] = line.split(' ');
-    return { id, instance, state };
-  }) : [];
+export function containersOf(hostName: string): { id: string; instance: string; app: string; state: string }[] {
+  const format = '{{.ID}} {{index .Labels "berth.instance"}} {{index .Labels "berth.app"}} {{.State}}';
+  const out = execFileSync('podman', ['ps', '-a', '--filter', `label=berth.host=${hostName}`, '--format', format]).toString().trim();
+  return out
+    ? out.split('\n').map((line) => {
+        const [id, instance, app, state] = line.split(' ');
+        return { id, instance, app, state };
+      })
+    : [];
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -171,4 +178,48 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
 export async function getFrom(address: string, port: number, path = '/'): Promise<{ status: number; text: string }> {
   const response = await fetch(`http://${address}:${port}${path}`, { signal: AbortSignal.timeout(5000) });
   return { status: response.status, text: await response.text() };
+}
+
+/**
+ * A database and Redis prefix of its own for one test file. Hosts are shared by every team,
+ * so tests that start agents and a scheduler would otherwise see each other's hosts (and
+ * place on them) when jest runs files side by side. The schema comes straight from the
+ * migrations' SQL, which takes milliseconds.
+ */
+export async function isolatedCluster(): Promise<{ env: Record<string, string>; drop: () => Promise<void> }> {
+  const suffix = randomBytes(3).toString('hex');
+  const databaseName = `${process.env.BERTH_TEST_DATABASE_NAME}_${suffix}`;
+  const redisPrefix = `${process.env.BERTH_REDIS_PREFIX}_${suffix}`;
+  const adminUrl = process.env.BERTH_TEST_ADMIN_URL!;
+  const admin = new Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${databaseName}"`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${databaseName}`;
+  const database = new Client({ connectionString: url.toString() });
+  await database.connect();
+  const migrations = join(__dirname, '..', '..', 'prisma', 'migrations');
+  for (const folder of readdirSync(migrations).filter((name) => /^\d/.test(name)).sort()) {
+    await database.query(readFileSync(join(migrations, folder, 'migration.sql'), 'utf8'));
+  }
+  await database.end();
+  return {
+    env: { DATABASE_URL: url.toString(), BERTH_REDIS_PREFIX: redisPrefix },
+    drop: async () => {
+      if (process.env.KEEP_TEST_DB) return;
+      const client = new Client({ connectionString: adminUrl });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`);
+      await client.end();
+      const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${redisPrefix}:*`, 'COUNT', 1000);
+        if (keys.length) await redis.del(...keys);
+        cursor = next;
+      } while (cursor !== '0');
+      await redis.quit();
+    },
+  };
 }
