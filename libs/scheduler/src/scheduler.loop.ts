@@ -59,7 +59,7 @@ export class SchedulerLoop implements OnApplicationBootstrap, OnModuleDestroy {
       this.again = true;
       return;
     }
-    this.running = this.round()
+    this.running = this.tick()
       .catch((error) => {
         // Connections close under a round that is ending with the process.
         if (!this.stopped) this.logger.error(`scheduler round failed: ${(error as Error).stack ?? error}`);
@@ -85,8 +85,12 @@ export class SchedulerLoop implements OnApplicationBootstrap, OnModuleDestroy {
     return renewed === 1;
   }
 
+  private async tick(): Promise<void> {
+    if (await this.lead()) await this.round();
+  }
+
+  /** One round of every task; safe to run beside another scheduler's (placement commits are checked). */
   async round(): Promise<void> {
-    if (!(await this.lead())) return;
     await this.markSilentHostsDown();
     const hosts = await this.db.host.findMany({ where: { state: { in: ['down', 'draining'] }, instances: { some: { desiredState: 'running' } } } });
     for (const host of hosts) await this.placement.moveOff(host);
