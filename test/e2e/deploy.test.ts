@@ -1,7 +1,8 @@
 import { PrismaService } from '@berth/db';
+import { DeployFollower, ReleasesService } from '@berth/releases';
 import { startPlatform, RunningPlatform } from '../support/platform';
 import { createApp, signUp, TestUser } from '../support/users';
-import { containersOf, deploy, ensureWebImage, eventually, FAST, getFrom, isolatedCluster, PROCESS_TYPES, removeContainersOf, startAgent, TestAgent } from '../support/runtime';
+import { containersOf, deploy, ensureWebImage, eventually, FAST, getFrom, insertImage, isolatedCluster, PROCESS_TYPES, removeContainersOf, startAgent, TestAgent } from '../support/runtime';
 
 jest.setTimeout(120_000);
 
@@ -50,5 +51,26 @@ describe('deploying a release onto a host', () => {
     // The old release's container is gone once the new one serves.
     await eventually('only the new container to remain', async () => containersOf(agent.name).length === 1);
     expect(containersOf(agent.name)[0].instance).toBe(instance.id);
+  });
+
+  it('tells the pusher how the rollout goes, line by line', async () => {
+    const app = await createApp(platform, user, 'follow');
+    const db = platform.app.get(PrismaService);
+    const releases = platform.app.get(ReleasesService);
+    const follower = platform.app.get(DeployFollower);
+    const say = (lines: string[]) => async (line: string) => void lines.push(line);
+
+    const good = await insertImage(db, app, { tag, processTypes: { web: PROCESS_TYPES.web } });
+    const v1 = await releases.deployImage({ environmentId: good.environment.id, imageId: good.image.id, createdById: null });
+    const first: string[] = [];
+    expect(await follower.follow(v1!.id, say(first))).toBe('active');
+    expect(first.at(-1)).toBe('Deployed v1: 1 web instance healthy');
+    expect(first.slice(0, -1).every((line) => /^[01] of 1 web instance healthy…$/.test(line))).toBe(true);
+
+    const bad = await insertImage(db, app, { tag, processTypes: { web: PROCESS_TYPES.broken } });
+    const v2 = await releases.deployImage({ environmentId: bad.environment.id, imageId: bad.image.id, createdById: null });
+    const second: string[] = [];
+    expect(await follower.follow(v2!.id, say(second))).toBe('failed');
+    expect(second.at(-1)).toMatch(/^Release v2 failed: web\.1 exited with code 3\. The previous release keeps serving\.$/);
   });
 });

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { PrismaService } from '@berth/db';
+import { routableInstances } from '@berth/releases';
 import { startPlatform, RunningPlatform } from '../support/platform';
 import { createApp, signUp, TestUser } from '../support/users';
 import {
@@ -99,6 +100,42 @@ describe('running apps on several hosts', () => {
     await platform.http().delete(`/api/apps/${app}`).set(user.auth).expect(204);
   });
 
+  it('routes only to healthy instances of the current release while a new release rolls out', async () => {
+    const app = await createApp(platform, user, 'zero');
+    const { environment } = await deploy(platform, app, { tag: one, processTypes: { web: PROCESS_TYPES.web } });
+    const failures: string[] = [];
+    const versions = new Set<number>();
+    let emptyRoutes = 0;
+    let watching = true;
+    // What the router does: read the routes, send a request to one of them.
+    const watch = (async () => {
+      while (watching) {
+        const routes = await routableInstances(db, environment.id);
+        if (!routes.length) emptyRoutes++;
+        for (const route of routes) {
+          versions.add(route.releaseVersion);
+          const res = await getFrom(route.address, route.port).catch((error: Error) => ({ status: 0, text: error.message }));
+          if (res.status !== 200) failures.push(`v${route.releaseVersion} ${res.status} ${res.text}`);
+        }
+        await sleep(20);
+      }
+    })();
+    try {
+      await platform.http().patch(`/api/apps/${app}/environments/production/formation`).set(user.auth).send({ web: { quantity: 2, memoryMb: 48 } }).expect(200);
+      await untilCurrent(app, 2, 2);
+      await eventually('v1 to be gone', async () => (await instances(app)).every((i) => i.release === 2));
+      await sleep(500);
+    } finally {
+      watching = false;
+      await watch;
+    }
+    expect(failures).toEqual([]);
+    expect(emptyRoutes).toBe(0);
+    expect([...versions].sort()).toEqual([1, 2]);
+    expect((await routableInstances(db, environment.id)).map((r) => r.releaseVersion)).toEqual([2, 2]);
+    await platform.http().delete(`/api/apps/${app}`).set(user.auth).expect(204);
+  });
+
   it('rolls back to an earlier image and config', async () => {
     const app = await createApp(platform, user, 'rollback');
     const base = `/api/apps/${app}/environments/production`;
@@ -138,7 +175,7 @@ describe('running apps on several hosts', () => {
     await deploy(platform, app, { tag: one, processTypes: { web: PROCESS_TYPES.web } });
     await deploy(platform, app, { tag: two, processTypes: { web: PROCESS_TYPES.broken } });
     const releases = (await platform.http().get(`${base}/releases`).set(user.auth).expect(200)).body;
-    expect(releases[0]).toMatchObject({ version: 2, status: 'failed', current: false, failureReason: expect.stringMatching(/web\.1 exited with code 3/) });
+    expect(releases[0]).toMatchObject({ version: 2, status: 'failed', current: false, failureReason: 'web.1 exited with code 3' });
     expect(releases[1]).toMatchObject({ version: 1, status: 'active', current: true });
     expect((await serve(app)).text).toBe('one\n');
     await eventually('the failed release to leave nothing behind', async () => (await instances(app)).every((i) => i.release === 1));

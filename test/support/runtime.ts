@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import Redis from 'ioredis';
 import { Client } from 'pg';
 import { INestApplicationContext } from '@nestjs/common';
@@ -186,11 +186,13 @@ export async function getFrom(address: string, port: number, path = '/'): Promis
  * place on them) when jest runs files side by side. The schema comes straight from the
  * migrations' SQL, which takes milliseconds.
  */
-export async function isolatedCluster(): Promise<{ env: Record<string, string>; drop: () => Promise<void> }> {
+export async function isolatedCluster(
+  options: { adminUrl?: string; databaseName?: string; redisPrefix?: string } = {},
+): Promise<{ env: Record<string, string>; drop: () => Promise<void> }> {
   const suffix = randomBytes(3).toString('hex');
-  const databaseName = `${process.env.BERTH_TEST_DATABASE_NAME}_${suffix}`;
-  const redisPrefix = `${process.env.BERTH_REDIS_PREFIX}_${suffix}`;
-  const adminUrl = process.env.BERTH_TEST_ADMIN_URL!;
+  const databaseName = options.databaseName ?? `${process.env.BERTH_TEST_DATABASE_NAME}_${suffix}`;
+  const redisPrefix = options.redisPrefix ?? `${process.env.BERTH_REDIS_PREFIX}_${suffix}`;
+  const adminUrl = options.adminUrl ?? process.env.BERTH_TEST_ADMIN_URL!;
   const admin = new Client({ connectionString: adminUrl });
   await admin.connect();
   await admin.query(`CREATE DATABASE "${databaseName}"`);
@@ -199,7 +201,8 @@ export async function isolatedCluster(): Promise<{ env: Record<string, string>; 
   url.pathname = `/${databaseName}`;
   const database = new Client({ connectionString: url.toString() });
   await database.connect();
-  const migrations = join(__dirname, '..', '..', 'prisma', 'migrations');
+  // From test/support, or from dist/test/support when a bench runs compiled.
+  const migrations = [join(__dirname, '..', '..'), join(__dirname, '..', '..', '..')].map((root) => join(root, 'prisma', 'migrations')).find((dir) => existsSync(dir))!;
   for (const folder of readdirSync(migrations).filter((name) => /^\d/.test(name)).sort()) {
     await database.query(readFileSync(join(migrations, folder, 'migration.sql'), 'utf8'));
   }

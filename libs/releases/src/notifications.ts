@@ -51,6 +51,7 @@ export class Notifier {
   }
 
   private async publish(channel: string, message: object): Promise<void> {
+    if (this.redis.client.status === 'end') return; // shutting down
     try {
       await this.redis.client.publish(channel, JSON.stringify(message));
     } catch (error) {

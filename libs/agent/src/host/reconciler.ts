@@ -168,7 +168,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     const busy = [...this.tracked.values()].some((t) => t.notBefore > now) || rows.some((row) => row.desiredState === 'running' && !(row.actualState === 'running' && row.healthy));
     if (busy && !this.stopped) {
       clearTimeout(this.soon);
-      this.soon = setTimeout(() => this.kick(), 250);
+      this.soon = setTimeout(() => this.kick(), 100);
     }
   }
 

@@ -61,7 +61,8 @@ export class RolloutService {
       if (await this.newerActive(release)) return this.supersede(release);
       const instances = await this.db.instance.findMany({ where: { releaseId: release.id }, orderBy: [{ processType: 'asc' }, { index: 'asc' }] });
       const broken = instances.find((i) => i.actualState === 'failed' || (i.actualState === 'crashed' && !i.healthy));
-      if (broken) return this.fail(release, `${label(broken)} ${broken.reason ?? broken.actualState}`);
+      // The agent would restart it; the release is failed, so its "restarting in …" does not apply.
+      if (broken) return this.fail(release, `${label(broken)} ${(broken.reason ?? broken.actualState).replace(/; (restarting|trying again) in \d+ s$/, '')}`);
       const ready = (i: Instance) => i.actualState === 'running' && (i.processType !== 'web' || i.healthy);
       if (instances.every(ready)) break;
       if (this.clock.now().getTime() > deadline) {
