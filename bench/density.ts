@@ -39,6 +39,8 @@ interface Result {
   hostMemoryMb: number;
   cgroupMemoryMb: number;
   monitorMemoryMb: number;
+  /** Growth of this process (Berth's scheduler and agent run in it), per instance. */
+  controlPlaneMemoryMb: number;
   burstMsPerInstance: number;
 }
 
@@ -88,6 +90,39 @@ const percentile = (values: number[], p: number) => {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 };
 
+/**
+ * N starts one after another (each timed until it serves), memory with those N running, then
+ * N more at once. `start` starts one instance and resolves when it serves; `running` lists
+ * the container ids of the side measured.
+ */
+async function measure(name: string, start: () => Promise<unknown>, running: () => string[]): Promise<Result> {
+  const before = await settledMemAvailableKb();
+  const rssBefore = process.memoryUsage().rss;
+  const starts: number[] = [];
+  for (let i = 0; i < N; i++) {
+    const t = Date.now();
+    await start();
+    starts.push(Date.now() - t);
+  }
+  const after = await settledMemAvailableKb();
+  const rssAfter = process.memoryUsage().rss;
+  const ids = running();
+  const { cgroupMb, monitorMb } = containerMemory(ids);
+  const burstStarted = Date.now();
+  await Promise.all(Array.from({ length: N }, start));
+  return {
+    name,
+    instances: ids.length,
+    startMedianMs: percentile(starts, 50),
+    startP90Ms: percentile(starts, 90),
+    hostMemoryMb: (before - after) / 1024 / N,
+    cgroupMemoryMb: cgroupMb / N,
+    monitorMemoryMb: monitorMb / N,
+    controlPlaneMemoryMb: (rssAfter - rssBefore) / 2 ** 20 / N,
+    burstMsPerInstance: (Date.now() - burstStarted) / N,
+  };
+}
+
 async function throughCli(image: string): Promise<Result> {
   const ids: string[] = [];
   const start = async () => {
@@ -102,27 +137,7 @@ async function throughCli(image: string): Promise<Result> {
     await untilAnswers(Number(port.trim().split(':').pop()));
   };
   try {
-    const before = await settledMemAvailableKb();
-    const starts: number[] = [];
-    for (let i = 0; i < N; i++) {
-      const t = Date.now();
-      await start();
-      starts.push(Date.now() - t);
-    }
-    const after = await settledMemAvailableKb();
-    const { cgroupMb, monitorMb } = containerMemory(ids);
-    const burstStarted = Date.now();
-    await Promise.all(Array.from({ length: N }, start));
-    return {
-      name: 'podman run (CLI)',
-      instances: N,
-      startMedianMs: percentile(starts, 50),
-      startP90Ms: percentile(starts, 90),
-      hostMemoryMb: (before - after) / 1024 / N,
-      cgroupMemoryMb: cgroupMb / N,
-      monitorMemoryMb: monitorMb / N,
-      burstMsPerInstance: (Date.now() - burstStarted) / N,
-    };
+    return await measure('podman run (CLI)', start, () => [...ids]);
   } finally {
     if (ids.length) execFileSync('podman', ['rm', '-f', '-t', '0', ...ids], { stdio: 'ignore' });
   }
@@ -157,7 +172,7 @@ async function throughBerth(image: string): Promise<Result> {
     const team = await db.team.create({ data: { name: `bench-${suffix}`, memberships: { create: { userId: user.id, role: 'owner' } } } });
     let count = 0;
     /** A new app whose build produced `image`; resolves when its web instance is healthy. */
-    const deployApp = async () => {
+    const deployApp = async (): Promise<void> => {
       const i = count++;
       const app = await db.app.create({ data: { name: `bench-${suffix}-${i}`, teamId: team.id, environments: { create: { name: 'production', kind: 'production', branch: 'main' } } }, include: { environments: true } });
       const environmentId = app.environments[0].id;
@@ -170,26 +185,9 @@ async function throughBerth(image: string): Promise<Result> {
         if (Date.now() - t > 120_000) throw new Error(`app ${i} did not become healthy in 2 minutes`);
         await sleep(20);
       }
-      return Date.now() - t;
     };
-    const before = await settledMemAvailableKb();
-    const starts: number[] = [];
-    for (let i = 0; i < N; i++) starts.push(await deployApp());
-    const after = await settledMemAvailableKb();
-    const ids = execFileSync('podman', ['ps', '-q', '--no-trunc', '--filter', `label=berth.host=${hostName}`]).toString().trim().split('\n').filter(Boolean);
-    const { cgroupMb, monitorMb } = containerMemory(ids);
-    const burstStarted = Date.now();
-    await Promise.all(Array.from({ length: N }, deployApp));
-    return {
-      name: 'Berth (release → scheduler → agent)',
-      instances: ids.length,
-      startMedianMs: percentile(starts, 50),
-      startP90Ms: percentile(starts, 90),
-      hostMemoryMb: (before - after) / 1024 / N,
-      cgroupMemoryMb: cgroupMb / N,
-      monitorMemoryMb: monitorMb / N,
-      burstMsPerInstance: (Date.now() - burstStarted) / N,
-    };
+    const running = () => execFileSync('podman', ['ps', '-q', '--no-trunc', '--filter', `label=berth.host=${hostName}`]).toString().trim().split('\n').filter(Boolean);
+    return await measure('Berth (release → scheduler → agent)', deployApp, running);
   } finally {
     await context.close();
     removeContainersOf([hostName]);
@@ -203,8 +201,8 @@ async function main(): Promise<void> {
   const results = [await throughCli(image), await throughBerth(image)];
   const f = (n: number, digits = 1) => n.toFixed(digits);
   const rows = [
-    ['', 'start median ms', 'start p90 ms', 'burst ms/inst.', 'host MB/inst.', 'cgroup MB/inst.', 'conmon MB/inst.'],
-    ...results.map((r) => [r.name, f(r.startMedianMs, 0), f(r.startP90Ms, 0), f(r.burstMsPerInstance, 0), f(r.hostMemoryMb, 2), f(r.cgroupMemoryMb, 2), f(r.monitorMemoryMb, 2)]),
+    ['', 'start median ms', 'start p90 ms', 'burst ms/inst.', 'host MB/inst.', 'cgroup MB/inst.', 'conmon MB/inst.', 'own RSS MB/inst.'],
+    ...results.map((r) => [r.name, f(r.startMedianMs, 0), f(r.startP90Ms, 0), f(r.burstMsPerInstance, 0), f(r.hostMemoryMb, 2), f(r.cgroupMemoryMb, 2), f(r.monitorMemoryMb, 2), f(r.controlPlaneMemoryMb, 2)]),
   ];
   const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
   for (const row of rows) console.log(row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
@@ -213,7 +211,7 @@ async function main(): Promise<void> {
     `\nBerth / CLI: start median ×${f(berth.startMedianMs / cli.startMedianMs, 2)}, burst ×${f(berth.burstMsPerInstance / cli.burstMsPerInstance, 2)}, ` +
       `charged memory per instance (cgroup + conmon) ×${f((berth.cgroupMemoryMb + berth.monitorMemoryMb) / (cli.cgroupMemoryMb + cli.monitorMemoryMb), 2)}`,
   );
-  console.log('host MB/inst. is the drop of MemAvailable over the N sequential starts: other work on the machine moves it.');
+  console.log('host MB/inst.: drop of MemAvailable over the N sequential starts (other work on the machine moves it; it includes the own RSS growth of this process, where Berth runs).');
   const dir = join(__dirname, '..', '..', 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'density.json'), JSON.stringify({ instances: N, memoryLimitMb: MEMORY_MB, results }, null, 2) + '\n');

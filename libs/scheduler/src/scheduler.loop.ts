@@ -2,7 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@ne
 import { randomUUID } from 'node:crypto';
 import type Redis from 'ioredis';
 import { BerthConfig } from '@berth/config';
-import { Clock } from '@berth/common';
+import { Clock, Coalescer } from '@berth/common';
 import { PrismaService } from '@berth/db';
 import { CHANNELS, Notifier, RolloutProducer } from '@berth/releases';
 import { RedisService } from '@berth/redis';
@@ -22,9 +22,10 @@ export class SchedulerLoop implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly me = randomUUID();
   private timer?: NodeJS.Timeout;
   private subscriber?: Redis;
-  private running?: Promise<void>;
-  private again = false;
-  private stopped = false;
+  private readonly rounds = new Coalescer(
+    () => this.tick(),
+    (error) => this.logger.error(`scheduler round failed: ${(error as Error).stack ?? error}`),
+  );
 
   constructor(
     private readonly db: PrismaService,
@@ -45,32 +46,15 @@ export class SchedulerLoop implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
-    this.stopped = true;
     clearInterval(this.timer);
     this.subscriber?.disconnect();
-    await this.running;
+    await this.rounds.stop();
     await this.redis.client.eval(`if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`, 1, this.leaseKey, this.me).catch(() => undefined);
   }
 
   /** Runs a round now, or right after the one in progress. */
   kick(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.tick()
-      .catch((error) => {
-        // Connections close under a round that is ending with the process.
-        if (!this.stopped) this.logger.error(`scheduler round failed: ${(error as Error).stack ?? error}`);
-      })
-      .finally(() => {
-        this.running = undefined;
-        if (this.again && !this.stopped) {
-          this.again = false;
-          this.kick();
-        }
-      });
+    this.rounds.kick();
   }
 
   private get leaseKey(): string {

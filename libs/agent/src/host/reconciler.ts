@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { BerthConfig } from '@berth/config';
-import { Clock, SecretBox } from '@berth/common';
+import { Clock, Coalescer, SecretBox } from '@berth/common';
 import { Prisma, PrismaService } from '@berth/db';
 import { CHANNELS, Notifier, PlacementsChangedMessage } from '@berth/releases';
 import { RedisService } from '@berth/redis';
@@ -57,9 +57,10 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
   private subscriber?: Redis;
   private timers: NodeJS.Timeout[] = [];
   private soon?: NodeJS.Timeout;
-  private running?: Promise<void>;
-  private again = false;
-  private stopped = false;
+  private readonly rounds = new Coalescer(
+    () => this.round(),
+    (error) => this.logger.error(`reconcile failed: ${(error as Error).stack ?? error}`),
+  );
   private oomKillsSeen = 0;
   private lastSample = 0;
 
@@ -104,31 +105,14 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Stops the loop and leaves the containers running: the next agent on this host adopts them. */
   async onModuleDestroy(): Promise<void> {
-    this.stopped = true;
     this.timers.forEach(clearInterval);
     clearTimeout(this.soon);
     this.subscriber?.disconnect();
-    await this.running;
+    await this.rounds.stop();
   }
 
   kick(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.round()
-      .catch((error) => {
-        // Connections close under a round that is ending with the process.
-        if (!this.stopped) this.logger.error(`reconcile failed: ${(error as Error).stack ?? error}`);
-      })
-      .finally(() => {
-        this.running = undefined;
-        if (this.again && !this.stopped) {
-          this.again = false;
-          this.kick();
-        }
-      });
+    this.rounds.kick();
   }
 
   /** One pass; resolves when this host's containers have been brought in line. */
@@ -166,7 +150,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     }
     // Something is starting or waiting to restart: look again soon rather than at the next tick.
     const busy = [...this.tracked.values()].some((t) => t.notBefore > now) || rows.some((row) => row.desiredState === 'running' && !(row.actualState === 'running' && row.healthy));
-    if (busy && !this.stopped) {
+    if (busy && !this.rounds.isStopped) {
       clearTimeout(this.soon);
       this.soon = setTimeout(() => this.kick(), 100);
     }
