@@ -173,7 +173,9 @@ describe('running apps on several hosts', () => {
     const app = await createApp(platform, user, 'failing');
     const base = `/api/apps/${app}/environments/production`;
     await deploy(platform, app, { tag: one, processTypes: { web: PROCESS_TYPES.web } });
-    await deploy(platform, app, { tag: two, processTypes: { web: PROCESS_TYPES.broken } });
+    const { failure } = await deploy(platform, app, { tag: two, processTypes: { web: PROCESS_TYPES.broken } });
+    // What the push would end with.
+    expect(failure?.message).toBe('Release v2 failed: web.1 exited with code 3. The previous release keeps serving.');
     const releases = (await platform.http().get(`${base}/releases`).set(user.auth).expect(200)).body;
     expect(releases[0]).toMatchObject({ version: 2, status: 'failed', current: false, failureReason: 'web.1 exited with code 3' });
     expect(releases[1]).toMatchObject({ version: 1, status: 'active', current: true });

@@ -108,13 +108,21 @@ export async function insertImage(db: PrismaService, appName: string, options: {
   return { app, environment, build, image };
 }
 
-/** Releases an image the way a finished build does, and waits for its rollout to end. */
+/**
+ * Releases an image the way a finished build does, and waits for its rollout to end; `failure`
+ * is what would fail the push.
+ */
 export async function deploy(platform: RunningPlatform, appName: string, options: { tag: string; processTypes: Record<string, string>; envName?: string }) {
   const db = platform.app.get(PrismaService);
   const { app, environment, build, image } = await insertImage(db, appName, options);
   const event: BuildSucceededEvent = { buildId: build.id, imageId: image.id, appId: app.id, environmentId: environment.id };
-  await platform.app.get(EventEmitter2).emitAsync(BUILD_SUCCEEDED, event);
-  return { image, environment };
+  let failure: Error | null = null;
+  try {
+    await platform.app.get(EventEmitter2).emitAsync(BUILD_SUCCEEDED, event);
+  } catch (error) {
+    failure = error as Error;
+  }
+  return { image, environment, failure };
 }
 
 export interface TestAgent {

@@ -5,8 +5,8 @@ import { RedisService } from '@berth/redis';
  * Redis pub/sub channels that wake other processes. They only say "look again": the state
  * itself is in the database, so a lost message costs a poll interval, never correctness.
  *
- * - routes: `{ environmentId }` whenever the set of routable instances of an environment
- *   changes (see routableInstances). The router re-reads that environment's routes.
+ * - routes: the environment id (plain text) whenever the set of routable instances of an
+ *   environment changes (see routableInstances). The router re-reads that environment.
  * - placements: `{ hostIds }` when instances were placed on, moved off or told to stop on
  *   those hosts (`"*"` for every host). Agents reconcile at once.
  * - scheduler: anything; the scheduler runs a round at once.
@@ -17,9 +17,6 @@ export const CHANNELS = {
   scheduler: (prefix: string) => `${prefix}:scheduler`,
 };
 
-export interface RoutesChangedMessage {
-  environmentId: string;
-}
 export interface PlacementsChangedMessage {
   hostIds: string[] | '*';
 }
@@ -36,24 +33,24 @@ export class Notifier {
 
   async routesChanged(...environmentIds: string[]): Promise<void> {
     for (const environmentId of new Set(environmentIds)) {
-      await this.publish(CHANNELS.routes(this.prefix), { environmentId } satisfies RoutesChangedMessage);
+      await this.publish(CHANNELS.routes(this.prefix), environmentId);
     }
   }
 
   async placementsChanged(hostIds: Iterable<string> | '*'): Promise<void> {
     const ids = hostIds === '*' ? '*' : [...new Set(hostIds)].filter(Boolean);
     if (ids !== '*' && ids.length === 0) return;
-    await this.publish(CHANNELS.placements(this.prefix), { hostIds: ids } satisfies PlacementsChangedMessage);
+    await this.publish(CHANNELS.placements(this.prefix), JSON.stringify({ hostIds: ids } satisfies PlacementsChangedMessage));
   }
 
   async wakeScheduler(): Promise<void> {
-    await this.publish(CHANNELS.scheduler(this.prefix), {});
+    await this.publish(CHANNELS.scheduler(this.prefix), '{}');
   }
 
-  private async publish(channel: string, message: object): Promise<void> {
+  private async publish(channel: string, message: string): Promise<void> {
     if (this.redis.client.status === 'end') return; // shutting down
     try {
-      await this.redis.client.publish(channel, JSON.stringify(message));
+      await this.redis.client.publish(channel, message);
     } catch (error) {
       // Losing a wake-up only delays the next poll; the state is in the database.
       this.logger.warn(`could not publish on ${channel}: ${(error as Error).message}`);

@@ -14,7 +14,10 @@ import { DeployFollower } from '../rollouts/deploy-follower';
 import { DeployLog } from '../rollouts/deploy-log';
 import { ReleasesService } from './releases.service';
 
-/** Emitted by the build pipeline (@berth/builds) when a build produced an image. */
+/**
+ * Emitted by the build pipeline (@berth/builds: BUILD_SUCCEEDED) with emitAsync while the
+ * `git push` waits; a listener that throws fails the push with its message.
+ */
 export const BUILD_SUCCEEDED = 'build.succeeded';
 export interface BuildSucceededEvent {
   buildId: string;
@@ -38,15 +41,17 @@ export class ReleaseEvents {
 
   /**
    * A build succeeded: release it and follow the rollout, so the `git push` that waits on this
-   * listener ends with "Deployed" or the reason it failed.
+   * listener ends with "Deployed", or fails with the reason the release failed.
    */
-  @OnEvent(BUILD_SUCCEEDED)
+  @OnEvent(BUILD_SUCCEEDED, { suppressErrors: false })
   async onBuildSucceeded(event: BuildSucceededEvent): Promise<void> {
     const build = await this.db.build.findUnique({ where: { id: event.buildId }, select: { createdById: true } });
     const release = await this.releases.deployImage({ environmentId: event.environmentId, imageId: event.imageId, createdById: build?.createdById ?? null });
     if (!release) return;
     await this.log.append(event.buildId, `Releasing v${release.version}…\n`);
-    await this.follower.follow(release.id, (line) => this.log.append(event.buildId, `${line}\n`));
+    const { outcome, message } = await this.follower.follow(release.id, (line) => this.log.append(event.buildId, `${line}\n`));
+    if (outcome === 'failed') throw new Error(message);
+    await this.log.append(event.buildId, `${message}\n`);
   }
 
   /** Listening (rather than writing the release inside the config transaction) keeps @berth/apps unaware of releases; the release reads the config after the change committed. */
