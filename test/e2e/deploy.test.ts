@@ -48,6 +48,16 @@ describe('deploying a release onto a host', () => {
     expect(seen.uid).not.toBe('0');
     expect(seen.socket).toBeUndefined();
 
+    // Resource use, read from the container's cgroup by the agent.
+    const measured = await eventually('memory and CPU use to be reported', async () => {
+      const res = await platform.http().get(`/api/apps/${app}/environments/production/instances`).set(user.auth).expect(200);
+      const view = res.body.find((i: { id: string }) => i.id === instance.id);
+      return view?.memory.usageBytes > 0 && view.cpu.percent !== null && view;
+    });
+    expect(measured.memory.usageBytes).toBeLessThan(96 * 1024 * 1024);
+    expect(measured.cpu.percent).toBeGreaterThanOrEqual(0);
+    expect(measured.startedAt).toEqual(expect.any(String));
+
     // The old release's container is gone once the new one serves.
     await eventually('only the new container to remain', async () => containersOf(agent.name).length === 1);
     expect(containersOf(agent.name)[0].instance).toBe(instance.id);

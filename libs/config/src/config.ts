@@ -7,6 +7,7 @@ import { coreEnv, mapCore } from './sections/core';
 import { databaseEnv, mapDatabase } from './sections/database';
 import { engineEnv, mapEngine } from './sections/engine';
 import { formationEnv, mapFormation } from './sections/formation';
+import { mapPlacement, placementEnv } from './sections/placement';
 import { mapRedis, redisEnv } from './sections/redis';
 import { mapRouter, routerEnv } from './sections/router';
 import { mapScheduler, schedulerEnv } from './sections/scheduler';
@@ -22,6 +23,7 @@ const schema = z.object({
   ...apiEnv.shape,
   ...routerEnv.shape,
   ...engineEnv.shape,
+  ...placementEnv.shape,
   ...formationEnv.shape,
   ...schedulerEnv.shape,
   ...agentEnv.shape,
@@ -37,6 +39,7 @@ function build(e: z.infer<typeof schema>) {
     api: mapApi(e),
     router: mapRouter(e),
     engine: mapEngine(e),
+    placement: mapPlacement(e),
     formation: mapFormation(e),
     scheduler: mapScheduler(e),
     agent: mapAgent(e),

@@ -6,9 +6,6 @@ export const schedulerEnv = z.object({
   SCHEDULER_INTERVAL_MS: env.int(1000, 100, 600000),
   /** A host whose agent has not reported for this long is marked down and its instances placed elsewhere. */
   HOST_DOWN_AFTER_SECONDS: env.int(20, 2, 3600),
-  /** Capacity a host may promise beyond what it has (1 = none). CPU is usually safe to overcommit; memory is not. */
-  PLACEMENT_CPU_OVERCOMMIT: env.number(1, 1, 64),
-  PLACEMENT_MEMORY_OVERCOMMIT: env.number(1, 1, 4),
   /** How long a new release's instances have to become healthy before the release is marked failed. */
   ROLLOUT_TIMEOUT_SECONDS: env.int(120, 5, 3600),
   /** Pause between switching routes to a new release and stopping the old one, so the router has switched first. */
@@ -20,8 +17,6 @@ export const schedulerEnv = z.object({
 export const mapScheduler = (e: z.infer<typeof schedulerEnv>) => ({
   intervalMs: e.SCHEDULER_INTERVAL_MS,
   hostDownAfterMs: e.HOST_DOWN_AFTER_SECONDS * 1000,
-  cpuOvercommit: e.PLACEMENT_CPU_OVERCOMMIT,
-  memoryOvercommit: e.PLACEMENT_MEMORY_OVERCOMMIT,
   rolloutTimeoutMs: e.ROLLOUT_TIMEOUT_SECONDS * 1000,
   drainMs: Math.round(e.ROLLOUT_DRAIN_SECONDS * 1000),
   operatorEmails: e.BERTH_OPERATOR_EMAILS.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean),

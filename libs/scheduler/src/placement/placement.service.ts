@@ -30,7 +30,7 @@ export class PlacementService {
   ) {}
 
   private get overcommit() {
-    return { memoryMb: this.config.scheduler.memoryOvercommit, cpuMillis: this.config.scheduler.cpuOvercommit, pidsLimit: 1 };
+    return this.config.placement.overcommit;
   }
 
   async snapshot(tx: Prisma.TransactionClient = this.db): Promise<ClusterInput> {
