@@ -7,3 +7,4 @@ export * from './host/machine';
 export * from './host/reconciler';
 export * from './host/tcp-probe';
 export * from './run/one-off.module';
+export * from './host/kernel-log';

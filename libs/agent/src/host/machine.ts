@@ -26,9 +26,8 @@ export class Machine {
   }
 
   /**
-   * OOM kills since boot (/proc/vmstat oom_kill), every cgroup included. Podman does not report
-   * OOMKilled on cgroup v1 hosts, so a container killed by SIGKILL while this count went up
-   * is taken to have run out of memory.
+   * OOM kills since boot (/proc/vmstat oom_kill), every cgroup included: the fallback that
+   * tells an out-of-memory kill from another SIGKILL where the kernel log cannot be read.
    */
   async oomKills(): Promise<number> {
     try {

@@ -9,6 +9,7 @@ import { CONTAINER_PORT, containerSpec, LABELS } from '../container-spec';
 import { Cgroups } from './cgroups';
 import { ContainerRuntime, ContainerSummary } from './container-runtime';
 import { HostRegistration } from './host-registration';
+import { KernelLog } from './kernel-log';
 import { Machine } from './machine';
 import { TcpProbe } from './tcp-probe';
 
@@ -75,6 +76,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly probe: TcpProbe,
     private readonly cgroups: Cgroups,
     private readonly machine: Machine,
+    private readonly kernelLog: KernelLog,
     private readonly notifier: Notifier,
   ) {}
 
@@ -142,17 +144,21 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     });
     this.oomKillsSeen = oomKills;
     for (const id of this.tracked.keys()) if (!wanted.has(id)) this.tracked.delete(id);
+    const releases = new Set(rows.map((row) => row.releaseId));
+    for (const id of this.configs.keys()) if (!releases.has(id)) this.configs.delete(id);
 
     const now = this.clock.now().getTime();
     if (now - this.lastSample >= this.config.agent.heartbeatMs) {
       this.lastSample = now;
       await this.sample();
     }
-    // Something is starting or waiting to restart: look again soon rather than at the next tick.
-    const busy = [...this.tracked.values()].some((t) => t.notBefore > now) || rows.some((row) => row.desiredState === 'running' && !(row.actualState === 'running' && row.healthy));
-    if (busy && !this.rounds.isStopped) {
+    // Something is starting (look again in a moment) or waiting out its backoff (look again when it ends).
+    const waits = rows
+      .filter((row) => row.desiredState === 'running' && !(row.actualState === 'running' && row.healthy))
+      .map((row) => Math.max(100, (this.tracked.get(row.id)?.notBefore ?? 0) - now));
+    if (waits.length && !this.rounds.isStopped) {
       clearTimeout(this.soon);
-      this.soon = setTimeout(() => this.kick(), 100);
+      this.soon = setTimeout(() => this.kick(), Math.min(...waits));
     }
   }
 
@@ -277,13 +283,10 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
   private async crashed(row: Wanted, container: ContainerSummary, oomKills: number): Promise<void> {
     const details = await this.runtime.inspect(container.id);
     const exitCode = details?.exitCode ?? -1;
-    // Podman does not report OOMKilled on cgroup v1: a SIGKILL while the kernel's OOM-kill count went up is taken for one.
-    const why =
-      exitCode === 137 && oomKills > this.oomKillsSeen
-        ? `ran out of memory (limit ${row.memoryMb} MB) and was killed`
-        : exitCode === 137
-          ? 'was killed (SIGKILL)'
-          : `exited with code ${exitCode}`;
+    // Podman does not report OOMKilled on cgroup v1. The kernel log names the container; where
+    // it cannot be read, a SIGKILL while the kernel's OOM-kill count went up is taken for one.
+    const outOfMemory = exitCode === 137 && (this.kernelLog.sawOomKill(container.id) ?? oomKills > this.oomKillsSeen);
+    const why = outOfMemory ? `ran out of memory (limit ${row.memoryMb} MB) and was killed` : exitCode === 137 ? 'was killed (SIGKILL)' : `exited with code ${exitCode}`;
     await this.restart(row, why, 'crashed');
   }
 
