@@ -1,4 +1,4 @@
-import { applyFormationPatch, formationForImage, FormationLine } from './formation';
+import { applyFormationPatch, formationForImage, FormationLine, processTypesOf } from './formation';
 
 const defaults = { memoryMb: 256, cpuMillis: 500, pidsLimit: 256 };
 const limits = { quantity: 10, memoryMb: 1024, cpuMillis: 2000, pidsLimit: 1000 };
@@ -10,6 +10,11 @@ describe('formation of a new image', () => {
       { processType: 'web', command: 'httpd', quantity: 1, ...defaults },
       { processType: 'worker', command: 'w', quantity: 0, ...defaults },
     ]);
+  });
+
+  it("runs the image's own command for a process type without one (a Dockerfile's CMD)", () => {
+    expect(processTypesOf({ web: null, worker: 'w', bad: 3 })).toEqual({ web: null, worker: 'w' });
+    expect(formationForImage(processTypesOf({ web: null }), [], defaults)).toEqual([{ processType: 'web', command: null, quantity: 1, ...defaults }]);
   });
 
   it('keeps the sizes of process types that were there, with the new command, and drops the ones that are gone', () => {

@@ -27,17 +27,22 @@ export interface FormationChange {
 }
 export type FormationPatch = Record<string, FormationChange>;
 
-/** Process types and their commands as an image records them: `{ web: "node server.js" }`. */
-export function processTypesOf(value: unknown): Record<string, string> {
+/**
+ * Process types and their commands as an image records them: `{ web: "node server.js" }`;
+ * null runs the image's own command (a Dockerfile's CMD).
+ */
+export type ProcessTypes = Record<string, string | null>;
+
+export function processTypesOf(value: unknown): ProcessTypes {
   if (!value || typeof value !== 'object' || Array.isArray(value)) return {};
-  return Object.fromEntries(Object.entries(value as Record<string, unknown>).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+  return Object.fromEntries(Object.entries(value as Record<string, unknown>).filter((entry): entry is [string, string | null] => typeof entry[1] === 'string' || entry[1] === null));
 }
 
 /**
  * The formation of a new release of an image: process types the image has, sized as they were
  * in the previous release, new ones with the defaults (one web, no other process).
  */
-export function formationForImage(processTypes: Record<string, string>, previous: readonly FormationLine[], defaults: FormationSize): FormationLine[] {
+export function formationForImage(processTypes: ProcessTypes, previous: readonly FormationLine[], defaults: FormationSize): FormationLine[] {
   const before = new Map(previous.map((line) => [line.processType, line]));
   return Object.keys(processTypes)
     .sort()
