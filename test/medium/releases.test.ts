@@ -1,5 +1,6 @@
 import { PrismaService } from '@berth/db';
-import { ReleasesService } from '@berth/releases';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { BUILD_SUCCEEDED, DeployFollower, ReleasesService } from '@berth/releases';
 import { startPlatform, RunningPlatform } from '../support/platform';
 import { createApp, signUp, TestUser } from '../support/users';
 import { insertImage } from '../support/runtime';
@@ -61,6 +62,23 @@ describe('releases and formation', () => {
     // Refused changes make no release; neither does a change to what is already there.
     await platform.http().patch(`${base}/formation`).set(user.auth).send({ web: { quantity: 3 } }).expect(200);
     expect((await platform.http().get(`${base}/releases`).set(user.auth).expect(200)).body).toHaveLength(3);
+  });
+
+  it('does not keep a push waiting when no scheduler runs', async () => {
+    const app = await createApp(platform, user, 'nosched');
+    const { environment, image, build } = await insertImage(db, app, { tag: 'localhost/none:1', processTypes });
+    const lines: string[] = [];
+    const started = Date.now();
+    // What the build pipeline does at the end of a push; no scheduler role runs in this test.
+    await platform.app.get(EventEmitter2).emitAsync(BUILD_SUCCEEDED, { buildId: build.id, imageId: image.id, appId: environment.appId, environmentId: environment.id });
+    // (Well under ROLLOUT_TIMEOUT_SECONDS; a scheduler of another test file may be about.)
+    expect(Date.now() - started).toBeLessThan(15_000);
+    const follower = platform.app.get(DeployFollower);
+    const [release] = await db.release.findMany({ where: { environmentId: environment.id } });
+    expect(await follower.follow(release.id, async (line) => void lines.push(line))).toEqual({
+      outcome: 'waiting',
+      message: expect.stringMatching(/^Release v1 (is queued: no scheduler has taken it yet|waits for room: )/),
+    });
   });
 
   it('gives previews smaller defaults', async () => {

@@ -11,6 +11,9 @@ import { RedisService } from '@berth/redis';
  *   those hosts (`"*"` for every host). Agents reconcile at once.
  * - scheduler: anything; the scheduler runs a round at once.
  */
+/** Held (with a TTL) by the scheduler that runs rounds; no key means no scheduler is running. */
+export const SCHEDULER_LEASE = (prefix: string) => `${prefix}:scheduler:leader`;
+
 export const CHANNELS = {
   routes: (prefix: string) => `${prefix}:routes`,
   placements: (prefix: string) => `${prefix}:placements`,

@@ -4,7 +4,7 @@ import type Redis from 'ioredis';
 import { BerthConfig } from '@berth/config';
 import { Clock, Coalescer } from '@berth/common';
 import { PrismaService } from '@berth/db';
-import { CHANNELS, Notifier, RolloutProducer } from '@berth/releases';
+import { CHANNELS, Notifier, RolloutProducer, SCHEDULER_LEASE } from '@berth/releases';
 import { RedisService } from '@berth/redis';
 import { PlacementService } from './placement/placement.service';
 
@@ -58,7 +58,7 @@ export class SchedulerLoop implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private get leaseKey(): string {
-    return this.redis.key('scheduler', 'leader');
+    return SCHEDULER_LEASE(this.notifier.prefix);
   }
 
   private async lead(): Promise<boolean> {
