@@ -86,7 +86,9 @@ export class PlacementService {
         resources: { memoryMb: row.memoryMb, cpuMillis: row.cpuMillis, pidsLimit: row.pidsLimit },
         excludeHostIds: exclude(),
       }));
-      const plan = this.placer.plan(cluster, asks, this.overcommit);
+      // An instance being moved stops booking its old host: plan it as if it were not there.
+      const moving = new Set(rows.filter((row) => row.hostId).map((row) => row.id));
+      const plan = this.placer.plan({ hosts: cluster.hosts, instances: cluster.instances.filter((i) => !moving.has(i.id)) }, asks, this.overcommit);
       const byId = new Map(rows.map((row) => [row.id, row]));
       try {
         await this.db.$transaction(async (tx) => {
