@@ -1,5 +1,8 @@
 import { Module } from '@nestjs/common';
+import { HostAgentModule } from '@berth/agent';
 
-/** The agent role. (Its modules arrive with the issue that builds it.) */
-@Module({})
+/** The agent role: one per host; runs this host's containers. */
+@Module({
+  imports: [HostAgentModule],
+})
 export class AgentModule {}

@@ -1,14 +1,28 @@
 import { Module } from '@nestjs/common';
 import { AccountsModule } from '@berth/accounts';
+import { OneOffModule } from '@berth/agent';
 import { AppsModule } from '@berth/apps';
 import { BuildsHttpModule } from '@berth/builds';
 import { DashboardModule } from '@berth/dashboard';
 import { GitModule } from '@berth/git';
 import { HealthModule } from '@berth/health';
+import { ReleasesModule } from '@berth/releases';
 import { DomainsModule } from '@berth/router';
+import { HostsModule } from '@berth/scheduler';
 
 /** The api role: REST API, `git push` over smart HTTP, custom domains, health, OpenAPI, the web dashboard. */
 @Module({
-  imports: [AccountsModule, AppsModule, BuildsHttpModule, GitModule, DomainsModule, HealthModule, DashboardModule],
+  imports: [
+    AccountsModule,
+    AppsModule,
+    BuildsHttpModule,
+    GitModule,
+    ReleasesModule,
+    HostsModule,
+    OneOffModule,
+    DomainsModule,
+    HealthModule,
+    DashboardModule,
+  ],
 })
 export class ApiModule {}

@@ -1,5 +1,8 @@
 import { Module } from '@nestjs/common';
+import { SchedulingModule } from '@berth/scheduler';
 
-/** The scheduler role. (Its modules arrive with the issue that builds it.) */
-@Module({})
+/** The scheduler role: placement, host heartbeats and drains, rollouts. */
+@Module({
+  imports: [SchedulingModule],
+})
 export class SchedulerModule {}

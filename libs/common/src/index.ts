@@ -1,4 +1,5 @@
 export * from './clock';
+export * from './coalescer';
 export * from './crypto';
 export * from './errors';
 export * from './exception.filter';

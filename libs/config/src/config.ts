@@ -1,15 +1,18 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { agentEnv, mapAgent } from './sections/agent';
 import { apiEnv, mapApi } from './sections/api';
 import { buildsEnv, mapBuilds } from './sections/builds';
 import { coreEnv, mapCore } from './sections/core';
 import { databaseEnv, mapDatabase } from './sections/database';
 import { engineEnv, mapEngine } from './sections/engine';
-import { mapPlacement, placementEnv } from './sections/placement';
+import { formationEnv, mapFormation } from './sections/formation';
 import { gitEnv, mapGit } from './sections/git';
+import { mapPlacement, placementEnv } from './sections/placement';
 import { mapRedis, redisEnv } from './sections/redis';
 import { mapRouter, routerEnv } from './sections/router';
+import { mapScheduler, schedulerEnv } from './sections/scheduler';
 
 /**
  * Every environment variable Berth reads, declared once. Each section lives in ./sections;
@@ -25,6 +28,9 @@ const schema = z.object({
   ...placementEnv.shape,
   ...gitEnv.shape,
   ...buildsEnv.shape,
+  ...formationEnv.shape,
+  ...schedulerEnv.shape,
+  ...agentEnv.shape,
 });
 
 export type RawEnv = Record<string, string | undefined>;
@@ -40,6 +46,9 @@ function build(e: z.infer<typeof schema>) {
     placement: mapPlacement(e),
     git: mapGit(e),
     builds: mapBuilds(e),
+    formation: mapFormation(e),
+    scheduler: mapScheduler(e),
+    agent: mapAgent(e),
   };
 }
 

@@ -5,12 +5,15 @@
  */
 export const QUEUES = {
   builds: 'builds',
+  scheduler: 'scheduler',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
 export interface JobPayloads {
   /** Turn a pushed commit into an image. */
   build: { buildId: string };
+  /** Start a release's instances, switch routes to them once healthy, then stop the old ones. */
+  rollout: { releaseId: string };
 }
 export type JobName = keyof JobPayloads;
 
@@ -33,6 +36,14 @@ export const JOBS: { [N in JobName]: JobSpec } = {
     backoffMs: 2000,
     onFinalFailure: 'the build is marked failed with the reason, and the push that started it fails',
   },
+  rollout: {
+    queue: QUEUES.scheduler,
+    // Unhealthy instances are an outcome, not an error: only lost connections and crashes of
+    // the scheduler itself make a rollout job fail and run again (it picks up where it was).
+    attempts: 3,
+    backoffMs: 5000,
+    onFinalFailure: 'the release is marked failed with the error and its instances are stopped; the previous release keeps serving',
+  },
 };
 
 /**
@@ -42,6 +53,7 @@ export const JOBS: { [N in JobName]: JobSpec } = {
  */
 export const jobId = {
   build: (p: { appId: string; environmentId: string; commitSha: string }) => `build.${p.appId}.${p.environmentId}.${p.commitSha}`,
+  rollout: (p: { releaseId: string }) => `rollout-${p.releaseId}`,
 };
 
 export const jobsOfQueue = (queue: QueueName): JobName[] =>

@@ -25,6 +25,16 @@ export class ConfigVarsService {
     return Object.fromEntries(rows.map((row) => [row.key, this.box.open(row.valueEncrypted)]));
   }
 
+  /**
+   * Replaces the whole config of an environment (a rollback restores the config of the release
+   * it returns to). Runs in the caller's transaction, which must hold the environment's lock.
+   */
+  async replaceAll(environmentId: string, vars: Record<string, string>, tx: Prisma.TransactionClient): Promise<void> {
+    await tx.configVar.deleteMany({ where: { environmentId } });
+    const data = Object.entries(vars).map(([key, value]) => ({ environmentId, key, valueEncrypted: this.box.seal(value) }));
+    if (data.length) await tx.configVar.createMany({ data });
+  }
+
   async get(userId: string, appName: string, envName: string) {
     const { environment } = await this.access.environment(userId, appName, envName, 'member');
     return this.read(environment.id);

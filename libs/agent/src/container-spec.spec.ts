@@ -1,0 +1,51 @@
+import { containerSpec, ContainerRequest } from './container-spec';
+
+const request: ContainerRequest = {
+  name: 'berth-h-1',
+  image: 'localhost/app:1',
+  imageUser: '',
+  command: 'node server.js',
+  env: { DATABASE_URL: 'postgres://x', PORT: '1' },
+  labels: { 'berth.instance': '1' },
+  limits: { memoryMb: 128, cpuMillis: 250, pidsLimit: 64 },
+  security: { defaultUser: '65534:65534', ulimits: { nofile: { soft: 1024, hard: 1024 }, nproc: { soft: 4096, hard: 4096 } } },
+  publishOn: '127.0.0.1',
+};
+
+describe('container spec', () => {
+  it('limits memory with no swap on top, CPU by quota and pids', () => {
+    const { HostConfig } = containerSpec(request);
+    expect(HostConfig).toMatchObject({ Memory: 128 * 1024 * 1024, MemorySwap: 128 * 1024 * 1024, NanoCpus: 250_000_000, PidsLimit: 64 });
+  });
+
+  it('grants no privileges, no capabilities and no mounts', () => {
+    const { HostConfig } = containerSpec(request);
+    expect(HostConfig).toMatchObject({ Privileged: false, CapDrop: ['ALL'], SecurityOpt: ['no-new-privileges'] });
+    expect(HostConfig?.CapAdd).toBeUndefined();
+    expect(HostConfig?.Binds).toBeUndefined();
+    expect(HostConfig?.Mounts).toBeUndefined();
+    expect(HostConfig?.Ulimits).toEqual([
+      { Name: 'nofile', Soft: 1024, Hard: 1024 },
+      { Name: 'nproc', Soft: 4096, Hard: 4096 },
+    ]);
+  });
+
+  it('runs as a non-root user unless the image names one', () => {
+    expect(containerSpec(request).User).toBe('65534:65534');
+    expect(containerSpec({ ...request, imageUser: 'root' }).User).toBe('65534:65534');
+    expect(containerSpec({ ...request, imageUser: '0:0' }).User).toBe('65534:65534');
+    expect(containerSpec({ ...request, imageUser: 'app' }).User).toBe('app');
+  });
+
+  it('gives the config plus its own PORT, and runs the Procfile command through sh', () => {
+    const spec = containerSpec(request);
+    expect(spec.Env).toEqual(['DATABASE_URL=postgres://x', 'PORT=5000']);
+    expect(spec.Cmd).toEqual(['/bin/sh', '-c', 'node server.js']);
+    expect(containerSpec({ ...request, command: null }).Cmd).toBeUndefined();
+  });
+
+  it('publishes the port of web processes only, on the given address at a port the engine picks', () => {
+    expect(containerSpec(request).HostConfig?.PortBindings).toEqual({ '5000/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] });
+    expect(containerSpec({ ...request, publishOn: undefined }).HostConfig?.PortBindings).toBeUndefined();
+  });
+});

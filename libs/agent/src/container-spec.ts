@@ -1,0 +1,83 @@
+import type { ContainerCreateOptions } from 'dockerode';
+
+/** The port every process listens on inside its container ($PORT); each container has its own network namespace. */
+export const CONTAINER_PORT = 5000;
+
+/** Labels on every container Berth runs; `berth.host` keeps agents that share an engine off each other's containers. */
+export const LABELS = {
+  app: 'berth.app',
+  env: 'berth.env',
+  release: 'berth.release',
+  process: 'berth.process',
+  instance: 'berth.instance',
+  host: 'berth.host',
+  oneOff: 'berth.run',
+} as const;
+
+export interface ContainerLimits {
+  memoryMb: number;
+  cpuMillis: number;
+  pidsLimit: number;
+}
+
+export interface ContainerSecurity {
+  /** user[:group] for images that name no user (or root). */
+  defaultUser: string;
+  ulimits: { nofile: { soft: number; hard: number }; nproc: { soft: number; hard: number } };
+}
+
+export interface ContainerRequest {
+  name: string;
+  image: string;
+  /** The image's own user (Config.User); empty or root means defaultUser. */
+  imageUser: string;
+  /** A Procfile command, run with sh -c so `$PORT` and friends expand; null runs the image's own command. */
+  command: string | null;
+  env: Record<string, string>;
+  labels: Record<string, string>;
+  limits: ContainerLimits;
+  security: ContainerSecurity;
+  /** Publish CONTAINER_PORT on this address, at a port the engine picks. */
+  publishOn?: string;
+}
+
+const isRoot = (user: string) => user === '' || /^(root|0)(:.*)?$/.test(user);
+
+/**
+ * How Berth runs a tenant's process: its memory limit with no swap on top, a CPU quota, a
+ * pids limit, rlimits within the host's, no capabilities at all (apps run as a non-root user
+ * and listen on a high port, so they need none; no-new-privileges keeps setuid binaries from
+ * gaining any), an init that forwards signals and reaps zombies, no mounts, and nothing but
+ * its own config plus PORT in the environment.
+ */
+export function containerSpec(request: ContainerRequest): ContainerCreateOptions {
+  const memory = request.limits.memoryMb * 1024 * 1024;
+  const { nofile, nproc } = request.security.ulimits;
+  const env = { ...request.env, PORT: String(CONTAINER_PORT) };
+  const port = `${CONTAINER_PORT}/tcp`;
+  return {
+    name: request.name,
+    Image: request.image,
+    ...(request.command === null ? {} : { Cmd: ['/bin/sh', '-c', request.command] }),
+    Env: Object.entries(env).map(([key, value]) => `${key}=${value}`),
+    User: isRoot(request.imageUser) ? request.security.defaultUser : request.imageUser,
+    Labels: request.labels,
+    ...(request.publishOn ? { ExposedPorts: { [port]: {} } } : {}),
+    HostConfig: {
+      Memory: memory,
+      MemorySwap: memory,
+      NanoCpus: request.limits.cpuMillis * 1_000_000,
+      PidsLimit: request.limits.pidsLimit,
+      Ulimits: [
+        { Name: 'nofile', Soft: nofile.soft, Hard: nofile.hard },
+        { Name: 'nproc', Soft: nproc.soft, Hard: nproc.hard },
+      ],
+      Privileged: false,
+      CapDrop: ['ALL'],
+      SecurityOpt: ['no-new-privileges'],
+      Init: true,
+      RestartPolicy: { Name: 'no' },
+      ...(request.publishOn ? { PortBindings: { [port]: [{ HostIp: request.publishOn, HostPort: '' }] } } : {}),
+    },
+  };
+}

@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { Notifier } from '@berth/releases';
+import { Cgroups } from './cgroups';
+import { ContainerRuntime } from './container-runtime';
+import { HostRegistration } from './host-registration';
+import { KernelLog } from './kernel-log';
+import { Machine } from './machine';
+import { Reconciler } from './reconciler';
+import { TcpProbe } from './tcp-probe';
+
+/** The host agent: registers this host, heartbeats, runs and watches its containers (the agent role). */
+@Module({
+  providers: [Machine, KernelLog, Cgroups, ContainerRuntime, TcpProbe, HostRegistration, Reconciler, Notifier],
+  exports: [ContainerRuntime, HostRegistration, Reconciler, Machine],
+})
+export class HostAgentModule {}

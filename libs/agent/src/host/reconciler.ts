@@ -1,0 +1,333 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import type Redis from 'ioredis';
+import { BerthConfig } from '@berth/config';
+import { Clock, Coalescer, SecretBox } from '@berth/common';
+import { Prisma, PrismaService } from '@berth/db';
+import { CHANNELS, Notifier, PlacementsChangedMessage } from '@berth/releases';
+import { RedisService } from '@berth/redis';
+import { CONTAINER_PORT, containerSpec, LABELS } from '../container-spec';
+import { Cgroups } from './cgroups';
+import { ContainerRuntime, ContainerSummary } from './container-runtime';
+import { HostRegistration } from './host-registration';
+import { KernelLog } from './kernel-log';
+import { Machine } from './machine';
+import { TcpProbe } from './tcp-probe';
+
+const WANTED = { release: { include: { image: true, formation: true, environment: { include: { app: true } } } } } as const;
+type Wanted = Prisma.InstanceGetPayload<{ include: typeof WANTED }>;
+
+/** What the agent remembers about an instance between rounds (lost on restart, and that is fine). */
+interface Tracked {
+  containerId?: string;
+  pid?: number;
+  /** When its container started, for the health deadline. */
+  startedAt: number;
+  /** Crashes since it was last healthy: the restart backoff grows with them. */
+  failures: number;
+  notBefore: number;
+  missedProbes: number;
+  lastProbeAt: number;
+  cpu?: { nanos: number; at: number };
+}
+
+/** Probes of healthy web instances after they passed their first one. */
+const LIVENESS_EVERY_MS = 5000;
+const LIVENESS_MISSES = 3;
+const STARTS_AT_ONCE = 4;
+
+async function inBatches<T>(items: readonly T[], size: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(size, items.length) }, async () => {
+    while (next < items.length) await work(items[next++]);
+  }));
+}
+
+/**
+ * The agent's loop: make this host's containers match its instance rows. It starts what is
+ * missing, removes what nobody wants (rows gone, moved elsewhere or told to stop), adopts
+ * containers it finds after a restart (by their labels) instead of starting them again,
+ * checks web processes answer on PORT, restarts crashed instances with backoff, and reports
+ * state and resource use on the rows. Rounds run every AGENT_RECONCILE_MS and at once when
+ * the scheduler publishes placements for this host.
+ */
+@Injectable()
+export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(Reconciler.name);
+  private readonly tracked = new Map<string, Tracked>();
+  private readonly configs = new Map<string, Record<string, string>>();
+  private subscriber?: Redis;
+  private timers: NodeJS.Timeout[] = [];
+  private soon?: NodeJS.Timeout;
+  private readonly rounds = new Coalescer(
+    () => this.round(),
+    (error) => this.logger.error(`reconcile failed: ${(error as Error).stack ?? error}`),
+  );
+  private oomKillsSeen = 0;
+  private lastSample = 0;
+
+  constructor(
+    private readonly db: PrismaService,
+    private readonly redis: RedisService,
+    private readonly config: BerthConfig,
+    private readonly clock: Clock,
+    private readonly box: SecretBox,
+    private readonly host: HostRegistration,
+    private readonly runtime: ContainerRuntime,
+    private readonly probe: TcpProbe,
+    private readonly cgroups: Cgroups,
+    private readonly machine: Machine,
+    private readonly kernelLog: KernelLog,
+    private readonly notifier: Notifier,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.runtime.list('-').catch((error) => {
+      throw new Error(`the agent cannot reach the container engine: ${(error as Error).message}. Run \`npm run setup\` or set BERTH_ENGINE_SOCKET.`);
+    });
+    const host = await this.host.register();
+    this.oomKillsSeen = await this.machine.oomKills();
+    this.subscriber = this.redis.subscriber();
+    await this.subscriber.subscribe(CHANNELS.placements(this.notifier.prefix));
+    this.subscriber.on('message', (_channel, text) => {
+      try {
+        const { hostIds } = JSON.parse(text) as PlacementsChangedMessage;
+        if (hostIds === '*' || hostIds.includes(host.id)) this.kick();
+      } catch {
+        this.kick();
+      }
+    });
+    this.timers.push(setInterval(() => this.kick(), this.config.agent.reconcileMs));
+    this.timers.push(
+      setInterval(() => {
+        this.host.heartbeat().catch((error) => this.logger.warn(`heartbeat failed: ${(error as Error).message}`));
+      }, this.config.agent.heartbeatMs),
+    );
+    this.kick();
+  }
+
+  /** Stops the loop and leaves the containers running: the next agent on this host adopts them. */
+  async onModuleDestroy(): Promise<void> {
+    this.timers.forEach(clearInterval);
+    clearTimeout(this.soon);
+    this.subscriber?.disconnect();
+    await this.rounds.stop();
+  }
+
+  kick(): void {
+    this.rounds.kick();
+  }
+
+  /** One pass; resolves when this host's containers have been brought in line. */
+  async round(): Promise<void> {
+    const hostId = this.host.current.id;
+    const containers = await this.runtime.list(this.host.name);
+    const rows: Wanted[] = await this.db.instance.findMany({
+      where: { hostId },
+      include: WANTED,
+    });
+    const oomKills = await this.machine.oomKills();
+    const wanted = new Map(rows.map((row) => [row.id, row]));
+    const byInstance = new Map<string, ContainerSummary[]>();
+    const unwanted: ContainerSummary[] = [];
+    for (const c of containers) {
+      if (c.instanceId && wanted.has(c.instanceId)) byInstance.set(c.instanceId, [...(byInstance.get(c.instanceId) ?? []), c]);
+      else unwanted.push(c);
+    }
+    await inBatches(unwanted, STARTS_AT_ONCE, (c) => this.runtime.remove(c.id, this.config.agent.stopTimeoutSeconds));
+
+    await inBatches(rows, STARTS_AT_ONCE, async (row) => {
+      try {
+        await this.converge(row, byInstance.get(row.id) ?? [], oomKills);
+      } catch (error) {
+        this.logger.error(`instance ${row.processType}.${row.index} (${row.id}): ${(error as Error).message}`);
+      }
+    });
+    this.oomKillsSeen = oomKills;
+    for (const id of this.tracked.keys()) if (!wanted.has(id)) this.tracked.delete(id);
+    const releases = new Set(rows.map((row) => row.releaseId));
+    for (const id of this.configs.keys()) if (!releases.has(id)) this.configs.delete(id);
+
+    const now = this.clock.now().getTime();
+    if (now - this.lastSample >= this.config.agent.heartbeatMs) {
+      this.lastSample = now;
+      await this.sample();
+    }
+    // Something is starting (look again in a moment) or waiting out its backoff (look again when it ends).
+    const waits = rows
+      .filter((row) => row.desiredState === 'running' && !(row.actualState === 'running' && row.healthy))
+      .map((row) => Math.max(100, (this.tracked.get(row.id)?.notBefore ?? 0) - now));
+    if (waits.length && !this.rounds.isStopped) {
+      clearTimeout(this.soon);
+      this.soon = setTimeout(() => this.kick(), Math.min(...waits));
+    }
+  }
+
+  private track(id: string): Tracked {
+    let t = this.tracked.get(id);
+    if (!t) this.tracked.set(id, (t = { startedAt: 0, failures: 0, notBefore: 0, missedProbes: 0, lastProbeAt: 0 }));
+    return t;
+  }
+
+  private update(row: Wanted, data: Prisma.InstanceUpdateManyMutationInput) {
+    // Only while the row is still ours: the scheduler may have moved it meanwhile.
+    return this.db.instance.updateMany({ where: { id: row.id, hostId: this.host.current.id }, data });
+  }
+
+  private async converge(row: Wanted, containers: ContainerSummary[], oomKills: number): Promise<void> {
+    if (row.desiredState === 'stopped') {
+      for (const c of containers) await this.runtime.remove(c.id, this.config.agent.stopTimeoutSeconds);
+      await this.db.instance.deleteMany({ where: { id: row.id, hostId: this.host.current.id, desiredState: 'stopped' } });
+      this.tracked.delete(row.id);
+      return;
+    }
+    // Never two containers for one instance: keep a running one.
+    const [keep, ...extra] = [...containers].sort((a, b) => Number(b.running) - Number(a.running));
+    for (const c of extra) await this.runtime.remove(c.id, this.config.agent.stopTimeoutSeconds);
+    if (!keep) return this.start(row);
+    if (!keep.running) return this.crashed(row, keep, oomKills);
+    return this.watch(row, keep);
+  }
+
+  private backoff(failures: number): number {
+    return Math.min(1000 * 2 ** Math.max(0, failures - 1), this.config.agent.restartBackoffMaxMs);
+  }
+
+  private async start(row: Wanted): Promise<void> {
+    const t = this.track(row.id);
+    const now = this.clock.now().getTime();
+    if (t.notBefore > now) return;
+    const { release } = row;
+    try {
+      if (!release.image) throw new Error(`release v${release.version} has no image`);
+      const spec = containerSpec({
+        name: `berth-${this.host.name}-${row.id}`,
+        image: release.image.tag,
+        imageUser: await this.runtime.imageUser(release.image.tag),
+        command: release.formation.find((line) => line.processType === row.processType)?.command ?? null,
+        env: this.releaseConfig(release),
+        labels: {
+          [LABELS.app]: release.environment.app.name,
+          [LABELS.env]: release.environment.name,
+          [LABELS.release]: `v${release.version}`,
+          [LABELS.process]: row.processType,
+          [LABELS.instance]: row.id,
+          [LABELS.host]: this.host.name,
+        },
+        limits: { memoryMb: row.memoryMb, cpuMillis: row.cpuMillis, pidsLimit: row.pidsLimit },
+        security: { defaultUser: this.config.agent.containerUser, ulimits: this.config.agent.ulimits },
+        publishOn: row.processType === 'web' ? this.config.agent.publishAddress : undefined,
+      });
+      const details = await this.runtime.run(spec);
+      Object.assign(t, { containerId: details.id, pid: details.pid, startedAt: now, missedProbes: 0, cpu: undefined });
+      await this.update(row, { containerId: details.id, hostPort: details.hostPort, actualState: 'starting', healthy: false, startedAt: details.startedAt ?? new Date(now) });
+    } catch (error) {
+      t.failures++;
+      const delay = this.backoff(t.failures);
+      t.notBefore = now + delay;
+      const message = (error as { json?: { message?: string } }).json?.message ?? (error as Error).message;
+      await this.update(row, { actualState: 'failed', healthy: false, containerId: null, hostPort: null, reason: `could not start: ${message}; trying again in ${Math.round(delay / 1000)} s` });
+    }
+  }
+
+  private releaseConfig(release: Wanted['release']): Record<string, string> {
+    let config = this.configs.get(release.id);
+    if (!config) {
+      config = this.box.openJson<Record<string, string>>(release.configEncrypted);
+      this.configs.set(release.id, config);
+    }
+    return config;
+  }
+
+  /** A running container: adopt it if we did not start it, and check its health. */
+  private async watch(row: Wanted, container: ContainerSummary): Promise<void> {
+    const t = this.track(row.id);
+    const now = this.clock.now().getTime();
+    if (t.containerId !== container.id) {
+      const details = await this.runtime.inspect(container.id);
+      if (!details) return;
+      Object.assign(t, { containerId: details.id, pid: details.pid, startedAt: details.startedAt?.getTime() ?? now, missedProbes: 0 });
+      if (row.containerId !== details.id || row.hostPort !== details.hostPort) {
+        await this.update(row, { containerId: details.id, hostPort: details.hostPort, startedAt: details.startedAt });
+        row = { ...row, containerId: details.id, hostPort: details.hostPort };
+      }
+    }
+    if (row.processType !== 'web') {
+      if (row.actualState !== 'running' || !row.healthy) {
+        t.failures = 0;
+        await this.update(row, { actualState: 'running', healthy: true, reason: null });
+      }
+      return;
+    }
+    const address = this.config.agent.publishAddress === '0.0.0.0' ? '127.0.0.1' : this.config.agent.publishAddress;
+    if (row.actualState !== 'running' || !row.healthy) {
+      if (row.hostPort && (await this.probe.check(address, row.hostPort))) {
+        t.failures = 0;
+        t.lastProbeAt = now;
+        await this.update(row, { actualState: 'running', healthy: true, reason: null });
+        await this.notifier.routesChanged(row.environmentId);
+      } else if (now - t.startedAt > this.config.agent.healthTimeoutMs) {
+        await this.restart(row, `did not answer on port ${CONTAINER_PORT} within ${Math.round(this.config.agent.healthTimeoutMs / 1000)} s`, 'failed');
+      }
+      return;
+    }
+    if (now - t.lastProbeAt < LIVENESS_EVERY_MS) return;
+    t.lastProbeAt = now;
+    if (row.hostPort && (await this.probe.check(address, row.hostPort))) {
+      t.missedProbes = 0;
+      return;
+    }
+    if (++t.missedProbes >= LIVENESS_MISSES) await this.restart(row, `stopped answering on port ${CONTAINER_PORT}`, 'crashed');
+  }
+
+  /** The container is gone or exited: remove it, say why, and start it again after the backoff. */
+  private async crashed(row: Wanted, container: ContainerSummary, oomKills: number): Promise<void> {
+    const details = await this.runtime.inspect(container.id);
+    const exitCode = details?.exitCode ?? -1;
+    // Podman does not report OOMKilled on cgroup v1. The kernel log names the container; where
+    // it cannot be read, a SIGKILL while the kernel's OOM-kill count went up is taken for one.
+    const outOfMemory = exitCode === 137 && (this.kernelLog.sawOomKill(container.id) ?? oomKills > this.oomKillsSeen);
+    const why = outOfMemory ? `ran out of memory (limit ${row.memoryMb} MB) and was killed` : exitCode === 137 ? 'was killed (SIGKILL)' : `exited with code ${exitCode}`;
+    await this.restart(row, why, 'crashed');
+  }
+
+  private async restart(row: Wanted, why: string, state: 'crashed' | 'failed'): Promise<void> {
+    const t = this.track(row.id);
+    if (t.containerId || row.containerId) await this.runtime.remove((t.containerId ?? row.containerId)!, this.config.agent.stopTimeoutSeconds);
+    t.failures++;
+    const delay = this.backoff(t.failures);
+    t.notBefore = this.clock.now().getTime() + delay;
+    Object.assign(t, { containerId: undefined, pid: undefined, cpu: undefined, missedProbes: 0 });
+    this.logger.warn(`${row.release.environment.app.name}/${row.release.environment.name} ${row.processType}.${row.index} ${why}; restarting in ${delay / 1000} s`);
+    await this.update(row, {
+      actualState: state,
+      healthy: false,
+      containerId: null,
+      hostPort: null,
+      restartCount: { increment: 1 },
+      memoryUsageBytes: null,
+      cpuUsagePercent: null,
+      reason: `${why}; restarting in ${Math.round(delay / 1000)} s`,
+    });
+    if (row.healthy) await this.notifier.routesChanged(row.environmentId);
+  }
+
+  /** Memory and CPU of each running container, from its cgroup, onto its row. */
+  private async sample(): Promise<void> {
+    const now = this.clock.now().getTime();
+    const updates: Prisma.PrismaPromise<unknown>[] = [];
+    for (const [id, t] of this.tracked) {
+      if (!t.pid) continue;
+      const usage = await this.cgroups.usage(t.pid);
+      if (!usage) continue;
+      const percent = t.cpu && now > t.cpu.at ? ((usage.cpuNanos - t.cpu.nanos) / ((now - t.cpu.at) * 1e6)) * 100 : null;
+      t.cpu = { nanos: usage.cpuNanos, at: now };
+      updates.push(
+        this.db.instance.updateMany({
+          where: { id, hostId: this.host.current.id, containerId: t.containerId },
+          data: { memoryUsageBytes: BigInt(usage.memoryBytes), ...(percent === null ? {} : { cpuUsagePercent: Math.max(0, Math.round(percent * 10) / 10) }) },
+        }),
+      );
+    }
+    if (updates.length) await this.db.$transaction(updates);
+  }
+}

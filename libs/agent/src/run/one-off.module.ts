@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { AppsModule } from '@berth/apps';
+import { ContainerRuntime } from '../host/container-runtime';
+import { RunController } from './run.controller';
+import { RunService } from './run.service';
+
+/** One-off runs of a command in the current release (served by the api role). */
+@Module({
+  imports: [AppsModule],
+  controllers: [RunController],
+  providers: [RunService, ContainerRuntime],
+})
+export class OneOffModule {}

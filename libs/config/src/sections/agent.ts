@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import { env } from '../env';
+
+const ulimit = z
+  .string()
+  .regex(/^\d+(:\d+)?$/, 'expected soft[:hard], e.g. 1024:1024')
+  .transform((value) => {
+    const [soft, hard = soft] = value.split(':').map(Number);
+    return { soft, hard: Math.max(soft, hard) };
+  });
+
+export const agentEnv = z.object({
+  /** This host's name among Berth's hosts (unique); defaults to the machine's hostname. */
+  BERTH_HOST_NAME: z.string().regex(/^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$/i, 'expected a hostname-like name').optional(),
+  /** Address at which the router reaches the ports this host publishes. */
+  BERTH_HOST_ADDRESS: env.string('127.0.0.1'),
+  /** Address container ports are published on; defaults to BERTH_HOST_ADDRESS. */
+  AGENT_PUBLISH_ADDRESS: env.optional(),
+  /** Capacity this host offers; unset means read from the machine (memory minus AGENT_RESERVED_MEMORY_MB, all cores). */
+  AGENT_MEMORY_MB: z.coerce.number({ error: 'expected a whole number' }).int().min(64).optional(),
+  AGENT_CPU: z.coerce.number({ error: 'expected a number' }).min(0.1).optional(),
+  AGENT_PIDS: env.int(32768, 64, 4194304),
+  AGENT_RESERVED_MEMORY_MB: env.int(1024, 0, 1048576),
+  AGENT_HEARTBEAT_SECONDS: env.number(5, 0.2, 600),
+  /** Fallback period of the reconcile loop; placements also wake the agent at once through Redis. */
+  AGENT_RECONCILE_MS: env.int(2000, 100, 600000),
+  /** A web process must answer on PORT within this time after starting. */
+  AGENT_HEALTH_TIMEOUT_SECONDS: env.number(30, 1, 3600),
+  /** Restarts of a crashed instance wait 1 s, 2 s, 4 s … up to this. */
+  AGENT_RESTART_BACKOFF_MAX_SECONDS: env.number(60, 1, 3600),
+  AGENT_STOP_TIMEOUT_SECONDS: env.int(5, 0, 300),
+  /** User that runs apps whose image names none (or root). */
+  AGENT_CONTAINER_USER: z.string().regex(/^[a-zA-Z0-9_.-]+(:[a-zA-Z0-9_.-]+)?$/, 'expected user[:group]').default('65534:65534'),
+  /** Container rlimits; they must stay within the container engine's own hard limits. */
+  AGENT_ULIMIT_NOFILE: ulimit.default({ soft: 1024, hard: 1024 }),
+  AGENT_ULIMIT_NPROC: ulimit.default({ soft: 4096, hard: 4096 }),
+  /** One-off runs: longest command, longest run. */
+  RUN_MAX_COMMAND_LENGTH: env.int(2048, 16, 65536),
+  RUN_TIMEOUT_SECONDS: env.int(900, 1, 86400),
+});
+
+export const mapAgent = (e: z.infer<typeof agentEnv>) => ({
+  hostName: e.BERTH_HOST_NAME,
+  hostAddress: e.BERTH_HOST_ADDRESS,
+  publishAddress: e.AGENT_PUBLISH_ADDRESS ?? e.BERTH_HOST_ADDRESS,
+  memoryMb: e.AGENT_MEMORY_MB,
+  cpuMillis: e.AGENT_CPU === undefined ? undefined : Math.round(e.AGENT_CPU * 1000),
+  pidsLimit: e.AGENT_PIDS,
+  reservedMemoryMb: e.AGENT_RESERVED_MEMORY_MB,
+  heartbeatMs: Math.round(e.AGENT_HEARTBEAT_SECONDS * 1000),
+  reconcileMs: e.AGENT_RECONCILE_MS,
+  healthTimeoutMs: Math.round(e.AGENT_HEALTH_TIMEOUT_SECONDS * 1000),
+  restartBackoffMaxMs: Math.round(e.AGENT_RESTART_BACKOFF_MAX_SECONDS * 1000),
+  stopTimeoutSeconds: e.AGENT_STOP_TIMEOUT_SECONDS,
+  containerUser: e.AGENT_CONTAINER_USER,
+  ulimits: { nofile: e.AGENT_ULIMIT_NOFILE, nproc: e.AGENT_ULIMIT_NPROC },
+  runMaxCommandLength: e.RUN_MAX_COMMAND_LENGTH,
+  runTimeoutMs: e.RUN_TIMEOUT_SECONDS * 1000,
+});

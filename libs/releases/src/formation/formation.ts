@@ -1,0 +1,122 @@
+/**
+ * Formation rules, pure: which process types a release runs, how many of each and how big.
+ * Sizes are stored as memoryMb, cpuMillis (thousandths of a core) and pidsLimit.
+ */
+export interface FormationSize {
+  memoryMb: number;
+  cpuMillis: number;
+  pidsLimit: number;
+}
+
+export interface FormationLine extends FormationSize {
+  processType: string;
+  command: string | null;
+  quantity: number;
+}
+
+export interface FormationLimits extends FormationSize {
+  quantity: number;
+}
+
+/** What a user may send for one process type: `{"quantity": 3, "memoryMb": 192, "cpu": 0.25, "pidsLimit": 128}`. */
+export interface FormationChange {
+  quantity?: number;
+  memoryMb?: number;
+  cpu?: number;
+  pidsLimit?: number;
+}
+export type FormationPatch = Record<string, FormationChange>;
+
+/**
+ * Process types and their commands as an image records them: `{ web: "node server.js" }`;
+ * null runs the image's own command (a Dockerfile's CMD).
+ */
+export type ProcessTypes = Record<string, string | null>;
+
+export function processTypesOf(value: unknown): ProcessTypes {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return {};
+  return Object.fromEntries(Object.entries(value as Record<string, unknown>).filter((entry): entry is [string, string | null] => typeof entry[1] === 'string' || entry[1] === null));
+}
+
+/**
+ * The formation of a new release of an image: process types the image has, sized as they were
+ * in the previous release, new ones with the defaults (one web, no other process).
+ */
+export function formationForImage(processTypes: ProcessTypes, previous: readonly FormationLine[], defaults: FormationSize): FormationLine[] {
+  const before = new Map(previous.map((line) => [line.processType, line]));
+  return Object.keys(processTypes)
+    .sort()
+    .map((processType) => {
+      const old = before.get(processType);
+      return old
+        ? { ...old, command: processTypes[processType] }
+        : { processType, command: processTypes[processType], quantity: processType === 'web' ? 1 : 0, ...defaults };
+    });
+}
+
+const KNOWN_FIELDS = new Set(['quantity', 'memoryMb', 'cpu', 'pidsLimit']);
+
+/**
+ * Applies a PATCH body to a formation. Throws nothing: returns the problems by field
+ * (`web.memoryMb`, `worker`) so the caller reports them in one 400.
+ */
+export function applyFormationPatch(
+  current: readonly FormationLine[],
+  body: unknown,
+  limits: FormationLimits,
+): { formation: FormationLine[]; problems: Record<string, string>; changed: string[] } {
+  const problems: Record<string, string> = {};
+  if (typeof body !== 'object' || body === null || Array.isArray(body) || Object.keys(body).length === 0) {
+    return { formation: [...current], problems: { body: 'must be a JSON object such as {"web": {"quantity": 2, "memoryMb": 256, "cpu": 0.5}}' }, changed: [] };
+  }
+  const byType = new Map(current.map((line) => [line.processType, { ...line }]));
+  const known = [...byType.keys()].join(', ') || 'none';
+  const changed: string[] = [];
+  for (const [processType, change] of Object.entries(body as Record<string, unknown>)) {
+    const line = byType.get(processType);
+    if (!line) {
+      problems[processType] = `is not a process type of this release (it has: ${known}); process types come from the app's Procfile`;
+      continue;
+    }
+    if (typeof change !== 'object' || change === null || Array.isArray(change)) {
+      problems[processType] = 'must be an object such as {"quantity": 2}';
+      continue;
+    }
+    for (const field of Object.keys(change)) {
+      if (!KNOWN_FIELDS.has(field)) problems[`${processType}.${field}`] = 'is not a known field; use quantity, memoryMb, cpu or pidsLimit';
+    }
+    const c = change as Record<string, unknown>;
+    const whole = (field: 'quantity' | 'memoryMb' | 'pidsLimit', min: number, max: number, unit = '') => {
+      const value = c[field];
+      if (value === undefined) return;
+      if (typeof value !== 'number' || !Number.isInteger(value)) problems[`${processType}.${field}`] = 'must be a whole number';
+      else if (value < min) problems[`${processType}.${field}`] = `must be at least ${min}${unit}`;
+      else if (value > max) problems[`${processType}.${field}`] = `must be at most ${max}${unit} (the limit of this installation)`;
+      else line[field] = value;
+    };
+    whole('quantity', 0, limits.quantity);
+    whole('memoryMb', 16, limits.memoryMb, ' MB');
+    whole('pidsLimit', 8, limits.pidsLimit);
+    if (c.cpu !== undefined) {
+      const cpu = c.cpu;
+      const maxCpu = limits.cpuMillis / 1000;
+      if (typeof cpu !== 'number' || !Number.isFinite(cpu)) problems[`${processType}.cpu`] = 'must be a number of cores such as 0.25';
+      else if (cpu < 0.01) problems[`${processType}.cpu`] = 'must be at least 0.01 cores';
+      else if (cpu > maxCpu) problems[`${processType}.cpu`] = `must be at most ${maxCpu} cores (the limit of this installation)`;
+      else line.cpuMillis = Math.round(cpu * 1000);
+    }
+    changed.push(processType);
+  }
+  return { formation: current.map((line) => byType.get(line.processType)!), problems, changed };
+}
+
+/** "web 3 × 192 MB, 0.25 CPU" for release descriptions and logs. */
+export function describeLine(line: FormationLine): string {
+  return `${line.processType} ${line.quantity} × ${line.memoryMb} MB, ${line.cpuMillis / 1000} CPU`;
+}
+
+export function presentFormation(lines: readonly FormationLine[]) {
+  return Object.fromEntries(
+    lines.map((line) => [line.processType, { quantity: line.quantity, memoryMb: line.memoryMb, cpu: line.cpuMillis / 1000, pidsLimit: line.pidsLimit, command: line.command }]),
+  );
+}

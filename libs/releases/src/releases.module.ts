@@ -1,0 +1,26 @@
+import { Module } from '@nestjs/common';
+import { BullModule } from '@nestjs/bullmq';
+import { AppsModule } from '@berth/apps';
+import { QUEUES } from '@berth/queue';
+import { FormationController } from './formation/formation.controller';
+import { InstancesController } from './instances/instances.controller';
+import { InstancesService } from './instances/instances.service';
+import { Notifier } from './notifications';
+import { ReleaseEvents } from './releases/release-events';
+import { ReleasesController } from './releases/releases.controller';
+import { ReleasesService } from './releases/releases.service';
+import { DeployFollower } from './rollouts/deploy-follower';
+import { DeployLog } from './rollouts/deploy-log';
+import { RolloutProducer } from './rollouts/rollout.producer';
+
+/**
+ * Releases, formations and the instances view of an environment; makes a release when a build
+ * succeeds or config changes, and queues its rollout (run by the scheduler role).
+ */
+@Module({
+  imports: [AppsModule, BullModule.registerQueue({ name: QUEUES.scheduler })],
+  controllers: [ReleasesController, FormationController, InstancesController],
+  providers: [ReleasesService, InstancesService, RolloutProducer, Notifier, ReleaseEvents, DeployFollower, DeployLog],
+  exports: [ReleasesService, RolloutProducer, Notifier, DeployFollower, DeployLog],
+})
+export class ReleasesModule {}

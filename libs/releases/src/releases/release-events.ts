@@ -1,0 +1,79 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { OnEvent } from '@nestjs/event-emitter';
+import {
+  APP_DELETED,
+  AppDeletedEvent,
+  CONFIG_CHANGED,
+  ConfigChangedEvent,
+  ENVIRONMENT_DELETED,
+  EnvironmentDeletedEvent,
+} from '@berth/apps';
+import { PrismaService } from '@berth/db';
+import { Notifier } from '../notifications';
+import { DeployFollower } from '../rollouts/deploy-follower';
+import { DeployLog } from '../rollouts/deploy-log';
+import { ReleasesService } from './releases.service';
+
+/**
+ * Emitted by the build pipeline (@berth/builds: BUILD_SUCCEEDED) with emitAsync while the
+ * `git push` waits; a listener that throws fails the push with its message.
+ */
+export const BUILD_SUCCEEDED = 'build.succeeded';
+export interface BuildSucceededEvent {
+  buildId: string;
+  imageId: string;
+  appId: string;
+  environmentId: string;
+}
+
+/** Reacts to other libraries: builds and config changes make releases; deletions stop containers. */
+@Injectable()
+export class ReleaseEvents {
+  private readonly logger = new Logger(ReleaseEvents.name);
+
+  constructor(
+    private readonly db: PrismaService,
+    private readonly releases: ReleasesService,
+    private readonly follower: DeployFollower,
+    private readonly log: DeployLog,
+    private readonly notifier: Notifier,
+  ) {}
+
+  /**
+   * A build succeeded: release it and follow the rollout, so the `git push` that waits on this
+   * listener ends with "Deployed", or fails with the reason the release failed.
+   */
+  @OnEvent(BUILD_SUCCEEDED, { suppressErrors: false })
+  async onBuildSucceeded(event: BuildSucceededEvent): Promise<void> {
+    const build = await this.db.build.findUnique({ where: { id: event.buildId }, select: { createdById: true } });
+    const release = await this.releases.deployImage({ environmentId: event.environmentId, imageId: event.imageId, createdById: build?.createdById ?? null });
+    if (!release) return;
+    await this.log.append(event.buildId, `Releasing v${release.version}…\n`);
+    const { outcome, message } = await this.follower.follow(release.id, (line) => this.log.append(event.buildId, `${line}\n`));
+    if (outcome === 'failed') throw new Error(message);
+    await this.log.append(event.buildId, `${message}\n`);
+  }
+
+  /** Listening (rather than writing the release inside the config transaction) keeps @berth/apps unaware of releases; the release reads the config after the change committed. */
+  @OnEvent(CONFIG_CHANGED)
+  async onConfigChanged(event: ConfigChangedEvent): Promise<void> {
+    const release = await this.releases.configChanged(event);
+    if (release) this.logger.log(`config change made release v${release.version} of environment ${event.environmentId}`);
+  }
+
+  /**
+   * The environment's rows are gone (cascade), instances included: every agent now finds
+   * containers nobody wants and removes them; the router drops the routes.
+   */
+  @OnEvent(ENVIRONMENT_DELETED)
+  async onEnvironmentDeleted(event: EnvironmentDeletedEvent): Promise<void> {
+    await this.notifier.placementsChanged('*');
+    await this.notifier.routesChanged(event.environmentId);
+  }
+
+  @OnEvent(APP_DELETED)
+  async onAppDeleted(event: AppDeletedEvent): Promise<void> {
+    await this.notifier.placementsChanged('*');
+    await this.notifier.routesChanged(...event.environmentIds);
+  }
+}

@@ -1,0 +1,79 @@
+import { Injectable } from '@nestjs/common';
+import { BerthConfig } from '@berth/config';
+import { forbidden, notFound } from '@berth/common';
+import { PrismaService } from '@berth/db';
+import { Notifier } from '@berth/releases';
+
+/**
+ * Hosts as operators see them. Hosts are shared by every team, so only operators
+ * (BERTH_OPERATOR_EMAILS) may list or change them; nobody else learns they exist.
+ */
+@Injectable()
+export class HostsService {
+  constructor(
+    private readonly db: PrismaService,
+    private readonly config: BerthConfig,
+    private readonly notifier: Notifier,
+  ) {}
+
+  assertOperator(email: string): void {
+    if (!this.config.scheduler.operatorEmails.includes(email.toLowerCase())) {
+      throw forbidden('operators_only', 'Hosts are shared by every team and managed by the operators of this Berth installation (BERTH_OPERATOR_EMAILS). Ask one of them.');
+    }
+  }
+
+  async list(email: string) {
+    this.assertOperator(email);
+    const hosts = await this.db.host.findMany({ orderBy: { name: 'asc' } });
+    const booked = await this.db.instance.groupBy({
+      by: ['hostId'],
+      where: { desiredState: 'running', hostId: { not: null } },
+      _sum: { memoryMb: true, cpuMillis: true, pidsLimit: true, memoryUsageBytes: true },
+      _count: { _all: true },
+    });
+    const byHost = new Map(booked.map((b) => [b.hostId, b]));
+    return hosts.map((host) => {
+      const b = byHost.get(host.id);
+      return {
+        id: host.id,
+        name: host.name,
+        address: host.address,
+        state: host.state,
+        cordoned: host.cordoned,
+        capacity: { memoryMb: host.memoryMb, cpu: host.cpuMillis / 1000, pidsLimit: host.pidsLimit },
+        booked: { memoryMb: b?._sum.memoryMb ?? 0, cpu: (b?._sum.cpuMillis ?? 0) / 1000, pidsLimit: b?._sum.pidsLimit ?? 0 },
+        memoryUsageBytes: Number(b?._sum.memoryUsageBytes ?? 0),
+        instances: b?._count._all ?? 0,
+        lastHeartbeatAt: host.lastHeartbeatAt,
+      };
+    });
+  }
+
+  private async host(name: string) {
+    const host = await this.db.host.findUnique({ where: { name } });
+    if (!host) throw notFound('host_not_found', `There is no host named "${name}". List hosts with GET /api/hosts.`);
+    return host;
+  }
+
+  /** No new instances go to a cordoned host; those on it keep running. */
+  async cordon(email: string, name: string, cordoned: boolean) {
+    this.assertOperator(email);
+    const host = await this.host(name);
+    await this.db.host.update({
+      where: { id: host.id },
+      // Uncordoning a draining host makes it ready again.
+      data: { cordoned, version: { increment: 1 }, ...(!cordoned && host.state === 'draining' ? { state: 'ready' } : {}) },
+    });
+    await this.notifier.wakeScheduler();
+    return (await this.list(email)).find((h) => h.id === host.id);
+  }
+
+  /** Cordons the host and moves its instances to other hosts. */
+  async drain(email: string, name: string) {
+    this.assertOperator(email);
+    const host = await this.host(name);
+    await this.db.host.update({ where: { id: host.id }, data: { cordoned: true, state: host.state === 'down' ? 'down' : 'draining', version: { increment: 1 } } });
+    await this.notifier.wakeScheduler();
+    return (await this.list(email)).find((h) => h.id === host.id);
+  }
+}

@@ -1,0 +1,109 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type Redis from 'ioredis';
+import { BerthConfig } from '@berth/config';
+import { Clock, Coalescer } from '@berth/common';
+import { PrismaService } from '@berth/db';
+import { CHANNELS, Notifier, RolloutProducer, SCHEDULER_LEASE } from '@berth/releases';
+import { RedisService } from '@berth/redis';
+import { PlacementService } from './placement/placement.service';
+
+/**
+ * The scheduler's rounds: hosts that stopped heartbeating are marked down and their
+ * instances placed elsewhere, draining hosts are emptied, pending instances are placed,
+ * releases whose rollout job went missing are queued again. A round runs every
+ * SCHEDULER_INTERVAL_MS and at once when something publishes on the scheduler channel; one
+ * scheduler process at a time runs rounds (a Redis lease), so several can run for
+ * availability.
+ */
+@Injectable()
+export class SchedulerLoop implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(SchedulerLoop.name);
+  private readonly me = randomUUID();
+  private timer?: NodeJS.Timeout;
+  private subscriber?: Redis;
+  private readonly rounds = new Coalescer(
+    () => this.tick(),
+    (error) => this.logger.error(`scheduler round failed: ${(error as Error).stack ?? error}`),
+  );
+
+  constructor(
+    private readonly db: PrismaService,
+    private readonly redis: RedisService,
+    private readonly config: BerthConfig,
+    private readonly clock: Clock,
+    private readonly placement: PlacementService,
+    private readonly notifier: Notifier,
+    private readonly rollouts: RolloutProducer,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.subscriber = this.redis.subscriber();
+    await this.subscriber.subscribe(CHANNELS.scheduler(this.notifier.prefix));
+    this.subscriber.on('message', () => this.kick());
+    this.timer = setInterval(() => this.kick(), this.config.scheduler.intervalMs);
+    this.kick();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    clearInterval(this.timer);
+    this.subscriber?.disconnect();
+    await this.rounds.stop();
+    await this.redis.client.eval(`if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`, 1, this.leaseKey, this.me).catch(() => undefined);
+  }
+
+  /** Runs a round now, or right after the one in progress. */
+  kick(): void {
+    this.rounds.kick();
+  }
+
+  private get leaseKey(): string {
+    return SCHEDULER_LEASE(this.notifier.prefix);
+  }
+
+  private async lead(): Promise<boolean> {
+    const ttl = Math.max(5000, this.config.scheduler.intervalMs * 5);
+    const taken = await this.redis.client.set(this.leaseKey, this.me, 'PX', ttl, 'NX');
+    if (taken) return true;
+    const renewed = await this.redis.client.eval(`if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`, 1, this.leaseKey, this.me, ttl);
+    return renewed === 1;
+  }
+
+  private async tick(): Promise<void> {
+    if (await this.lead()) await this.round();
+  }
+
+  /** One round of every task; safe to run beside another scheduler's (placement commits are checked). */
+  async round(): Promise<void> {
+    await this.markSilentHostsDown();
+    const hosts = await this.db.host.findMany({ where: { state: { in: ['down', 'draining'] }, instances: { some: { desiredState: 'running' } } } });
+    for (const host of hosts) await this.placement.moveOff(host);
+    await this.placement.placePending();
+    await this.forgetStoppedOnLostHosts();
+    await this.requeueStuckRollouts();
+  }
+
+  private async markSilentHostsDown(): Promise<void> {
+    const cutoff = new Date(this.clock.now().getTime() - this.config.scheduler.hostDownAfterMs);
+    const silent = await this.db.host.findMany({ where: { state: { not: 'down' }, lastHeartbeatAt: { lt: cutoff } } });
+    for (const host of silent) {
+      const changed = await this.db.host.updateMany({ where: { id: host.id, state: host.state, lastHeartbeatAt: { lt: cutoff } }, data: { state: 'down', version: { increment: 1 } } });
+      if (!changed.count) continue;
+      this.logger.warn(`host ${host.name} sent no heartbeat since ${host.lastHeartbeatAt.toISOString()}: marked down, moving its instances`);
+      const envs = await this.db.instance.findMany({ where: { hostId: host.id }, select: { environmentId: true }, distinct: ['environmentId'] });
+      await this.notifier.routesChanged(...envs.map((e) => e.environmentId));
+    }
+  }
+
+  /** Stopped instances on a down host (or none) have no agent to remove them: forget them. Their agent removes leftovers when it returns. */
+  private async forgetStoppedOnLostHosts(): Promise<void> {
+    await this.db.instance.deleteMany({ where: { desiredState: 'stopped', OR: [{ hostId: null }, { host: { state: 'down' } }] } });
+  }
+
+  private async requeueStuckRollouts(): Promise<void> {
+    const before = new Date(this.clock.now().getTime() - 10_000);
+    const stuck = await this.db.release.findMany({ where: { status: { in: ['pending', 'deploying'] }, imageId: { not: null }, createdAt: { lt: before } }, select: { id: true } });
+    // Job ids are the release's: a rollout whose job exists is not queued twice.
+    for (const release of stuck) await this.rollouts.rollOut(release.id);
+  }
+}

@@ -1,0 +1,146 @@
+import { PrismaService } from '@berth/db';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { BUILD_SUCCEEDED, DeployFollower, ReleasesService } from '@berth/releases';
+import { startPlatform, RunningPlatform } from '../support/platform';
+import { createApp, signUp, TestUser } from '../support/users';
+import { insertImage } from '../support/runtime';
+
+/** Releases and formations through the API; no scheduler runs, so nothing is rolled out here. */
+describe('releases and formation', () => {
+  let platform: RunningPlatform;
+  let user: TestUser;
+  let db: PrismaService;
+  let releases: ReleasesService;
+  const processTypes = { web: 'httpd -f -p $PORT', worker: 'sh worker.sh' };
+
+  beforeAll(async () => {
+    platform = await startPlatform(['api']);
+    db = platform.app.get(PrismaService);
+    releases = platform.app.get(ReleasesService);
+    user = await signUp(platform);
+  });
+  afterAll(async () => platform.close());
+
+  /** An app with one image released as v1 (what a successful build does). */
+  async function released(envName = 'production') {
+    const app = await createApp(platform, user, 'rel');
+    const { environment, image } = await insertImage(db, app, { tag: 'localhost/none:1', processTypes, envName });
+    await releases.deployImage({ environmentId: environment.id, imageId: image.id, createdById: null });
+    return { app, base: `/api/apps/${app}/environments/${envName}`, environment, image };
+  }
+
+  it('makes v1 from a build with one web process and the defaults', async () => {
+    const { base, image } = await released();
+    const list = await platform.http().get(`${base}/releases`).set(user.auth).expect(200);
+    expect(list.body).toEqual([
+      expect.objectContaining({ version: 1, status: 'pending', current: false, description: `Deploy ${image.commitSha.slice(0, 7)}`, image: { id: image.id, digest: image.digest, commitSha: image.commitSha } }),
+    ]);
+    const formation = await platform.http().get(`${base}/formation`).set(user.auth).expect(200);
+    expect(formation.body).toEqual({
+      web: { quantity: 1, memoryMb: 256, cpu: 0.5, pidsLimit: 256, command: processTypes.web },
+      worker: { quantity: 0, memoryMb: 256, cpu: 0.5, pidsLimit: 256, command: processTypes.worker },
+    });
+  });
+
+  it('scales and resizes with a new release; refuses unknown process types and sizes over the limits', async () => {
+    const { base } = await released();
+    const res = await platform.http().patch(`${base}/formation`).set(user.auth).send({ web: { quantity: 3, memoryMb: 192, cpu: 0.25 } }).expect(200);
+    expect(res.body.web).toEqual({ quantity: 3, memoryMb: 192, cpu: 0.25, pidsLimit: 256, command: processTypes.web });
+    await platform.http().patch(`${base}/formation`).set(user.auth).send({ worker: { quantity: 2 } }).expect(200);
+    const list = (await platform.http().get(`${base}/releases`).set(user.auth).expect(200)).body;
+    expect(list.map((r: { description: string }) => r.description).slice(0, 2)).toEqual(['Scale worker to 2', 'Resize web 3 × 192 MB, 0.25 CPU']);
+    expect(list[0].formation.web).toMatchObject({ quantity: 3, memoryMb: 192 });
+
+    const unknown = await platform.http().patch(`${base}/formation`).set(user.auth).send({ clock: { quantity: 1 } }).expect(400);
+    expect(unknown.body.fields.clock).toMatch(/not a process type of this release \(it has: web, worker\)/);
+    const big = await platform.http().patch(`${base}/formation`).set(user.auth).send({ web: { memoryMb: 100000, cpu: 64, quantity: 500 } }).expect(400);
+    expect(big.body.fields).toEqual({
+      'web.memoryMb': 'must be at most 4096 MB (the limit of this installation)',
+      'web.cpu': 'must be at most 4 cores (the limit of this installation)',
+      'web.quantity': 'must be at most 20 (the limit of this installation)',
+    });
+    // Refused changes make no release; neither does a change to what is already there.
+    await platform.http().patch(`${base}/formation`).set(user.auth).send({ web: { quantity: 3 } }).expect(200);
+    expect((await platform.http().get(`${base}/releases`).set(user.auth).expect(200)).body).toHaveLength(3);
+  });
+
+  it('does not keep a push waiting when no scheduler runs', async () => {
+    const app = await createApp(platform, user, 'nosched');
+    const { environment, image, build } = await insertImage(db, app, { tag: 'localhost/none:1', processTypes });
+    const lines: string[] = [];
+    const started = Date.now();
+    // What the build pipeline does at the end of a push; no scheduler role runs in this test.
+    await platform.app.get(EventEmitter2).emitAsync(BUILD_SUCCEEDED, { buildId: build.id, imageId: image.id, appId: environment.appId, environmentId: environment.id });
+    // (Well under ROLLOUT_TIMEOUT_SECONDS; a scheduler of another test file may be about.)
+    expect(Date.now() - started).toBeLessThan(15_000);
+    const follower = platform.app.get(DeployFollower);
+    const [release] = await db.release.findMany({ where: { environmentId: environment.id } });
+    expect(await follower.follow(release.id, async (line) => void lines.push(line))).toEqual({
+      outcome: 'waiting',
+      message: expect.stringMatching(/^Release v1 (is queued: no scheduler has taken it yet|waits for room: )/),
+    });
+  });
+
+  it('gives previews smaller defaults', async () => {
+    const app = await createApp(platform, user, 'prev');
+    const appRow = await db.app.findUniqueOrThrow({ where: { name: app } });
+    await db.environment.create({ data: { appId: appRow.id, name: 'feature-x', kind: 'preview', branch: 'feature/x' } });
+    const { base } = { base: `/api/apps/${app}/environments/feature-x` };
+    const { environment, image } = await insertImage(db, app, { tag: 'localhost/none:1', processTypes, envName: 'feature-x' });
+    await releases.deployImage({ environmentId: environment.id, imageId: image.id, createdById: null });
+    expect((await platform.http().get(`${base}/formation`).set(user.auth).expect(200)).body.web).toMatchObject({ memoryMb: 128, cpu: 0.25 });
+  });
+
+  it('cannot scale before the first image', async () => {
+    const app = await createApp(platform, user, 'empty');
+    const res = await platform.http().patch(`/api/apps/${app}/environments/production/formation`).set(user.auth).send({ web: { quantity: 2 } }).expect(409);
+    expect(res.body.message).toMatch(/Push code first/);
+    // A config change before the first image makes no release either: the first build snapshots it.
+    await platform.http().patch(`/api/apps/${app}/environments/production/config`).set(user.auth).send({ A: '1' }).expect(200);
+    expect((await platform.http().get(`/api/apps/${app}/environments/production/releases`).set(user.auth).expect(200)).body).toEqual([]);
+  });
+
+  it('gives concurrent config changes distinct, consecutive versions; the newest has every change', async () => {
+    const { base, environment } = await released();
+    const keys = Array.from({ length: 8 }, (_, i) => `KEY_${i}`);
+    await Promise.all(keys.map((key) => platform.http().patch(`${base}/config`).set(user.auth).send({ [key]: key.toLowerCase() }).expect(200)));
+    const list = (await platform.http().get(`${base}/releases`).set(user.auth).expect(200)).body;
+    expect(list.map((r: { version: number }) => r.version)).toEqual([9, 8, 7, 6, 5, 4, 3, 2, 1]);
+    expect(list.slice(0, 8).map((r: { description: string }) => r.description).sort()).toEqual(keys.map((k) => `Set ${k}`));
+    const newest = await db.release.findFirstOrThrow({ where: { environmentId: environment.id }, orderBy: { version: 'desc' } });
+    expect(Object.keys(releases.openConfig(newest)).sort()).toEqual(keys);
+    // The snapshot is stored encrypted.
+    expect(newest.configEncrypted).not.toContain('key_0');
+  });
+
+  it('describes set and unset together, and rolls back to a version that exists', async () => {
+    const { base } = await released();
+    await platform.http().patch(`${base}/config`).set(user.auth).send({ A: '1', B: '2' }).expect(200);
+    await platform.http().patch(`${base}/config`).set(user.auth).send({ C: '3', A: null }).expect(200);
+    const list = (await platform.http().get(`${base}/releases`).set(user.auth).expect(200)).body;
+    expect(list[0].description).toBe('Set C; unset A');
+    expect(list[0].createdBy).toBe(user.email);
+    await platform.http().post(`${base}/releases/v9/rollback`).set(user.auth).expect(404);
+    await platform.http().post(`${base}/releases/nope/rollback`).set(user.auth).expect(404);
+    const rolled = await platform.http().post(`${base}/releases/2/rollback`).set(user.auth).expect(201);
+    expect(rolled.body).toMatchObject({ version: 4, description: 'Rollback to v2' });
+    expect((await platform.http().get(`${base}/config`).set(user.auth).expect(200)).body).toEqual({ A: '1', B: '2' });
+  });
+
+  it('shows releases, formation and instances only to the team; changes need the member role', async () => {
+    const { app, base } = await released();
+    const stranger = await signUp(platform, 'stranger');
+    for (const path of ['releases', 'formation', 'instances']) await platform.http().get(`${base}/${path}`).set(stranger.auth).expect(404);
+    await platform.http().patch(`${base}/formation`).set(stranger.auth).send({ web: { quantity: 2 } }).expect(404);
+    await platform.http().post(`${base}/releases/1/rollback`).set(stranger.auth).expect(404);
+
+    const viewer = await signUp(platform, 'viewer');
+    await platform.http().post(`/api/teams/${user.team}/members`).set(user.auth).send({ email: viewer.email, role: 'viewer' }).expect(201);
+    await platform.http().get(`${base}/releases`).set(viewer.auth).expect(200);
+    await platform.http().get(`${base}/instances`).set(viewer.auth).expect(200);
+    await platform.http().patch(`${base}/formation`).set(viewer.auth).send({ web: { quantity: 2 } }).expect(403);
+    await platform.http().post(`${base}/releases/1/rollback`).set(viewer.auth).expect(403);
+    await platform.http().post(`${base}/run`).set(viewer.auth).send({ command: 'true' }).expect(403);
+    expect(app).toBeTruthy();
+  });
+});

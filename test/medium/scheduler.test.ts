@@ -1,0 +1,123 @@
+import { INestApplicationContext } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { PrismaService } from '@berth/db';
+import { PlacementService, SchedulerLoop } from '@berth/scheduler';
+import { startPlatform, startRoles, RunningPlatform } from '../support/platform';
+import { createApp, signUp, TestUser } from '../support/users';
+import { isolatedCluster } from '../support/runtime';
+
+/** Placement and hosts against a cluster of host rows (no agents: nothing starts). */
+describe('scheduler', () => {
+  let cluster: Awaited<ReturnType<typeof isolatedCluster>>;
+  let platform: RunningPlatform;
+  let schedulers: INestApplicationContext[] = [];
+  let user: TestUser;
+  let operator: TestUser;
+  let db: PrismaService;
+  const operatorEmail = `ops-${randomBytes(3).toString('hex')}@example.com`;
+
+  beforeAll(async () => {
+    cluster = await isolatedCluster();
+    // Rounds only when asked, so the test decides when placement runs.
+    const env = { ...cluster.env, SCHEDULER_INTERVAL_MS: '600000', BERTH_OPERATOR_EMAILS: `someone@example.com, ${operatorEmail.toUpperCase()}` };
+    platform = await startPlatform(['api'], env);
+    schedulers = await Promise.all([1, 2, 3].map(() => startRoles(['scheduler'], env)));
+    db = platform.app.get(PrismaService);
+    user = await signUp(platform);
+    const res = await platform.http().post('/api/auth/signup').send({ email: operatorEmail, password: 'correct horse battery staple' }).expect(201);
+    operator = { email: operatorEmail, password: '', token: res.body.token, team: res.body.team.name, auth: { Authorization: `Bearer ${res.body.token}` } };
+  });
+  afterAll(async () => {
+    await Promise.all(schedulers.map((s) => s.close()));
+    await platform?.close();
+    await cluster?.drop();
+  });
+
+  // Each test starts from an empty cluster (this file has the database to itself).
+  afterEach(async () => {
+    await db.instance.deleteMany({});
+    await db.host.deleteMany({});
+  });
+
+  const addHost = (name: string, memoryMb: number, cpuMillis = 4000) =>
+    db.host.create({ data: { name: `${name}-${randomBytes(2).toString('hex')}`, memoryMb, cpuMillis, pidsLimit: 100000 } });
+
+  /** A release of a new app with `count` web instances waiting for a host. */
+  async function pendingInstances(count: number, memoryMb: number) {
+    const app = await createApp(platform, user, 'sched');
+    const environment = await db.environment.findFirstOrThrow({ where: { app: { name: app } } });
+    const release = await db.release.create({ data: { environmentId: environment.id, version: 1, configEncrypted: 'x', description: 'test', status: 'deploying' } });
+    await db.instance.createMany({
+      data: Array.from({ length: count }, (_, i) => ({ environmentId: environment.id, releaseId: release.id, processType: 'web', index: i + 1, memoryMb, cpuMillis: 100, pidsLimit: 10 })),
+    });
+    return { app, environment, release };
+  }
+
+  it('never overbooks a host when several schedulers place at once', async () => {
+    const hosts = await Promise.all([addHost('a', 1000), addHost('b', 1000), addHost('c', 1000)]);
+    const batches = await Promise.all(Array.from({ length: 6 }, () => pendingInstances(8, 100))); // 4800 MB asked, 3000 MB there
+    // Each release placed on its own, all at once from three schedulers: the plans race for the same free capacity.
+    await Promise.all(batches.map((batch, i) => schedulers[i % 3].get(PlacementService).placePending({ releaseId: batch.release.id })));
+
+    const placed = await db.instance.findMany({ where: { hostId: { in: hosts.map((h) => h.id) } } });
+    expect(placed).toHaveLength(30);
+    for (const host of hosts) expect(placed.filter((i) => i.hostId === host.id).reduce((sum, i) => sum + i.memoryMb, 0)).toBeLessThanOrEqual(1000);
+    const waiting = await db.instance.findMany({ where: { hostId: null, environmentId: { in: batches.map((b) => b.environment.id) } } });
+    expect(waiting).toHaveLength(18);
+
+    // The reason is in the API, for the team only.
+    const app = batches.find((b) => waiting.some((w) => w.environmentId === b.environment.id))!.app;
+    const list = (await platform.http().get(`/api/apps/${app}/environments/production/instances`).set(user.auth).expect(200)).body;
+    expect(list.find((i: { host: string | null }) => i.host === null)).toMatchObject({
+      actualState: 'pending',
+      // (The wording is the placement algorithm's.)
+      reason: expect.stringMatching(/^cannot be placed: no host has 100 Mi?B.*free .*add a host or ask for less$/),
+    });
+  });
+
+  it('lets only operators list, cordon and drain hosts', async () => {
+    const full = await addHost('full', 1000);
+    const spare = await addHost('spare', 1000);
+    await platform.http().get('/api/hosts').set(user.auth).expect(403);
+    await platform.http().post(`/api/hosts/${full.name}/drain`).set(user.auth).expect(403);
+
+    await platform.http().post(`/api/hosts/${spare.name}/cordon`).set(operator.auth).expect(200);
+    const { environment } = await pendingInstances(2, 300);
+    await schedulers[0].get(PlacementService).placePending();
+    const onFull = await db.instance.findMany({ where: { environmentId: environment.id } });
+    expect(onFull.every((i) => i.hostId === full.id)).toBe(true); // the cordoned host got none
+
+    const listed = (await platform.http().get('/api/hosts').set(operator.auth).expect(200)).body;
+    expect(listed.find((h: { name: string }) => h.name === full.name)).toMatchObject({
+      state: 'ready',
+      cordoned: false,
+      capacity: { memoryMb: 1000, cpu: 4, pidsLimit: 100000 },
+      booked: { memoryMb: 600, cpu: 0.2, pidsLimit: 20 },
+      instances: 2,
+      lastHeartbeatAt: expect.any(String),
+    });
+
+    await platform.http().post(`/api/hosts/${spare.name}/uncordon`).set(operator.auth).expect(200);
+    const drained = await platform.http().post(`/api/hosts/${full.name}/drain`).set(operator.auth).expect(200);
+    expect(drained.body).toMatchObject({ state: 'draining', cordoned: true });
+    await schedulers[1].get(SchedulerLoop).round();
+    const moved = await db.instance.findMany({ where: { environmentId: environment.id } });
+    expect(moved.every((i) => i.hostId === spare.id && i.reason?.startsWith('moved: host') === true)).toBe(true);
+    await platform.http().post('/api/hosts/nowhere/cordon').set(operator.auth).expect(404);
+  });
+
+  it('marks a silent host down and places its instances elsewhere', async () => {
+    const silent = await db.host.create({ data: { name: `silent-${randomBytes(2).toString('hex')}`, memoryMb: 1000, cpuMillis: 4000, pidsLimit: 1000 } });
+    const other = await addHost('other', 1000);
+    const { environment } = await pendingInstances(1, 100);
+    await db.host.update({ where: { id: other.id }, data: { cordoned: true } });
+    await schedulers[0].get(PlacementService).placePending();
+    expect((await db.instance.findFirstOrThrow({ where: { environmentId: environment.id } })).hostId).toBe(silent.id);
+    await db.host.update({ where: { id: other.id }, data: { cordoned: false } });
+    await db.host.update({ where: { id: silent.id }, data: { lastHeartbeatAt: new Date(Date.now() - 60_000) } });
+    await schedulers[2].get(SchedulerLoop).round();
+    expect((await db.host.findUniqueOrThrow({ where: { id: silent.id } })).state).toBe('down');
+    const moved = await db.instance.findFirstOrThrow({ where: { environmentId: environment.id } });
+    expect(moved).toMatchObject({ hostId: other.id, reason: expect.stringMatching(/^moved: host silent-\w+ stopped answering$/) });
+  });
+});
