@@ -50,9 +50,10 @@ describe('committing placements with the optimistic host check', () => {
   }
 
   /** What the scheduler writes after claiming the hosts: the placed instances. */
-  async function writeInstances(tx: Tx, plan: PlacementPlan, processType: string): Promise<number> {
+  async function writeInstances(tx: Tx, plan: PlacementPlan, processType: string, placedBefore = 0): Promise<number> {
     await tx.instance.createMany({
-      data: plan.placements.map((p, i) => ({ environmentId, releaseId, processType, index: i + 1, hostId: p.hostId, ...p.resources })),
+      // (release, process type, index) is unique: number on from what this placer placed before.
+      data: plan.placements.map((p, i) => ({ environmentId, releaseId, processType, index: placedBefore + i + 1, hostId: p.hostId, ...p.resources })),
     });
     return plan.placements.length;
   }
@@ -73,7 +74,7 @@ describe('committing placements with the optimistic host check', () => {
         const committed = await placeWithRetry(db, {
           load: () => snapshotOf(hostIds),
           plan: (snapshot) => place(snapshot, { group: spreadGroup(environmentId, processType), resources: size, count: 1 }),
-          write: (tx, plan) => writeInstances(tx, plan, processType),
+          write: (tx, plan) => writeInstances(tx, plan, processType, placed),
           attempts: 500,
           transactionOptions: { maxWait: 20_000, timeout: 20_000 },
         });

@@ -1,6 +1,7 @@
 import { PrismaService } from '@berth/db';
 import { EventEmitter2 } from '@nestjs/event-emitter';
-import { BUILD_SUCCEEDED, DeployFollower, ReleasesService } from '@berth/releases';
+import { BUILD_SUCCEEDED } from '@berth/builds';
+import { DeployFollower, ReleasesService } from '@berth/releases';
 import { startPlatform, RunningPlatform } from '../support/platform';
 import { createApp, signUp, TestUser } from '../support/users';
 import { insertImage } from '../support/runtime';

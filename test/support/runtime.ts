@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { PrismaService } from '@berth/db';
-import { BUILD_SUCCEEDED, BuildSucceededEvent } from '@berth/releases';
+import { BUILD_SUCCEEDED, BuildSucceededEvent } from '@berth/builds';
 import { ensureBusyboxImage } from './images';
 import { startRoles, RunningPlatform } from './platform';
 import { unique } from './users';

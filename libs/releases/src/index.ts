@@ -4,6 +4,5 @@ export * from './releases.module';
 export * from './releases/release-events';
 export * from './releases/releases.service';
 export * from './rollouts/deploy-follower';
-export * from './rollouts/deploy-log';
 export * from './rollouts/rollout.producer';
 export * from './routes';

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { BullModule } from '@nestjs/bullmq';
 import { AppsModule } from '@berth/apps';
+import { BuildsModule } from '@berth/builds';
 import { QUEUES } from '@berth/queue';
 import { FormationController } from './formation/formation.controller';
 import { InstancesController } from './instances/instances.controller';
@@ -10,7 +11,6 @@ import { ReleaseEvents } from './releases/release-events';
 import { ReleasesController } from './releases/releases.controller';
 import { ReleasesService } from './releases/releases.service';
 import { DeployFollower } from './rollouts/deploy-follower';
-import { DeployLog } from './rollouts/deploy-log';
 import { RolloutProducer } from './rollouts/rollout.producer';
 
 /**
@@ -18,9 +18,9 @@ import { RolloutProducer } from './rollouts/rollout.producer';
  * succeeds or config changes, and queues its rollout (run by the scheduler role).
  */
 @Module({
-  imports: [AppsModule, BullModule.registerQueue({ name: QUEUES.scheduler })],
+  imports: [AppsModule, BuildsModule, BullModule.registerQueue({ name: QUEUES.scheduler })],
   controllers: [ReleasesController, FormationController, InstancesController],
-  providers: [ReleasesService, InstancesService, RolloutProducer, Notifier, ReleaseEvents, DeployFollower, DeployLog],
-  exports: [ReleasesService, RolloutProducer, Notifier, DeployFollower, DeployLog],
+  providers: [ReleasesService, InstancesService, RolloutProducer, Notifier, ReleaseEvents, DeployFollower],
+  exports: [ReleasesService, RolloutProducer, Notifier, DeployFollower],
 })
 export class ReleasesModule {}

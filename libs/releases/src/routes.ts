@@ -10,6 +10,20 @@ export interface Route {
 }
 
 /**
+ * Which instances may take requests, as a query: web instances that should and do run, that
+ * their agent reports healthy, with a published port on a host that is not down. The router
+ * applies it to the environment's current (active) release.
+ */
+export const ROUTABLE_INSTANCE = {
+  processType: 'web',
+  desiredState: 'running',
+  actualState: 'running',
+  healthy: true,
+  hostPort: { not: null },
+  host: { state: { not: 'down' } },
+} satisfies Prisma.InstanceWhereInput;
+
+/**
  * The routable instances of an environment: web instances of its current (active) release
  * that their agent reports running and healthy, on a host that is not down. The rollout
  * marks a release active only once its instances are healthy, and stops the old ones only
@@ -18,16 +32,7 @@ export interface Route {
  */
 export async function routableInstances(db: Prisma.TransactionClient, environmentId: string): Promise<Route[]> {
   const rows = await db.instance.findMany({
-    where: {
-      environmentId,
-      processType: 'web',
-      desiredState: 'running',
-      actualState: 'running',
-      healthy: true,
-      hostPort: { not: null },
-      release: { status: 'active' },
-      host: { state: { not: 'down' } },
-    },
+    where: { environmentId, ...ROUTABLE_INSTANCE, release: { status: 'active' } },
     include: { host: true, release: { select: { version: true } } },
     orderBy: { index: 'asc' },
   });

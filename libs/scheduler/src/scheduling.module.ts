@@ -3,7 +3,6 @@ import { BullModule } from '@nestjs/bullmq';
 import { QUEUES } from '@berth/queue';
 import { ReleasesModule } from '@berth/releases';
 import { PlacementService } from './placement/placement.service';
-import { Placer, SimplePlacer } from './placement/placer';
 import { RolloutProcessor } from './rollouts/rollout.processor';
 import { RolloutService } from './rollouts/rollout.service';
 import { SchedulerLoop } from './scheduler.loop';
@@ -11,7 +10,7 @@ import { SchedulerLoop } from './scheduler.loop';
 /** Places instances on hosts, watches heartbeats and drains, runs rollouts (the scheduler role). */
 @Module({
   imports: [ReleasesModule, BullModule.registerQueue({ name: QUEUES.scheduler })],
-  providers: [{ provide: Placer, useClass: SimplePlacer }, PlacementService, RolloutService, RolloutProcessor, SchedulerLoop],
+  providers: [PlacementService, RolloutService, RolloutProcessor, SchedulerLoop],
   exports: [PlacementService, RolloutService],
 })
 export class SchedulingModule {}

@@ -8,23 +8,11 @@ import {
   ENVIRONMENT_DELETED,
   EnvironmentDeletedEvent,
 } from '@berth/apps';
+import { BUILD_SUCCEEDED, BuildLog, BuildSucceededEvent } from '@berth/builds';
 import { PrismaService } from '@berth/db';
 import { Notifier } from '../notifications';
 import { DeployFollower } from '../rollouts/deploy-follower';
-import { DeployLog } from '../rollouts/deploy-log';
 import { ReleasesService } from './releases.service';
-
-/**
- * Emitted by the build pipeline (@berth/builds: BUILD_SUCCEEDED) with emitAsync while the
- * `git push` waits; a listener that throws fails the push with its message.
- */
-export const BUILD_SUCCEEDED = 'build.succeeded';
-export interface BuildSucceededEvent {
-  buildId: string;
-  imageId: string;
-  appId: string;
-  environmentId: string;
-}
 
 /** Reacts to other libraries: builds and config changes make releases; deletions stop containers. */
 @Injectable()
@@ -35,7 +23,7 @@ export class ReleaseEvents {
     private readonly db: PrismaService,
     private readonly releases: ReleasesService,
     private readonly follower: DeployFollower,
-    private readonly log: DeployLog,
+    private readonly log: BuildLog,
     private readonly notifier: Notifier,
   ) {}
 
@@ -48,10 +36,11 @@ export class ReleaseEvents {
     const build = await this.db.build.findUnique({ where: { id: event.buildId }, select: { createdById: true } });
     const release = await this.releases.deployImage({ environmentId: event.environmentId, imageId: event.imageId, createdById: build?.createdById ?? null });
     if (!release) return;
-    await this.log.append(event.buildId, `Releasing v${release.version}…\n`);
-    const { outcome, message } = await this.follower.follow(release.id, (line) => this.log.append(event.buildId, `${line}\n`));
+    // Same layout as the build's own lines: a step after "-----> ", its details indented.
+    await this.log.append(event.buildId, `-----> Releasing v${release.version}…\n`);
+    const { outcome, message } = await this.follower.follow(release.id, (line) => this.log.append(event.buildId, `       ${line}\n`));
     if (outcome === 'failed') throw new Error(message);
-    await this.log.append(event.buildId, `${message}\n`);
+    await this.log.append(event.buildId, `       ${message}\n`);
   }
 
   /** Listening (rather than writing the release inside the config transaction) keeps @berth/apps unaware of releases; the release reads the config after the change committed. */

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
 import { APP_DELETED, AppDeletedEvent, ENVIRONMENT_DELETED, EnvironmentDeletedEvent } from '@berth/apps';
 import { RedisService } from '@berth/redis';
+import { CHANNELS } from '@berth/releases';
 
 /**
  * Tells every router that an environment's routes changed: its instances, its domains, or
@@ -14,7 +15,7 @@ export class RouteChanges {
   constructor(private readonly redis: RedisService) {}
 
   get channel(): string {
-    return this.redis.key('routes');
+    return CHANNELS.routes(this.redis.key());
   }
 
   async environmentChanged(environmentId: string): Promise<void> {

@@ -4,22 +4,8 @@ import { isIP } from 'node:net';
 import { Urls } from '@berth/apps';
 import { BerthConfig } from '@berth/config';
 import { PrismaService } from '@berth/db';
+import { ROUTABLE_INSTANCE } from '@berth/releases';
 import { Backend, EnvironmentRoute } from './route-table';
-
-/**
- * Instances the router may send traffic to: the web process of the environment's current
- * release (its newest active one), running, healthy and meant to run, with a published port.
- * This is the contract with the runtime (agents and scheduler), which publishes a RouteChanges
- * notification whenever the answer changes.
- */
-const ROUTABLE = {
-  processType: 'web',
-  actualState: 'running',
-  desiredState: 'running',
-  healthy: true,
-  hostPort: { not: null },
-  hostId: { not: null },
-} as const;
 
 /** Resolves host addresses to IPs (HAProxy's runtime API takes IPs only). */
 @Injectable()
@@ -58,7 +44,12 @@ export class RouteTableService {
     return domain?.environmentId ?? null;
   }
 
-  /** Routes of the given environments (all when `ids` is omitted); deleted ones are simply absent. */
+  /**
+   * Routes of the given environments (all when `ids` is omitted); deleted ones are simply
+   * absent. Backends are the routable instances (the runtime's contract, ROUTABLE_INSTANCE)
+   * of the environment's current release, its newest active one; the runtime publishes on the
+   * routes channel whenever that set changes.
+   */
   async load(ids?: string[]): Promise<EnvironmentRoute[]> {
     const rows = await this.db.environment.findMany({
       where: ids ? { id: { in: ids } } : {},
@@ -72,7 +63,7 @@ export class RouteTableService {
           where: { status: 'active' },
           orderBy: { version: 'desc' },
           take: 1,
-          select: { instances: { where: ROUTABLE, select: { id: true, hostPort: true, host: { select: { address: true } } } } },
+          select: { instances: { where: ROUTABLE_INSTANCE, select: { id: true, hostPort: true, host: { select: { address: true } } } } },
         },
       },
     });
