@@ -52,17 +52,16 @@ export class ReleaseEvents {
 
   /**
    * The environment's rows are gone (cascade), instances included: every agent now finds
-   * containers nobody wants and removes them; the router drops the routes.
+   * containers nobody wants and removes them. (Routers hear of it from @berth/router's
+   * RouteChanges, which listens to the same events.)
    */
   @OnEvent(ENVIRONMENT_DELETED)
-  async onEnvironmentDeleted(event: EnvironmentDeletedEvent): Promise<void> {
+  async onEnvironmentDeleted(_event: EnvironmentDeletedEvent): Promise<void> {
     await this.notifier.placementsChanged('*');
-    await this.notifier.routesChanged(event.environmentId);
   }
 
   @OnEvent(APP_DELETED)
-  async onAppDeleted(event: AppDeletedEvent): Promise<void> {
+  async onAppDeleted(_event: AppDeletedEvent): Promise<void> {
     await this.notifier.placementsChanged('*');
-    await this.notifier.routesChanged(...event.environmentIds);
   }
 }
