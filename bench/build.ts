@@ -17,7 +17,6 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
@@ -28,6 +27,7 @@ import { loadConfig, parseConfig } from '@berth/config';
 import { configureHttpApp } from '@berth/core';
 import { ContainerEngine } from '@berth/engine';
 import { rootModuleFor } from '../apps/berth/src/bootstrap';
+import { freePort } from '../test/support/platform';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string) => {
@@ -43,16 +43,6 @@ function repoRoot(): string {
 }
 const ROOT = repoRoot();
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 interface Platform {
   app: INestApplication;
