@@ -201,6 +201,29 @@ describe('running apps on several hosts', () => {
     await platform.http().delete(`/api/apps/${app}`).set(user.auth).expect(204);
   });
 
+  it("puts each app on its own network: an app's containers reach each other, never another tenant's", async () => {
+    const mine = await createApp(platform, user, 'net-a');
+    const other = await signUp(platform, 'other-tenant');
+    const theirs = await createApp(platform, other, 'net-b');
+    for (const [app, owner] of [[mine, user], [theirs, other]] as const) {
+      await platform.http().patch(`/api/apps/${app}/environments/production/config`).set(owner.auth).send({ ROLE: app }).expect(200);
+      await deploy(platform, app, { tag: one, processTypes: { web: PROCESS_TYPES.web } });
+    }
+    const [target] = await eventually(`${mine} to run`, async () => (await healthyOf(mine, 1)).length === 1 && healthyOf(mine, 1));
+    const row = await db.instance.findUniqueOrThrow({ where: { id: target.id }, include: { environment: true } });
+    const networks = JSON.parse(execFileSync('podman', ['inspect', row.containerId!, '--format', '{{json .NetworkSettings.Networks}}']).toString());
+    expect(Object.keys(networks)).toEqual([`berth-app-${row.environment.appId}`]);
+    const ip = (Object.values(networks)[0] as { IPAddress: string }).IPAddress;
+    const probe = `nc -w 2 ${ip} 5000 </dev/null && echo reached || echo blocked`;
+    const fromMine = await platform.http().post(`/api/apps/${mine}/environments/production/run`).set(user.auth).send({ command: probe }).expect(200);
+    expect(fromMine.text).toContain('reached');
+    const fromTheirs = await platform.http().post(`/api/apps/${theirs}/environments/production/run`).set(other.auth).send({ command: probe }).expect(200);
+    expect(fromTheirs.text).toContain('blocked');
+    expect(fromTheirs.text).not.toContain('reached');
+    await platform.http().delete(`/api/apps/${theirs}`).set(other.auth).expect(204);
+    await platform.http().delete(`/api/apps/${mine}`).set(user.auth).expect(204);
+  });
+
   it('restarts an instance killed for running out of memory while its neighbour keeps answering', async () => {
     const neighbour = await createApp(platform, user, 'neighbour');
     await deploy(platform, neighbour, { tag: one, processTypes: { web: PROCESS_TYPES.web } });

@@ -39,6 +39,8 @@ export interface ContainerRequest {
   security: ContainerSecurity;
   /** Publish CONTAINER_PORT on this address, at a port the engine picks. */
   publishOn?: string;
+  /** The app's own isolated network (AppNetworks); the engine's default network otherwise. */
+  network?: string;
 }
 
 const isRoot = (user: string) => user === '' || /^(root|0)(:.*)?$/.test(user);
@@ -48,7 +50,7 @@ const isRoot = (user: string) => user === '' || /^(root|0)(:.*)?$/.test(user);
  * pids limit, rlimits within the host's, no capabilities at all (apps run as a non-root user
  * and listen on a high port, so they need none; no-new-privileges keeps setuid binaries from
  * gaining any), an init that forwards signals and reaps zombies, no mounts, and nothing but
- * its own config plus PORT in the environment.
+ * its own config plus PORT in the environment, on its app's own network.
  */
 export function containerSpec(request: ContainerRequest): ContainerCreateOptions {
   const memory = request.limits.memoryMb * 1024 * 1024;
@@ -77,6 +79,7 @@ export function containerSpec(request: ContainerRequest): ContainerCreateOptions
       SecurityOpt: ['no-new-privileges'],
       Init: true,
       RestartPolicy: { Name: 'no' },
+      ...(request.network ? { NetworkMode: request.network } : {}),
       ...(request.publishOn ? { PortBindings: { [port]: [{ HostIp: request.publishOn, HostPort: '' }] } } : {}),
     },
   };

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { Notifier } from '@berth/releases';
+import { AppNetworks } from './app-networks';
 import { Cgroups } from './cgroups';
 import { ContainerRuntime } from './container-runtime';
 import { HostRegistration } from './host-registration';
@@ -10,7 +11,7 @@ import { TcpProbe } from './tcp-probe';
 
 /** The host agent: registers this host, heartbeats, runs and watches its containers (the agent role). */
 @Module({
-  providers: [Machine, KernelLog, Cgroups, ContainerRuntime, TcpProbe, HostRegistration, Reconciler, Notifier],
-  exports: [ContainerRuntime, HostRegistration, Reconciler, Machine],
+  providers: [Machine, KernelLog, Cgroups, ContainerRuntime, AppNetworks, TcpProbe, HostRegistration, Reconciler, Notifier],
+  exports: [ContainerRuntime, AppNetworks, HostRegistration, Reconciler, Machine],
 })
 export class HostAgentModule {}

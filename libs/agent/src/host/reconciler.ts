@@ -9,9 +9,13 @@ import { CONTAINER_PORT, containerSpec, LABELS } from '../container-spec';
 import { Cgroups } from './cgroups';
 import { ContainerRuntime, ContainerSummary } from './container-runtime';
 import { HostRegistration } from './host-registration';
+import { AppNetworks } from './app-networks';
 import { KernelLog } from './kernel-log';
 import { Machine } from './machine';
 import { TcpProbe } from './tcp-probe';
+
+/** Networks of deleted apps are removed this often. */
+const NETWORK_PRUNE_MS = 60_000;
 
 const WANTED = { release: { include: { image: true, formation: true, environment: { include: { app: true } } } } } as const;
 type Wanted = Prisma.InstanceGetPayload<{ include: typeof WANTED }>;
@@ -64,6 +68,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
   );
   private oomKillsSeen = 0;
   private lastSample = 0;
+  private lastPrune = 0;
 
   constructor(
     private readonly db: PrismaService,
@@ -78,6 +83,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly machine: Machine,
     private readonly kernelLog: KernelLog,
     private readonly notifier: Notifier,
+    private readonly networks: AppNetworks,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -152,6 +158,11 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
       this.lastSample = now;
       await this.sample();
     }
+    if (now - this.lastPrune >= NETWORK_PRUNE_MS) {
+      this.lastPrune = now;
+      const apps = await this.db.app.findMany({ select: { id: true } });
+      await this.networks.prune(new Set(apps.map((app) => app.id)));
+    }
     // Something is starting (look again in a moment) or waiting out its backoff (look again when it ends).
     const waits = rows
       .filter((row) => row.desiredState === 'running' && !(row.actualState === 'running' && row.healthy))
@@ -216,6 +227,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
         limits: { memoryMb: row.memoryMb, cpuMillis: row.cpuMillis, pidsLimit: row.pidsLimit },
         security: { defaultUser: this.config.agent.containerUser, ulimits: this.config.agent.ulimits },
         publishOn: row.processType === 'web' ? this.config.agent.publishAddress : undefined,
+        network: await this.networks.ensure(release.environment.app),
       });
       const details = await this.runtime.run(spec);
       Object.assign(t, { containerId: details.id, pid: details.pid, startedAt: now, missedProbes: 0, cpu: undefined });
@@ -225,6 +237,8 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
       const delay = this.backoff(t.failures);
       t.notBefore = now + delay;
       const message = (error as { json?: { message?: string } }).json?.message ?? (error as Error).message;
+      // Someone removed the app's network behind our back: make it again next time.
+      if (/network/i.test(message)) this.networks.forget(this.networks.nameOf(release.environment.app.id));
       await this.update(row, { actualState: 'failed', healthy: false, containerId: null, hostPort: null, reason: `could not start: ${message}; trying again in ${Math.round(delay / 1000)} s` });
     }
   }

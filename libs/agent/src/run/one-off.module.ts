@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AppsModule } from '@berth/apps';
+import { AppNetworks } from '../host/app-networks';
 import { ContainerRuntime } from '../host/container-runtime';
 import { RunController } from './run.controller';
 import { RunService } from './run.service';
@@ -8,6 +9,6 @@ import { RunService } from './run.service';
 @Module({
   imports: [AppsModule],
   controllers: [RunController],
-  providers: [RunService, ContainerRuntime],
+  providers: [RunService, ContainerRuntime, AppNetworks],
 })
 export class OneOffModule {}

@@ -6,6 +6,7 @@ import { BerthConfig } from '@berth/config';
 import { conflict, invalidInput, SecretBox } from '@berth/common';
 import { PrismaService } from '@berth/db';
 import { containerSpec, LABELS } from '../container-spec';
+import { AppNetworks } from '../host/app-networks';
 import { ContainerRuntime } from '../host/container-runtime';
 
 /**
@@ -25,6 +26,7 @@ export class RunService {
     private readonly box: SecretBox,
     private readonly config: BerthConfig,
     private readonly runtime: ContainerRuntime,
+    private readonly networks: AppNetworks,
   ) {}
 
   validate(body: unknown): string {
@@ -63,6 +65,7 @@ export class RunService {
       },
       limits: { memoryMb: size.memoryMb, cpuMillis: size.cpuMillis, pidsLimit: size.pidsLimit },
       security: { defaultUser: this.config.agent.containerUser, ulimits: this.config.agent.ulimits },
+      network: await this.networks.ensure(app),
     });
 
     const details = await this.runtime.run(spec);

@@ -1,0 +1,89 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { ContainerEngine } from '@berth/engine';
+
+export const NETWORK_LABEL = 'berth.network';
+const APP_ID_LABEL = 'berth.app.id';
+
+const isConflict = (error: unknown) => [409, 500].includes((error as { statusCode?: number }).statusCode ?? 0) && /exist|in use/i.test(String((error as { json?: { message?: string } }).json?.message ?? (error as Error).message));
+const isNotFound = (error: unknown) => (error as { statusCode?: number }).statusCode === 404;
+
+/**
+ * One bridge network per app, isolated from every other network, so a tenant's containers
+ * reach each other but no other tenant's (and never by the engine's default network). Podman
+ * isolates a bridge only when created with its `isolate` option, which its Docker-compatible
+ * endpoint drops, so on Podman the network is made through the libpod endpoint; Docker
+ * isolates user-defined bridges from each other by default.
+ */
+@Injectable()
+export class AppNetworks {
+  private readonly logger = new Logger(AppNetworks.name);
+  private readonly known = new Set<string>();
+  private podman?: Promise<boolean>;
+
+  constructor(private readonly engine: ContainerEngine) {}
+
+  nameOf(appId: string): string {
+    return `berth-app-${appId}`;
+  }
+
+  /** The app's network, created on first use. Agents sharing an engine may race: both succeed. */
+  async ensure(app: { id: string; name: string }): Promise<string> {
+    const name = this.nameOf(app.id);
+    if (this.known.has(name)) return name;
+    try {
+      await this.engine.api.getNetwork(name).inspect();
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      try {
+        await this.create(name, { [NETWORK_LABEL]: 'app', [APP_ID_LABEL]: app.id, 'berth.app': app.name });
+      } catch (createError) {
+        if (!isConflict(createError)) throw createError;
+      }
+    }
+    this.known.add(name);
+    return name;
+  }
+
+  /** Forgets a network this process thought existed (a container create said it does not). */
+  forget(name: string): void {
+    this.known.delete(name);
+  }
+
+  /** Removes the networks of apps that no longer exist; one still in use is left for next time. */
+  async prune(existingAppIds: ReadonlySet<string>): Promise<void> {
+    const networks = await this.engine.api.listNetworks({ filters: { label: [`${NETWORK_LABEL}=app`] } });
+    for (const network of networks) {
+      const appId = network.Labels?.[APP_ID_LABEL];
+      if (!appId || existingAppIds.has(appId)) continue;
+      try {
+        await this.engine.api.getNetwork(network.Name).remove();
+        this.known.delete(network.Name);
+      } catch (error) {
+        if (!isNotFound(error)) this.logger.debug(`network ${network.Name} not removed yet: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  private isPodman(): Promise<boolean> {
+    this.podman ??= this.engine.api.version().then((v) => (v.Components ?? []).some((c) => /podman/i.test(c.Name)));
+    return this.podman;
+  }
+
+  private async create(name: string, labels: Record<string, string>): Promise<void> {
+    if (!(await this.isPodman())) {
+      await this.engine.api.createNetwork({ Name: name, Driver: 'bridge', CheckDuplicate: true, Labels: labels });
+      return;
+    }
+    await new Promise<void>((resolve, reject) =>
+      this.engine.api.modem.dial(
+        {
+          path: '/v4.0.0/libpod/networks/create?',
+          method: 'POST',
+          options: { name, driver: 'bridge', options: { isolate: 'true' }, labels },
+          statusCodes: { 200: true, 201: true, 409: 'network already exists', 500: 'server error' },
+        },
+        (error: unknown) => (error ? reject(error) : resolve()),
+      ),
+    );
+  }
+}
