@@ -288,6 +288,33 @@ describe('from sign-up to a running app and its previews, in the dashboard', () 
     expect((await viaRouter(appHost)).status).toBe(200);
   });
 
+  it('says why a first push failed and leads to the log', async () => {
+    const broken = unique('broken');
+    await page.goto('/apps/new');
+    await page.getByLabel('App name').fill(broken);
+    await page.getByRole('button', { name: 'Create app' }).click();
+    await page.getByRole('heading', { name: 'Deploy with git push' }).waitFor();
+    const copy = await WorkingCopy.fromFixture('broken-step');
+    try {
+      const remote = new URL(`${whole.platform.url}/git/${broken}.git`);
+      remote.username = 'git';
+      remote.password = gitToken;
+      const push = await copy.push(remote.toString(), 'main');
+      expect(push.code).not.toBe(0);
+    } finally {
+      copy.remove();
+    }
+
+    const production = page.getByRole('article', { name: 'Environment production' });
+    await production.locator('.card-head [data-status="build_failed"]').waitFor({ timeout: 30_000 });
+    await production.getByText(/^The last build failed: /).waitFor();
+    await screenshot(page, 'deploy-11-build-failed');
+    await production.getByRole('link', { name: "Read the build's log" }).click();
+    await page.locator('.build-head [data-status="failed"]').waitFor();
+    await page.getByText('The build failed:').waitFor();
+    await page.getByTestId('build-log').getByText('this step is about to fail').first().waitFor();
+  });
+
   it('shows an operator the hosts, and cordons, uncordons and drains one', async () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Hosts' }).click();
     const host = page.locator(`tr[data-host="${whole.hostName}"]`);
@@ -300,7 +327,7 @@ describe('from sign-up to a running app and its previews, in the dashboard', () 
     await host.getByRole('button', { name: 'Cordon' }).click();
     await page.getByText(`${whole.hostName} is cordoned`).waitFor();
     await host.locator('[data-status="cordoned"]').waitFor();
-    await screenshot(page, 'deploy-11-hosts');
+    await screenshot(page, 'deploy-12-hosts');
     await host.getByRole('button', { name: 'Uncordon' }).click();
     await page.getByText(`${whole.hostName} takes new instances again.`).waitFor();
     await host.locator('[data-status="cordoned"]').waitFor({ state: 'detached' });
@@ -314,11 +341,13 @@ describe('from sign-up to a running app and its previews, in the dashboard', () 
     expect(hosts.find((h) => h.name === whole.hostName)).toMatchObject({ state: 'ready', cordoned: false });
   });
 
-  it('fits a phone: the overview, a build log and the releases', async () => {
+  it('fits a phone: the apps, the overview, a build log and the releases', async () => {
     const phone = await openPage(browser, whole.platform.url, { viewport: PHONE, phone: true, token: (await tokenOf(page))! });
     try {
       const p = phone.page;
-      await p.goto(`/apps/${app}`);
+      await p.goto('/apps');
+      await p.locator(`li[data-app="${app}"] [data-status="running"]`).waitFor();
+      await p.getByRole('link', { name: app, exact: true }).click();
       await p.getByRole('article', { name: 'Environment production' }).locator('tr[data-instance="web.1"]').waitFor();
       expect(await scrollsSideways(p)).toBe(false);
       await screenshot(p, 'phone-deploy-overview');

@@ -2,6 +2,7 @@
 // status pills and the confirmation dialog.
 import { useCallback, useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import { ApiError } from './api';
+import type { Resource } from './hooks';
 
 export function Loading({ what = 'Loading' }: { what?: string }) {
   return (
@@ -24,6 +25,13 @@ export function ErrorNotice({ error, onRetry }: { error: ApiError | undefined; o
       )}
     </div>
   );
+}
+
+/** A list from the API: its error (with a retry), loading, its empty state, or the items. */
+export function ListOf<T>({ resource, loading, empty, children }: { resource: Resource<T[]>; loading: string; empty: ReactNode; children: (items: T[]) => ReactNode }) {
+  if (resource.error && !resource.data) return <ErrorNotice error={resource.error} onRetry={resource.reload} />;
+  if (!resource.data) return <Loading what={loading} />;
+  return <>{resource.data.length === 0 ? empty : children(resource.data)}</>;
 }
 
 export function Notice({ kind = 'info', children }: { kind?: 'info' | 'success' | 'warning'; children: ReactNode }) {

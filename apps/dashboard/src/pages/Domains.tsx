@@ -5,7 +5,7 @@ import { useParams } from 'react-router';
 import { api, hasRole, type Domain } from '../api';
 import { ago, when } from '../format';
 import { useAction, useResource, useTitle } from '../hooks';
-import { DataTable, Empty, ErrorNotice, Field, formMessage, Loading, Notice, useConfirm } from '../ui';
+import { DataTable, Empty, ErrorNotice, Field, formMessage, ListOf, Notice, useConfirm } from '../ui';
 import { EnvironmentPicker, useApp } from './AppLayout';
 
 export function DomainsPage() {
@@ -56,6 +56,7 @@ export function DomainsPage() {
         <AddDomain
           app={app.name}
           env={env}
+          onSubmit={() => setNotice(undefined)}
           onAdded={(domain) => {
             setNotice(`${domain.hostname} now points at ${env}.`);
             domains.reload();
@@ -63,46 +64,49 @@ export function DomainsPage() {
         />
       )}
       <ErrorNotice error={remove.error} />
-      {domains.error && !domains.data ? (
-        <ErrorNotice error={domains.error} onRetry={domains.reload} />
-      ) : !domains.data ? (
-        <Loading what="Loading domains" />
-      ) : domains.data.length === 0 ? (
-        <Empty title="No custom domains">
-          <p>{canChange ? 'Add one above, such as www.example.com.' : 'Members of the team can add one, such as www.example.com.'}</p>
-        </Empty>
-      ) : (
-        <DataTable className="domains" columns={['Domain', 'Added', '']}>
-          {domains.data.map((domain) => (
-            <tr key={domain.hostname} data-domain={domain.hostname}>
-              <td data-label="Domain">
-                <a className="url" href={domain.url} target="_blank" rel="noreferrer">
-                  {domain.hostname}
-                </a>
-              </td>
-              <td data-label="Added" title={when(domain.createdAt)}>
-                {ago(domain.createdAt)}
-              </td>
-              <td data-label="">
-                {canChange && (
-                  <button type="button" className="button small secondary" onClick={() => removeDomain(domain)} disabled={remove.busy} aria-label={`Remove ${domain.hostname}`}>
-                    Remove
-                  </button>
-                )}
-              </td>
-            </tr>
-          ))}
-        </DataTable>
-      )}
+      <ListOf
+        resource={domains}
+        loading="Loading domains"
+        empty={
+          <Empty title="No custom domains">
+            <p>{canChange ? 'Add one above, such as www.example.com.' : 'Members of the team can add one, such as www.example.com.'}</p>
+          </Empty>
+        }
+      >
+        {(items) => (
+          <DataTable className="domains" columns={['Domain', 'Added', '']}>
+            {items.map((domain) => (
+              <tr key={domain.hostname} data-domain={domain.hostname}>
+                <td data-label="Domain">
+                  <a className="url" href={domain.url} target="_blank" rel="noreferrer">
+                    {domain.hostname}
+                  </a>
+                </td>
+                <td data-label="Added" title={when(domain.createdAt)}>
+                  {ago(domain.createdAt)}
+                </td>
+                <td data-label="">
+                  {canChange && (
+                    <button type="button" className="button small secondary" onClick={() => removeDomain(domain)} disabled={remove.busy} aria-label={`Remove ${domain.hostname}`}>
+                      Remove
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </DataTable>
+        )}
+      </ListOf>
     </>
   );
 }
 
-function AddDomain({ app, env, onAdded }: { app: string; env: string; onAdded: (domain: Domain) => void }) {
+function AddDomain({ app, env, onSubmit, onAdded }: { app: string; env: string; onSubmit: () => void; onAdded: (domain: Domain) => void }) {
   const [hostname, setHostname] = useState('');
   const add = useAction((name: string) => api.addDomain(app, env, name));
   const submit = async (event: FormEvent) => {
     event.preventDefault();
+    onSubmit();
     const domain = await add.run(hostname.trim());
     if (domain) {
       setHostname('');

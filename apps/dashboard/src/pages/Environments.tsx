@@ -26,7 +26,7 @@ export function EnvironmentsPage() {
 
   return (
     <>
-      {params.get('created') && (
+      {params.get('created') && neverBuilt && (
         <Notice kind="success">
           <p>
             <strong>{app.name} is ready for its first deploy.</strong> Push your code with git, as below.

@@ -6,7 +6,7 @@ import { api, type Host } from '../api';
 import { useMe } from '../auth';
 import { ago, bytes, when } from '../format';
 import { useAction, useResource, useTitle } from '../hooks';
-import { DataTable, Empty, ErrorNotice, Loading, Meter, Notice, StatusPill, useConfirm } from '../ui';
+import { DataTable, Empty, ErrorNotice, ListOf, Meter, Notice, StatusPill, useConfirm } from '../ui';
 
 const POLL_MS = 5000;
 type HostAction = 'cordon' | 'uncordon' | 'drain';
@@ -80,67 +80,69 @@ export function HostsPage() {
         </Notice>
       )}
       <ErrorNotice error={act.error} />
-      {hosts.error && !hosts.data ? (
-        <ErrorNotice error={hosts.error} onRetry={hosts.reload} />
-      ) : !hosts.data ? (
-        <Loading what="Loading hosts" />
-      ) : hosts.data.length === 0 ? (
-        <Empty title="No hosts yet">
-          <p>
-            A host appears when its agent starts: run Berth with the agent role on it (<code>BERTH_ROLES=agent npm start</code>, or <code>npm start</code>, which runs
-            every role), pointed at this installation's PostgreSQL and Redis.
-          </p>
-        </Empty>
-      ) : (
-        <DataTable className="hosts" columns={['Host', 'State', 'Memory', 'CPU', 'Processes', 'Instances', 'Heartbeat', '']}>
-          {hosts.data.map((host) => (
-            <tr key={host.id} data-host={host.name}>
-              <td data-label="Host">
-                <strong>{host.name}</strong>
-                <div className="meta">{host.address}</div>
-              </td>
-              <td data-label="State">
-                <StatusPill status={host.state} />
-                {host.cordoned && host.state !== 'draining' && <StatusPill status="cordoned" />}
-              </td>
-              <td data-label="Memory">
-                {host.booked.memoryMb} of {host.capacity.memoryMb} MB booked
-                <Meter used={host.booked.memoryMb} limit={host.capacity.memoryMb} label={`Memory booked on ${host.name}`} />
-                <div className="meta">{bytes(host.memoryUsageBytes)} in use</div>
-              </td>
-              <td data-label="CPU">
-                {round(host.booked.cpu)} of {round(host.capacity.cpu)} booked
-                <Meter used={host.booked.cpu} limit={host.capacity.cpu} label={`CPU booked on ${host.name}`} />
-              </td>
-              <td data-label="Processes">
-                {host.booked.pidsLimit} of {host.capacity.pidsLimit}
-              </td>
-              <td data-label="Instances">{host.instances}</td>
-              <td data-label="Heartbeat" title={when(host.lastHeartbeatAt)}>
-                {ago(host.lastHeartbeatAt)}
-              </td>
-              <td data-label="">
-                <span className="row-buttons">
-                  {host.cordoned ? (
-                    <button type="button" className="button small secondary" onClick={() => run(host, 'uncordon')} disabled={act.busy}>
-                      Uncordon
-                    </button>
-                  ) : (
-                    <button type="button" className="button small secondary" onClick={() => run(host, 'cordon')} disabled={act.busy}>
-                      Cordon
-                    </button>
-                  )}
-                  {host.state !== 'draining' && host.state !== 'down' && (
-                    <button type="button" className="button small danger" onClick={() => run(host, 'drain')} disabled={act.busy}>
-                      Drain
-                    </button>
-                  )}
-                </span>
-              </td>
-            </tr>
-          ))}
-        </DataTable>
-      )}
+      <ListOf
+        resource={hosts}
+        loading="Loading hosts"
+        empty={
+          <Empty title="No hosts yet">
+            <p>
+              A host appears when its agent starts: run Berth with the agent role on it (<code>BERTH_ROLES=agent npm start</code>, or <code>npm start</code>, which runs
+              every role), pointed at this installation's PostgreSQL and Redis.
+            </p>
+          </Empty>
+        }
+      >
+        {(items) => (
+          <DataTable className="hosts" columns={['Host', 'State', 'Memory', 'CPU', 'Processes', 'Instances', 'Heartbeat', '']}>
+            {items.map((host) => (
+              <tr key={host.id} data-host={host.name}>
+                <td data-label="Host">
+                  <strong>{host.name}</strong>
+                  <div className="meta">{host.address}</div>
+                </td>
+                <td data-label="State">
+                  <StatusPill status={host.state} />
+                  {host.cordoned && host.state !== 'draining' && <StatusPill status="cordoned" />}
+                </td>
+                <td data-label="Memory">
+                  {host.booked.memoryMb} of {host.capacity.memoryMb} MB booked
+                  <Meter used={host.booked.memoryMb} limit={host.capacity.memoryMb} label={`Memory booked on ${host.name}`} />
+                  <div className="meta">{bytes(host.memoryUsageBytes)} in use</div>
+                </td>
+                <td data-label="CPU">
+                  {round(host.booked.cpu)} of {round(host.capacity.cpu)} booked
+                  <Meter used={host.booked.cpu} limit={host.capacity.cpu} label={`CPU booked on ${host.name}`} />
+                </td>
+                <td data-label="Processes">
+                  {host.booked.pidsLimit} of {host.capacity.pidsLimit}
+                </td>
+                <td data-label="Instances">{host.instances}</td>
+                <td data-label="Heartbeat" title={when(host.lastHeartbeatAt)}>
+                  {ago(host.lastHeartbeatAt)}
+                </td>
+                <td data-label="">
+                  <span className="row-buttons">
+                    {host.cordoned ? (
+                      <button type="button" className="button small secondary" onClick={() => run(host, 'uncordon')} disabled={act.busy}>
+                        Uncordon
+                      </button>
+                    ) : (
+                      <button type="button" className="button small secondary" onClick={() => run(host, 'cordon')} disabled={act.busy}>
+                        Cordon
+                      </button>
+                    )}
+                    {host.state !== 'draining' && host.state !== 'down' && (
+                      <button type="button" className="button small danger" onClick={() => run(host, 'drain')} disabled={act.busy}>
+                        Drain
+                      </button>
+                    )}
+                  </span>
+                </td>
+              </tr>
+            ))}
+          </DataTable>
+        )}
+      </ListOf>
     </>
   );
 }

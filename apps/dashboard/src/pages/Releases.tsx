@@ -4,7 +4,7 @@ import { useParams } from 'react-router';
 import { api, hasRole, releaseIsActive, type Formation, type Release } from '../api';
 import { ago, shortDigest, shortSha, when } from '../format';
 import { useAction, useResource, useTitle } from '../hooks';
-import { DataTable, Empty, ErrorNotice, Loading, Notice, StatusPill, useConfirm } from '../ui';
+import { DataTable, Empty, ErrorNotice, ListOf, Notice, StatusPill, useConfirm } from '../ui';
 import { EnvironmentPicker, useApp } from './AppLayout';
 
 /** Faster while a release is rolling out, so it shows becoming current (or failing) soon. */
@@ -74,51 +74,53 @@ export function ReleasesPage() {
         </Notice>
       )}
       <ErrorNotice error={rollback.error} />
-      {releases.error && !releases.data ? (
-        <ErrorNotice error={releases.error} onRetry={releases.reload} />
-      ) : !releases.data ? (
-        <Loading what="Loading releases" />
-      ) : releases.data.length === 0 ? (
-        <Empty title="No releases yet">
-          <p>A successful build makes the first release; changing config or formation makes the next ones.</p>
-        </Empty>
-      ) : (
-        <DataTable className="releases" columns={['Version', 'Status', 'What changed', 'Image', 'Formation', 'When', '']}>
-          {releases.data.map((release) => (
-            <tr key={release.version} className={release.current ? 'current' : undefined} data-version={release.version}>
-              <td data-label="Version">
-                <strong>v{release.version}</strong> {release.current && <StatusPill status="current" />}
-              </td>
-              <td data-label="Status">
-                <StatusPill status={release.status} />
-                {release.failureReason && <div className="reason">{release.failureReason}</div>}
-              </td>
-              <td data-label="What changed">{release.description}</td>
-              <td data-label="Image">
-                {release.image ? (
-                  <>
-                    <code>{shortSha(release.image.commitSha)}</code> <span className="meta">{shortDigest(release.image.digest)}</span>
-                  </>
-                ) : (
-                  '—'
-                )}
-              </td>
-              <td data-label="Formation">{describeFormation(release.formation)}</td>
-              <td data-label="When" title={when(release.createdAt)}>
-                {ago(release.createdAt)}
-                <div className="meta">{release.createdBy ?? 'Berth'}</div>
-              </td>
-              <td data-label="">
-                {canRollBack && !release.current && release.image && (
-                  <button type="button" className="button small secondary" onClick={() => rollBackTo(release)} disabled={rollback.busy}>
-                    Roll back to v{release.version}
-                  </button>
-                )}
-              </td>
-            </tr>
-          ))}
-        </DataTable>
-      )}
+      <ListOf
+        resource={releases}
+        loading="Loading releases"
+        empty={
+          <Empty title="No releases yet">
+            <p>A successful build makes the first release; changing config or formation makes the next ones.</p>
+          </Empty>
+        }
+      >
+        {(items) => (
+          <DataTable className="releases" columns={['Version', 'Status', 'What changed', 'Image', 'Formation', 'When', '']}>
+            {items.map((release) => (
+              <tr key={release.version} className={release.current ? 'current' : undefined} data-version={release.version}>
+                <td data-label="Version">
+                  <strong>v{release.version}</strong> {release.current && <StatusPill status="current" />}
+                </td>
+                <td data-label="Status">
+                  <StatusPill status={release.status} />
+                  {release.failureReason && <div className="reason">{release.failureReason}</div>}
+                </td>
+                <td data-label="What changed">{release.description}</td>
+                <td data-label="Image">
+                  {release.image ? (
+                    <>
+                      <code>{shortSha(release.image.commitSha)}</code> <span className="meta">{shortDigest(release.image.digest)}</span>
+                    </>
+                  ) : (
+                    '—'
+                  )}
+                </td>
+                <td data-label="Formation">{describeFormation(release.formation)}</td>
+                <td data-label="When" title={when(release.createdAt)}>
+                  {ago(release.createdAt)}
+                  <div className="meta">{release.createdBy ?? 'Berth'}</div>
+                </td>
+                <td data-label="">
+                  {canRollBack && !release.current && release.image && (
+                    <button type="button" className="button small secondary" onClick={() => rollBackTo(release)} disabled={rollback.busy}>
+                      Roll back to v{release.version}
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </DataTable>
+        )}
+      </ListOf>
     </>
   );
 }
