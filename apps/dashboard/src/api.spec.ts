@@ -1,4 +1,4 @@
-import { parseEnd } from './api';
+import { api, parseEnd } from './api';
 
 describe('the end of a build log stream', () => {
   it('reads the final status and the reason a build failed', () => {
@@ -8,5 +8,40 @@ describe('the end of a build log stream', () => {
 
   it('counts an end it cannot read as a failure, keeping what the server said', () => {
     expect(parseEnd('gone')).toEqual({ status: 'failed', failureReason: 'gone' });
+  });
+});
+
+describe('following a build log', () => {
+  const realFetch = global.fetch;
+  afterEach(() => {
+    global.fetch = realFetch;
+  });
+
+  const stream = (text: string) =>
+    new Response(
+      new ReadableStream({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode(text));
+          controller.close();
+        },
+      }),
+      { status: 200, headers: { 'content-type': 'text/event-stream' } },
+    );
+
+  it('resumes after the last line it saw when the connection breaks, until the end event', async () => {
+    const asked: (string | null)[] = [];
+    global.fetch = jest.fn(async (_path: unknown, init?: RequestInit) => {
+      asked.push(new Headers(init?.headers).get('last-event-id'));
+      return asked.length === 1
+        ? stream('id: 1-0\ndata: STEP 1/2\n\nid: 2-0\ndata: STEP 2/2\n\n') // cut off here
+        : stream('id: 3-0\ndata: Built image x\n\nevent: end\ndata: {"status":"succeeded","failureReason":null}\n\n');
+    }) as typeof fetch;
+    const lines: string[] = [];
+    const restart = jest.fn();
+    const end = await api.followBuildLog('shop', 'b1', { line: (line) => lines.push(line), restart }, new AbortController().signal);
+    expect(end).toEqual({ status: 'succeeded', failureReason: null });
+    expect(lines).toEqual(['STEP 1/2', 'STEP 2/2', 'Built image x']);
+    expect(asked).toEqual([null, '2-0']);
+    expect(restart).not.toHaveBeenCalled();
   });
 });

@@ -1,14 +1,15 @@
 // An app's builds, newest first, optionally of one environment; new pushes appear by themselves.
+import { useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { api, buildIsActive, type Build } from '../api';
 import { ago, duration, shortSha, when } from '../format';
 import { useResource, useTitle } from '../hooks';
-import { DataTable, Empty, ErrorNotice, Loading, StatusPill } from '../ui';
+import { DataTable, Empty, ListOf, StatusPill } from '../ui';
 import { useApp } from './AppLayout';
 import { PushInstructions } from './Environments';
 
 /** Faster while a build runs, so its end shows soon. */
-const POLL_MS = 5000;
+const POLL_MS = 3000;
 const POLL_ACTIVE_MS = 2000;
 
 export function BuildsPage() {
@@ -16,10 +17,10 @@ export function BuildsPage() {
   useTitle(`Builds · ${app.name}`);
   const [params, setParams] = useSearchParams();
   const environment = params.get('environment') ?? '';
-  const builds = useResource(`builds:${app.name}:${environment}`, (signal) => api.builds(app.name, { environment }, signal), { pollMs: POLL_MS });
-  const active = builds.data?.some(buildIsActive) ?? false;
-  const fast = useResource(active ? `builds-active:${app.name}:${environment}` : null, (signal) => api.builds(app.name, { environment }, signal), { pollMs: POLL_ACTIVE_MS });
-  const list = (active && fast.data) || builds.data;
+  const [active, setActive] = useState(false);
+  const builds = useResource(`builds:${app.name}:${environment}`, (signal) => api.builds(app.name, { environment }, signal), { pollMs: active ? POLL_ACTIVE_MS : POLL_MS });
+  const anyActive = builds.data?.some(buildIsActive) ?? false;
+  if (anyActive !== active) setActive(anyActive);
 
   return (
     <>
@@ -39,22 +40,24 @@ export function BuildsPage() {
           </label>
         )}
       </div>
-      {builds.error && !list ? (
-        <ErrorNotice error={builds.error} onRetry={builds.reload} />
-      ) : !list ? (
-        <Loading what="Loading builds" />
-      ) : list.length === 0 ? (
-        <Empty title={environment ? `No builds of ${environment} yet` : 'No builds yet'}>
-          <p>Every git push builds an image, and this list shows it as it runs. Push your code to start the first build:</p>
-          <PushInstructions app={app} />
-        </Empty>
-      ) : (
-        <DataTable className="builds" columns={['Status', 'Environment', 'Commit', 'Buildpack', 'Started', 'Took']}>
-          {list.map((build) => (
-            <BuildRow key={build.id} app={app.name} build={build} />
-          ))}
-        </DataTable>
-      )}
+      <ListOf
+        resource={builds}
+        loading="Loading builds"
+        empty={
+          <Empty title={environment ? `No builds of ${environment} yet` : 'No builds yet'}>
+            <p>Every git push builds an image, and this list shows it as it runs. Push your code to start the first build:</p>
+            <PushInstructions app={app} />
+          </Empty>
+        }
+      >
+        {(items) => (
+          <DataTable className="builds" columns={['Status', 'Environment', 'Commit', 'Buildpack', 'Started', 'Took']}>
+            {items.map((build) => (
+              <BuildRow key={build.id} app={app.name} build={build} />
+            ))}
+          </DataTable>
+        )}
+      </ListOf>
     </>
   );
 }
