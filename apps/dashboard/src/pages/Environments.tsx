@@ -139,6 +139,13 @@ function EnvironmentCard({ app, env, latestBuild, onChanged, onDeleted }: CardPr
     if (ok && (await remove.run())) onDeleted();
   };
 
+  // Deleted meanwhile (e.g. its branch was deleted with git push): the list catches up.
+  const gone = detail.error?.status === 404;
+  useEffect(() => {
+    if (gone) onChanged();
+  }, [gone, onChanged]);
+  if (gone) return null;
+
   const envPath = `/apps/${app.name}/environments/${env.name}`;
   return (
     <article className="card environment" aria-label={`Environment ${env.name}`} data-state={status?.state}>
