@@ -29,6 +29,6 @@ module.exports = {
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/*/src/**/*.spec.ts'] },
     { ...withServices, displayName: 'medium', testMatch: ['<rootDir>/test/medium/**/*.test.ts'] },
     { ...withServices, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
-    { ...withServices, displayName: 'browser', testTimeout: 60_000, testMatch: ['<rootDir>/test/browser/**/*.test.ts'] },
+    { ...withServices, displayName: 'browser', testMatch: ['<rootDir>/test/browser/**/*.test.ts'] },
   ],
 };

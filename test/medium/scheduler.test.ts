@@ -79,6 +79,9 @@ describe('scheduler', () => {
     const full = await addHost('full', 1000);
     const spare = await addHost('spare', 1000);
     await platform.http().get('/api/hosts').set(user.auth).expect(403);
+    // The dashboard shows hosts only to the users /api/auth/me calls operators.
+    expect((await platform.http().get('/api/auth/me').set(user.auth).expect(200)).body.operator).toBe(false);
+    expect((await platform.http().get('/api/auth/me').set(operator.auth).expect(200)).body.operator).toBe(true);
     await platform.http().post(`/api/hosts/${full.name}/drain`).set(user.auth).expect(403);
 
     await platform.http().post(`/api/hosts/${spare.name}/cordon`).set(operator.auth).expect(200);
@@ -104,6 +107,22 @@ describe('scheduler', () => {
     const moved = await db.instance.findMany({ where: { environmentId: environment.id } });
     expect(moved.every((i) => i.hostId === spare.id && i.reason?.startsWith('moved: host') === true)).toBe(true);
     await platform.http().post('/api/hosts/nowhere/cordon').set(operator.auth).expect(404);
+  });
+
+  it('keeps the instances a drain cannot move, and forgets why once the host is uncordoned', async () => {
+    const only = await addHost('only', 1000);
+    const { app, environment } = await pendingInstances(1, 100);
+    await schedulers[0].get(PlacementService).placePending();
+    await platform.http().post(`/api/hosts/${only.name}/drain`).set(operator.auth).expect(200);
+    await schedulers[0].get(SchedulerLoop).round();
+    const path = `/api/apps/${app}/environments/production/instances`;
+    const [stuck] = (await platform.http().get(path).set(user.auth).expect(200)).body;
+    expect(stuck).toMatchObject({ host: only.name, reason: expect.stringMatching(new RegExp(`^host ${only.name} is draining, and it fits on no other host`)) });
+
+    await platform.http().post(`/api/hosts/${only.name}/uncordon`).set(operator.auth).expect(200);
+    const [kept] = (await platform.http().get(path).set(user.auth).expect(200)).body;
+    expect(kept).toMatchObject({ host: only.name, reason: null });
+    expect((await db.instance.findFirstOrThrow({ where: { environmentId: environment.id } })).hostId).toBe(only.id);
   });
 
   it('marks a silent host down and places its instances elsewhere', async () => {

@@ -32,15 +32,11 @@ export interface WatchedPage {
   takeProblems(): string[];
 }
 
-/**
- * A page in its own context (its own localStorage) that records every console error and
- * uncaught exception. `expectedMissing` lists API routes this server does not have yet: the
- * 404s the dashboard gets from them are expected, and the only errors let through.
- */
+/** A page in its own context (its own localStorage) that records every console error and uncaught exception. */
 export async function openPage(
   browser: Browser,
   baseURL: string,
-  options: { viewport?: { width: number; height: number }; phone?: boolean; token?: string; expectedMissing?: RegExp[] } = {},
+  options: { viewport?: { width: number; height: number }; phone?: boolean; token?: string } = {},
 ): Promise<WatchedPage> {
   const context = await browser.newContext({
     baseURL,
@@ -53,14 +49,15 @@ export async function openPage(
   if (options.token) await context.addInitScript({ content: `localStorage.setItem('berth.token', ${JSON.stringify(options.token)})` });
   const page = await context.newPage();
   const problems: string[] = [];
-  const missingRoutes = options.expectedMissing ?? [];
   const declared: { status: number; path: string }[] = [];
   page.on('console', (message) => {
     if (message.type() !== 'error') return;
     const url = message.location().url ?? '';
     const path = url.startsWith(baseURL) ? url.slice(baseURL.length) : url;
+    // Chromium aborts requests in flight when the host's network interfaces change, which
+    // happens here whenever a container starts; the dashboard asks again (api.ts).
+    if (message.text().includes('net::ERR_NETWORK_CHANGED')) return;
     const status = Number(/status of (\d{3})/.exec(message.text())?.[1]);
-    if (status === 404 && missingRoutes.some((route) => route.test(path))) return;
     const index = declared.findIndex((d) => d.status === status && d.path === path);
     if (index >= 0) {
       declared.splice(index, 1);
@@ -87,6 +84,8 @@ export const scrollsSideways = (page: Page) => page.evaluate<boolean>('document.
 export async function screenshot(page: Page, name: string): Promise<string> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   const path = join(SCREENSHOTS, `${name}.png`);
+  // From the top: a scrolled page would show its sticky header in the middle of the picture.
+  await page.evaluate('window.scrollTo(0, 0)');
   await page.screenshot({ path, fullPage: true });
   return path;
 }

@@ -10,7 +10,8 @@ import { randomBytes } from 'node:crypto';
 import { PrismaService } from '@berth/db';
 import { BUILD_SUCCEEDED, BuildSucceededEvent } from '@berth/builds';
 import { ensureBusyboxImage } from './images';
-import { startRoles, RunningPlatform } from './platform';
+import { removeImagesOf } from './builds';
+import { freePort, startPlatform, startRoles, RunningPlatform } from './platform';
 import { unique } from './users';
 
 /** Label on every image and container these tests make, so they clean up only their own. */
@@ -233,4 +234,54 @@ export async function isolatedCluster(
       await redis.quit();
     },
   };
+}
+
+export interface WholePlatform {
+  platform: RunningPlatform;
+  /** Where the router listens on 127.0.0.1 (app URLs carry it). */
+  routerPort: number;
+  /** The one host, run by the in-process agent. */
+  hostName: string;
+  stop: () => Promise<void>;
+}
+
+/**
+ * Every role in this process, as `npm start` runs them: api, builder, scheduler, an agent
+ * (one host of `memoryMb`) and the router on a free port. It has a database of its own (hosts
+ * are shared by every team) and its own data directory. `stop` removes what it ran and built.
+ */
+export async function startWholePlatform(options: { memoryMb?: number; cpu?: number; env?: Record<string, string> } = {}): Promise<WholePlatform> {
+  const cluster = await isolatedCluster();
+  const routerPort = await freePort();
+  const hostName = unique('host').replace(/[^a-z0-9-]/g, '');
+  const dataDir = mkdtempSync(join(tmpdir(), 'berth-platform-'));
+  let platform: RunningPlatform | undefined;
+  const stop = async () => {
+    if (platform) {
+      const db = platform.app.get(PrismaService);
+      const apps = (await db.app.findMany({ select: { name: true } })).map((app) => app.name);
+      await platform.close();
+      removeContainersOf([hostName]);
+      await removeImagesOf(platform, apps);
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+    await cluster.drop();
+  };
+  try {
+    platform = await startPlatform(['api', 'builder', 'scheduler', 'agent', 'router'], {
+      ...FAST,
+      ...cluster.env,
+      BERTH_HOST_NAME: hostName,
+      AGENT_MEMORY_MB: String(options.memoryMb ?? 2048),
+      AGENT_CPU: String(options.cpu ?? 2),
+      ROUTER_PORT: String(routerPort),
+      ROUTER_HOST: '127.0.0.1',
+      BERTH_DATA_DIR: dataDir,
+      ...options.env,
+    });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { platform, routerPort, hostName, stop };
 }

@@ -8,8 +8,10 @@ import { AppsPage } from './pages/Apps';
 import { BuildPage } from './pages/Build';
 import { BuildsPage } from './pages/Builds';
 import { ConfigPage } from './pages/Config';
+import { DomainsPage } from './pages/Domains';
 import { EnvironmentsPage } from './pages/Environments';
 import { FormationPage } from './pages/Formation';
+import { HostsPage } from './pages/Hosts';
 import { LoginPage, SignupPage } from './pages/Auth';
 import { NewAppPage } from './pages/NewApp';
 import { NotFoundPage } from './pages/NotFound';
@@ -40,12 +42,14 @@ export function App() {
           <Route path="environments/:env/releases" element={<ReleasesPage />} />
           <Route path="environments/:env/config" element={<ConfigPage />} />
           <Route path="environments/:env/formation" element={<FormationPage />} />
+          <Route path="environments/:env/domains" element={<DomainsPage />} />
           <Route path="settings" element={<SettingsPage />} />
           <Route path="*" element={<NotFoundPage />} />
         </Route>
         <Route path="/teams" element={<TeamsPage />} />
         <Route path="/teams/:team" element={<TeamPage />} />
         <Route path="/tokens" element={<TokensPage />} />
+        <Route path="/hosts" element={<HostsPage />} />
         <Route path="*" element={<NotFoundPage />} />
       </Route>
     </Routes>
@@ -70,6 +74,7 @@ function Frame() {
           <NavLink to="/apps">Apps</NavLink>
           <NavLink to="/teams">Teams</NavLink>
           <NavLink to="/tokens">API tokens</NavLink>
+          {me.operator && <NavLink to="/hosts">Hosts</NavLink>}
           <span className="who" title={me.email}>
             {me.email}
           </span>

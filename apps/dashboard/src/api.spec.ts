@@ -1,33 +1,47 @@
-import { ApiError, environmentStatus, linesOf, statusOf } from './api';
+import { api, parseEnd } from './api';
 
-describe('ApiError.routeMissing', () => {
-  it('is true only for the router\'s own 404, not for a missing app or build', () => {
-    expect(new ApiError({ statusCode: 404, code: 'not_found', message: 'Cannot GET /api/apps/x/builds' }).routeMissing).toBe(true);
-    expect(new ApiError({ statusCode: 404, code: 'app_not_found', message: 'No app named "x"' }).routeMissing).toBe(false);
-    expect(new ApiError({ statusCode: 403, code: 'forbidden', message: 'Cannot GET this' }).routeMissing).toBe(false);
+describe('the end of a build log stream', () => {
+  it('reads the final status and the reason a build failed', () => {
+    expect(parseEnd('{"status":"succeeded","failureReason":null}')).toEqual({ status: 'succeeded', failureReason: null });
+    expect(parseEnd('{"status":"failed","failureReason":"npm ci exited with code 1"}')).toEqual({ status: 'failed', failureReason: 'npm ci exited with code 1' });
+  });
+
+  it('counts an end it cannot read as a failure, keeping what the server said', () => {
+    expect(parseEnd('gone')).toEqual({ status: 'failed', failureReason: 'gone' });
   });
 });
 
-describe('build log events', () => {
-  it('takes a line as plain text or from JSON', () => {
-    expect(linesOf('Step 1/4')).toEqual(['Step 1/4']);
-    expect(linesOf('{"line":"npm ci\\n"}')).toEqual(['npm ci']);
-    expect(linesOf('{not json')).toEqual(['{not json']);
+describe('following a build log', () => {
+  const realFetch = global.fetch;
+  afterEach(() => {
+    global.fetch = realFetch;
   });
 
-  it('takes the end status bare or from JSON', () => {
-    expect(statusOf('succeeded')).toBe('succeeded');
-    expect(statusOf('{"status":"failed","reason":"x"}')).toBe('failed');
-    expect(statusOf('"succeeded"')).toBe('succeeded');
-    expect(statusOf('')).toBeNull();
-  });
-});
+  const stream = (text: string) =>
+    new Response(
+      new ReadableStream({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode(text));
+          controller.close();
+        },
+      }),
+      { status: 200, headers: { 'content-type': 'text/event-stream' } },
+    );
 
-describe('environmentStatus', () => {
-  const env = { id: '1', name: 'production', kind: 'production' as const, branch: 'main', url: 'http://x', createdAt: '', expiresAt: null };
-  it('reads a word with a separate reason, an object, or nothing', () => {
-    expect(environmentStatus({ ...env, status: 'crashed', statusReason: 'exit 1' })).toEqual({ state: 'crashed', reason: 'exit 1' });
-    expect(environmentStatus({ ...env, status: { state: 'no capacity', reason: 'no host has 2 GiB free' } })).toEqual({ state: 'no capacity', reason: 'no host has 2 GiB free' });
-    expect(environmentStatus(env)).toBeNull();
+  it('resumes after the last line it saw when the connection breaks, until the end event', async () => {
+    const asked: (string | null)[] = [];
+    global.fetch = jest.fn(async (_path: unknown, init?: RequestInit) => {
+      asked.push(new Headers(init?.headers).get('last-event-id'));
+      return asked.length === 1
+        ? stream('id: 1-0\ndata: STEP 1/2\n\nid: 2-0\ndata: STEP 2/2\n\n') // cut off here
+        : stream('id: 3-0\ndata: Built image x\n\nevent: end\ndata: {"status":"succeeded","failureReason":null}\n\n');
+    }) as typeof fetch;
+    const lines: string[] = [];
+    const restart = jest.fn();
+    const end = await api.followBuildLog('shop', 'b1', { line: (line) => lines.push(line), restart }, new AbortController().signal);
+    expect(end).toEqual({ status: 'succeeded', failureReason: null });
+    expect(lines).toEqual(['STEP 1/2', 'STEP 2/2', 'Built image x']);
+    expect(asked).toEqual([null, '2-0']);
+    expect(restart).not.toHaveBeenCalled();
   });
 });

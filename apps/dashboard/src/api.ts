@@ -23,14 +23,6 @@ export class ApiError extends Error {
     this.code = body.code;
     this.fields = body.fields ?? {};
   }
-
-  /**
-   * The server has no such route at all (as opposed to no such app or build): the feature
-   * belongs to a part of Berth this server does not run yet.
-   */
-  get routeMissing(): boolean {
-    return this.status === 404 && this.code === 'not_found' && /^Cannot (GET|POST|PUT|PATCH|DELETE) /.test(this.message);
-  }
 }
 
 /** A network failure, shown the same way as an API error. */
@@ -51,6 +43,8 @@ export interface Me {
   id: string;
   email: string;
   createdAt: string;
+  /** Operators manage the hosts (BERTH_OPERATOR_EMAILS). */
+  operator: boolean;
   memberships: { role: Role; team: { id: string; name: string; personal: boolean } }[];
 }
 
@@ -100,10 +94,6 @@ export interface AppDetail extends App {
 }
 
 export type EnvironmentKind = 'production' | 'preview';
-export interface EnvironmentStatus {
-  state: string;
-  reason?: string | null;
-}
 export interface Environment {
   id: string;
   name: string;
@@ -111,17 +101,34 @@ export interface Environment {
   branch: string;
   url: string;
   createdAt: string;
+  /** When a preview is removed automatically; null keeps it. */
   expiresAt: string | null;
-  /** Arrives with the router (issue 5): a word, or a word with the reason. */
-  status?: string | EnvironmentStatus | null;
-  statusReason?: string | null;
 }
 
-/** An environment's status as `{state, reason}`, whichever shape the server sends; null when it sends none. */
-export function environmentStatus(env: Environment): EnvironmentStatus | null {
-  if (!env.status) return null;
-  if (typeof env.status === 'string') return { state: env.status, reason: env.statusReason ?? null };
-  return env.status;
+export type EnvironmentState =
+  | 'running'
+  | 'not_deployed'
+  | 'building'
+  | 'build_failed'
+  | 'starting'
+  | 'release_failed'
+  | 'crashed'
+  | 'unplaced'
+  | 'scaled_to_zero';
+/** Whether an environment serves traffic; if not, why (`message`) and what to do (`hint`). */
+export interface EnvironmentStatus {
+  state: EnvironmentState;
+  message: string;
+  hint: string;
+}
+export interface EnvironmentDetail extends Environment {
+  status: EnvironmentStatus | null;
+}
+
+export interface Domain {
+  hostname: string;
+  url: string;
+  createdAt: string;
 }
 
 export type ConfigVars = Record<string, string>;
@@ -139,44 +146,79 @@ export interface Build {
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
-  image?: { digest: string; tag?: string; sizeBytes?: number | string } | null;
+  image: { id: string; tag: string; digest: string; sizeBytes: number; processTypes: Record<string, string | null> } | null;
 }
 export interface BuildWithLog extends Build {
   log: string;
 }
 export const buildIsActive = (build: Pick<Build, 'status'>) => build.status === 'queued' || build.status === 'building';
+/** How the log stream ends: the build's final status. */
+export interface BuildEnd {
+  status: BuildStatus;
+  failureReason: string | null;
+}
 
+export type ReleaseStatus = 'pending' | 'deploying' | 'active' | 'superseded' | 'failed';
 export interface Release {
   version: number;
-  status: string;
-  description: string | null;
-  image: { digest: string; commitSha: string } | null;
-  createdAt: string;
+  status: ReleaseStatus;
+  /** The release that serves traffic. */
   current: boolean;
+  description: string;
+  failureReason: string | null;
+  image: { id: string; digest: string; commitSha: string } | null;
+  formation?: Formation;
+  createdAt: string;
+  /** Email of whoever made it; null for the platform. */
+  createdBy: string | null;
 }
+export const releaseIsActive = (release: Pick<Release, 'status'>) => release.status === 'pending' || release.status === 'deploying';
 
 export interface ProcessFormation {
   quantity: number;
   memoryMb: number;
   cpu: number;
-  pidsLimit?: number;
+  pidsLimit: number;
+  /** The process's command; null runs the image's own. */
+  command?: string | null;
 }
 export type Formation = Record<string, ProcessFormation>;
-export type FormationPatch = Record<string, Partial<ProcessFormation>>;
+export type FormationField = 'quantity' | 'memoryMb' | 'cpu' | 'pidsLimit';
+export type FormationPatch = Record<string, Partial<Record<FormationField, number>>>;
 
+export type InstanceState = 'pending' | 'starting' | 'running' | 'crashed' | 'stopped' | 'failed';
 export interface Instance {
   id: string;
+  /** `web.1` */
+  name: string;
   processType: string;
   index: number;
+  /** The version of the release it runs. */
+  release: number;
   host: string | null;
-  actualState: string;
-  healthy: boolean | null;
+  desiredState: 'running' | 'stopped';
+  actualState: InstanceState;
+  healthy: boolean;
   reason: string | null;
   restartCount: number;
-  memoryUsageBytes: number | null;
-  memoryLimitBytes: number | null;
-  cpuPercent: number | null;
+  memory: { usageBytes: number | null; limitBytes: number };
+  cpu: { limit: number; percent: number | null };
+  pidsLimit: number;
   startedAt: string | null;
+}
+
+export type HostState = 'ready' | 'draining' | 'down';
+export interface Host {
+  id: string;
+  name: string;
+  address: string;
+  state: HostState;
+  cordoned: boolean;
+  capacity: { memoryMb: number; cpu: number; pidsLimit: number };
+  booked: { memoryMb: number; cpu: number; pidsLimit: number };
+  memoryUsageBytes: number;
+  instances: number;
+  lastHeartbeatAt: string;
 }
 
 // ---------------------------------------------------------------- transport
@@ -203,18 +245,27 @@ async function errorFrom(response: Response): Promise<ApiError> {
   });
 }
 
+/** A GET that fails to connect is tried once more after this long, before it counts as unreachable. */
+const GET_RETRY_MS = 500;
+
 async function request<T>(method: Method, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
-  let response: Response;
-  try {
-    response = await fetch(path, {
-      method,
-      headers: headers(body === undefined ? {} : { 'content-type': 'application/json' }),
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal,
-    });
-  } catch (error) {
-    if ((error as Error).name === 'AbortError') throw error;
-    throw unreachable();
+  let response: Response | undefined;
+  // Browsers abort requests in flight when the machine's network changes (e.g. a container
+  // starting on a laptop that runs Berth); asking again is safe for a GET.
+  for (let attempt = 0; !response; attempt++) {
+    try {
+      response = await fetch(path, {
+        method,
+        headers: headers(body === undefined ? {} : { 'content-type': 'application/json' }),
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal,
+      });
+    } catch (error) {
+      if ((error as Error).name === 'AbortError') throw error;
+      if (method !== 'GET' || attempt > 0) throw unreachable();
+      await new Promise((resolve) => setTimeout(resolve, GET_RETRY_MS));
+      if (signal?.aborted) throw new DOMException('aborted', 'AbortError');
+    }
   }
   if (!response.ok) {
     const error = await errorFrom(response);
@@ -231,13 +282,13 @@ const seg = encodeURIComponent;
 const envPath = (app: string, env: string) => `/api/apps/${seg(app)}/environments/${seg(env)}`;
 
 /**
- * Follows a server-sent event stream with fetch, because EventSource cannot send the
- * Authorization header. Resolves when the server ends the stream; rejects with ApiError.
+ * Reads a server-sent event stream with fetch, because EventSource cannot send the
+ * Authorization header. Resolves when the server closes the stream; rejects with ApiError.
  */
-async function streamEvents(path: string, onEvent: (event: ServerSentEvent) => void, signal: AbortSignal): Promise<void> {
+async function readEvents(path: string, lastEventId: string | undefined, onEvent: (event: ServerSentEvent) => void, signal: AbortSignal): Promise<void> {
   let response: Response;
   try {
-    response = await fetch(path, { headers: headers({ accept: 'text/event-stream' }), signal });
+    response = await fetch(path, { headers: headers({ accept: 'text/event-stream', ...(lastEventId ? { 'last-event-id': lastEventId } : {}) }), signal });
   } catch (error) {
     if ((error as Error).name === 'AbortError') throw error;
     throw unreachable();
@@ -245,12 +296,63 @@ async function streamEvents(path: string, onEvent: (event: ServerSentEvent) => v
   if (!response.ok || !response.body) throw await errorFrom(response);
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
   const parse = parseEventStream(onEvent);
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    parse(value);
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      parse(value);
+    }
+  } catch (error) {
+    if ((error as Error).name === 'AbortError') throw error;
+    // The connection broke mid-stream: the caller resumes from the last event id.
   }
   parse.flush();
+}
+
+const RECONNECT_MS = 1000;
+const MAX_RECONNECTS = 30;
+
+export interface BuildLogHandlers {
+  line: (text: string) => void;
+  /** The stream starts over from the first line (it broke before any line had an id). */
+  restart: () => void;
+}
+
+/**
+ * Follows a build's log until the build ends, resuming after the last line seen
+ * (Last-Event-ID) when the connection breaks. Resolves with the build's final status.
+ */
+async function followBuildLog(app: string, id: string, on: BuildLogHandlers, signal: AbortSignal): Promise<BuildEnd> {
+  const path = `/api/apps/${seg(app)}/builds/${seg(id)}/log`;
+  let lastEventId: string | undefined;
+  let end: BuildEnd | undefined;
+  for (let attempt = 0; ; attempt++) {
+    if (attempt > 0 && !lastEventId) on.restart();
+    await readEvents(
+      path,
+      lastEventId,
+      (event) => {
+        if (event.event === 'end') end = parseEnd(event.data);
+        else on.line(event.data);
+        if (event.id) lastEventId = event.id;
+      },
+      signal,
+    );
+    if (end) return end;
+    if (attempt >= MAX_RECONNECTS) throw unreachable();
+    await new Promise((resolve) => setTimeout(resolve, RECONNECT_MS));
+    if (signal.aborted) throw new DOMException('aborted', 'AbortError');
+  }
+}
+
+/** The end event's data: `{"status", "failureReason"}`. */
+export function parseEnd(data: string): BuildEnd {
+  try {
+    const parsed = JSON.parse(data) as Partial<BuildEnd>;
+    return { status: parsed.status ?? 'failed', failureReason: parsed.failureReason ?? null };
+  } catch {
+    return { status: 'failed', failureReason: data || null };
+  }
 }
 
 // ---------------------------------------------------------------- endpoints
@@ -278,19 +380,21 @@ export const api = {
   deleteApp: (app: string) => request<void>('DELETE', `/api/apps/${seg(app)}`),
 
   environments: (app: string, signal?: AbortSignal) => get<Environment[]>(`/api/apps/${seg(app)}/environments`, signal),
+  environment: (app: string, env: string, signal?: AbortSignal) => get<EnvironmentDetail>(envPath(app, env), signal),
+  setTtl: (app: string, env: string, ttlHours: number | null) => request<Environment>('PATCH', envPath(app, env), { ttlHours }),
   deleteEnvironment: (app: string, env: string) => request<void>('DELETE', envPath(app, env)),
+
+  domains: (app: string, env: string, signal?: AbortSignal) => get<Domain[]>(`${envPath(app, env)}/domains`, signal),
+  addDomain: (app: string, env: string, hostname: string) => request<Domain>('POST', `${envPath(app, env)}/domains`, { hostname }),
+  removeDomain: (app: string, env: string, hostname: string) => request<void>('DELETE', `${envPath(app, env)}/domains/${seg(hostname)}`),
 
   config: (app: string, env: string, signal?: AbortSignal) => get<ConfigVars>(`${envPath(app, env)}/config`, signal),
   patchConfig: (app: string, env: string, patch: ConfigPatch) => request<ConfigVars>('PATCH', `${envPath(app, env)}/config`, patch),
 
-  builds: (app: string, signal?: AbortSignal) => get<Build[]>(`/api/apps/${seg(app)}/builds`, signal),
+  builds: (app: string, options: { environment?: string } = {}, signal?: AbortSignal) =>
+    get<Build[]>(`/api/apps/${seg(app)}/builds${options.environment ? `?environment=${seg(options.environment)}` : ''}`, signal),
   build: (app: string, id: string, signal?: AbortSignal) => get<BuildWithLog>(`/api/apps/${seg(app)}/builds/${seg(id)}`, signal),
-  /** The build's log as it is written: `onLine` per line, then resolves when the build ends. */
-  followBuildLog: (app: string, id: string, onLine: (line: string) => void, onEnd: (status: string | null) => void, signal: AbortSignal) =>
-    streamEvents(`/api/apps/${seg(app)}/builds/${seg(id)}/log`, (event) => {
-      if (event.event === 'end') onEnd(statusOf(event.data));
-      else for (const line of linesOf(event.data)) onLine(line);
-    }, signal),
+  followBuildLog,
 
   releases: (app: string, env: string, signal?: AbortSignal) => get<Release[]>(`${envPath(app, env)}/releases`, signal),
   rollback: (app: string, env: string, version: number) => request<Release>('POST', `${envPath(app, env)}/releases/${version}/rollback`),
@@ -299,32 +403,7 @@ export const api = {
   patchFormation: (app: string, env: string, patch: FormationPatch) => request<Formation>('PATCH', `${envPath(app, env)}/formation`, patch),
 
   instances: (app: string, env: string, signal?: AbortSignal) => get<Instance[]>(`${envPath(app, env)}/instances`, signal),
+
+  hosts: (signal?: AbortSignal) => get<Host[]>('/api/hosts', signal),
+  hostAction: (host: string, action: 'cordon' | 'uncordon' | 'drain') => request<Host>('POST', `/api/hosts/${seg(host)}/${action}`),
 };
-
-/** A log event's data is a line of text, or JSON carrying it as `line`/`text`/`message`. */
-export function linesOf(data: string): string[] {
-  if (data.startsWith('{')) {
-    try {
-      const parsed = JSON.parse(data) as Record<string, unknown>;
-      const text = parsed.line ?? parsed.text ?? parsed.message;
-      if (typeof text === 'string') return text.replace(/\n$/, '').split('\n');
-    } catch {
-      // a log line that happens to start with a brace
-    }
-  }
-  return data.split('\n');
-}
-
-/** An end event's data is the status, bare or as JSON `{"status": …}`. */
-export function statusOf(data: string): string | null {
-  const trimmed = data.trim();
-  if (!trimmed) return null;
-  try {
-    const parsed = JSON.parse(trimmed) as unknown;
-    if (typeof parsed === 'string') return parsed;
-    if (parsed && typeof parsed === 'object' && typeof (parsed as { status?: unknown }).status === 'string') return (parsed as { status: string }).status;
-  } catch {
-    // a bare word
-  }
-  return trimmed;
-}

@@ -38,7 +38,7 @@ describe('configChange', () => {
 });
 
 describe('formationChange', () => {
-  const saved = { web: { quantity: 1, memoryMb: 256, cpu: 0.5, pidsLimit: 256 }, worker: { quantity: 0, memoryMb: 128, cpu: 0.25 } };
+  const saved = { web: { quantity: 1, memoryMb: 256, cpu: 0.5, pidsLimit: 256 }, worker: { quantity: 0, memoryMb: 128, cpu: 0.25, pidsLimit: 128, command: 'node worker.js' } };
 
   it('sends only the fields that changed, as numbers', () => {
     const draft = draftFromFormation(saved);

@@ -1,6 +1,6 @@
 // Turning what a person typed into the one PATCH body each editor sends. Pure, so the rules
 // are unit-tested (edits.spec.ts) rather than clicked through.
-import type { ConfigPatch, ConfigVars, Formation, FormationPatch, ProcessFormation } from './api';
+import type { ConfigPatch, ConfigVars, Formation, FormationField, FormationPatch } from './api';
 
 export interface ConfigRow {
   /** Stable id for React; new rows get fresh ones. */
@@ -61,7 +61,8 @@ export function rowForKey(rows: ConfigRow[], key: string): string | undefined {
   return rows.find((row) => !row.removed && (row.savedKey ?? row.key.trim()) === key)?.id ?? rows.find((row) => row.savedKey === key)?.id;
 }
 
-export type FormationDraft = Record<string, Record<keyof ProcessFormation, string>>;
+export type FormationDraft = Record<string, Record<FormationField, string>>;
+export const FORMATION_FIELDS: FormationField[] = ['quantity', 'memoryMb', 'cpu', 'pidsLimit'];
 
 export function draftFromFormation(formation: Formation): FormationDraft {
   return Object.fromEntries(
@@ -71,7 +72,7 @@ export function draftFromFormation(formation: Formation): FormationDraft {
         quantity: String(process.quantity),
         memoryMb: String(process.memoryMb),
         cpu: String(process.cpu),
-        pidsLimit: process.pidsLimit === undefined ? '' : String(process.pidsLimit),
+        pidsLimit: String(process.pidsLimit),
       },
     ]),
   );
@@ -89,9 +90,8 @@ export function formationChange(saved: Formation, draft: FormationDraft): Format
   const problems: Record<string, string> = {};
   for (const [type, fields] of Object.entries(draft)) {
     const before = saved[type];
-    for (const field of Object.keys(fields) as (keyof ProcessFormation)[]) {
+    for (const field of FORMATION_FIELDS) {
       const text = fields[field].trim();
-      if (text === '' && (before?.[field] === undefined || field === 'pidsLimit')) continue;
       const value = Number(text);
       if (text === '' || !Number.isFinite(value) || value < 0) {
         problems[`${type}.${field}`] = 'must be a number, zero or more';

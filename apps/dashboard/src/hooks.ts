@@ -42,7 +42,6 @@ export function useResource<T>(key: string | null, load: (signal: AbortSignal) =
     let timer: ReturnType<typeof setTimeout> | undefined;
     const run = async () => {
       setLoading(true);
-      let keepPolling = true;
       try {
         const value = await loadRef.current(controller.signal);
         if (controller.signal.aborted) return;
@@ -50,13 +49,11 @@ export function useResource<T>(key: string | null, load: (signal: AbortSignal) =
         setError(undefined);
       } catch (caught) {
         if (controller.signal.aborted) return;
-        // A route this server lacks will not appear by asking again.
-        if (caught instanceof ApiError && caught.routeMissing) keepPolling = false;
         setError(caught instanceof ApiError ? caught : new ApiError({ statusCode: 0, code: 'client_error', message: String((caught as Error)?.message ?? caught) }));
       } finally {
         if (!controller.signal.aborted) {
           setLoading(false);
-          if (options.pollMs && keepPolling) timer = setTimeout(tick, options.pollMs);
+          if (options.pollMs) timer = setTimeout(tick, options.pollMs);
         }
       }
     };

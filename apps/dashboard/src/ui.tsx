@@ -2,6 +2,7 @@
 // status pills and the confirmation dialog.
 import { useCallback, useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import { ApiError } from './api';
+import type { Resource } from './hooks';
 
 export function Loading({ what = 'Loading' }: { what?: string }) {
   return (
@@ -11,10 +12,9 @@ export function Loading({ what = 'Loading' }: { what?: string }) {
   );
 }
 
-/** What went wrong, in the API's own words; a missing route says the feature is not there yet. */
-export function ErrorNotice({ error, feature, onRetry }: { error: ApiError | undefined; feature?: string; onRetry?: () => void }) {
+/** What went wrong, in the API's own words (they say what to do next). */
+export function ErrorNotice({ error, onRetry }: { error: ApiError | undefined; onRetry?: () => void }) {
   if (!error) return null;
-  if (error.routeMissing) return <Unavailable feature={feature ?? 'This feature'} />;
   return (
     <div className="notice error" role="alert">
       <p>{error.message}</p>
@@ -27,15 +27,11 @@ export function ErrorNotice({ error, feature, onRetry }: { error: ApiError | und
   );
 }
 
-export function Unavailable({ feature }: { feature: string }) {
-  return (
-    <div className="notice muted" data-testid="unavailable">
-      <p>
-        <strong>{feature} is not available on this Berth server yet.</strong> It arrives with a later version of Berth; everything else here
-        works without it.
-      </p>
-    </div>
-  );
+/** A list from the API: its error (with a retry), loading, its empty state, or the items. */
+export function ListOf<T>({ resource, loading, empty, children }: { resource: Resource<T[]>; loading: string; empty: ReactNode; children: (items: T[]) => ReactNode }) {
+  if (resource.error && !resource.data) return <ErrorNotice error={resource.error} onRetry={resource.reload} />;
+  if (!resource.data) return <Loading what={loading} />;
+  return <>{resource.data.length === 0 ? empty : children(resource.data)}</>;
 }
 
 export function Notice({ kind = 'info', children }: { kind?: 'info' | 'success' | 'warning'; children: ReactNode }) {
@@ -134,21 +130,25 @@ const STATUS_TONE: Record<string, string> = {
   active: 'good',
   healthy: 'good',
   current: 'good',
-  up: 'good',
+  ready: 'good',
   building: 'busy',
   deploying: 'busy',
   starting: 'busy',
+  stopping: 'busy',
+  draining: 'busy',
   queued: 'wait',
   pending: 'wait',
-  created: 'wait',
+  cordoned: 'wait',
+  not_deployed: 'quiet',
+  scaled_to_zero: 'quiet',
   superseded: 'quiet',
   stopped: 'quiet',
-  exited: 'quiet',
   failed: 'bad',
+  build_failed: 'bad',
+  release_failed: 'bad',
   crashed: 'bad',
   unhealthy: 'bad',
-  'no capacity': 'bad',
-  no_capacity: 'bad',
+  unplaced: 'bad',
   down: 'bad',
 };
 

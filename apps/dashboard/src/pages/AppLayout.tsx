@@ -35,6 +35,7 @@ export function AppLayout() {
     ['Releases', `${base}/environments/${envName}/releases`],
     ['Config', `${base}/environments/${envName}/config`],
     ['Formation', `${base}/environments/${envName}/formation`],
+    ['Domains', `${base}/environments/${envName}/domains`],
     ['Settings', `${base}/settings`],
   ];
   return (

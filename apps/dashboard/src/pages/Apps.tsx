@@ -1,6 +1,6 @@
 // The apps of every team the user belongs to, each with its production URL and status.
 import { Link, useSearchParams } from 'react-router';
-import { api, environmentStatus, type App } from '../api';
+import { api, type App } from '../api';
 import { useResource, useTitle } from '../hooks';
 import { Empty, ErrorNotice, Loading, Notice, StatusPill } from '../ui';
 import { ago } from '../format';
@@ -47,16 +47,16 @@ export function AppsPage() {
 
 function AppCard({ app }: { app: App }) {
   const environments = useResource(`envs:${app.name}`, (signal) => api.environments(app.name, signal), { pollMs: 15_000 });
-  const production = environments.data?.find((env) => env.kind === 'production');
+  const production = useResource(`env:${app.name}/production`, (signal) => api.environment(app.name, 'production', signal), { pollMs: 15_000 });
   const previews = environments.data?.filter((env) => env.kind === 'preview').length ?? 0;
-  const status = production ? environmentStatus(production) : null;
+  const status = production.data?.status;
   return (
-    <li className="card app-card">
+    <li className="card app-card" data-app={app.name}>
       <div className="card-head">
         <h2>
           <Link to={`/apps/${app.name}`}>{app.name}</Link>
         </h2>
-        {status && <StatusPill status={status.state} title={status.reason ?? undefined} />}
+        {status && <StatusPill status={status.state} />}
       </div>
       <a className="url" href={app.url} target="_blank" rel="noreferrer">
         {app.url.replace(/^https?:\/\//, '')}
@@ -66,7 +66,7 @@ function AppCard({ app }: { app: App }) {
         {environments.data && <span>{previews === 0 ? 'no previews' : `${previews} preview${previews === 1 ? '' : 's'}`}</span>}
         <span>created {ago(app.createdAt)}</span>
       </p>
-      {status?.reason && <p className="reason">{status.reason}</p>}
+      {status && status.state !== 'running' && <p className="reason">{status.message}</p>}
     </li>
   );
 }

@@ -3,7 +3,7 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { api, ApiError, buildIsActive } from '../api';
-import { ago, duration, shortDigest, shortSha, when } from '../format';
+import { ago, bytes, duration, shortSha, when } from '../format';
 import { useResource, useTitle } from '../hooks';
 import { ErrorNotice, Loading, Notice, StatusPill } from '../ui';
 import { useApp } from './AppLayout';
@@ -11,6 +11,8 @@ import { useApp } from './AppLayout';
 // eslint-disable-next-line no-control-regex
 const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
 const FLUSH_MS = 100;
+/** How long after a build its page keeps reading the log, for the lines of its release. */
+const RELEASE_FOLLOW_MS = 120_000;
 
 export function BuildPage() {
   const { app } = useApp();
@@ -20,14 +22,17 @@ export function BuildPage() {
   const build = useResource(`build:${app.name}/${id}`, (signal) => api.build(app.name, id, signal), { pollMs });
   const active = build.data ? buildIsActive(build.data) : false;
   const live = useLiveLog(app.name, id, active, build.reload);
-  // The stream ended but the record still says running: it catches up within moments.
-  useEffect(() => setPollMs(active && live.state === 'ended' ? 2000 : 0), [active, live.state]);
+  // After the build, the push goes on to release it and adds those lines to the stored log;
+  // keep reading it for a while. While the stream has ended but the record still says
+  // running, it catches up within moments.
+  const recent = !!build.data?.finishedAt && Date.now() - Date.parse(build.data.finishedAt) < RELEASE_FOLLOW_MS;
+  useEffect(() => setPollMs((active && live.state === 'ended') || (!active && recent) ? 3000 : 0), [active, live.state, recent]);
 
   if (!build.data) {
     return (
       <>
         <BackToBuilds app={app.name} />
-        {build.error ? <ErrorNotice error={build.error} feature="Builds" onRetry={build.reload} /> : <Loading what="Loading the build" />}
+        {build.error ? <ErrorNotice error={build.error} onRetry={build.reload} /> : <Loading what="Loading the build" />}
       </>
     );
   }
@@ -49,7 +54,7 @@ export function BuildPage() {
           <dd>{b.environment}</dd>
           <dt>Commit</dt>
           <dd>
-            <code>{b.commitSha}</code>
+            <code className="break">{b.commitSha}</code>
           </dd>
           <dt>Buildpack</dt>
           <dd>{b.buildpack ?? 'not chosen yet'}</dd>
@@ -61,7 +66,22 @@ export function BuildPage() {
             <>
               <dt>Image</dt>
               <dd>
-                <code title={b.image.digest}>{shortDigest(b.image.digest)}</code>
+                <code className="break" title={b.image.digest}>
+                  {b.image.tag}
+                </code>{' '}
+                <span className="meta">{bytes(b.image.sizeBytes)}</span>
+              </dd>
+              <dt>Process types</dt>
+              <dd>
+                {Object.keys(b.image.processTypes).length ? (
+                  Object.entries(b.image.processTypes).map(([type, command]) => (
+                    <div key={type}>
+                      <code>{type}</code> <span className="meta">{command ?? "the image's own command"}</span>
+                    </div>
+                  ))
+                ) : (
+                  <span className="meta">none</span>
+                )}
               </dd>
             </>
           )}
@@ -71,18 +91,20 @@ export function BuildPage() {
             <p>
               <strong>The build failed:</strong> {b.failureReason}
             </p>
+            <p>Fix it and push again; the log below shows where it stopped.</p>
           </div>
         )}
         {b.status === 'succeeded' && (
           <Notice kind="success">
             <p>
-              Built. <Link to={`/apps/${app.name}/environments/${b.environment}/releases`}>See the releases of {b.environment}</Link>.
+              Built. <Link to={`/apps/${app.name}`}>See {b.environment} running</Link> or{' '}
+              <Link to={`/apps/${app.name}/environments/${b.environment}/releases`}>its releases</Link>.
             </p>
           </Notice>
         )}
       </section>
       <LogView text={log} streaming={active && live.state === 'streaming'} />
-      {active && live.error && <ErrorNotice error={live.error} feature="Live build logs" />}
+      {active && live.error && <ErrorNotice error={live.error} />}
     </>
   );
 }
@@ -117,12 +139,18 @@ function useLiveLog(app: string, id: string, active: boolean, onEnd: () => void)
       pending = [];
       setText(buffer);
     };
+    // Lines arrive one event each; showing them in batches keeps a chatty build cheap to render.
     const timer = setInterval(flush, FLUSH_MS);
     setText('');
     setState('streaming');
     setError(undefined);
+    const restart = () => {
+      pending = [];
+      buffer = '';
+      setText('');
+    };
     api
-      .followBuildLog(app, id, (line) => pending.push(line), () => undefined, controller.signal)
+      .followBuildLog(app, id, { line: (line) => pending.push(line), restart }, controller.signal)
       .then(() => {
         flush();
         setState('ended');

@@ -1,43 +1,73 @@
-// An app's builds, newest first; refreshed quickly while one is running.
-import { Link } from 'react-router';
+// An app's builds, newest first, optionally of one environment; new pushes appear by themselves.
+import { useState } from 'react';
+import { Link, useSearchParams } from 'react-router';
 import { api, buildIsActive, type Build } from '../api';
-import { ago, duration, shortSha } from '../format';
-import { useResource } from '../hooks';
-import { DataTable, Empty, ErrorNotice, Loading, StatusPill } from '../ui';
+import { ago, duration, shortSha, when } from '../format';
+import { useResource, useTitle } from '../hooks';
+import { DataTable, Empty, ListOf, StatusPill } from '../ui';
 import { useApp } from './AppLayout';
 import { PushInstructions } from './Environments';
 
+/** Faster while a build runs, so its end shows soon. */
+const POLL_MS = 3000;
+const POLL_ACTIVE_MS = 2000;
+
 export function BuildsPage() {
   const { app } = useApp();
-  const builds = useResource(`builds:${app.name}`, (signal) => api.builds(app.name, signal), { pollMs: 0 });
-  const active = builds.data?.some(buildIsActive) ?? false;
-  const polled = useResource(active ? `builds-poll:${app.name}` : null, (signal) => api.builds(app.name, signal), { pollMs: 3000 });
-  const list = (active && polled.data) || builds.data;
-  if (builds.error) return <ErrorNotice error={builds.error} feature="Builds" onRetry={builds.reload} />;
-  if (!list) return <Loading what="Loading builds" />;
-  if (list.length === 0) {
-    return (
-      <Empty title="No builds yet">
-        <p>Every git push builds an image. Push your code to start the first build:</p>
-        <PushInstructions app={app} />
-      </Empty>
-    );
-  }
+  useTitle(`Builds · ${app.name}`);
+  const [params, setParams] = useSearchParams();
+  const environment = params.get('environment') ?? '';
+  const [active, setActive] = useState(false);
+  const builds = useResource(`builds:${app.name}:${environment}`, (signal) => api.builds(app.name, { environment }, signal), { pollMs: active ? POLL_ACTIVE_MS : POLL_MS });
+  const anyActive = builds.data?.some(buildIsActive) ?? false;
+  if (anyActive !== active) setActive(anyActive);
+
   return (
-    <DataTable className="builds" columns={['Status', 'Environment', 'Commit', 'Buildpack', 'Started', 'Took']}>
-      {list.map((build) => (
-        <BuildRow key={build.id} app={app.name} build={build} />
-      ))}
-    </DataTable>
+    <>
+      <div className="section-head">
+        <h2>Builds</h2>
+        {app.environments.length > 1 && (
+          <label className="env-picker">
+            <span>Environment</span>
+            <select value={environment} onChange={(event) => setParams(event.target.value ? { environment: event.target.value } : {})}>
+              <option value="">all</option>
+              {app.environments.map((e) => (
+                <option key={e.name} value={e.name}>
+                  {e.name}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+      </div>
+      <ListOf
+        resource={builds}
+        loading="Loading builds"
+        empty={
+          <Empty title={environment ? `No builds of ${environment} yet` : 'No builds yet'}>
+            <p>Every git push builds an image, and this list shows it as it runs. Push your code to start the first build:</p>
+            <PushInstructions app={app} />
+          </Empty>
+        }
+      >
+        {(items) => (
+          <DataTable className="builds" columns={['Status', 'Environment', 'Commit', 'Buildpack', 'Started', 'Took']}>
+            {items.map((build) => (
+              <BuildRow key={build.id} app={app.name} build={build} />
+            ))}
+          </DataTable>
+        )}
+      </ListOf>
+    </>
   );
 }
 
 function BuildRow({ app, build }: { app: string; build: Build }) {
   const to = `/apps/${app}/builds/${build.id}`;
   return (
-    <tr>
+    <tr data-build={build.id}>
       <td data-label="Status">
-        <Link to={to} aria-label={`Build ${shortSha(build.commitSha)}: ${build.status}`}>
+        <Link to={to} aria-label={`Build ${shortSha(build.commitSha)} of ${build.branch}: ${build.status}`}>
           <StatusPill status={build.status} />
         </Link>
       </td>
@@ -51,8 +81,12 @@ function BuildRow({ app, build }: { app: string; build: Build }) {
         {build.failureReason && <div className="reason">{build.failureReason}</div>}
       </td>
       <td data-label="Buildpack">{build.buildpack ?? '—'}</td>
-      <td data-label="Started" className="nowrap">{ago(build.startedAt ?? build.createdAt)}</td>
-      <td data-label="Took" className="nowrap">{buildIsActive(build) ? 'running' : duration(build.startedAt, build.finishedAt)}</td>
+      <td data-label="Started" className="nowrap" title={when(build.startedAt ?? build.createdAt)}>
+        {ago(build.startedAt ?? build.createdAt)}
+      </td>
+      <td data-label="Took" className="nowrap">
+        {buildIsActive(build) ? (build.status === 'queued' ? 'waiting' : 'running') : duration(build.startedAt, build.finishedAt)}
+      </td>
     </tr>
   );
 }

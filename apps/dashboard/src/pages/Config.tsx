@@ -1,7 +1,7 @@
 // An environment's config vars: masked until revealed; add, edit and remove, then save all
 // changes as one PATCH (which makes one new release). Errors appear beside the var they are about.
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
-import { useParams } from 'react-router';
+import { Link, useParams } from 'react-router';
 import { api, ApiError, type ConfigVars } from '../api';
 import { configChange, rowForKey, rowsFromConfig, type ConfigRow } from '../edits';
 import { useResource, useTitle } from '../hooks';
@@ -109,7 +109,9 @@ function ConfigEditor({ app, env, saved, onSaved }: { app: string; env: string; 
     <form className="config" onSubmit={save} noValidate>
       {savedAt && (
         <Notice kind="success">
-          <p>Saved. {env} restarts with the new config in a moment.</p>
+          <p>
+            Saved. Once {env} is deployed, every change makes a new release, which replaces its instances: see <Link to={`/apps/${app}/environments/${env}/releases`}>Releases</Link>.
+          </p>
         </Notice>
       )}
       {rows.length === 0 ? (

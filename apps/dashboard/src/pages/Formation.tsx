@@ -1,11 +1,11 @@
 // How many instances of each process type an environment runs, and how big each one is.
 import { useMemo, useState, type FormEvent } from 'react';
-import { useParams } from 'react-router';
-import { api, ApiError, hasRole, type Formation, type ProcessFormation } from '../api';
-import { draftFromFormation, formationChange, type FormationDraft } from '../edits';
+import { Link, useParams } from 'react-router';
+import { api, ApiError, hasRole, type Formation, type FormationField } from '../api';
+import { draftFromFormation, FORMATION_FIELDS, formationChange, type FormationDraft } from '../edits';
 import { bytes } from '../format';
 import { useResource, useTitle } from '../hooks';
-import { Empty, ErrorNotice, Loading, Notice } from '../ui';
+import { Empty, ErrorNotice, formMessage, Loading, Notice } from '../ui';
 import { EnvironmentPicker, useApp } from './AppLayout';
 
 /** Sizes to pick from; any other size can be typed in. */
@@ -17,7 +17,7 @@ const SIZES: { name: string; memoryMb: number; cpu: number }[] = [
   { name: 'xlarge', memoryMb: 2048, cpu: 2 },
 ];
 
-const FIELDS: { field: keyof ProcessFormation; label: string; step: string; hint: string }[] = [
+const FIELDS: { field: FormationField; label: string; step: string; hint: string }[] = [
   { field: 'quantity', label: 'Instances', step: '1', hint: '0 stops this process' },
   { field: 'memoryMb', label: 'Memory (MiB)', step: '16', hint: 'killed and restarted above this' },
   { field: 'cpu', label: 'CPU (cores)', step: '0.05', hint: 'share of one core, e.g. 0.25' },
@@ -37,12 +37,14 @@ export function FormationPage() {
       </div>
       <p className="lead">Each process type from your Procfile (or the buildpack's default web process) runs as many instances as you ask, each within these limits.</p>
       {formation.error ? (
-        <ErrorNotice error={formation.error} feature="Formation" onRetry={formation.reload} />
+        <ErrorNotice error={formation.error} onRetry={formation.reload} />
       ) : !formation.data ? (
         <Loading what="Loading formation" />
       ) : Object.keys(formation.data).length === 0 ? (
         <Empty title="No process types yet">
-          <p>They appear after the first successful build of {env}: every process type of its Procfile, or a web process.</p>
+          <p>
+            They appear after the first successful deploy of {env}: every process type of its Procfile, or a <code>web</code> process. Push your code first.
+          </p>
         </Empty>
       ) : (
         <FormationEditor key={`${app.name}/${env}`} app={app.name} env={env} saved={formation.data} onSaved={formation.set} canEdit={hasRole(app.role, 'member')} />
@@ -60,7 +62,7 @@ function FormationEditor({ app, env, saved, onSaved, canEdit }: { app: string; e
   const change = useMemo(() => formationChange(saved, draft), [saved, draft]);
   const dirty = Object.keys(change.patch).length > 0;
 
-  const set = (type: string, field: keyof ProcessFormation, value: string) => {
+  const set = (type: string, field: FormationField, value: string) => {
     setDraft((current) => ({ ...current, [type]: { ...current[type], [field]: value } }));
     setDone(false);
     setProblems(({ [`${type}.${field}`]: _, ...rest }) => rest);
@@ -97,7 +99,10 @@ function FormationEditor({ app, env, saved, onSaved, canEdit }: { app: string; e
     <form onSubmit={save} noValidate>
       {done && (
         <Notice kind="success">
-          <p>Saved. Berth is starting and stopping instances to match.</p>
+          <p>
+            Saved as a new release. Berth starts the new instances beside the old ones and switches over once they are healthy; follow it on the{' '}
+            <Link to={`/apps/${app}`}>overview</Link>.
+          </p>
         </Notice>
       )}
       <div className="process-grid">
@@ -111,6 +116,7 @@ function FormationEditor({ app, env, saved, onSaved, canEdit }: { app: string; e
                 <legend>
                   <code>{type}</code>
                 </legend>
+                <p className="command">{saved[type]?.command ?? "runs the image's own command"}</p>
                 <label className="size">
                   <span>Size</span>
                   <select value={size} onChange={(event) => pickSize(type, event.target.value)} aria-label={`Size of ${type}`}>
@@ -125,7 +131,7 @@ function FormationEditor({ app, env, saved, onSaved, canEdit }: { app: string; e
                   </select>
                 </label>
                 <div className="process-fields">
-                  {FIELDS.filter(({ field }) => field !== 'pidsLimit' || saved[type]?.pidsLimit !== undefined).map(({ field, label, step, hint }) => {
+                  {FIELDS.map(({ field, label, step, hint }) => {
                     const problem = problems[`${type}.${field}`] ?? problems[type];
                     return (
                       <label key={field} className={`field${problem ? ' invalid' : ''}`}>
@@ -149,7 +155,7 @@ function FormationEditor({ app, env, saved, onSaved, canEdit }: { app: string; e
             );
           })}
       </div>
-      <ErrorNotice error={error} feature="Changing formation" />
+      <ErrorNotice error={formMessage(error, Object.keys(draft).flatMap((type) => [type, ...FORMATION_FIELDS.map((field) => `${type}.${field}`)]))} />
       {canEdit ? (
         <div className="actions">
           {dirty && (

@@ -53,10 +53,12 @@ export class AuthService {
     return { token: token.token, expiresAt: token.expiresAt, user: { id: user.id, email: user.email } };
   }
 
+  /** The caller, their teams, and whether they operate this installation (may manage hosts). */
   async me(userId: string) {
-    return this.db.user.findUniqueOrThrow({
+    const user = await this.db.user.findUniqueOrThrow({
       where: { id: userId },
       select: { id: true, email: true, createdAt: true, memberships: { select: { role: true, team: { select: { id: true, name: true, personal: true } } } } },
     });
+    return { ...user, operator: this.config.scheduler.operatorEmails.includes(user.email.toLowerCase()) };
   }
 }

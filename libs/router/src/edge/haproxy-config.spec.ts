@@ -1,5 +1,5 @@
 import { buildRouteTable, EnvironmentRoute } from '../routes/route-table';
-import { initialState, planRoutes, renderHaproxyConfig, renderHostsMap, slotCount } from './haproxy-config';
+import { initialState, planRoutes, renderHaproxyConfig, renderHostsMap, runtimeRefusals, slotCount } from './haproxy-config';
 
 const env = (id: string, ports: number[], hostnames = [`${id}.localhost`]): EnvironmentRoute => ({
   id,
@@ -87,5 +87,15 @@ describe('rendering the HAProxy configuration', () => {
   it('keeps a Berth name when a custom domain claims the same host', () => {
     const table = buildRouteTable([env('a', [1]), env('b', [2], ['b.localhost', 'a.localhost'])]);
     expect(table.hosts.get('a.localhost')).toBe('a');
+  });
+});
+
+describe('runtime API answers', () => {
+  it("takes HAProxy's notes on a changed server address for success, and anything else for a refusal", () => {
+    const ok = "no need to change the addr, port changed from '1' to '41773' by 'stats socket command'\n\nIP changed from '127.0.0.1' to '10.0.0.2', port changed from '1' to '2001' by 'stats socket command'\n\n";
+    expect(runtimeRefusals(ok)).toEqual([]);
+    expect(runtimeRefusals('')).toEqual([]);
+    expect(runtimeRefusals(`${ok}No such server.\n\n`)).toEqual(['No such server.']);
+    expect(runtimeRefusals('Unknown command. Please enter one of the following commands only :\n')).toHaveLength(1);
   });
 });

@@ -146,6 +146,18 @@ export function withMapPath(commands: string[], dir: string): string[] {
   return commands.map((c) => c.replace('__HOSTS_MAP__', paths(dir).hostsMap));
 }
 
+/**
+ * The lines of a runtime API answer that report a refused command. `set server … addr` answers
+ * even when it succeeds ("no need to change the addr, port changed from '1' to '41773' by
+ * 'stats socket command'"), so an answer that is not empty is not yet a refusal.
+ */
+export function runtimeRefusals(answer: string): string[] {
+  return answer
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !/^(IP changed from|no need to change the addr)\b.* by 'stats socket command'$/.test(line));
+}
+
 export function renderHostsMap(state: HaproxyState): string {
   return [...state.hosts].map(([host, backend]) => `${host} ${backend}\n`).join('');
 }

@@ -59,11 +59,16 @@ export class HostsService {
   async cordon(email: string, name: string, cordoned: boolean) {
     this.assertOperator(email);
     const host = await this.host(name);
-    await this.db.host.update({
-      where: { id: host.id },
-      // Uncordoning a draining host makes it ready again.
-      data: { cordoned, version: { increment: 1 }, ...(!cordoned && host.state === 'draining' ? { state: 'ready' } : {}) },
-    });
+    const endsDrain = !cordoned && host.state === 'draining';
+    await this.db.$transaction([
+      this.db.host.update({
+        where: { id: host.id },
+        // Uncordoning a draining host makes it ready again.
+        data: { cordoned, version: { increment: 1 }, ...(endsDrain ? { state: 'ready' } : {}) },
+      }),
+      // Instances the drain could not move stay where they are: their "is draining" reason is over.
+      ...(endsDrain ? [this.db.instance.updateMany({ where: { hostId: host.id, reason: { startsWith: `host ${host.name} is draining` } }, data: { reason: null } })] : []),
+    ]);
     await this.notifier.wakeScheduler();
     return (await this.list(email)).find((h) => h.id === host.id);
   }
