@@ -64,6 +64,17 @@ describe('edge router', () => {
     return { name, env };
   }
 
+  /** The pid of HAProxy's current worker: a reload starts a new one. */
+  const workerPid = () =>
+    new Promise<string>((resolve, reject) => {
+      const socket = connect(join(dataDir, 'router', String(routerPort), 'admin.sock'));
+      let out = '';
+      socket.on('data', (chunk) => (out += chunk));
+      socket.on('end', () => resolve(/^Pid: (\d+)/m.exec(out)![1]));
+      socket.on('error', reject);
+      socket.end('show info\n');
+    });
+
   async function preview(appName: string, envName: string) {
     const app = await db.app.findUniqueOrThrow({ where: { name: appName } });
     const env = await db.environment.create({ data: { appId: app.id, name: envName, kind: 'preview', branch: `feature/${envName}` } });
@@ -247,6 +258,7 @@ describe('edge router', () => {
     const old = await Promise.all([apps.start('roll-v1-a'), apps.start('roll-v1-b')]);
     const v1 = await runtime.release(env.id, old.map((c) => c.port));
     await eventually(() => url(`${name}.localhost`), (a) => a.body.startsWith('roll-v1'), 'old release serves');
+    const worker = await workerPid();
 
     const load = steadyLoad(routerPort, `${name}.localhost`);
 
@@ -263,6 +275,8 @@ describe('edge router', () => {
     const { seen, failures } = await load.stop();
 
     expect(failures).toEqual([]);
+    // Instances came and went through the runtime API: HAProxy was not reloaded.
+    expect(await workerPid()).toBe(worker);
     expect((seen.get('roll-v1-a') ?? 0) + (seen.get('roll-v1-b') ?? 0)).toBeGreaterThan(0);
     expect(seen.get('roll-v2-a')).toBeGreaterThan(0);
     expect(seen.get('roll-v2-b')).toBeGreaterThan(0);
@@ -273,15 +287,6 @@ describe('edge router', () => {
     const instance = await apps.start('steady-1');
     await runtime.release((await environment(name)).id, [instance.port]);
     await serves(`${name}.localhost`, 'steady-1');
-    const workerPid = () =>
-      new Promise<string>((resolve, reject) => {
-        const socket = connect(join(dataDir, 'router', String(routerPort), 'admin.sock'));
-        let out = '';
-        socket.on('data', (chunk) => (out += chunk));
-        socket.on('end', () => resolve(/^Pid: (\d+)/m.exec(out)![1]));
-        socket.on('error', reject);
-        socket.end('show info\n');
-      });
     const before = await workerPid();
     const load = steadyLoad(routerPort, `${name}.localhost`);
     for (let i = 0; i < 3; i++) {

@@ -1,5 +1,5 @@
 import { buildRouteTable, EnvironmentRoute } from '../routes/route-table';
-import { initialState, planRoutes, renderHaproxyConfig, renderHostsMap, slotCount } from './haproxy-config';
+import { initialState, planRoutes, renderHaproxyConfig, renderHostsMap, runtimeApiRefusals, slotCount } from './haproxy-config';
 
 const env = (id: string, ports: number[], hostnames = [`${id}.localhost`]): EnvironmentRoute => ({
   id,
@@ -87,5 +87,32 @@ describe('rendering the HAProxy configuration', () => {
   it('keeps a Berth name when a custom domain claims the same host', () => {
     const table = buildRouteTable([env('a', [1]), env('b', [2], ['b.localhost', 'a.localhost'])]);
     expect(table.hosts.get('a.localhost')).toBe('a');
+  });
+});
+
+describe("reading HAProxy's runtime API answers", () => {
+  // Answers HAProxy 2.6.12 gave to batches of `set server` commands (one line each, blank lines between).
+  it('takes the reports of changed and unchanged addresses for success', () => {
+    const answer = [
+      "no need to change the addr, port changed from '1' to '40339' by 'stats socket command'",
+      '',
+      "IP changed from '127.0.0.1' to '10.0.0.2', no need to change the port by 'stats socket command'",
+      '',
+      "IP changed from '10.0.0.2' to '10.0.0.3', port changed from '4000' to '4001' by 'stats socket command'",
+      '',
+      "no need to change the addr, no need to change the port by 'stats socket command'",
+      '',
+      "no need to change the addr by 'stats socket command'",
+      '',
+      '',
+    ].join('\n');
+    expect(runtimeApiRefusals(answer)).toEqual([]);
+    expect(runtimeApiRefusals('\n')).toEqual([]);
+  });
+
+  it('reports everything else', () => {
+    const answer = "IP changed from '127.0.0.3' to '127.0.0.1', port changed from '4001' to '4000' by 'stats socket command'\n\n\nInvalid addr 'nonsense' by 'stats socket command'\n\nNo such server.\n\n";
+    expect(runtimeApiRefusals(answer)).toEqual(["Invalid addr 'nonsense' by 'stats socket command'", 'No such server.']);
+    expect(runtimeApiRefusals('Unknown map identifier. Please use #<id> or <file>.\n')).toEqual(['Unknown map identifier. Please use #<id> or <file>.']);
   });
 });

@@ -141,6 +141,20 @@ export function planRoutes(current: HaproxyState | null, table: RouteTable): Hap
   return { state: { backends, hosts, tick }, reload: false, commands: [...enable, ...disable, ...mapCommands] };
 }
 
+/**
+ * What HAProxy's runtime API refused, from its answer to a batch of commands: `set server …
+ * addr` reports success in words ("IP changed from …", "no need to change the addr, port
+ * changed from …"), so only other non-empty lines are refusals ("No such server.",
+ * "Invalid addr …").
+ */
+export function runtimeApiRefusals(answer: string): string[] {
+  const changed = /^(IP changed from '[^']*' to '[^']*'|no need to change the addr)(, (port changed from '\d+' to '\d+'|no need to change the port))? by '[^']*'$/;
+  return answer
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !changed.test(line));
+}
+
 /** Fills in the hosts map path of a plan's commands. */
 export function withMapPath(commands: string[], dir: string): string[] {
   return commands.map((c) => c.replace('__HOSTS_MAP__', paths(dir).hostsMap));
