@@ -79,9 +79,17 @@ describe('rendering the HAProxy configuration', () => {
     const state = initialState(buildRouteTable([env('a', [1001])]));
     const config = renderHaproxyConfig(options, state);
     expect(config).toContain('bind 0.0.0.0:8080');
-    expect(config).toContain('backend env_a\n  balance roundrobin\n  server status /run/berth/status.sock backup\n  server s1 127.0.0.1:1001\n  server s2 127.0.0.1:1 disabled');
+    expect(config).toContain('backend env_a\n  balance roundrobin\n  option forwardfor\n  server status /run/berth/status.sock backup\n  server s1 127.0.0.1:1001\n  server s2 127.0.0.1:1 disabled');
     expect(config).toContain('deny deny_status 413 if { req.hdr_val(content-length) gt 1024 }');
     expect(renderHostsMap(state)).toBe('a.localhost env_a\n');
+  });
+
+  it('has processes left over from a reload hand their requests to the current one', () => {
+    const config = renderHaproxyConfig(options, initialState(buildRouteTable([env('a', [1001])])));
+    expect(config).toContain('bind unix@/run/berth/handover.sock mode 600 accept-proxy');
+    expect(config).toContain('backend berth_handover\n  server current unix@/run/berth/handover.sock send-proxy-v2');
+    // Before the hosts map picks a backend.
+    expect(config.indexOf('use_backend berth_handover if { stopping }')).toBeLessThan(config.indexOf('use_backend %[var(txn.host)'));
   });
 
   it('keeps a Berth name when a custom domain claims the same host', () => {
