@@ -22,13 +22,17 @@ const transform = {
 };
 
 const base = { rootDir: __dirname, testEnvironment: 'node', transform, moduleNameMapper, setupFiles: ['reflect-metadata'] };
-const withServices = { ...base, testTimeout: 30_000, globalSetup: '<rootDir>/test/support/global-setup.ts', globalTeardown: '<rootDir>/test/support/global-teardown.ts' };
+const withServices = { ...base, globalSetup: '<rootDir>/test/support/global-setup.ts', globalTeardown: '<rootDir>/test/support/global-teardown.ts' };
 
 module.exports = {
+  // Here, not per project: jest-circus 30 reads only the global value (a project's own
+  // testTimeout is ignored, so every test had Jest's default 5 s). Tests that take longer
+  // still set their own with jest.setTimeout.
+  testTimeout: 60_000,
   projects: [
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/*/src/**/*.spec.ts'] },
     { ...withServices, displayName: 'medium', testMatch: ['<rootDir>/test/medium/**/*.test.ts'] },
     { ...withServices, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
-    { ...withServices, displayName: 'browser', testTimeout: 60_000, testMatch: ['<rootDir>/test/browser/**/*.test.ts'] },
+    { ...withServices, displayName: 'browser', testMatch: ['<rootDir>/test/browser/**/*.test.ts'] },
   ],
 };

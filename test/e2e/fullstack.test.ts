@@ -86,6 +86,13 @@ describe('from git push to an app answering through the router', () => {
       const main = await copy.push(remote(app), 'main');
       expect(main.code).toBe(0);
       expect(main.stderr).toMatch(new RegExp(`remote: -----> Deployed main \\([0-9a-f]{7}\\) to production:\\s+remote:\\s+http://${app}\\.localhost:${stack.routerPort}\\s`));
+      // The build's log, as the dashboard streams it, goes on to its release before it ends.
+      const [build] = (await api().get(`/api/apps/${app}/builds`).set(user.auth).expect(200)).body;
+      const stream = await (await fetch(`${stack.platform.url}/api/apps/${app}/builds/${build.id}/log`, { headers: user.auth })).text();
+      const data = stream.split('\n').filter((line) => line.startsWith('data: ')).map((line) => line.slice('data: '.length));
+      expect(data).toContain('-----> Releasing v1…');
+      expect(data.slice(-2)).toEqual(['       Deployed v1: 1 web instance healthy', JSON.stringify({ status: 'succeeded', failureReason: null })]);
+      expect(stream).toMatch(/\nevent: end\ndata: [^\n]+\n\n$/);
 
       await copy.git('checkout', '--quiet', '-b', 'feature/Login_Page');
       await commitPage(copy, 'shop login page\n');
