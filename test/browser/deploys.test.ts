@@ -7,7 +7,8 @@ import type { Browser } from 'playwright-core';
 import { launchBrowser, openPage, screenshot } from '../support/browser';
 import { apiHasRoute } from '../support/routes';
 import { startPlatform, type RunningPlatform } from '../support/platform';
-import { createApp, signUp, type TestUser } from '../support/users';
+import { FAST, isolatedCluster, removeContainersOf } from '../support/runtime';
+import { createApp, signUp, unique, type TestUser } from '../support/users';
 
 const run = promisify(execFile);
 
@@ -33,11 +34,17 @@ describe('deploying, seen in the dashboard', () => {
   let browser: Browser;
   let user: TestUser;
   let gitToken: string;
+  let cluster: Awaited<ReturnType<typeof isolatedCluster>> | undefined;
+  const hostName = unique('browser').replace(/[^a-z0-9-]/g, '');
   const repos: string[] = [];
 
   beforeAll(async () => {
     if (!HAS_BUILDS) return;
-    [platform, browser] = await Promise.all([startPlatform(HAS_ROLLBACK ? ['api', 'builder', 'scheduler', 'agent'] : ['api', 'builder']), launchBrowser()]);
+    // A database of its own: its scheduler would otherwise take on the releases other test
+    // files left waiting for one, and fill this host with them.
+    cluster = await isolatedCluster();
+    const env = { ...FAST, ...cluster.env, BERTH_HOST_NAME: hostName, AGENT_MEMORY_MB: '2048', AGENT_CPU: '2' };
+    [platform, browser] = await Promise.all([startPlatform(HAS_ROLLBACK ? ['api', 'builder', 'scheduler', 'agent'] : ['api', 'builder'], env), launchBrowser()]);
     user = await signUp(platform, 'deployer');
     gitToken = (await platform.http().post('/api/tokens').set(user.auth).send({ name: 'git', scopes: ['git'] }).expect(201)).body.token;
   }, 120_000);
@@ -45,6 +52,8 @@ describe('deploying, seen in the dashboard', () => {
     repos.forEach((dir) => rmSync(dir, { recursive: true, force: true }));
     await browser?.close();
     await platform?.close();
+    removeContainersOf([hostName]);
+    await cluster?.drop();
   });
 
   /** A git repository holding a static site that says `text`. */
