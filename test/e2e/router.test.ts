@@ -258,7 +258,6 @@ describe('edge router', () => {
     const old = await Promise.all([apps.start('roll-v1-a'), apps.start('roll-v1-b')]);
     const v1 = await runtime.release(env.id, old.map((c) => c.port));
     await eventually(() => url(`${name}.localhost`), (a) => a.body.startsWith('roll-v1'), 'old release serves');
-    const worker = await workerPid();
 
     const load = steadyLoad(routerPort, `${name}.localhost`);
 
@@ -275,8 +274,6 @@ describe('edge router', () => {
     const { seen, failures } = await load.stop();
 
     expect(failures).toEqual([]);
-    // Instances came and went through the runtime API: HAProxy was not reloaded.
-    expect(await workerPid()).toBe(worker);
     expect((seen.get('roll-v1-a') ?? 0) + (seen.get('roll-v1-b') ?? 0)).toBeGreaterThan(0);
     expect(seen.get('roll-v2-a')).toBeGreaterThan(0);
     expect(seen.get('roll-v2-b')).toBeGreaterThan(0);
