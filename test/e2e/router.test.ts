@@ -1,7 +1,7 @@
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
+import { Agent, request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -63,6 +63,17 @@ describe('edge router', () => {
     await serves(`${envName}--${name}.localhost`, `${stem}-feature`);
     return { name, env };
   }
+
+  /** The pid of HAProxy's current worker: a reload starts a new one. */
+  const workerPid = () =>
+    new Promise<string>((resolve, reject) => {
+      const socket = connect(join(dataDir, 'router', String(routerPort), 'admin.sock'));
+      let out = '';
+      socket.on('data', (chunk) => (out += chunk));
+      socket.on('end', () => resolve(/^Pid: (\d+)/m.exec(out)![1]));
+      socket.on('error', reject);
+      socket.end('show info\n');
+    });
 
   async function preview(appName: string, envName: string) {
     const app = await db.app.findUniqueOrThrow({ where: { name: appName } });
@@ -273,15 +284,6 @@ describe('edge router', () => {
     const instance = await apps.start('steady-1');
     await runtime.release((await environment(name)).id, [instance.port]);
     await serves(`${name}.localhost`, 'steady-1');
-    const workerPid = () =>
-      new Promise<string>((resolve, reject) => {
-        const socket = connect(join(dataDir, 'router', String(routerPort), 'admin.sock'));
-        let out = '';
-        socket.on('data', (chunk) => (out += chunk));
-        socket.on('end', () => resolve(/^Pid: (\d+)/m.exec(out)![1]));
-        socket.on('error', reject);
-        socket.end('show info\n');
-      });
     const before = await workerPid();
     const load = steadyLoad(routerPort, `${name}.localhost`);
     for (let i = 0; i < 3; i++) {
@@ -295,6 +297,40 @@ describe('edge router', () => {
     expect(await workerPid()).not.toBe(before); // HAProxy did reload
     expect(failures).toEqual([]);
     expect(ok).toBeGreaterThan(0);
+  });
+
+  it('sends a kept-alive client to the current instances after a reload and a rollout since', async () => {
+    // A browser tab left open on an app: its connection was opened before HAProxy reloaded
+    // (another environment appeared), and the app rolled out a new release since.
+    const name = await createApp(platform, user, 'tab');
+    const env = await environment(name);
+    const v1 = await apps.start('tab-v1');
+    const first = await runtime.release(env.id, [v1.port]);
+    await serves(`${name}.localhost`, 'tab-v1');
+    const tab = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      expect((await get(routerPort, `${name}.localhost`, '/', { agent: tab })).body).toBe('tab-v1');
+      const before = await workerPid();
+      const other = await preview(name, 'elsewhere');
+      await eventually(() => url(`elsewhere--${name}.localhost`), (a) => a.status === 503, 'the new environment known to the router');
+      expect(await workerPid()).not.toBe(before);
+
+      const v2 = await apps.start('tab-v2');
+      const second = await runtime.release(env.id, [v2.port], 'deploying');
+      await runtime.activate(env.id, second.id);
+      await serves(`${name}.localhost`, 'tab-v2');
+      await runtime.stopInstances(first.id, env.id);
+      await apps.stop(v1.id);
+
+      // The process left over from the reload answers it: by handing it to the current one.
+      const answer = await get(routerPort, `${name}.localhost`, '/headers', { agent: tab, headers: { 'x-request-id': 'kept-alive-tab-1' } });
+      expect(answer.status).toBe(200);
+      expect(JSON.parse(answer.body)).toMatchObject({ instance: 'tab-v2', headers: { 'x-forwarded-for': '127.0.0.1', 'x-forwarded-host': `${name}.localhost`, 'x-request-id': 'kept-alive-tab-1' } });
+      expect(answer.headers['x-request-id']).toBe('kept-alive-tab-1');
+      await db.environment.delete({ where: { id: other.id } });
+    } finally {
+      tab.destroy();
+    }
   });
 
   it('restarts HAProxy when it dies', async () => {

@@ -75,6 +75,21 @@ describe('scheduler', () => {
     });
   });
 
+  it("spreads a new release's replicas over every host while the old release still runs", async () => {
+    const [a, b, c] = await Promise.all([addHost('a', 1000), addHost('b', 1000), addHost('c', 1000)]);
+    const { environment, release: v1 } = await pendingInstances(1, 100);
+    await db.instance.updateMany({ where: { releaseId: v1.id }, data: { hostId: a.id } });
+    const filler = await pendingInstances(1, 500);
+    await db.instance.updateMany({ where: { releaseId: filler.release.id }, data: { hostId: b.id } }); // b is the fullest
+    const v2 = await db.release.create({ data: { environmentId: environment.id, version: 2, configEncrypted: 'x', description: 'scale', status: 'deploying' } });
+    await db.instance.createMany({ data: [1, 2, 3].map((index) => ({ environmentId: environment.id, releaseId: v2.id, processType: 'web', index, memoryMb: 100, cpuMillis: 100, pidsLimit: 10 })) });
+
+    await schedulers[0].get(PlacementService).placePending({ releaseId: v2.id });
+    const placed = await db.instance.findMany({ where: { releaseId: v2.id } });
+    // One on each host: a's replica of v1 stops once v2 is current, so it does not push v2 off a.
+    expect(placed.map((i) => i.hostId).sort()).toEqual([a.id, b.id, c.id].sort());
+  });
+
   it('lets only operators list, cordon and drain hosts', async () => {
     const full = await addHost('full', 1000);
     const spare = await addHost('spare', 1000);

@@ -102,13 +102,13 @@ describe('placeWithRetry', () => {
 });
 
 describe('loadClusterInput', () => {
-  it('reads hosts before instances and groups instances by environment and process type', async () => {
+  it('reads hosts before instances and groups instances by release and process type', async () => {
     const queries: string[] = [];
     const db = {
       async $queryRawUnsafe<T>(query: string): Promise<T> {
         queries.push(query);
         if (query.includes('FROM "Host"')) return [{ id: 'h1', name: 'host-1', version: 3, state: 'ready', cordoned: false, memoryMb: 4096, cpuMillis: 2000, pidsLimit: 1000 }] as T;
-        return [{ id: 'i1', hostId: 'h1', environmentId: 'e1', processType: 'web', memoryMb: 512, cpuMillis: 250, pidsLimit: 100 }] as T;
+        return [{ id: 'i1', hostId: 'h1', releaseId: 'r1', processType: 'web', memoryMb: 512, cpuMillis: 250, pidsLimit: 100 }] as T;
       },
     };
     const input = await loadClusterInput(db);
@@ -116,7 +116,7 @@ describe('loadClusterInput', () => {
     expect(queries[1]).toMatch(/FROM "Instance" WHERE "desiredState" = 'running' AND "hostId" IS NOT NULL/);
     expect(input).toEqual({
       hosts: [{ id: 'h1', name: 'host-1', version: 3, state: 'ready', cordoned: false, capacity: res(4096, 2000, 1000) }],
-      instances: [{ id: 'i1', hostId: 'h1', group: 'e1/web', resources: res(512, 250, 100) }],
+      instances: [{ id: 'i1', hostId: 'h1', group: 'r1/web', resources: res(512, 250, 100) }],
     });
     expect(ClusterSnapshot.build(input).host('h1')!.booked).toEqual(res(512, 250, 100));
   });

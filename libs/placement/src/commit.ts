@@ -84,7 +84,7 @@ export interface Committed<R> {
  *
  *   const { plan } = await placeWithRetry(prisma, {
  *     load: () => loadClusterSnapshot(prisma, config.placement),
- *     plan: (snapshot) => place(snapshot, { group: spreadGroup(envId, 'web'), resources, count: 3, instanceIds }),
+ *     plan: (snapshot) => place(snapshot, { group: spreadGroup(releaseId, 'web'), resources, count: 3, instanceIds }),
  *     write: (tx, plan) => writeInstances(tx, plan),   // the scheduler's own writes
  *   });
  */

@@ -3,7 +3,7 @@
  * commit of its plans; the scheduler owns reading and writing instances and when to place.
  *
  *   let snapshot = await loadClusterSnapshot(prisma, config.placement);   // or ClusterSnapshot.build(input, policy)
- *   const plan = place(snapshot, { group: spreadGroup(environmentId, 'web'), resources, count: 3, instanceIds });
+ *   const plan = place(snapshot, { group: spreadGroup(releaseId, 'web'), resources, count: 3, instanceIds });
  *   // plan.placements: instance → host; plan.pending: instance + reason; plan.claims: host, version, what it adds
  *   await prisma.$transaction(async (tx) => { await claimHosts(tx, plan); await writeInstances(tx, plan); });
  *   snapshot = snapshot.apply(plan);                                       // or reload; on PlacementConflict, reload and plan again

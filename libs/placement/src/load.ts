@@ -18,7 +18,7 @@ interface HostRow {
 interface InstanceRow {
   id: string;
   hostId: string;
-  environmentId: string;
+  releaseId: string;
   processType: string;
   memoryMb: number;
   cpuMillis: number;
@@ -26,7 +26,7 @@ interface InstanceRow {
 }
 
 const HOSTS = `SELECT id::text AS id, name, version, state::text AS state, cordoned, "memoryMb", "cpuMillis", "pidsLimit" FROM "Host" ORDER BY name`;
-const RUNNING_INSTANCES = `SELECT id::text AS id, "hostId"::text AS "hostId", "environmentId"::text AS "environmentId", "processType", "memoryMb", "cpuMillis", "pidsLimit"
+const RUNNING_INSTANCES = `SELECT id::text AS id, "hostId"::text AS "hostId", "releaseId"::text AS "releaseId", "processType", "memoryMb", "cpuMillis", "pidsLimit"
   FROM "Instance" WHERE "desiredState" = 'running' AND "hostId" IS NOT NULL`;
 
 /** Reads hosts and the instances that book capacity on them (desiredState running). */
@@ -37,7 +37,7 @@ export async function loadClusterInput(db: SqlQuerier): Promise<ClusterInput> {
   const instances = await db.$queryRawUnsafe<InstanceRow[]>(RUNNING_INSTANCES);
   return {
     hosts: hosts.map((h) => ({ id: h.id, name: h.name, version: Number(h.version), state: h.state, cordoned: h.cordoned, capacity: { memoryMb: h.memoryMb, cpuMillis: h.cpuMillis, pidsLimit: h.pidsLimit } })),
-    instances: instances.map((i) => ({ id: i.id, hostId: i.hostId, group: spreadGroup(i.environmentId, i.processType), resources: { memoryMb: i.memoryMb, cpuMillis: i.cpuMillis, pidsLimit: i.pidsLimit } })),
+    instances: instances.map((i) => ({ id: i.id, hostId: i.hostId, group: spreadGroup(i.releaseId, i.processType), resources: { memoryMb: i.memoryMb, cpuMillis: i.cpuMillis, pidsLimit: i.pidsLimit } })),
   };
 }
 

@@ -55,7 +55,7 @@ export const DEFAULT_POLICY: PlacementPolicy = {
 
 /** Asks for `count` instances of one size in one spread group. */
 export interface PlacementRequest {
-  /** Spread group (spreadGroup(environmentId, processType)). */
+  /** Spread group (spreadGroup(releaseId, processType)). */
   group: string;
   resources: Resources;
   count: number;
@@ -123,7 +123,11 @@ export interface PlacementPlan {
   readonly claims: readonly HostClaim[];
 }
 
-/** The spread group of a process type of an environment: its replicas prefer distinct hosts. */
-export function spreadGroup(environmentId: string, processType: string): string {
-  return `${environmentId}/${processType}`;
+/**
+ * The spread group of a process type of a release: its replicas prefer distinct hosts. Per
+ * release, not per environment: while a rollout starts the new release's instances, the old
+ * release's are about to stop, and spreading around them would stack the new ones.
+ */
+export function spreadGroup(releaseId: string, processType: string): string {
+  return `${releaseId}/${processType}`;
 }

@@ -8,8 +8,11 @@ export interface BuildEnd {
   failureReason: string | null;
 }
 
-/** One entry of a build's live log: text (whole lines), the end, or nothing new for a while. */
-export type LogEntry = { id: string; text: string } | { id: string; end: BuildEnd } | { idle: true };
+/**
+ * One entry of a build's live log: text (whole lines), the build's end, the log closed (what
+ * follows the build, its release, is over too), or nothing new for a while.
+ */
+export type LogEntry = { id: string; text: string } | { id: string; end: BuildEnd } | { id: string; closed: true } | { idle: true };
 
 /** Live logs stay in Redis this long after their last entry; the Build row keeps the log for good. */
 const LIVE_TTL_SECONDS = 24 * 3600;
@@ -62,6 +65,16 @@ export class BuildLog {
     await this.redis.client.multi().xadd(key, '*', 'e', JSON.stringify(end)).expire(key, LIVE_TTL_SECONDS).exec();
   }
 
+  /**
+   * Marks the live log closed: nothing more will be appended. Lines may follow a successful
+   * build's end (its release appends them); whoever decides what follows the build (the push)
+   * closes the log once that is over, or at once when nothing will follow.
+   */
+  async close(buildId: string): Promise<void> {
+    const key = this.key(buildId);
+    await this.redis.client.multi().xadd(key, '*', 'c', '1').expire(key, LIVE_TTL_SECONDS).exec();
+  }
+
   /** Whether the live log of a build is still in Redis (it expires a day after the build). */
   async isLive(buildId: string): Promise<boolean> {
     return (await this.redis.client.exists(this.key(buildId))) === 1;
@@ -97,6 +110,7 @@ export class BuildLog {
           const field = fields[0];
           const value = fields[1] ?? '';
           if (field === 'e') yield { id, end: JSON.parse(value) as BuildEnd };
+          else if (field === 'c') yield { id, closed: true };
           else yield { id, text: value };
         }
       }

@@ -3,13 +3,18 @@ import { ApiBearerAuth, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { CurrentUser, Principal } from '@berth/accounts';
 import { invalidInput, uuidOr404 } from '@berth/common';
-import { BuildLog } from '../build-log/build-log.service';
+import { BuildEnd, BuildLog } from '../build-log/build-log.service';
 import { BuildsService } from './builds.service';
 
 const BUILD_ID = uuidOr404('build_not_found', 'No such build. List builds with GET /api/apps/:app/builds.');
 /** SSE comment lines keep proxies from closing a quiet stream. */
 const KEEPALIVE_EVERY_IDLE = 15;
 const STATUS_CHECK_EVERY_IDLE = 5;
+/**
+ * After a successful build's end, how long the stream waits for the rest (its release) when
+ * the log is never closed (the push that releases it went away): longer than a rollout takes.
+ */
+const AFTER_END_PATIENCE_MS = 10 * 60_000;
 
 @ApiTags('builds')
 @ApiBearerAuth()
@@ -38,7 +43,8 @@ export class BuildsController {
 
   /**
    * The build's log as server-sent events: every line so far, then new lines as they come
-   * (`data: <line>`), then `event: end` with `{"status", "failureReason"}`. Send
+   * (`data: <line>`), those of the release that follows a successful build included, then
+   * `event: end` with `{"status", "failureReason"}` of the build. Send
    * `Last-Event-ID` to resume after the last event seen. Works with an Authorization header,
    * for clients reading it with fetch.
    */
@@ -71,10 +77,27 @@ export class BuildsController {
 
     const lastEventId = String(req.headers['last-event-id'] ?? '');
     let idle = 0;
+    // A failed build's end is the end; a successful one's release appends to the log until the push closes it.
+    let buildEnd: BuildEnd | null = null;
+    let endedAt = 0;
+    let logClosed = false;
     for await (const entry of this.log.follow(id, { after: /^\d+-\d+$/.test(lastEventId) ? lastEventId : undefined, signal: closed.signal })) {
       if ('text' in entry) send(entry.text, entry.id);
-      else if ('end' in entry) return end(entry.end.status, entry.end.failureReason);
-      else {
+      else if ('end' in entry) {
+        if (entry.end.status === 'failed' || logClosed) return end(entry.end.status, entry.end.failureReason);
+        buildEnd = entry.end;
+        endedAt = Date.now();
+      } else if ('closed' in entry) {
+        logClosed = true;
+        if (buildEnd) return end(buildEnd.status, buildEnd.failureReason);
+        // Resumed (Last-Event-ID) past the build's end: its outcome is on the row.
+        const row = await this.builds.find(user.userId, app, id).catch(() => null);
+        if (!row) return end('failed', 'the build is gone');
+        if (row.status === 'succeeded' || row.status === 'failed') return end(row.status, row.failureReason);
+      } else if (buildEnd) {
+        if (++idle % KEEPALIVE_EVERY_IDLE === 0) res.write(': still releasing\n\n');
+        if (Date.now() - endedAt > AFTER_END_PATIENCE_MS) return end(buildEnd.status, buildEnd.failureReason);
+      } else {
         idle++;
         if (idle % KEEPALIVE_EVERY_IDLE === 0) res.write(': still building\n\n');
         if (idle % STATUS_CHECK_EVERY_IDLE === 0) {

@@ -101,17 +101,28 @@ export class PushService {
     if (!build) return null;
     const end = await this.watch(build.id, say, push.signal);
     if (!end || end.status === 'failed') {
-      if (!end) say(' !     The push was interrupted; the build goes on, but nothing is deployed.');
+      if (!end) {
+        say(' !     The push was interrupted; the build goes on, but nothing is deployed.');
+        await this.closeLog(build.id); // nothing will follow the build
+      }
       return null;
     }
+    try {
+      const finished = await this.db.build.findUnique({ where: { id: build.id }, select: { imageId: true } });
+      if (!finished?.imageId) {
+        say(' !     The build succeeded but its image is not recorded; push again.');
+        return null;
+      }
+      const event: BuildSucceededEvent = { buildId: build.id, imageId: finished.imageId, appId: app.id, environmentId: environment.id };
+      return (await this.release(event, end.lastId, say)) ? environment : null;
+    } finally {
+      // The release's lines are in the build's log: readers of it (the dashboard) stop here.
+      await this.closeLog(build.id);
+    }
+  }
 
-    const finished = await this.db.build.findUnique({ where: { id: build.id }, select: { imageId: true } });
-    if (!finished?.imageId) {
-      say(' !     The build succeeded but its image is not recorded; push again.');
-      return null;
-    }
-    const event: BuildSucceededEvent = { buildId: build.id, imageId: finished.imageId, appId: app.id, environmentId: environment.id };
-    return (await this.release(event, end.lastId, say)) ? environment : null;
+  private async closeLog(buildId: string): Promise<void> {
+    await this.log.close(buildId).catch((error) => this.logger.warn(`could not close the log of build ${buildId}: ${(error as Error).message}`));
   }
 
   /** A build of this commit for this environment: one already under way, or a new one. */
@@ -171,6 +182,8 @@ export class PushService {
         lastId = entry.id;
       } else if ('end' in entry) {
         return { ...entry.end, lastId: entry.id };
+      } else if ('closed' in entry) {
+        continue; // another push of this commit was interrupted; the build goes on
       } else if (++idle % STATUS_CHECK_EVERY_IDLE === 0) {
         const row = await this.db.build.findUnique({ where: { id: buildId }, select: { status: true, failureReason: true } });
         if (!row) {

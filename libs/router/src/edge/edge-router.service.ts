@@ -6,7 +6,7 @@ import { RedisService } from '@berth/redis';
 import { RouteChanges } from '../routes/route-changes';
 import { buildRouteTable, emptyRouteTable, EnvironmentRoute, patchRouteTable, RouteTable } from '../routes/route-table';
 import { RouteTableService } from '../routes/route-table.service';
-import { haproxyFiles, HaproxyOptions, HaproxyState, initialState, paths, planRoutes, runtimeRefusals, withMapPath } from './haproxy-config';
+import { haproxyFiles, HaproxyOptions, HaproxyState, initialState, paths, planRoutes, runtimeApiRefusals, withMapPath } from './haproxy-config';
 import { HaproxyProcess } from './haproxy.process';
 import { StatusServer } from './status-server';
 
@@ -124,8 +124,8 @@ export class EdgeRouter implements OnApplicationBootstrap, OnModuleDestroy {
       await this.haproxy.reload(this.files(plan.state));
       this.logger.log(`reloaded HAProxy: ${next.environments.size} environments`);
     } else if (plan.commands.length > 0) {
-      const refused = runtimeRefusals(await this.haproxy.command(withMapPath(plan.commands, this.dir)));
-      if (refused.length) {
+      const refused = runtimeApiRefusals(await this.haproxy.command(withMapPath(plan.commands, this.dir)));
+      if (refused.length > 0) {
         this.logger.warn(`HAProxy refused a change (${refused[0]}); reloading with the full configuration`);
         await this.haproxy.reload(this.files(plan.state));
       }

@@ -1,5 +1,5 @@
 import { buildRouteTable, EnvironmentRoute } from '../routes/route-table';
-import { initialState, planRoutes, renderHaproxyConfig, renderHostsMap, runtimeRefusals, slotCount } from './haproxy-config';
+import { initialState, planRoutes, renderHaproxyConfig, renderHostsMap, runtimeApiRefusals, slotCount } from './haproxy-config';
 
 const env = (id: string, ports: number[], hostnames = [`${id}.localhost`]): EnvironmentRoute => ({
   id,
@@ -79,9 +79,17 @@ describe('rendering the HAProxy configuration', () => {
     const state = initialState(buildRouteTable([env('a', [1001])]));
     const config = renderHaproxyConfig(options, state);
     expect(config).toContain('bind 0.0.0.0:8080');
-    expect(config).toContain('backend env_a\n  balance roundrobin\n  server status /run/berth/status.sock backup\n  server s1 127.0.0.1:1001\n  server s2 127.0.0.1:1 disabled');
+    expect(config).toContain('backend env_a\n  balance roundrobin\n  option forwardfor\n  server status /run/berth/status.sock backup\n  server s1 127.0.0.1:1001\n  server s2 127.0.0.1:1 disabled');
     expect(config).toContain('deny deny_status 413 if { req.hdr_val(content-length) gt 1024 }');
     expect(renderHostsMap(state)).toBe('a.localhost env_a\n');
+  });
+
+  it('has processes left over from a reload hand their requests to the current one', () => {
+    const config = renderHaproxyConfig(options, initialState(buildRouteTable([env('a', [1001])])));
+    expect(config).toContain('bind unix@/run/berth/handover.sock mode 600 accept-proxy');
+    expect(config).toContain('backend berth_handover\n  server current unix@/run/berth/handover.sock send-proxy-v2');
+    // Before the hosts map picks a backend.
+    expect(config.indexOf('use_backend berth_handover if { stopping }')).toBeLessThan(config.indexOf('use_backend %[var(txn.host)'));
   });
 
   it('keeps a Berth name when a custom domain claims the same host', () => {
@@ -90,12 +98,29 @@ describe('rendering the HAProxy configuration', () => {
   });
 });
 
-describe('runtime API answers', () => {
-  it("takes HAProxy's notes on a changed server address for success, and anything else for a refusal", () => {
-    const ok = "no need to change the addr, port changed from '1' to '41773' by 'stats socket command'\n\nIP changed from '127.0.0.1' to '10.0.0.2', port changed from '1' to '2001' by 'stats socket command'\n\n";
-    expect(runtimeRefusals(ok)).toEqual([]);
-    expect(runtimeRefusals('')).toEqual([]);
-    expect(runtimeRefusals(`${ok}No such server.\n\n`)).toEqual(['No such server.']);
-    expect(runtimeRefusals('Unknown command. Please enter one of the following commands only :\n')).toHaveLength(1);
+describe("reading HAProxy's runtime API answers", () => {
+  // Answers HAProxy 2.6.12 gave to batches of `set server` commands (one line each, blank lines between).
+  it('takes the reports of changed and unchanged addresses for success', () => {
+    const answer = [
+      "no need to change the addr, port changed from '1' to '40339' by 'stats socket command'",
+      '',
+      "IP changed from '127.0.0.1' to '10.0.0.2', no need to change the port by 'stats socket command'",
+      '',
+      "IP changed from '10.0.0.2' to '10.0.0.3', port changed from '4000' to '4001' by 'stats socket command'",
+      '',
+      "no need to change the addr, no need to change the port by 'stats socket command'",
+      '',
+      "no need to change the addr by 'stats socket command'",
+      '',
+      '',
+    ].join('\n');
+    expect(runtimeApiRefusals(answer)).toEqual([]);
+    expect(runtimeApiRefusals('\n')).toEqual([]);
+  });
+
+  it('reports everything else', () => {
+    const answer = "IP changed from '127.0.0.3' to '127.0.0.1', port changed from '4001' to '4000' by 'stats socket command'\n\n\nInvalid addr 'nonsense' by 'stats socket command'\n\nNo such server.\n\n";
+    expect(runtimeApiRefusals(answer)).toEqual(["Invalid addr 'nonsense' by 'stats socket command'", 'No such server.']);
+    expect(runtimeApiRefusals('Unknown map identifier. Please use #<id> or <file>.\n')).toEqual(['Unknown map identifier. Please use #<id> or <file>.']);
   });
 });

@@ -58,6 +58,7 @@ export interface HaproxyPlan {
 }
 
 export const UNKNOWN_BACKEND = 'berth_unknown';
+export const HANDOVER_BACKEND = 'berth_handover';
 const PLACEHOLDER = { address: '127.0.0.1', port: 1 };
 
 export const paths = (dir: string) => ({
@@ -65,6 +66,7 @@ export const paths = (dir: string) => ({
   hostsMap: join(dir, 'hosts.map'),
   adminSocket: join(dir, 'admin.sock'),
   statusSocket: join(dir, 'status.sock'),
+  handoverSocket: join(dir, 'handover.sock'),
   pidFile: join(dir, 'haproxy.pid'),
   errorFile: (status: number) => join(dir, 'errors', `${status}.http`),
 });
@@ -141,21 +143,23 @@ export function planRoutes(current: HaproxyState | null, table: RouteTable): Hap
   return { state: { backends, hosts, tick }, reload: false, commands: [...enable, ...disable, ...mapCommands] };
 }
 
-/** Fills in the hosts map path of a plan's commands. */
-export function withMapPath(commands: string[], dir: string): string[] {
-  return commands.map((c) => c.replace('__HOSTS_MAP__', paths(dir).hostsMap));
-}
-
 /**
- * The lines of a runtime API answer that report a refused command. `set server … addr` answers
- * even when it succeeds ("no need to change the addr, port changed from '1' to '41773' by
- * 'stats socket command'"), so an answer that is not empty is not yet a refusal.
+ * What HAProxy's runtime API refused, from its answer to a batch of commands: `set server …
+ * addr` reports success in words ("IP changed from …", "no need to change the addr, port
+ * changed from …"), so only other non-empty lines are refusals ("No such server.",
+ * "Invalid addr …").
  */
-export function runtimeRefusals(answer: string): string[] {
+export function runtimeApiRefusals(answer: string): string[] {
+  const changed = /^(IP changed from '[^']*' to '[^']*'|no need to change the addr)(, (port changed from '\d+' to '\d+'|no need to change the port))? by '[^']*'$/;
   return answer
     .split('\n')
     .map((line) => line.trim())
-    .filter((line) => line && !/^(IP changed from|no need to change the addr)\b.* by 'stats socket command'$/.test(line));
+    .filter((line) => line && !changed.test(line));
+}
+
+/** Fills in the hosts map path of a plan's commands. */
+export function withMapPath(commands: string[], dir: string): string[] {
+  return commands.map((c) => c.replace('__HOSTS_MAP__', paths(dir).hostsMap));
 }
 
 export function renderHostsMap(state: HaproxyState): string {
@@ -185,7 +189,6 @@ export function renderHaproxyConfig(options: HaproxyOptions, state: HaproxyState
     // During a reload the old process answers a kept-alive client's next request (with
     // Connection: close) instead of closing under it: no reset for a client mid-send.
     '  option idle-close-on-response',
-    '  option forwardfor',
     '  option redispatch 1',
     '  retries 2',
     // A connection refused by an instance that has just stopped is retried on another one.
@@ -203,6 +206,8 @@ export function renderHaproxyConfig(options: HaproxyOptions, state: HaproxyState
     '',
     'frontend berth',
     `  bind ${options.host}:${options.port}`,
+    // Where processes left over from a reload hand requests on (see HANDOVER_BACKEND).
+    `  bind unix@${p.handoverSocket} mode 600 accept-proxy`,
     // Rules are ordered and conditioned so the common request pays for the fewest steps.
     '  http-request set-var(txn.host) req.hdr(host),field(1,:),lower',
     '  http-request set-var(txn.host) var(txn.host),regsub([.]$,) if { var(txn.host) -m end . }',
@@ -214,6 +219,11 @@ export function renderHaproxyConfig(options: HaproxyOptions, state: HaproxyState
     '  http-request set-header x-forwarded-host %[req.hdr(host)]',
     `  http-request deny deny_status 413 if { req.hdr_val(content-length) gt ${options.maxBodyBytes} }`,
     '  http-after-response set-header x-request-id %[var(txn.request_id)]',
+    // A process left over from a reload still answers the next request of each kept-alive
+    // client (idle-close-on-response), but its routes froze at the reload: runtime API changes
+    // since then (a rollout, a new domain) reached only the current process, so it hands the
+    // request to that one, which alone accepts new connections.
+    `  use_backend ${HANDOVER_BACKEND} if { stopping }`,
     `  use_backend %[var(txn.host),map(${p.hostsMap},${UNKNOWN_BACKEND})]`,
     `  default_backend ${UNKNOWN_BACKEND}`,
     '',
@@ -221,9 +231,14 @@ export function renderHaproxyConfig(options: HaproxyOptions, state: HaproxyState
     // pages (404 and 503 with the reason).
     `backend ${UNKNOWN_BACKEND}`,
     `  server status ${p.statusSocket}`,
+    '',
+    // PROXY protocol: the current process sees the client's own address (and adds it to
+    // X-Forwarded-For, once: only environments' backends add that header).
+    `backend ${HANDOVER_BACKEND}`,
+    `  server current unix@${p.handoverSocket} send-proxy-v2`,
   ];
   for (const backend of state.backends.values()) {
-    lines.push('', `backend ${backend.name}`, '  balance roundrobin', `  server status ${p.statusSocket} backup`);
+    lines.push('', `backend ${backend.name}`, '  balance roundrobin', '  option forwardfor', `  server status ${p.statusSocket} backup`);
     for (const slot of backend.slots) {
       lines.push(`  server ${slot.name} ${slot.address}:${slot.port}${slot.key === null ? ' disabled' : ''}`);
     }

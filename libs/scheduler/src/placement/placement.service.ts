@@ -64,7 +64,7 @@ export class PlacementService {
     return placeBatch(
       snapshot,
       rows.map((row) => ({
-        group: spreadGroup(row.environmentId, row.processType),
+        group: spreadGroup(row.releaseId, row.processType),
         resources: { memoryMb: row.memoryMb, cpuMillis: row.cpuMillis, pidsLimit: row.pidsLimit },
         count: 1,
         instanceIds: [row.id],
