@@ -102,7 +102,7 @@ describe('build pipeline', () => {
     }
     expect(push.code).toBe(0);
     // Other listeners (the releases of @berth/releases) may add their lines in between.
-    expect(push.stderr).toMatch(/remote: -----> Released v1 \(a test listener\)\s+remote: [\s\S]*remote: -----> Deployed main/);
+    expect(push.stderr).toMatch(/remote: -----> Released v1 \(a test listener\)\s[\s\S]*remote: -----> Deployed main/);
     const [only] = await builds(platform, user, app);
     const { body: appBody } = await platform.http().get(`/api/apps/${app}`).set(user.auth);
     const { body: env } = await platform.http().get(`/api/apps/${app}/environments/production`).set(user.auth);
@@ -124,7 +124,7 @@ describe('build pipeline', () => {
     }
     expect(push.code).not.toBe(0);
     // The real releases listener runs alongside and may log in between, as above.
-    expect(push.stderr).toMatch(/remote: -----> Starting web.1 \(a test listener\)\s+remote: [\s\S]*remote:  !     Deploy failed: no host has room for web.1 \(a test listener\)/);
+    expect(push.stderr).toMatch(/remote: -----> Starting web.1 \(a test listener\)\s[\s\S]*remote:  !     Deploy failed: no host has room for web.1 \(a test listener\)/);
     expect(push.stderr).not.toContain('Deployed main');
   });
 
