@@ -65,10 +65,7 @@ export class HaproxyProcess {
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
       stderr = (stderr + chunk).slice(-4000);
       for (const line of chunk.split('\n').filter((l) => l.trim())) {
-        // Stopping HAProxy makes it report its workers' exit as alerts: expected then.
-        if (line.includes('[NOTICE]') || this.stopping) this.logger.debug(line.trim());
-        else if (line.includes('[ALERT]')) this.logger.error(line.trim());
-        else this.logger.warn(line.trim());
+        this.logger[haproxyLogLevel(line, this.stopping)](line.trim());
       }
     });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -193,4 +190,21 @@ export class HaproxyProcess {
     process.kill(pid, 'SIGTERM');
     for (let i = 0; i < 100 && existsSync(`/proc/${pid}`); i++) await sleep(50);
   }
+}
+
+/**
+ * HAProxy's own lines on stderr sorted for our log: what every reload and rollout prints
+ * (proxies of the former worker stopping, its exit, servers put in and out of maintenance)
+ * is routine; stopping HAProxy makes it report its workers' exit as alerts, expected then.
+ */
+const ROUTINE = [
+  /Proxy \S+ stopped \(cumulated conns/,
+  /Former worker \(\d+\) exited with code 0/,
+  /Server \S+ is UP\/READY \(leaving forced maintenance\)/,
+  /Server \S+ is going DOWN for maintenance\b/,
+];
+
+export function haproxyLogLevel(line: string, stopping: boolean): 'debug' | 'warn' | 'error' {
+  if (stopping || line.includes('[NOTICE]') || ROUTINE.some((pattern) => pattern.test(line))) return 'debug';
+  return line.includes('[ALERT]') ? 'error' : 'warn';
 }
