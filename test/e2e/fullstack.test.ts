@@ -178,6 +178,8 @@ describe('from git push to an app answering through the router', () => {
       const seen = await info(app);
       expect(seen).toMatchObject({ container: container.id, memory: String(96 * 1024 * 1024), memsw: String(96 * 1024 * 1024), quota: '25000', period: '100000', pids: '40' });
       expect(seen.uid).not.toBe('0');
+      // No capabilities, no way to gain privileges, no engine socket to reach.
+      expect(seen).toMatchObject({ capeff: '0000000000000000', nonewprivs: '1', sockets: '0' });
 
       // A one-off run of the same release gets the web process's limits too.
       const run = await api().post(`${base}/run`).set(user.auth).send({ command: 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max; cat public/index.html' }).expect(200);
