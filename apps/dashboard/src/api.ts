@@ -2,6 +2,8 @@
 // here, so when a field or route changes only this file changes.
 import { session } from './session';
 import { parseEventStream, type ServerSentEvent } from './sse';
+// Types only (erased from the bundle): the API's own, shared rather than copied.
+import type { EnvironmentStatus } from '../../../libs/apps/src/environments/environment-status.types';
 
 // ---------------------------------------------------------------- errors
 
@@ -105,22 +107,9 @@ export interface Environment {
   expiresAt: string | null;
 }
 
-export type EnvironmentState =
-  | 'running'
-  | 'not_deployed'
-  | 'building'
-  | 'build_failed'
-  | 'starting'
-  | 'release_failed'
-  | 'crashed'
-  | 'unplaced'
-  | 'scaled_to_zero';
-/** Whether an environment serves traffic; if not, why (`message`) and what to do (`hint`). */
-export interface EnvironmentStatus {
-  state: EnvironmentState;
-  message: string;
-  hint: string;
-}
+// Whether an environment serves traffic; if not, why (`message`) and what to do (`hint`): the
+// API's own types.
+export type { EnvironmentState, EnvironmentStatus } from '../../../libs/apps/src/environments/environment-status.types';
 export interface EnvironmentDetail extends Environment {
   status: EnvironmentStatus | null;
 }

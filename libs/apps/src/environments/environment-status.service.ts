@@ -1,25 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '@berth/db';
+import type { EnvironmentStatus } from './environment-status.types';
 
-export type EnvironmentState =
-  | 'running'
-  | 'not_deployed'
-  | 'building'
-  | 'build_failed'
-  | 'starting'
-  | 'release_failed'
-  | 'crashed'
-  | 'unplaced'
-  | 'scaled_to_zero';
-
-/** Whether an environment serves traffic, and if not, why and what to do about it. */
-export interface EnvironmentStatus {
-  state: EnvironmentState;
-  /** What is going on, in a sentence a user understands. */
-  message: string;
-  /** What to do next. */
-  hint: string;
-}
+export type { EnvironmentState, EnvironmentStatus } from './environment-status.types';
 
 /** The facts the status is derived from; see EnvironmentStatusService.facts. */
 export interface StatusFacts {
