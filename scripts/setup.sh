@@ -84,7 +84,9 @@ else
     as_root systemctl enable --now podman.socket >/dev/null
   else
     as_root mkdir -p /var/log/berth
-    as_root setsid nohup podman system service --time=0 "unix://$ENGINE_SOCKET" >>/var/log/berth/podman-service.log 2>&1 < /dev/null &
+    # From the socket's directory: conmon inherits the working directory and writes files there
+    # (an `oom` marker after an OOM kill), which must not land in this checkout.
+    (cd "$(dirname "$ENGINE_SOCKET")" && as_root setsid nohup podman system service --time=0 "unix://$ENGINE_SOCKET") >>/var/log/berth/podman-service.log 2>&1 < /dev/null &
   fi
   for _ in $(seq 1 50); do curl -sf --unix-socket "$ENGINE_SOCKET" http://d/v1.41/version >/dev/null 2>&1 && break; sleep 0.2; done
   curl -sf --unix-socket "$ENGINE_SOCKET" http://d/v1.41/version >/dev/null || fail "the Podman API did not start at $ENGINE_SOCKET; see /var/log/berth/podman-service.log"
