@@ -148,6 +148,7 @@ export class EdgeRouter implements OnApplicationBootstrap, OnModuleDestroy {
       idleTimeoutSeconds: r.idleTimeoutSeconds,
       websocketTimeoutSeconds: r.websocketTimeoutSeconds,
       maxBodyBytes: r.maxBodyBytes,
+      forwardedProto: r.publicScheme,
       maxConnections: r.maxConnections,
       threads: r.threads,
     };

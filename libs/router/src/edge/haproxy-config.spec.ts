@@ -92,6 +92,12 @@ describe('rendering the HAProxy configuration', () => {
     expect(config.indexOf('use_backend berth_handover if { stopping }')).toBeLessThan(config.indexOf('use_backend %[var(txn.host)'));
   });
 
+  it('tells apps the scheme users reach them by', () => {
+    const state = initialState(buildRouteTable([env('a', [1001])]));
+    expect(renderHaproxyConfig(options, state)).toContain('http-request set-header x-forwarded-proto http\n');
+    expect(renderHaproxyConfig({ ...options, forwardedProto: 'https' }, state)).toContain('http-request set-header x-forwarded-proto https\n');
+  });
+
   it('keeps a Berth name when a custom domain claims the same host', () => {
     const table = buildRouteTable([env('a', [1]), env('b', [2], ['b.localhost', 'a.localhost'])]);
     expect(table.hosts.get('a.localhost')).toBe('a');

@@ -23,6 +23,11 @@ export interface HaproxyOptions {
   maxConnections: number;
   /** 0: one per CPU core. */
   threads: number;
+  /**
+   * X-Forwarded-Proto sent to apps: the scheme users reach them by (ROUTER_PUBLIC_SCHEME), so an
+   * app behind a TLS-terminating balancer sees `https`. Default `http`.
+   */
+  forwardedProto?: 'http' | 'https';
 }
 
 export interface ServerSlot {
@@ -215,7 +220,7 @@ export function renderHaproxyConfig(options: HaproxyOptions, state: HaproxyState
     '  http-request del-header x-request-id if { req.hdr_cnt(x-request-id) gt 1 } || { req.hdr(x-request-id) -m found } !{ req.hdr(x-request-id) -m reg ^[-A-Za-z0-9._:@+=/]{8,200}$ }',
     '  http-request set-header x-request-id %[uuid(4)] unless { req.hdr(x-request-id) -m found }',
     '  http-request set-var(txn.request_id) req.hdr(x-request-id)',
-    '  http-request set-header x-forwarded-proto http',
+    `  http-request set-header x-forwarded-proto ${options.forwardedProto ?? 'http'}`,
     '  http-request set-header x-forwarded-host %[req.hdr(host)]',
     `  http-request deny deny_status 413 if { req.hdr_val(content-length) gt ${options.maxBodyBytes} }`,
     '  http-after-response set-header x-request-id %[var(txn.request_id)]',
