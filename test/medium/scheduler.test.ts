@@ -75,6 +75,47 @@ describe('scheduler', () => {
     });
   });
 
+  it('places the same waiting instances from several schedulers at once, each placed once', async () => {
+    const hosts = await Promise.all([addHost('a', 100000, 100000), addHost('b', 100000, 100000), addHost('c', 100000, 100000)]);
+    for (let round = 0; round < 10; round++) {
+      const batches = await Promise.all(Array.from({ length: 3 }, () => pendingInstances(6, 10)));
+      // Every scheduler goes for all of them (as their loops do) while rollouts place their own
+      // release: whoever reads an instance as waiting may find it placed by the time it plans.
+      await Promise.all([
+        ...schedulers.map((s) => s.get(PlacementService).placePending()),
+        ...batches.map((batch, i) => schedulers[i % 3].get(PlacementService).placePending({ releaseId: batch.release.id })),
+      ]);
+      const instances = await db.instance.findMany({ where: { releaseId: { in: batches.map((b) => b.release.id) } } });
+      expect(instances).toHaveLength(18);
+      expect(instances.filter((i) => !hosts.some((h) => h.id === i.hostId))).toEqual([]);
+    }
+  });
+
+  it('plans again when another scheduler places the instances it read as waiting before it reads the cluster', async () => {
+    await addHost('a', 10000);
+    const { release } = await pendingInstances(3, 100);
+    const [first, second] = [schedulers[0].get(PlacementService), schedulers[1].get(PlacementService)];
+    // The first scheduler reads the waiting rows, then (its first raw query) the cluster: the
+    // second one places them in between, as happens when a rollout and a loop race.
+    const firstDb = schedulers[0].get(PrismaService);
+    const query = firstDb.$queryRawUnsafe.bind(firstDb);
+    let interleaved = false;
+    const spy = jest.spyOn(firstDb, '$queryRawUnsafe').mockImplementation(async (...args: Parameters<typeof firstDb.$queryRawUnsafe>) => {
+      if (!interleaved) {
+        interleaved = true;
+        expect((await second.placePending({ releaseId: release.id })).placements).toHaveLength(3);
+      }
+      return query(...args);
+    });
+    try {
+      expect(await first.placePending({ releaseId: release.id })).toEqual({ placements: [], pending: [] });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(interleaved).toBe(true);
+    expect(await db.instance.count({ where: { releaseId: release.id, hostId: { not: null } } })).toBe(3);
+  });
+
   it("spreads a new release's replicas over every host while the old release still runs", async () => {
     const [a, b, c] = await Promise.all([addHost('a', 1000), addHost('b', 1000), addHost('c', 1000)]);
     const { environment, release: v1 } = await pendingInstances(1, 100);

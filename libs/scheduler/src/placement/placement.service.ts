@@ -58,6 +58,10 @@ export class PlacementService {
 
   private async plan(rows: InstanceRow[], excludeHostIds: string[]): Promise<PlacementPlan> {
     const cluster = await loadClusterInput(this.db);
+    // The rows were read before the cluster: another scheduler (or a rollout) may have placed or
+    // moved one of them since. Plan again from fresh rows rather than place it twice.
+    const hostNow = new Map(cluster.instances.map((i) => [i.id, i.hostId]));
+    if (rows.some((row) => hostNow.has(row.id) && hostNow.get(row.id) !== row.hostId)) throw new InstanceChanged();
     // An instance being moved stops booking its old host: plan it as if it were not there.
     const moving = new Set(rows.filter((row) => row.hostId).map((row) => row.id));
     const snapshot = ClusterSnapshot.build({ hosts: cluster.hosts, instances: cluster.instances.filter((i) => !moving.has(i.id)) }, this.config.placement);
@@ -77,9 +81,10 @@ export class PlacementService {
     for (let attempt = 1; ; attempt++) {
       const rows = await load();
       if (!rows.length) return { placements: [], pending: [] };
-      const plan = await this.plan(rows, excludeHostIds);
       const byId = new Map(rows.map((row) => [row.id, row]));
+      let plan: PlacementPlan;
       try {
+        plan = await this.plan(rows, excludeHostIds);
         await this.db.$transaction(async (tx) => {
           await claimHosts(tx, plan);
           for (const p of plan.placements) {
