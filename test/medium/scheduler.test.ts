@@ -100,13 +100,14 @@ describe('scheduler', () => {
     const firstDb = schedulers[0].get(PrismaService);
     const query = firstDb.$queryRawUnsafe.bind(firstDb);
     let interleaved = false;
-    const spy = jest.spyOn(firstDb, '$queryRawUnsafe').mockImplementation(async (...args: Parameters<typeof firstDb.$queryRawUnsafe>) => {
+    const interleave = async (...args: Parameters<typeof firstDb.$queryRawUnsafe>) => {
       if (!interleaved) {
         interleaved = true;
         expect((await second.placePending({ releaseId: release.id })).placements).toHaveLength(3);
       }
       return query(...args);
-    });
+    };
+    const spy = jest.spyOn(firstDb, '$queryRawUnsafe').mockImplementation(interleave as typeof firstDb.$queryRawUnsafe);
     try {
       expect(await first.placePending({ releaseId: release.id })).toEqual({ placements: [], pending: [] });
     } finally {
