@@ -123,11 +123,24 @@ async function measure(name: string, start: () => Promise<unknown>, running: () 
   };
 }
 
-async function throughCli(image: string): Promise<Result> {
+/**
+ * The baseline: the same containers (limits, user, capabilities, init, published port) started
+ * with the podman CLI. With `ownNetwork`, each on an isolated bridge network of its own, made
+ * first with `podman network create`, as Berth gives every app (here every instance is an app).
+ */
+async function throughCli(image: string, ownNetwork: boolean): Promise<Result> {
   const ids: string[] = [];
+  const networks: string[] = [];
   const start = async () => {
+    const network: string[] = [];
+    if (ownNetwork) {
+      const name = `berth-bench-${randomBytes(4).toString('hex')}`;
+      await run('podman', ['network', 'create', '--opt', 'isolate=true', '--label', TEST_LABEL, name]);
+      networks.push(name);
+      network.push('--network', name);
+    }
     const { stdout } = await run('podman', [
-      'run', '-d', '--label', TEST_LABEL, '--init', '--memory', `${MEMORY_MB}m`, '--memory-swap', `${MEMORY_MB}m`, '--cpus', '0.1',
+      'run', '-d', '--label', TEST_LABEL, ...network, '--init', '--memory', `${MEMORY_MB}m`, '--memory-swap', `${MEMORY_MB}m`, '--cpus', '0.1',
       '--pids-limit', '32', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '--user', '65534:65534',
       '-e', 'PORT=5000', '-p', '127.0.0.1::5000', image, 'httpd', '-f', '-p', '5000', '-h', '/www',
     ]);
@@ -137,9 +150,10 @@ async function throughCli(image: string): Promise<Result> {
     await untilAnswers(Number(port.trim().split(':').pop()));
   };
   try {
-    return await measure('podman run (CLI)', start, () => [...ids]);
+    return await measure(ownNetwork ? 'podman run, a network each (CLI)' : 'podman run (CLI)', start, () => [...ids]);
   } finally {
     if (ids.length) execFileSync('podman', ['rm', '-f', '-t', '0', ...ids], { stdio: 'ignore' });
+    if (networks.length) execFileSync('podman', ['network', 'rm', '-f', ...networks], { stdio: 'ignore' });
   }
 }
 
@@ -198,7 +212,7 @@ async function throughBerth(image: string): Promise<Result> {
 async function main(): Promise<void> {
   const image = ensureBusyboxImage();
   console.log(`${N} web instances (busybox httpd, ${MEMORY_MB} MB limit) one after another, then ${N} more at once; ${image}\n`);
-  const results = [await throughCli(image), await throughBerth(image)];
+  const results = [await throughCli(image, false), await throughCli(image, true), await throughBerth(image)];
   const f = (n: number, digits = 1) => n.toFixed(digits);
   const rows = [
     ['', 'start median ms', 'start p90 ms', 'burst ms/inst.', 'host MB/inst.', 'cgroup MB/inst.', 'conmon MB/inst.', 'own RSS MB/inst.'],
@@ -206,11 +220,14 @@ async function main(): Promise<void> {
   ];
   const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
   for (const row of rows) console.log(row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
-  const [cli, berth] = results;
-  console.log(
-    `\nBerth / CLI: start median ×${f(berth.startMedianMs / cli.startMedianMs, 2)}, burst ×${f(berth.burstMsPerInstance / cli.burstMsPerInstance, 2)}, ` +
-      `charged memory per instance (cgroup + conmon) ×${f((berth.cgroupMemoryMb + berth.monitorMemoryMb) / (cli.cgroupMemoryMb + cli.monitorMemoryMb), 2)}`,
-  );
+  const berth = results[results.length - 1];
+  console.log('');
+  for (const cli of results.slice(0, -1)) {
+    console.log(
+      `Berth / ${cli.name}: start median ×${f(berth.startMedianMs / cli.startMedianMs, 2)}, burst ×${f(berth.burstMsPerInstance / cli.burstMsPerInstance, 2)}, ` +
+        `charged memory per instance (cgroup + conmon) ×${f((berth.cgroupMemoryMb + berth.monitorMemoryMb) / (cli.cgroupMemoryMb + cli.monitorMemoryMb), 2)}`,
+    );
+  }
   console.log('host MB/inst.: drop of MemAvailable over the N sequential starts (other work on the machine moves it; it includes the own RSS growth of this process, where Berth runs).');
   const dir = join(__dirname, '..', '..', 'bench', 'results');
   mkdirSync(dir, { recursive: true });

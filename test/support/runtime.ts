@@ -154,6 +154,18 @@ export function removeContainersOf(hostNames: string[]): void {
   }
 }
 
+/** Removes the app networks the agents made for these apps (once their containers are gone). */
+export function removeNetworksOf(appIds: string[]): void {
+  const names = appIds.map((id) => `berth-app-${id}`);
+  for (const name of names) {
+    try {
+      execFileSync('podman', ['network', 'rm', '-f', name], { stdio: 'ignore' });
+    } catch {
+      // gone already
+    }
+  }
+}
+
 export function containersOf(hostName: string): { id: string; instance: string; app: string; state: string }[] {
   const format = '{{.ID}} {{index .Labels "berth.instance"}} {{index .Labels "berth.app"}} {{.State}}';
   const out = execFileSync('podman', ['ps', '-a', '--filter', `label=berth.host=${hostName}`, '--format', format]).toString().trim();
@@ -220,6 +232,11 @@ export async function isolatedCluster(
     env: { DATABASE_URL: url.toString(), BERTH_REDIS_PREFIX: redisPrefix },
     drop: async () => {
       if (process.env.KEEP_TEST_DB) return;
+      // The agents' per-app networks outlive the database that knew their apps.
+      const database = new Client({ connectionString: url.toString() });
+      await database.connect();
+      const apps = await database.query<{ id: string }>('SELECT id::text AS id FROM "App"').finally(() => database.end());
+      removeNetworksOf(apps.rows.map((row) => row.id));
       const client = new Client({ connectionString: adminUrl });
       await client.connect();
       await client.query(`DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`);
