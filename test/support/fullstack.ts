@@ -1,16 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { freePort, RunningPlatform, startPlatform } from './platform';
+import { RunningPlatform } from './platform';
 import { Answer, get } from './router';
-import { FAST, isolatedCluster, removeContainersOf, startAgent, TestAgent } from './runtime';
-import { unique } from './users';
+import { removeContainersOf, startAgent, startWholePlatform, TestAgent } from './runtime';
 
 /**
- * The whole platform as `npm start` runs it (api, builder, scheduler, agent and router in one
- * process, the router on a free port), with a database and Redis prefix of its own (hosts are
- * shared by every team) and any number of extra agents, each its own host on the local engine.
+ * The whole platform as `npm start` runs it (startWholePlatform: every role in one process, a
+ * database of its own, the router on a free port) and any number of extra agents, each its own
+ * host on the local engine.
  */
 export interface FullStack {
   platform: RunningPlatform;
@@ -31,54 +27,38 @@ export interface FullStack {
 const HOST = { memoryMb: 1024, cpu: 2 };
 
 export async function startFullStack(options: { agents?: number; env?: Record<string, string> } = {}): Promise<FullStack> {
-  const cluster = await isolatedCluster();
-  const routerPort = await freePort();
-  const dataDir = mkdtempSync(join(tmpdir(), 'berth-fullstack-'));
-  const hostName = unique('fullstack').replace(/[^a-z0-9-]/g, '');
-  const env = { ...FAST, ...cluster.env, ...options.env };
-  const ran = new Set<string>([hostName]);
-  let platform: RunningPlatform | undefined;
+  const whole = await startWholePlatform({ ...HOST, env: options.env });
+  const ran = new Set<string>([whole.hostName]);
   const agents: TestAgent[] = [];
   const close = async () => {
     await Promise.all(agents.map((agent) => agent.stop().catch(() => undefined)));
-    await platform?.close();
     removeContainersOf([...ran]);
-    await cluster.drop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await whole.stop();
+  };
+  const addAgent = async (name?: string) => {
+    const agent = await startAgent({ name, ...HOST, env: whole.env });
+    ran.add(agent.name);
+    const at = agents.findIndex((a) => a.name === agent.name);
+    if (at >= 0) agents[at] = agent;
+    else agents.push(agent);
+    return agent;
   };
   try {
-    platform = await startPlatform(['api', 'builder', 'scheduler', 'agent', 'router'], {
-      ...env,
-      BERTH_DATA_DIR: dataDir,
-      ROUTER_PORT: String(routerPort),
-      ROUTER_HOST: '127.0.0.1',
-      BERTH_HOST_NAME: hostName,
-      AGENT_MEMORY_MB: String(HOST.memoryMb),
-      AGENT_CPU: String(HOST.cpu),
-    });
-    const addAgent = async (name?: string) => {
-      const agent = await startAgent({ name, ...HOST, env });
-      ran.add(agent.name);
-      const at = agents.findIndex((a) => a.name === agent.name);
-      if (at >= 0) agents[at] = agent;
-      else agents.push(agent);
-      return agent;
-    };
     for (let i = 0; i < (options.agents ?? 0); i++) await addAgent();
-    return {
-      platform,
-      routerPort,
-      hostName,
-      agents,
-      addAgent,
-      viaRouter: (host, path = '/', headers = {}) => get(routerPort, host, path, { headers }),
-      hostNames: () => [...ran],
-      close,
-    };
   } catch (error) {
     await close();
     throw error;
   }
+  return {
+    platform: whole.platform,
+    routerPort: whole.routerPort,
+    hostName: whole.hostName,
+    agents,
+    addAgent,
+    viaRouter: (host, path = '/', headers = {}) => get(whole.routerPort, host, path, { headers }),
+    hostNames: () => [...ran],
+    close,
+  };
 }
 
 /** The `key value` lines of the static-cgi fixture's /cgi-bin/info, as an object. */

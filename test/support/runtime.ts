@@ -259,6 +259,8 @@ export interface WholePlatform {
   routerPort: number;
   /** The one host, run by the in-process agent. */
   hostName: string;
+  /** What the roles were started with beyond their own settings (database, Redis prefix, timings): for agents added beside them. */
+  env: Record<string, string>;
   stop: () => Promise<void>;
 }
 
@@ -300,5 +302,5 @@ export async function startWholePlatform(options: { memoryMb?: number; cpu?: num
     await stop();
     throw error;
   }
-  return { platform, routerPort, hostName, stop };
+  return { platform, routerPort, hostName, env: { ...FAST, ...cluster.env, ...options.env }, stop };
 }
