@@ -25,7 +25,18 @@ const body = JSON.stringify({
     GIT_QUARANTINE_PATH: env.GIT_QUARANTINE_PATH,
   },
 });
+// Fail closed: the push is accepted only when Berth's whole answer arrived and said 0. Should
+// Berth die mid-answer (the response aborted, a half line, no answer at all), the hook exits 1
+// and git leaves every branch where it was.
+process.exitCode = 1;
 let code = null;
+let complete = false;
+const refuse = (why) => {
+  if (complete) return;
+  complete = true;
+  process.stderr.write('Berth stopped answering (' + why + '), so the push was not accepted and no branch moved. Push again.\\n');
+  process.exitCode = 1;
+};
 const req = http.request(
   { socketPath: env.BERTH_HOOK_SOCKET, path: '/pre-receive', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
   (res) => {
@@ -38,18 +49,30 @@ const req = http.request(
         const line = buffer.slice(0, newline);
         buffer = buffer.slice(newline + 1);
         if (!line) continue;
-        const message = JSON.parse(line);
+        let message;
+        try {
+          message = JSON.parse(line);
+        } catch {
+          return refuse('an unreadable answer');
+        }
         if (typeof message.out === 'string') process.stderr.write(message.out);
         if (typeof message.exit === 'number') code = message.exit;
       }
     });
+    res.on('aborted', () => refuse('the connection was cut'));
+    res.on('error', () => refuse('the connection was cut'));
     res.on('end', () => {
-      if (code === null) process.stderr.write('Berth stopped answering, so the push was not accepted. Push again.\\n');
-      process.exitCode = code === null ? 1 : code;
+      if (complete) return;
+      if (code === null || buffer.trim() !== '') return refuse('no final answer');
+      complete = true;
+      process.exitCode = res.statusCode === 200 ? code : code || 1;
     });
+    res.on('close', () => refuse('the connection closed early'));
   },
 );
 req.on('error', (error) => {
+  if (complete) return;
+  complete = true;
   process.stderr.write('Cannot reach Berth (' + error.message + '), so the push was not accepted. Push again.\\n');
   process.exitCode = 1;
 });
