@@ -38,6 +38,12 @@ export type RawEnv = Record<string, string | undefined>;
 function build(e: z.infer<typeof schema>) {
   return {
     ...mapCore(e),
+    /**
+     * This install's identity on shared engines: every network, image and container an install
+     * makes is labelled berth.install=<id>, and it prunes only its own. Defaults to the Redis
+     * prefix, which installs sharing a Redis must already keep apart.
+     */
+    installId: e.BERTH_INSTALL_ID ?? e.BERTH_REDIS_PREFIX,
     database: mapDatabase(e),
     redis: mapRedis(e),
     api: mapApi(e),

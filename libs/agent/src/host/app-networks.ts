@@ -1,8 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { BerthConfig } from '@berth/config';
 import { ContainerEngine } from '@berth/engine';
 
 export const NETWORK_LABEL = 'berth.network';
 const APP_ID_LABEL = 'berth.app.id';
+/** Which install made an engine object; an install prunes only its own (engines can be shared). */
+export const INSTALL_LABEL = 'berth.install';
 
 const isConflict = (error: unknown) => [409, 500].includes((error as { statusCode?: number }).statusCode ?? 0) && /exist|in use/i.test(String((error as { json?: { message?: string } }).json?.message ?? (error as Error).message));
 const isNotFound = (error: unknown) => (error as { statusCode?: number }).statusCode === 404;
@@ -20,7 +23,10 @@ export class AppNetworks {
   private readonly known = new Set<string>();
   private podman?: Promise<boolean>;
 
-  constructor(private readonly engine: ContainerEngine) {}
+  constructor(
+    private readonly engine: ContainerEngine,
+    private readonly config: BerthConfig,
+  ) {}
 
   nameOf(appId: string): string {
     return `berth-app-${appId}`;
@@ -35,7 +41,7 @@ export class AppNetworks {
     } catch (error) {
       if (!isNotFound(error)) throw error;
       try {
-        await this.create(name, { [NETWORK_LABEL]: 'app', [APP_ID_LABEL]: app.id, 'berth.app': app.name });
+        await this.create(name, { [NETWORK_LABEL]: 'app', [APP_ID_LABEL]: app.id, 'berth.app': app.name, [INSTALL_LABEL]: this.config.installId });
       } catch (createError) {
         if (!isConflict(createError)) throw createError;
       }
@@ -49,9 +55,12 @@ export class AppNetworks {
     this.known.delete(name);
   }
 
-  /** Removes the networks of apps that no longer exist; one still in use is left for next time. */
+  /**
+   * Removes this install's networks of apps that no longer exist; one still in use is left for
+   * next time. Networks of other installs sharing the engine are never touched.
+   */
   async prune(existingAppIds: ReadonlySet<string>): Promise<void> {
-    const networks = await this.engine.api.listNetworks({ filters: { label: [`${NETWORK_LABEL}=app`] } });
+    const networks = await this.engine.api.listNetworks({ filters: { label: [`${NETWORK_LABEL}=app`, `${INSTALL_LABEL}=${this.config.installId}`] } });
     for (const network of networks) {
       const appId = network.Labels?.[APP_ID_LABEL];
       if (!appId || existingAppIds.has(appId)) continue;

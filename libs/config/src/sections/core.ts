@@ -26,6 +26,8 @@ export const coreEnv = z.object({
   BERTH_SECRET_KEY: z
     .string({ error: 'missing: run `npm run setup` (it writes one to .env) or set 64 hex characters' })
     .regex(/^[0-9a-fA-F]{64}$/, 'expected 64 hex characters (32 bytes), e.g. from `openssl rand -hex 32`'),
+  /** Labels what this install creates on a shared container engine; defaults to BERTH_REDIS_PREFIX. */
+  BERTH_INSTALL_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,63}$/, 'expected 1 to 63 letters, digits, _, . or -').optional(),
   LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
 });
 
