@@ -21,8 +21,13 @@ describe('health and docs', () => {
     }
   });
 
-  it('serves OpenAPI', async () => {
-    const res = await platform.http().get('/api/docs/openapi.json').expect(200);
+  it.each(['/api/docs-json', '/api/docs/openapi.json'])('serves OpenAPI as JSON at %s', async (path) => {
+    const res = await platform.http().get(path).expect(200).expect('content-type', /json/);
     expect(Object.keys(res.body.paths)).toEqual(expect.arrayContaining(['/api/auth/signup', '/api/apps', '/api/apps/{app}/environments/{env}/config']));
+  });
+
+  it('serves OpenAPI as YAML at /api/docs-yaml', async () => {
+    const res = await platform.http().get('/api/docs-yaml').expect(200);
+    expect(res.text).toContain('/api/apps/{app}/environments/{env}/config:');
   });
 });

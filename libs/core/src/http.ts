@@ -30,7 +30,10 @@ export function configureHttpApp(app: INestApplication): void {
       .addBearerAuth()
       .build(),
   );
-  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs/openapi.json' });
+  // NestJS's conventional addresses: /api/docs (UI), /api/docs-json and /api/docs-yaml; the
+  // older /api/docs/openapi.json stays as an alias for clients that use it.
+  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json', yamlDocumentUrl: 'api/docs-yaml' });
+  (http.getHttpAdapter().getInstance() as express.Express).get('/api/docs/openapi.json', (_req, res) => void res.json(document));
 }
 
 /** Body-parser errors happen before Nest's filters see the request; this renders them the same way. */
