@@ -128,6 +128,25 @@ describe('releases and formation', () => {
     expect((await platform.http().get(`${base}/config`).set(user.auth).expect(200)).body).toEqual({ A: '1', B: '2' });
   });
 
+  it('redeploys the newest release as a new one, and only the newest', async () => {
+    const { base } = await released();
+    await platform.http().patch(`${base}/config`).set(user.auth).send({ A: '1' }).expect(200);
+    const again = await platform.http().post(`${base}/releases/v2/redeploy`).set(user.auth).expect(201);
+    expect(again.body).toMatchObject({ version: 3, description: 'Redeploy of v2', createdBy: user.email });
+    const list = (await platform.http().get(`${base}/releases`).set(user.auth).expect(200)).body;
+    expect(list[0].image).toEqual(list[1].image);
+    expect(list[0].formation).toEqual(list[1].formation);
+    expect((await platform.http().get(`${base}/config`).set(user.auth).expect(200)).body).toEqual({ A: '1' });
+    const older = await platform.http().post(`${base}/releases/v1/redeploy`).set(user.auth).expect(409);
+    expect(older.body.message).toMatch(/not the newest.*rollback/);
+    await platform.http().post(`${base}/releases/v9/redeploy`).set(user.auth).expect(404);
+    const viewer = await signUp(platform, 'redeploy-viewer');
+    await platform.http().post(`/api/teams/${user.team}/members`).set(user.auth).send({ email: viewer.email, role: 'viewer' }).expect(201);
+    await platform.http().post(`${base}/releases/v3/redeploy`).set(viewer.auth).expect(403);
+    const stranger = await signUp(platform, 'redeploy-stranger');
+    await platform.http().post(`${base}/releases/v3/redeploy`).set(stranger.auth).expect(404);
+  });
+
   it('shows releases, formation and instances only to the team; changes need the member role', async () => {
     const { app, base } = await released();
     const stranger = await signUp(platform, 'stranger');

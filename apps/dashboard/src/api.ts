@@ -387,6 +387,7 @@ export const api = {
 
   releases: (app: string, env: string, signal?: AbortSignal) => get<Release[]>(`${envPath(app, env)}/releases`, signal),
   rollback: (app: string, env: string, version: number) => request<Release>('POST', `${envPath(app, env)}/releases/${version}/rollback`),
+  redeploy: (app: string, env: string, version: number) => request<Release>('POST', `${envPath(app, env)}/releases/${version}/redeploy`),
 
   formation: (app: string, env: string, signal?: AbortSignal) => get<Formation>(`${envPath(app, env)}/formation`, signal),
   patchFormation: (app: string, env: string, patch: FormationPatch) => request<Formation>('PATCH', `${envPath(app, env)}/formation`, patch),

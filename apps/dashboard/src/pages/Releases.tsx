@@ -1,4 +1,5 @@
-// An environment's releases, newest first, with rollback to any earlier one (confirmed first).
+// An environment's releases, newest first, with rollback to one that served (confirmed first)
+// and a redeploy of the newest when it failed.
 import { useState } from 'react';
 import { useParams } from 'react-router';
 import { api, hasRole, releaseIsActive, type Formation, type Release } from '../api';
@@ -22,6 +23,7 @@ export function ReleasesPage() {
   const [dialog, confirm] = useConfirm();
   const [done, setDone] = useState<Release>();
   const rollback = useAction((version: number) => api.rollback(app.name, env, version));
+  const redeploy = useAction((version: number) => api.redeploy(app.name, env, version));
   const canRollBack = hasRole(app.role, 'member');
   const current = releases.data?.find((release) => release.current);
 
@@ -50,7 +52,18 @@ export function ReleasesPage() {
     }
   };
 
+  const redeployNewest = async (release: Release) => {
+    setDone(undefined);
+    const created = await redeploy.run(release.version);
+    if (created) {
+      setDone(created);
+      releases.reload();
+    }
+  };
+
   const newest = done && releases.data?.find((release) => release.version === done.version);
+  const newestVersion = releases.data?.[0]?.version;
+  const redeployed = done?.description.startsWith('Redeploy') ?? false;
   return (
     <>
       {dialog}
@@ -66,14 +79,14 @@ export function ReleasesPage() {
         <Notice kind={newest?.status === 'failed' ? 'warning' : 'success'}>
           <p>
             {newest?.current
-              ? `Rolled back: v${done.version} is serving.`
+              ? `${redeployed ? 'Redeployed' : 'Rolled back'}: v${done.version} is serving.`
               : newest?.status === 'failed'
-                ? `The rollback release v${done.version} failed: ${newest.failureReason ?? 'see below'}. ${current ? `v${current.version} keeps serving.` : ''}`
-                : `Rolling back: v${done.version} becomes current once its instances are healthy.`}
+                ? `The ${redeployed ? 'redeploy' : 'rollback'} release v${done.version} failed: ${newest.failureReason ?? 'see below'}. ${current ? `v${current.version} keeps serving.` : ''}`
+                : `${redeployed ? 'Redeploying' : 'Rolling back'}: v${done.version} becomes current once its instances are healthy.`}
           </p>
         </Notice>
       )}
-      <ErrorNotice error={rollback.error} />
+      <ErrorNotice error={rollback.error ?? redeploy.error} />
       <ListOf
         resource={releases}
         loading="Loading releases"
@@ -110,9 +123,15 @@ export function ReleasesPage() {
                   <div className="meta">{release.createdBy ?? 'Berth'}</div>
                 </td>
                 <td data-label="">
-                  {canRollBack && !release.current && release.image && (
+                  {/* Only to a release that once served, and not while another rolls out. */}
+                  {canRollBack && !anyRollingOut && release.status === 'superseded' && release.image && (
                     <button type="button" className="button small secondary" onClick={() => rollBackTo(release)} disabled={rollback.busy}>
                       Roll back to v{release.version}
+                    </button>
+                  )}
+                  {canRollBack && release.status === 'failed' && release.version === newestVersion && release.image && (
+                    <button type="button" className="button small" onClick={() => redeployNewest(release)} disabled={redeploy.busy}>
+                      Redeploy v{release.version}
                     </button>
                   )}
                 </td>

@@ -20,4 +20,10 @@ export class ReleasesController {
   rollback(@CurrentUser() user: Principal, @Param('app') app: string, @Param('env') env: string, @Param('version') version: string) {
     return this.releases.rollback(user.userId, app, env, version);
   }
+
+  /** Deploys the newest release (`:version`) again as a new release: a retry after a failed rollout. */
+  @Post(':version/redeploy')
+  redeploy(@CurrentUser() user: Principal, @Param('app') app: string, @Param('env') env: string, @Param('version') version: string) {
+    return this.releases.redeploy(user.userId, app, env, version);
+  }
 }

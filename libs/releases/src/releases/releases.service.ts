@@ -181,6 +181,32 @@ export class ReleasesService {
     return this.present(created, await this.emails([created.createdById]));
   }
 
+  /**
+   * Retries the newest release as it is (a release that failed to roll out, or a restart of
+   * every instance): a new release with its image, config and formation. Only the newest can
+   * be redeployed; going back to an older one is a rollback.
+   */
+  async redeploy(userId: string, appName: string, envName: string, versionParam: string) {
+    const { environment } = await this.access.environment(userId, appName, envName, 'member');
+    const version = parseVersion(versionParam);
+    const releasesUrl = `/api/apps/${appName}/environments/${envName}/releases`;
+    const release = await this.create(environment.id, async ({ base }) => {
+      if (!base || version === null || version > base.version) {
+        throw notFound('release_not_found', `Environment "${envName}" has no release ${versionParam}. List them with GET ${releasesUrl}.`);
+      }
+      if (version !== base.version) {
+        throw conflict(
+          'not_newest_release',
+          `v${version} is not the newest release of "${envName}" (v${base.version} is). Redeploy v${base.version}, or go back to v${version} with POST ${releasesUrl}/v${version}/rollback.`,
+        );
+      }
+      if (!base.imageId) throw conflict('release_without_image', `Release v${base.version} has no image to deploy. Push code first (git push).`);
+      return { imageId: base.imageId, config: this.openConfig(base), formation: base.formation.map(toLine), description: `Redeploy of v${base.version}`, createdById: userId };
+    });
+    const created = await this.db.release.findUniqueOrThrow({ where: { id: release!.id }, include: { image: true, formation: true } });
+    return this.present(created, await this.emails([created.createdById]));
+  }
+
   async list(userId: string, appName: string, envName: string) {
     const { environment } = await this.access.environment(userId, appName, envName);
     const releases = await this.db.release.findMany({
