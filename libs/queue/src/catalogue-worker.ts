@@ -1,5 +1,6 @@
 import { OnModuleInit } from '@nestjs/common';
-import { WorkerHost } from '@nestjs/bullmq';
+import { OnWorkerEvent, WorkerHost } from '@nestjs/bullmq';
+import { RedisOutage } from '@berth/redis';
 import type { Job } from 'bullmq';
 import { JobName, JobPayloads, jobsOfQueue, QueueName } from './catalogue';
 
@@ -18,6 +19,12 @@ export abstract class CatalogueWorker extends WorkerHost implements OnModuleInit
     const handlers = this.handlers();
     const missing = jobsOfQueue(this.queueName).filter((name) => typeof handlers[name] !== 'function');
     if (missing.length) throw new Error(`${this.constructor.name} serves queue "${this.queueName}" but has no handler for: ${missing.join(', ')}`);
+  }
+
+  /** Connection errors of the worker: one line per Redis outage (see RedisOutage). */
+  @OnWorkerEvent('error')
+  onWorkerError(error: Error): void {
+    RedisOutage.failed(error);
   }
 
   async process(job: Job, token?: string): Promise<unknown> {

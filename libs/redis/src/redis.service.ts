@@ -1,6 +1,7 @@
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import Redis from 'ioredis';
 import { BerthConfig } from '@berth/config';
+import { RedisOutage } from './redis-outage';
 
 /**
  * Redis connections of a process. `client` serves commands and publishing; `subscriber()`
@@ -21,7 +22,9 @@ export class RedisService implements OnModuleDestroy {
   }
 
   connect(): Redis {
-    return new Redis(this.config.redis.url, { maxRetriesPerRequest: null, lazyConnect: false });
+    const connection = RedisOutage.watch(new Redis(this.config.redis.url, { maxRetriesPerRequest: null, lazyConnect: false }));
+    connection.on('ready', () => RedisOutage.recovered());
+    return connection;
   }
 
   /** A dedicated connection for SUBSCRIBE; closed with the service, or earlier by the caller. */

@@ -233,7 +233,9 @@ async function writeContext(src: string, plan: BuildPlan): Promise<void> {
 }
 
 function couldNotFinish(error: Error): string {
-  return `Berth could not finish the build: ${error.message}. Push again; if it keeps failing, tell the operator.`;
+  // BullMQ's own words ("job stalled more than allowable limit") are not for users.
+  const why = /stalled/i.test(error.message) ? 'the builder running it stopped answering' : error.message;
+  return `Berth could not finish the build: ${why}. Push again; if it keeps failing, tell the operator.`;
 }
 
 function describeProcessTypes(types: Record<string, string | null>): string {

@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectQueue } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
 import { JOBS, jobId, JobPayloads, QUEUES } from '@berth/queue';
@@ -13,17 +13,7 @@ export interface BuildJobSubject {
 /** Adds build jobs (the builder role runs them, see BuildsProcessor). */
 @Injectable()
 export class BuildsProducer {
-  private readonly logger = new Logger('BuildsQueue');
-  private lastComplaint = 0;
-
-  constructor(@InjectQueue(QUEUES.builds) private readonly queue: Queue<JobPayloads['build']>) {
-    // Without a listener BullMQ prints every reconnection failure; once a minute says enough.
-    queue.on('error', (error) => {
-      if (Date.now() - this.lastComplaint < 60_000) return;
-      this.lastComplaint = Date.now();
-      this.logger.warn(`build queue: ${error.message}`);
-    });
-  }
+  constructor(@InjectQueue(QUEUES.builds) private readonly queue: Queue<JobPayloads['build']>) {}
 
   async enqueue(build: BuildJobSubject): Promise<void> {
     const spec = JOBS.build;
