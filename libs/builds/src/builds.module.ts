@@ -4,13 +4,14 @@ import { QUEUES } from '@berth/queue';
 import { BuildLog } from './build-log/build-log.service';
 import { BuildRecords } from './builds/build-records.service';
 import { ImageCleanup } from './engine/image-cleanup';
+import { BuildQueueSweeper } from './queue/build-queue-sweeper';
 import { BuildsProducer } from './queue/builds.producer';
 import { SourceStore } from './source/source-store';
 
 /** Build records, their logs and sources, and the build queue: what the api and builders share. */
 @Module({
   imports: [BullModule.registerQueue({ name: QUEUES.builds })],
-  providers: [BuildLog, BuildRecords, BuildsProducer, SourceStore, ImageCleanup],
-  exports: [BuildLog, BuildRecords, BuildsProducer, SourceStore],
+  providers: [BuildLog, BuildRecords, BuildsProducer, BuildQueueSweeper, SourceStore, ImageCleanup],
+  exports: [BuildLog, BuildRecords, BuildsProducer, BuildQueueSweeper, SourceStore],
 })
 export class BuildsModule {}

@@ -7,6 +7,7 @@ export * from './builds.module';
 export * from './builds/build-records.service';
 export * from './builds/builds.service';
 export * from './events';
+export * from './queue/build-queue-sweeper';
 export * from './queue/build-sweeper';
 export * from './queue/builds.producer';
 export * from './source/source-store';

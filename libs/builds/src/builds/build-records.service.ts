@@ -51,7 +51,7 @@ export class BuildRecords {
   unfinished(where: { createdBefore?: Date } = {}) {
     return this.db.build.findMany({
       where: { status: { in: UNFINISHED }, ...(where.createdBefore ? { createdAt: { lt: where.createdBefore } } : {}) },
-      select: { id: true, appId: true, environmentId: true, commitSha: true, status: true },
+      select: { id: true, appId: true, environmentId: true, commitSha: true, status: true, createdAt: true },
     });
   }
 }

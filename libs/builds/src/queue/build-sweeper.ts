@@ -1,21 +1,16 @@
 import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
-import { Clock } from '@berth/common';
 import { PrismaService } from '@berth/db';
-import { BuildRecords } from '../builds/build-records.service';
 import { BuildCgroups } from '../engine/build-cgroups';
 import { ImageBuilder } from '../engine/image-builder';
-import { SourceStore } from '../source/source-store';
-import { BuildsProducer } from './builds.producer';
+import { BuildQueueSweeper } from './build-queue-sweeper';
 
 const SWEEP_EVERY_MS = 30_000;
-/** A build this young may still be on its way into the queue. */
-const GRACE_MS = 60_000;
 
 /**
- * Settles builds that no builder will finish, so none stays "building" for ever: a queued or
- * building row whose job is gone or failed (its builder died past BullMQ's stalled-job
- * retries, or the job was lost) is marked failed with the reason. Runs when a builder starts
- * and every half minute. It also stops leftover build steps of finished builds on this host.
+ * The builder's own sweep: what only the host that ran a build can clean. Settling builds no
+ * builder will finish is BuildQueueSweeper's (it runs in the api too); this runs it first, then
+ * stops leftover build steps of finished builds on this host and removes images the engine
+ * finished for failed builds. Runs when a builder starts and every half minute.
  */
 @Injectable()
 export class BuildSweeper implements OnModuleDestroy {
@@ -24,12 +19,9 @@ export class BuildSweeper implements OnModuleDestroy {
 
   constructor(
     private readonly db: PrismaService,
-    private readonly records: BuildRecords,
-    private readonly producer: BuildsProducer,
+    private readonly queue: BuildQueueSweeper,
     private readonly cgroups: BuildCgroups,
     private readonly images: ImageBuilder,
-    private readonly sources: SourceStore,
-    private readonly clock: Clock,
   ) {}
 
   start(): void {
@@ -42,22 +34,9 @@ export class BuildSweeper implements OnModuleDestroy {
     this.timer = null;
   }
 
+  /** Returns how many unfinished builds were settled. */
   async sweep(): Promise<number> {
-    let settled = 0;
-    const stale = await this.records.unfinished({ createdBefore: new Date(this.clock.now().getTime() - GRACE_MS) });
-    for (const build of stale) {
-      const state = await this.producer.jobState(build);
-      if (state !== null && state !== 'failed' && state !== 'completed' && state !== 'unknown') continue;
-      const reason =
-        build.status === 'building'
-          ? 'The builder running this build stopped, and the build could not be resumed. Push again.'
-          : 'No builder took this build (its job is gone). Push again.';
-      if (await this.records.fail(build.id, reason)) {
-        settled++;
-        await this.sources.remove(build.id);
-        this.logger.warn(`build ${build.id}: ${reason}`);
-      }
-    }
+    const settled = await this.queue.sweep();
     // Steps still running for builds that are over (a builder died mid-step): stop them.
     for (const buildId of await this.cgroups.present()) {
       const row = await this.findBuild(buildId);

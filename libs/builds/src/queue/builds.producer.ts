@@ -37,4 +37,9 @@ export class BuildsProducer {
     if (!job || job.data.buildId !== build.id) return null;
     return job.getState();
   }
+
+  /** Builder processes connected to the build queue now (BullMQ names its workers' connections). */
+  async builderCount(): Promise<number> {
+    return (await this.queue.getWorkers()).length;
+  }
 }

@@ -15,6 +15,8 @@ export const buildsEnv = z.object({
   BUILD_CPUS: env.number(1, 0.05, 1024),
   /** A build still running after this many seconds is stopped and fails. */
   BUILD_TIMEOUT_SECONDS: env.int(900, 1, 86_400),
+  /** A build still queued after this long, while no builder is connected, fails saying so (the push stops waiting). */
+  BUILD_QUEUE_TIMEOUT_SECONDS: env.int(600, 10, 86_400),
   /** Reuse cached layers between builds (dependency installs, Node.js downloads). `false` builds every layer afresh. */
   BUILD_CACHE: env.bool(true),
   /**
@@ -42,6 +44,7 @@ export const mapBuilds = (e: z.infer<typeof buildsEnv>) => ({
   memoryBytes: e.BUILD_MEMORY_MB * 1024 * 1024,
   cpus: e.BUILD_CPUS,
   timeoutMs: e.BUILD_TIMEOUT_SECONDS * 1000,
+  queueTimeoutMs: e.BUILD_QUEUE_TIMEOUT_SECONDS * 1000,
   cache: e.BUILD_CACHE,
   caBundle: e.BUILD_CA_BUNDLE === 'none' ? null : (e.BUILD_CA_BUNDLE ?? (existsSync(HOST_CA_BUNDLE) ? HOST_CA_BUNDLE : null)),
   npmRegistry: e.BUILD_NPM_REGISTRY.replace(/\/*$/, '/'),
