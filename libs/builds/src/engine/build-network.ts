@@ -28,6 +28,8 @@ const isConflict = (error: unknown) => (error as { statusCode?: number }).status
 @Injectable()
 export class BuildNetwork {
   private podman?: Promise<boolean>;
+  /** Builds of this process prepare one after the other, so their rule updates never interleave. */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly engine: ContainerEngine,
@@ -50,6 +52,18 @@ export class BuildNetwork {
    * API options that put the steps on it.
    */
   async prepare(): Promise<Record<string, string>> {
+    const turn = this.queue.then(() => this.guard());
+    this.queue = turn.catch(() => undefined);
+    await turn;
+    if (!(await this.isPodman())) return { networkmode: this.name };
+    // Podman's build API ignores a network name in `networkmode`; a namespace option carries it.
+    return {
+      nsoptions: JSON.stringify([{ Name: 'network', Path: this.name }]),
+      dropcaps: JSON.stringify(BUILD_DROPPED_CAPABILITIES),
+    };
+  }
+
+  private async guard(): Promise<void> {
     try {
       const bridge = await this.ensure();
       const facts = await this.firewall.hostFacts(bridge);
@@ -60,12 +74,6 @@ export class BuildNetwork {
           'No build runs without them: run the builder as root (it needs CAP_NET_ADMIN) on the engine\'s host, with iptables installed (Debian package "iptables").',
       );
     }
-    if (!(await this.isPodman())) return { networkmode: this.name };
-    // Podman's build API ignores a network name in `networkmode`; a namespace option carries it.
-    return {
-      nsoptions: JSON.stringify([{ Name: 'network', Path: this.name }]),
-      dropcaps: JSON.stringify(BUILD_DROPPED_CAPABILITIES),
-    };
   }
 
   /** Removes the network and its firewall rules (an install or test run going away). */
