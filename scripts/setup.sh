@@ -48,7 +48,8 @@ REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
 ENGINE_SOCKET=${BERTH_ENGINE_SOCKET:-/run/podman/podman.sock}
 
 say "System packages"
-PACKAGES=(postgresql redis-server podman runc git debootstrap ca-certificates chromium haproxy busybox-static iproute2)
+# iptables: the firewall around the build network (the builder refuses to build without it).
+PACKAGES=(postgresql redis-server podman runc git debootstrap ca-certificates chromium haproxy busybox-static iproute2 iptables)
 missing=()
 for p in "${PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -2,6 +2,8 @@ import { Module } from '@nestjs/common';
 import { Buildpacks } from './buildpacks/buildpacks.service';
 import { BuildsModule } from './builds.module';
 import { BuildCgroups } from './engine/build-cgroups';
+import { BuildFirewall } from './engine/build-firewall';
+import { BuildNetwork } from './engine/build-network';
 import { ImageBuilder } from './engine/image-builder';
 import { StackImage } from './engine/stack-image';
 import { BuildSweeper } from './queue/build-sweeper';
@@ -12,6 +14,6 @@ import { RegistryNodeRuntimes } from './registry/node-runtimes';
 /** The builder role: runs build jobs, turning pushed commits into images. */
 @Module({
   imports: [BuildsModule],
-  providers: [BuildsProcessor, BuildSweeper, Buildpacks, RegistryNodeRuntimes, NpmRegistry, ImageBuilder, BuildCgroups, StackImage],
+  providers: [BuildsProcessor, BuildSweeper, Buildpacks, RegistryNodeRuntimes, NpmRegistry, ImageBuilder, BuildCgroups, BuildNetwork, BuildFirewall, StackImage],
 })
 export class BuildWorkerModule {}

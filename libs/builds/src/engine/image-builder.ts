@@ -6,6 +6,7 @@ import { BerthConfig } from '@berth/config';
 import { ContainerEngine } from '@berth/engine';
 import { BuildFailure } from '../buildpacks/build-failure';
 import { BuildCgroups } from './build-cgroups';
+import { BuildNetwork } from './build-network';
 
 export interface ImageBuildRequest {
   buildId: string;
@@ -35,7 +36,8 @@ interface EngineMessage {
 /**
  * Builds images through the Docker Engine API (Podman's here) with the build limits: memory
  * without extra swap, a CPU quota and a time limit. Each build's steps run in their own
- * cgroup (BuildCgroups), which is how a build over its time limit is stopped. Layers are
+ * cgroup (BuildCgroups), which is how a build over its time limit is stopped, and on the
+ * install's isolated build network (BuildNetwork), never the host's. Layers are
  * cached by the engine unless BUILD_CACHE=false; a failed build leaves no image behind.
  */
 @Injectable()
@@ -45,12 +47,15 @@ export class ImageBuilder {
   constructor(
     private readonly engine: ContainerEngine,
     private readonly cgroups: BuildCgroups,
+    private readonly network: BuildNetwork,
     private readonly config: BerthConfig,
   ) {}
 
   /** Builds and returns the image id (sha256:...). Throws BuildFailure for the app's own failures. */
   async build(request: ImageBuildRequest): Promise<string> {
     const limits = this.config.builds;
+    // Before anything else: with no isolated network there is no build (an operator error, retried).
+    const isolation = await this.network.prepare();
     const cgroupParent = await this.cgroups.parentOf(request.buildId);
     const context = pack(request.contextDir);
     let response: Readable;
@@ -65,6 +70,7 @@ export class ImageBuilder {
         cpuperiod: CPU_PERIOD_US,
         cpuquota: Math.round(limits.cpus * CPU_PERIOD_US),
         ...(cgroupParent ? { cgroupparent: cgroupParent } : {}),
+        ...isolation,
       } as Record<string, unknown>)) as Readable;
     } catch (error) {
       throw this.classify(error);

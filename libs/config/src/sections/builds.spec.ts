@@ -17,19 +17,24 @@ describe('build and git configuration', () => {
       nodeVersion: '24.x',
       stackImage: 'localhost/berth/stack:bookworm-1',
       caBundle: existsSync(HOST_CA_BUNDLE) ? HOST_CA_BUNDLE : null,
+      network: 'berth-build-berth',
+      networkAllow: [],
     });
+    expect(parseConfig({ BERTH_SECRET_KEY: KEY, BERTH_REDIS_PREFIX: 'staging' }).builds.network).toBe('berth-build-staging');
     expect(config.git.maxPushBytes).toBe(512 * 1024 * 1024);
   });
 
   it('reads overrides, including fractions of a MiB and "none" for the CA bundle', () => {
-    const config = parseConfig({ BERTH_SECRET_KEY: KEY, GIT_MAX_PUSH_MB: '0.5', BUILD_CPUS: '1.5', BUILD_CACHE: 'false', BUILD_CA_BUNDLE: 'none', BUILD_NPM_REGISTRY: 'https://npm.example.com/repo' });
+    const config = parseConfig({ BERTH_SECRET_KEY: KEY, GIT_MAX_PUSH_MB: '0.5', BUILD_CPUS: '1.5', BUILD_CACHE: 'false', BUILD_CA_BUNDLE: 'none', BUILD_NPM_REGISTRY: 'https://npm.example.com/repo', BUILD_NETWORK: 'builds', BUILD_NETWORK_ALLOW: '10.0.0.5, 192.168.10.0/24' });
     expect(config.git.maxPushBytes).toBe(512 * 1024);
-    expect(config.builds).toMatchObject({ cpus: 1.5, cache: false, caBundle: null, npmRegistry: 'https://npm.example.com/repo/' });
+    expect(config.builds).toMatchObject({ cpus: 1.5, cache: false, caBundle: null, npmRegistry: 'https://npm.example.com/repo/', network: 'builds', networkAllow: ['10.0.0.5', '192.168.10.0/24'] });
   });
 
   it('names bad values', () => {
     expect(() => parseConfig({ BERTH_SECRET_KEY: KEY, BUILD_CA_BUNDLE: '/no/such/bundle.pem' })).toThrow(/BUILD_CA_BUNDLE: no such file/);
     expect(() => parseConfig({ BERTH_SECRET_KEY: KEY, BUILD_NODE_VERSION: 'latest please' })).toThrow(/BUILD_NODE_VERSION: expected a semver range/);
     expect(() => parseConfig({ BERTH_SECRET_KEY: KEY, BUILD_TIMEOUT_SECONDS: '0' })).toThrow(/BUILD_TIMEOUT_SECONDS/);
+    expect(() => parseConfig({ BERTH_SECRET_KEY: KEY, BUILD_NETWORK_ALLOW: '10.0.0.0/8,proxy.lan' })).toThrow(/BUILD_NETWORK_ALLOW: expected IPv4 addresses or CIDRs/);
+    expect(() => parseConfig({ BERTH_SECRET_KEY: KEY, BUILD_NETWORK: 'no spaces' })).toThrow(/BUILD_NETWORK: expected a network name/);
   });
 });

@@ -6,6 +6,9 @@ import { env } from '../env';
 /** Debian's bundle: the default trust store handed to builds when it exists on the host. */
 export const HOST_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 
+/** An IPv4 address, optionally with a prefix length. */
+const IPV4_CIDR = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}(\/(3[0-2]|[12]?\d))?$/;
+
 export const buildsEnv = z.object({
   /** Builds run at once by one builder process (different environments; one environment builds one at a time). */
   BUILD_CONCURRENCY: env.int(2, 1, 64),
@@ -37,9 +40,27 @@ export const buildsEnv = z.object({
     .refine((value) => semver.validRange(value) !== null, 'expected a semver range such as 24.x or >=22'),
   /** Base image every buildpack builds on, made from Debian by scripts/stack-image.sh (run by setup or the first build). */
   BUILD_STACK_IMAGE: env.string('localhost/berth/stack:bookworm-1'),
+  /**
+   * Name of the isolated bridge network every build step runs on (created by the builder). Defaults to
+   * berth-build-<BERTH_REDIS_PREFIX>, so installs sharing an engine each have their own.
+   */
+  BUILD_NETWORK: z
+    .string()
+    .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, 'expected a network name: letters, digits, _ . or -, up to 63')
+    .optional(),
+  /**
+   * Private addresses builds may reach despite the build firewall (which refuses private ranges, the
+   * host and every container network): comma-separated IPv4 addresses or CIDRs, e.g. a package proxy
+   * or registry mirror on the local network. DNS servers of the host are always allowed.
+   */
+  BUILD_NETWORK_ALLOW: z
+    .string()
+    .optional()
+    .transform((value) => (value ?? '').split(',').map((item) => item.trim()).filter(Boolean))
+    .refine((items) => items.every((item) => IPV4_CIDR.test(item)), 'expected IPv4 addresses or CIDRs separated by commas, e.g. 10.0.0.5,192.168.10.0/24'),
 });
 
-export const mapBuilds = (e: z.infer<typeof buildsEnv>) => ({
+export const mapBuilds = (e: z.infer<typeof buildsEnv> & { BERTH_REDIS_PREFIX: string }) => ({
   concurrency: e.BUILD_CONCURRENCY,
   memoryBytes: e.BUILD_MEMORY_MB * 1024 * 1024,
   cpus: e.BUILD_CPUS,
@@ -50,4 +71,6 @@ export const mapBuilds = (e: z.infer<typeof buildsEnv>) => ({
   npmRegistry: e.BUILD_NPM_REGISTRY.replace(/\/*$/, '/'),
   nodeVersion: e.BUILD_NODE_VERSION,
   stackImage: e.BUILD_STACK_IMAGE,
+  network: e.BUILD_NETWORK ?? `berth-build-${e.BERTH_REDIS_PREFIX}`,
+  networkAllow: e.BUILD_NETWORK_ALLOW,
 });
