@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { BerthConfig } from '@berth/config';
 import { Clock, conflict, hashPassword, slugify, unauthorized, verifyPassword } from '@berth/common';
 import { Prisma, PrismaService } from '@berth/db';
+import { ALL_SCOPES } from '../tokens/scopes';
 import { TokensService } from '../tokens/tokens.service';
 import { TeamsService } from '../teams/teams.service';
 
@@ -32,7 +33,7 @@ export class AuthService {
         if (await tx.user.findUnique({ where: { email } })) throw conflict('email_taken', `An account for ${email} already exists. Log in instead.`);
         const user = await tx.user.create({ data: { email, passwordHash } });
         const team = await this.teams.createPersonalTeam(tx, user.id, slugify(email.split('@')[0]));
-        const token = await this.tokens.create(user.id, { name: 'signup', expiresAt: this.sessionExpiry() }, tx);
+        const token = await this.tokens.create(user.id, { name: 'signup', scopes: ALL_SCOPES, expiresAt: this.sessionExpiry(), session: true }, tx);
         return { token: token.token, user: { id: user.id, email: user.email, createdAt: user.createdAt }, team: { id: team.id, name: team.name } };
       });
     } catch (error) {
@@ -49,7 +50,7 @@ export class AuthService {
     const user = await this.db.user.findUnique({ where: { email } });
     const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
     if (!user || !ok) throw unauthorized('invalid_credentials', 'The email or password is wrong. Check them, or sign up if you have no account.');
-    const token = await this.tokens.create(user.id, { name: 'login', expiresAt: this.sessionExpiry() });
+    const token = await this.tokens.create(user.id, { name: 'login', scopes: ALL_SCOPES, expiresAt: this.sessionExpiry(), session: true });
     return { token: token.token, expiresAt: token.expiresAt, user: { id: user.id, email: user.email } };
   }
 
