@@ -1,4 +1,4 @@
-import { startPlatform, RunningPlatform } from '../support/platform';
+import { dropRedisPrefix, ownRedisPrefix, startPlatform, RunningPlatform } from '../support/platform';
 import { TestUser, unique } from '../support/users';
 
 const DAY_MS = 86_400_000;
@@ -169,6 +169,27 @@ describe('accounts hardening', () => {
       expect(res.body.message).toMatch(/sign-ups from your address/);
       // Another address still signs up.
       await newUser();
+    });
+  });
+
+  describe('behind a proxy that is not trusted', () => {
+    // Requests come from 127.0.0.1, which this platform does not trust to name the client:
+    // a made-up X-Forwarded-For must not earn a fresh allowance. Its own Redis prefix, so the
+    // rest of the run's requests from 127.0.0.1 do not count here.
+    const prefix = ownRedisPrefix('xff');
+    let untrusting: RunningPlatform;
+    beforeAll(async () => (untrusting = await startPlatform(['api'], { BERTH_TRUST_PROXY: '192.0.2.1', BERTH_REDIS_PREFIX: prefix, SIGNUP_MAX_PER_ADDRESS: '' })));
+    afterAll(async () => {
+      await untrusting?.close();
+      await dropRedisPrefix(prefix);
+    });
+
+    it('counts the peer, not X-Forwarded-For', async () => {
+      const signup = (i: number) =>
+        untrusting.http().post('/api/auth/signup').set('X-Forwarded-For', `203.0.113.${i}`).send({ email: `${unique('spoof')}@example.com`, password: 'long enough pw' });
+      for (let i = 1; i <= 10; i++) await signup(i).expect(201);
+      const res = await signup(11).expect(429);
+      expect(res.body.code).toBe('rate_limited');
     });
   });
 });
