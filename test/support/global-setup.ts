@@ -24,5 +24,9 @@ export default async function globalSetup(): Promise<void> {
     BERTH_REDIS_PREFIX: run.redisPrefix,
     BERTH_SECRET_KEY: run.secretKey,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    // Every test signs up and logs in from 127.0.0.1: limits per address would stop the run.
+    // The per-account limit keeps its default; test/medium/auth-hardening.test.ts runs with all defaults.
+    SIGNUP_MAX_PER_ADDRESS: '1000000',
+    LOGIN_MAX_ATTEMPTS_PER_ADDRESS: '1000000',
   });
 }

@@ -6,6 +6,10 @@ export interface Principal {
   email: string;
   tokenId: string;
   scopes: string[];
+  /** When the calling token expires; null when it does not. */
+  expiresAt: Date | null;
+  /** The token came from login or sign-up (the password was given), not from POST /api/tokens. */
+  session: boolean;
 }
 
 export const IS_PUBLIC = 'berth:public';

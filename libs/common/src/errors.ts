@@ -30,4 +30,14 @@ export const forbidden = (code: string, message: string) => new AppError(403, co
 export const notFound = (code: string, message: string) => new AppError(404, code, message);
 export const conflict = (code: string, message: string) => new AppError(409, code, message);
 export const tooLarge = (code: string, message: string) => new AppError(413, code, message);
+/** 429: a rate limit was met; the exception filter sends `Retry-After` with the seconds to wait. */
+export class RateLimitedError extends AppError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(429, 'rate_limited', message);
+  }
+}
+
 export const unavailable = (code: string, message: string) => new AppError(503, code, message);

@@ -36,6 +36,22 @@ describe('configuration', () => {
     expect(parseConfig({ BERTH_SECRET_KEY: KEY, BERTH_ROLES: 'agent' }).roles).toEqual(['agent']);
   });
 
+  it('trusts X-Forwarded-For from loopback unless told which proxies to trust', () => {
+    expect(parseConfig({ BERTH_SECRET_KEY: KEY }).api.trustProxy).toEqual(['loopback']);
+    expect(parseConfig({ BERTH_SECRET_KEY: KEY, BERTH_TRUST_PROXY: 'loopback, 10.0.0.0/8, fd00::1' }).api.trustProxy).toEqual(['loopback', '10.0.0.0/8', 'fd00::1']);
+    expect(() => parseConfig({ BERTH_SECRET_KEY: KEY, BERTH_TRUST_PROXY: 'everyone' })).toThrow(/BERTH_TRUST_PROXY: expected a comma-separated list/);
+    expect(() => parseConfig({ BERTH_SECRET_KEY: KEY, BERTH_TRUST_PROXY: '10.0.0.0/33' })).toThrow(/BERTH_TRUST_PROXY/);
+  });
+
+  it('has safe rate limits on login and sign-up by default', () => {
+    expect(parseConfig({ BERTH_SECRET_KEY: KEY }).authLimits).toEqual({
+      loginFailuresPerAccount: { max: 10, windowMs: 900_000 },
+      loginAttemptsPerAddress: { max: 30, windowMs: 60_000 },
+      signupsPerAddress: { max: 10, windowMs: 3_600_000 },
+    });
+    expect(() => parseConfig({ BERTH_SECRET_KEY: KEY, SIGNUP_MAX_PER_ADDRESS: '0' })).toThrow(/SIGNUP_MAX_PER_ADDRESS/);
+  });
+
   it('treats empty values as unset', () => {
     expect(parseConfig({ BERTH_SECRET_KEY: KEY, PORT: '' }).api.port).toBe(3000);
   });

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { agentEnv, mapAgent } from './sections/agent';
 import { apiEnv, mapApi } from './sections/api';
+import { authLimitsEnv, mapAuthLimits } from './sections/auth-limits';
 import { buildsEnv, mapBuilds } from './sections/builds';
 import { coreEnv, mapCore } from './sections/core';
 import { databaseEnv, mapDatabase } from './sections/database';
@@ -23,6 +24,7 @@ const schema = z.object({
   ...databaseEnv.shape,
   ...redisEnv.shape,
   ...apiEnv.shape,
+  ...authLimitsEnv.shape,
   ...routerEnv.shape,
   ...engineEnv.shape,
   ...placementEnv.shape,
@@ -47,6 +49,7 @@ function build(e: z.infer<typeof schema>) {
     database: mapDatabase(e),
     redis: mapRedis(e),
     api: mapApi(e),
+    authLimits: mapAuthLimits(e),
     router: mapRouter(e),
     engine: mapEngine(e),
     placement: mapPlacement(e),

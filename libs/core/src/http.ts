@@ -13,7 +13,8 @@ export function configureHttpApp(app: INestApplication): void {
   const config = app.get(BerthConfig);
   const http = app as NestExpressApplication;
   http.disable('x-powered-by');
-  http.set('trust proxy', 'loopback');
+  // req.ip, which rate limits count by, is X-Forwarded-For's client only behind these proxies.
+  http.set('trust proxy', config.api.trustProxy);
   // Parsed here rather than by Nest so a parse error keeps its type (invalid_json, payload_too_large).
   http.use(express.json({ limit: `${config.api.bodyLimitKb}kb`, strict: false, type: ['application/json', 'application/*+json'] }));
   http.use(bodyParserErrorHandler);

@@ -2,14 +2,16 @@ import { Injectable } from '@nestjs/common';
 import { BerthConfig } from '@berth/config';
 import { Clock, conflict, hashPassword, slugify, unauthorized, verifyPassword } from '@berth/common';
 import { Prisma, PrismaService } from '@berth/db';
+import { ALL_SCOPES } from '../tokens/scopes';
 import { TokensService } from '../tokens/tokens.service';
 import { TeamsService } from '../teams/teams.service';
+import { AuthLimits } from './auth-limits';
 
 const DAY_MS = 86_400_000;
 // Compared against when the email is unknown, so a login takes as long either way.
 const DUMMY_HASH = 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
 
-/** Sign-up (a user, their personal team and a first token, together) and login. */
+/** Sign-up (a user, their personal team and a first token, together) and login, both rate limited. */
 @Injectable()
 export class AuthService {
   constructor(
@@ -18,13 +20,16 @@ export class AuthService {
     private readonly teams: TeamsService,
     private readonly config: BerthConfig,
     private readonly clock: Clock,
+    private readonly limits: AuthLimits,
   ) {}
 
   private sessionExpiry(): Date {
     return new Date(this.clock.now().getTime() + this.config.api.sessionTokenDays * DAY_MS);
   }
 
-  async signup(emailInput: string, password: string) {
+  /** `address`: the client's, as Express resolves it (X-Forwarded-For only from a trusted proxy). */
+  async signup(emailInput: string, password: string, address: string | undefined) {
+    await this.limits.signupAttempt(address);
     const email = emailInput.trim().toLowerCase();
     const passwordHash = await hashPassword(password);
     try {
@@ -32,7 +37,7 @@ export class AuthService {
         if (await tx.user.findUnique({ where: { email } })) throw conflict('email_taken', `An account for ${email} already exists. Log in instead.`);
         const user = await tx.user.create({ data: { email, passwordHash } });
         const team = await this.teams.createPersonalTeam(tx, user.id, slugify(email.split('@')[0]));
-        const token = await this.tokens.create(user.id, { name: 'signup', expiresAt: this.sessionExpiry() }, tx);
+        const token = await this.tokens.create(user.id, { name: 'signup', scopes: ALL_SCOPES, expiresAt: this.sessionExpiry(), session: true }, tx);
         return { token: token.token, user: { id: user.id, email: user.email, createdAt: user.createdAt }, team: { id: team.id, name: team.name } };
       });
     } catch (error) {
@@ -44,12 +49,14 @@ export class AuthService {
     }
   }
 
-  async login(emailInput: string, password: string) {
+  async login(emailInput: string, password: string, address: string | undefined) {
     const email = emailInput.trim().toLowerCase();
+    await this.limits.loginAttempt(address, email);
     const user = await this.db.user.findUnique({ where: { email } });
     const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
     if (!user || !ok) throw unauthorized('invalid_credentials', 'The email or password is wrong. Check them, or sign up if you have no account.');
-    const token = await this.tokens.create(user.id, { name: 'login', expiresAt: this.sessionExpiry() });
+    await this.limits.loginSucceeded(email);
+    const token = await this.tokens.create(user.id, { name: 'login', scopes: ALL_SCOPES, expiresAt: this.sessionExpiry(), session: true });
     return { token: token.token, expiresAt: token.expiresAt, user: { id: user.id, email: user.email } };
   }
 

@@ -21,11 +21,11 @@ export class TokensController {
     return this.tokens.list(user.userId);
   }
 
-  /** The secret is in the response once and cannot be shown again. */
+  /** The secret is in the response once and cannot be shown again. 403 when it would outdo the calling token. */
   @Post()
   create(@CurrentUser() user: Principal, @Body() body: CreateTokenDto) {
     const expiresAt = body.expiresInDays ? new Date(this.clock.now().getTime() + body.expiresInDays * DAY_MS) : null;
-    return this.tokens.create(user.userId, { name: body.name, scopes: body.scopes, expiresAt });
+    return this.tokens.createFor(user, { name: body.name, scopes: body.scopes, expiresAt });
   }
 
   @Delete(':id')
