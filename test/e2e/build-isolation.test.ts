@@ -1,3 +1,4 @@
+import { BerthConfig } from '@berth/config';
 import { randomBytes } from 'node:crypto';
 import { createServer, Server, Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
@@ -75,7 +76,7 @@ describe('build isolation', () => {
   /** Another tenant's app: busybox httpd on its own isolated app network, its port published on 127.0.0.1 and on all addresses. */
   async function otherTenantApp(): Promise<{ address: string; loopbackPort: number; publicPort: number }> {
     const appId = `bi${randomBytes(6).toString('hex')}`;
-    appNetwork = await new AppNetworks(engine).ensure({ id: appId, name: 'other-tenant' });
+    appNetwork = await new AppNetworks(engine, platform.app.get(BerthConfig)).ensure({ id: appId, name: 'other-tenant' });
     const container = await engine.api.createContainer({
       Image: ensureBusyboxImage(),
       Cmd: ['httpd', '-f', '-p', '8080', '-h', '/www'],

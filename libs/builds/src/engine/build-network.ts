@@ -112,7 +112,7 @@ export class BuildNetwork {
 
   private async create(): Promise<void> {
     const bridge = BuildNetwork.bridgeFor(this.name);
-    const labels = { [NETWORK_LABEL]: 'build', [INSTALL_LABEL]: this.config.redis.prefix };
+    const labels = { [NETWORK_LABEL]: 'build', [INSTALL_LABEL]: this.config.installId };
     if (!(await this.isPodman())) {
       await this.engine.api.createNetwork({
         Name: this.name,
