@@ -37,6 +37,13 @@ export const buildsEnv = z.object({
     .refine((value) => semver.validRange(value) !== null, 'expected a semver range such as 24.x or >=22'),
   /** Base image every buildpack builds on, made from Debian by scripts/stack-image.sh (run by setup or the first build). */
   BUILD_STACK_IMAGE: env.string('localhost/berth/stack:bookworm-1'),
+  /**
+   * Largest source a build accepts, unpacked (the sum of its files' sizes), in MiB. Checked when a
+   * push arrives (the push is refused) and again when the builder unpacks it.
+   */
+  BUILD_MAX_SOURCE_MB: env.number(500, 0.01, 1_048_576),
+  /** Most files (and symbolic links) a build's source may hold; checked like BUILD_MAX_SOURCE_MB. */
+  BUILD_MAX_SOURCE_FILES: env.int(100_000, 1, 100_000_000),
 });
 
 export const mapBuilds = (e: z.infer<typeof buildsEnv>) => ({
@@ -50,4 +57,5 @@ export const mapBuilds = (e: z.infer<typeof buildsEnv>) => ({
   npmRegistry: e.BUILD_NPM_REGISTRY.replace(/\/*$/, '/'),
   nodeVersion: e.BUILD_NODE_VERSION,
   stackImage: e.BUILD_STACK_IMAGE,
+  maxSource: { bytes: Math.round(e.BUILD_MAX_SOURCE_MB * 1024 * 1024), files: e.BUILD_MAX_SOURCE_FILES },
 });
