@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
-import { lstat, open, readdir, readlink } from 'node:fs/promises';
+import { FileHandle, lstat, open, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pack as tarPack, Pack } from 'tar-stream';
 import { BERTH_DIR } from '../buildpacks/build-plan';
@@ -11,6 +11,8 @@ export const IGNORE_FILES = ['.dockerignore', '.containerignore'];
 
 /** Lines added to an app's ignore file, so it cannot hide Berth's own files from the engine. */
 const KEEP_BERTH_FILES = `\n!${BERTH_DIR}\n!${BERTH_DIR}/**\n`;
+
+const CHUNK_BYTES = 256 * 1024;
 
 /** Largest ignore file Berth reads to amend; a bigger one is not an ignore file anyone wrote. */
 const MAX_IGNORE_BYTES = 1024 * 1024;
@@ -93,10 +95,21 @@ async function addFile(pack: Pack, path: string, base: { name: string; mode: num
     if (size === 0) return await entry(pack, { ...base, type: 'file' }, Buffer.alloc(0));
     await new Promise<void>((resolve, reject) => {
       const sink = pack.entry({ ...base, type: 'file', size }, (error) => (error ? reject(error) : resolve()));
-      pipeline(handle.createReadStream({ autoClose: false, start: 0, end: size - 1 }), sink).catch(reject);
+      pipeline(Readable.from(chunksOf(handle, size)), sink).catch(reject);
     });
   } finally {
     await handle.close();
+  }
+}
+
+/** The first `size` bytes of an open file. */
+async function* chunksOf(handle: FileHandle, size: number): AsyncGenerator<Buffer> {
+  for (let at = 0; at < size; ) {
+    const buffer = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, size - at));
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, at);
+    if (bytesRead === 0) return; // shorter than it was: the tar entry's size check fails the build
+    at += bytesRead;
+    yield buffer.subarray(0, bytesRead);
   }
 }
 

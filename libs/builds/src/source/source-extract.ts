@@ -112,7 +112,7 @@ class Unpacker {
     const mode = (header.mode ?? 0o644) & 0o111 ? 0o755 : 0o644;
     const handle = await open(path, 'wx', mode);
     try {
-      await pipeline(data, handle.createWriteStream({ autoClose: false }));
+      for await (const chunk of data) await handle.write(chunk as Buffer);
       await handle.chmod(mode);
       if (header.mtime) await handle.utimes(header.mtime, header.mtime);
     } finally {
