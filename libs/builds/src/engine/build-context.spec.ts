@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,7 +26,7 @@ async function entriesOf(tar: Readable): Promise<Record<string, PackedEntry>> {
     const chunks: Buffer[] = [];
     stream.on('data', (chunk: Buffer) => chunks.push(chunk));
     stream.on('end', () => {
-      entries[header.name] = { type: header.type ?? 'file', mode: (header.mode ?? 0) & 0o777, linkname: header.linkname ?? null, content: Buffer.concat(chunks).toString() };
+      entries[header.name] = { type: header.type ?? 'file', mode: (header.mode ?? 0) & 0o777, linkname: header.linkname ?? null, content: Buffer.concat(chunks).toString(header.name.endsWith('.bin') ? 'latin1' : 'utf8') };
       next();
     });
   });
@@ -58,10 +59,13 @@ describe('the build context stream', () => {
     symlinkSync('/etc/passwd', join(src, 'passwd'));
     symlinkSync('public', join(src, 'site'));
     writeFileSync(join(src, '.dockerignore'), 'node_modules\n.berth');
+    const big = randomBytes(1024 * 1024 + 5);
+    writeFileSync(join(src, 'public/big.bin'), big);
 
     const files = await contextFiles(src, BERTH_FILES);
     const entries = await entriesOf(packBuildContext(src, files));
-    expect(Object.keys(entries).sort()).toEqual(['.berth', '.berth/Containerfile', '.berth/ca-bundle.crt', '.dockerignore', 'passwd', 'public', 'public/index.html', 'run.sh', 'site']);
+    expect(Object.keys(entries).sort()).toEqual(['.berth', '.berth/Containerfile', '.berth/ca-bundle.crt', '.dockerignore', 'passwd', 'public', 'public/big.bin', 'public/index.html', 'run.sh', 'site']);
+    expect(Buffer.from(entries['public/big.bin'].content, 'latin1').equals(big)).toBe(true);
     expect(entries['public/index.html']).toMatchObject({ type: 'file', content: '<h1>hi</h1>', mode: 0o644 });
     expect(entries['run.sh'].mode).toBe(0o755);
     expect(entries.passwd).toMatchObject({ type: 'symlink', linkname: '/etc/passwd', content: '' });

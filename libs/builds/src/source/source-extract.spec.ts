@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,6 +64,12 @@ describe('extractSource', () => {
     expect(readlinkSync(join(dest, 'current'))).toBe('app');
     expect(readlinkSync(join(dest, 'data'))).toBe('/var/lib/data'); // kept as it is, never followed
     expect(statSync(join(dest, 'copy.js')).ino).toBe(statSync(join(dest, 'app/server.js')).ino);
+  });
+
+  it('unpacks a file of many chunks whole', async () => {
+    const data = randomBytes(3 * 1024 * 1024 + 17);
+    await unpack([{ name: 'media/big.bin', content: data }], { bytes: 4 * 1024 * 1024, files: 1 });
+    expect(readFileSync(join(dest, 'media/big.bin')).equals(data)).toBe(true);
   });
 
   it('never writes through a chain of relative links that leaves the tree', async () => {

@@ -112,7 +112,9 @@ class Unpacker {
     const mode = (header.mode ?? 0o644) & 0o111 ? 0o755 : 0o644;
     const handle = await open(path, 'wx', mode);
     try {
-      for await (const chunk of data) await handle.write(chunk as Buffer);
+      for await (const chunk of data as AsyncIterable<Buffer>) {
+        for (let rest = chunk; rest.length > 0; ) rest = rest.subarray((await handle.write(rest)).bytesWritten);
+      }
       await handle.chmod(mode);
       if (header.mtime) await handle.utimes(header.mtime, header.mtime);
     } finally {
