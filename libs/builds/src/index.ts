@@ -12,3 +12,4 @@ export * from './queue/build-queue-sweeper';
 export * from './queue/build-sweeper';
 export * from './queue/builds.producer';
 export * from './source/source-store';
+export * from './source/source-extract';

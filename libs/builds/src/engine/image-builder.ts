@@ -1,7 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { pack } from 'tar-fs';
 import { BerthConfig } from '@berth/config';
 import { ContainerEngine } from '@berth/engine';
 import { BuildFailure } from '../buildpacks/build-failure';
@@ -10,8 +9,8 @@ import { BuildNetwork } from './build-network';
 
 export interface ImageBuildRequest {
   buildId: string;
-  /** Directory sent to the engine as the build context. */
-  contextDir: string;
+  /** The build context as a tar stream (packBuildContext), sent to the engine as it is. */
+  context: Readable;
   /** Path of the Containerfile inside the context. */
   containerfile: string;
   /** Receives the engine's output as it comes. */
@@ -57,7 +56,7 @@ export class ImageBuilder {
     // Before anything else: with no isolated network there is no build (an operator error, retried).
     const isolation = await this.network.prepare();
     const cgroupParent = await this.cgroups.parentOf(request.buildId);
-    const context = pack(request.contextDir);
+    const context = request.context;
     let response: Readable;
     try {
       response = (await this.engine.api.buildImage(context, {

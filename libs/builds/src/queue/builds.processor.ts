@@ -1,9 +1,10 @@
 import { Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { OnWorkerEvent, Processor } from '@nestjs/bullmq';
 import { DelayedError, Job } from 'bullmq';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { BerthConfig } from '@berth/config';
 import { ContainerEngine } from '@berth/engine';
 import { PrismaService } from '@berth/db';
@@ -14,6 +15,7 @@ import { BuildFailure } from '../buildpacks/build-failure';
 import { BuildPlan, CONTAINERFILE_PATH } from '../buildpacks/build-plan';
 import { Buildpacks } from '../buildpacks/buildpacks.service';
 import { DirectoryTree } from '../buildpacks/source-tree';
+import { contextFiles, packBuildContext } from '../engine/build-context';
 import { ImageBuilder } from '../engine/image-builder';
 import { StackImage } from '../engine/stack-image';
 import { SourceStore } from '../source/source-store';
@@ -108,6 +110,7 @@ export class BuildsProcessor extends CatalogueWorker implements OnApplicationBoo
     const attempts = job.opts.attempts ?? 1;
     const lastAttempt = job.attemptsMade + 1 >= attempts;
     let plan: BuildPlan | null = null;
+    let context: Readable | null = null;
     let settled = true;
     try {
       if (resumed) out.step('Building again: the previous attempt was interrupted');
@@ -123,9 +126,12 @@ export class BuildsProcessor extends CatalogueWorker implements OnApplicationBoo
       plan = await this.buildpacks.plan(new DirectoryTree(src), { appName: build.app.name, envName: build.environment.name, commitSha: build.commitSha, buildId });
       out.step(plan.detected);
       for (const note of plan.notes) out.detail(note);
-      await writeContext(src, plan);
+      // Berth's files join the source in the stream sent to the engine, never on disk in the
+      // app's tree, where the app's own links could send them elsewhere.
+      const files = await contextFiles(src, { ...plan.files, [CONTAINERFILE_PATH]: plan.containerfile });
       out.step('Building the image');
-      const imageId = await this.images.build({ buildId, contextDir: src, containerfile: CONTAINERFILE_PATH, output: (text) => out.write(text), signal: controller.signal });
+      context = packBuildContext(src, files);
+      const imageId = await this.images.build({ buildId, context, containerfile: CONTAINERFILE_PATH, output: (text) => out.write(text), signal: controller.signal });
       await this.record(build, imageId, plan, out);
       return 'built';
     } catch (error) {
@@ -143,6 +149,7 @@ export class BuildsProcessor extends CatalogueWorker implements OnApplicationBoo
       await this.records.fail(buildId, couldNotFinish(error as Error), plan?.buildpack);
       return 'failed';
     } finally {
+      context?.destroy(); // whatever the engine did not read (it failed early) is not packed
       await rm(workspace, { recursive: true, force: true }).catch(() => undefined);
       if (settled) await this.sources.remove(buildId);
       this.running.delete(buildId);
@@ -214,21 +221,6 @@ export class BuildsProcessor extends CatalogueWorker implements OnApplicationBoo
     out.detail(`Process types: ${describeProcessTypes(plan.processTypes)}`);
     await out.flush();
     await this.log.end(build.id, { status: 'succeeded', failureReason: null });
-  }
-}
-
-/** Writes the plan's Containerfile and extra files into the build context. */
-async function writeContext(src: string, plan: BuildPlan): Promise<void> {
-  const files: Record<string, string> = { ...plan.files, [CONTAINERFILE_PATH]: plan.containerfile };
-  for (const [path, content] of Object.entries(files)) {
-    await mkdir(dirname(join(src, path)), { recursive: true });
-    await writeFile(join(src, path), content);
-  }
-  // A .dockerignore meant for some other build must not hide Berth's own files from the engine.
-  for (const ignore of ['.dockerignore', '.containerignore']) {
-    const path = join(src, ignore);
-    const text = await readFile(path, 'utf8').catch(() => null);
-    if (text !== null) await writeFile(path, `${text}\n!.berth\n!.berth/**\n`);
   }
 }
 

@@ -4,8 +4,8 @@ import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { extract } from 'tar-fs';
 import { BerthConfig } from '@berth/config';
+import { extractSource, SourceLimits } from './source-extract';
 
 /**
  * The source of each build: a tar of the pushed commit, written by the api (from git, while the
@@ -15,9 +15,11 @@ import { BerthConfig } from '@berth/config';
 @Injectable()
 export class SourceStore {
   private readonly dir: string;
+  private readonly limits: SourceLimits;
 
   constructor(config: BerthConfig) {
     this.dir = join(config.dataDir, 'sources');
+    this.limits = config.builds.maxSource;
   }
 
   path(buildId: string): string {
@@ -45,10 +47,14 @@ export class SourceStore {
     );
   }
 
-  /** Unpacks a build's source into `dest` (created). */
+  /**
+   * Unpacks a build's source into `dest` (created, and expected not to exist before), never
+   * writing outside it, within BUILD_MAX_SOURCE_MB and BUILD_MAX_SOURCE_FILES (a BuildFailure
+   * otherwise: the push checked them too, so this is the second wall).
+   */
   async extract(buildId: string, dest: string): Promise<void> {
     await mkdir(dest, { recursive: true });
-    await pipeline(createReadStream(this.path(buildId)), extract(dest, { readable: true, writable: true }));
+    await extractSource(createReadStream(this.path(buildId)), dest, this.limits);
   }
 
   async remove(buildId: string): Promise<void> {

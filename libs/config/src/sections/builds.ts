@@ -58,6 +58,13 @@ export const buildsEnv = z.object({
     .optional()
     .transform((value) => (value ?? '').split(',').map((item) => item.trim()).filter(Boolean))
     .refine((items) => items.every((item) => IPV4_CIDR.test(item)), 'expected IPv4 addresses or CIDRs separated by commas, e.g. 10.0.0.5,192.168.10.0/24'),
+  /**
+   * Largest source a build accepts, unpacked (the sum of its files' sizes), in MiB. Checked when a
+   * push arrives (the push is refused) and again when the builder unpacks it.
+   */
+  BUILD_MAX_SOURCE_MB: env.number(500, 0.01, 1_048_576),
+  /** Most files (and symbolic links) a build's source may hold; checked like BUILD_MAX_SOURCE_MB. */
+  BUILD_MAX_SOURCE_FILES: env.int(100_000, 1, 100_000_000),
 });
 
 export const mapBuilds = (e: z.infer<typeof buildsEnv> & { BERTH_REDIS_PREFIX: string }) => ({
@@ -73,4 +80,5 @@ export const mapBuilds = (e: z.infer<typeof buildsEnv> & { BERTH_REDIS_PREFIX: s
   stackImage: e.BUILD_STACK_IMAGE,
   network: e.BUILD_NETWORK ?? `berth-build-${e.BERTH_REDIS_PREFIX}`,
   networkAllow: e.BUILD_NETWORK_ALLOW,
+  maxSource: { bytes: Math.round(e.BUILD_MAX_SOURCE_MB * 1024 * 1024), files: e.BUILD_MAX_SOURCE_FILES },
 });

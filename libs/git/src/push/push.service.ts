@@ -1,7 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { branchProblem, Urls } from '@berth/apps';
-import { BUILD_SUCCEEDED, BuildEnd, BuildLog, BuildRecords, BuildsProducer, BuildSucceededEvent, SourceStore } from '@berth/builds';
+import { BUILD_SUCCEEDED, BuildEnd, BuildLog, BuildRecords, BuildsProducer, BuildSucceededEvent, SourceStore, sourceTooLarge } from '@berth/builds';
+import { BerthConfig } from '@berth/config';
 import { Build, Environment, PrismaService } from '@berth/db';
 import { PreReceive, RefUpdate, ZERO_SHA } from '../hooks/hook-server';
 import { GitRepos } from '../repos/git-repos';
@@ -40,6 +41,7 @@ export class PushService {
     private readonly log: BuildLog,
     private readonly urls: Urls,
     private readonly events: EventEmitter2,
+    private readonly config: BerthConfig,
   ) {}
 
   async preReceive(context: PushContext, push: PreReceive): Promise<number> {
@@ -55,6 +57,15 @@ export class PushService {
       }
       if (update.newSha === ZERO_SHA && branch === app.productionBranch) {
         say(` !     "${branch}" is the production branch of ${app.name}; it cannot be deleted. (Deleting the app deletes everything: DELETE /api/apps/${app.name}.)`);
+        return 1;
+      }
+    }
+    // Before anything is made for the push (an environment, a build, a source tar): its refs stay as they were.
+    for (const update of branches.filter((u) => u.newSha !== ZERO_SHA)) {
+      const problem = await this.sourceProblem(context, update, push);
+      if (problem) {
+        say(` !     Push rejected: ${problem}`);
+        say(' !     Nothing was stored.');
         return 1;
       }
     }
@@ -85,6 +96,16 @@ export class PushService {
       say(`       ${this.urls.environmentUrl(app.name, environment.name, environment.kind === 'production')}`);
     }
     return 0;
+  }
+
+  /** Why the pushed commit's source is too large to build (BUILD_MAX_SOURCE_MB/FILES), or null. */
+  private async sourceProblem(context: PushContext, update: RefUpdate, push: PreReceive): Promise<string | null> {
+    const limits = this.config.builds.maxSource;
+    const size = await this.repos.treeSize(context.repoPath, update.newSha, push.quarantine, limits.files);
+    const subject = `commit ${update.newSha.slice(0, 7)} (${update.ref.slice('refs/heads/'.length)})`;
+    if (size.files > limits.files) return sourceTooLarge(limits, 'files', subject);
+    if (size.bytes > limits.bytes) return sourceTooLarge(limits, 'bytes', subject);
+    return null;
   }
 
   /** Builds one branch and waits for it and its release; the environment, or null when the push must fail. */

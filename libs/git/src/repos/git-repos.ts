@@ -97,13 +97,49 @@ export class GitRepos {
   }
 
   /**
+   * What `commit`'s tree holds unpacked, from git's object headers without reading any content
+   * (`git ls-tree -r -l`): the files and symbolic links, and the sum of their sizes. Counting
+   * stops once there are more than `stopAfterFiles`. Submodules are not part of a build's source.
+   */
+  async treeSize(path: string, commit: string, quarantine: QuarantineEnv, stopAfterFiles: number): Promise<{ files: number; bytes: number }> {
+    const child = spawn('git', ['ls-tree', '-r', '-l', '-z', '--full-tree', commit], { cwd: path, env: this.env(quarantineEnv(quarantine)) });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const closed = new Promise<number | null>((resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', resolve);
+    });
+    let files = 0;
+    let bytes = 0;
+    let rest = '';
+    let stopped = false;
+    for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
+      const records = (rest + chunk.toString('utf8')).split('\0');
+      rest = records.pop() ?? '';
+      for (const record of records) {
+        // "<mode> <type> <object> <size, space-padded>\t<path>"
+        const match = /^\d+ blob [0-9a-f]+ +(\d+)\t/.exec(record);
+        if (!match) continue;
+        files++;
+        bytes += Number(match[1]);
+      }
+      if (files > stopAfterFiles) {
+        stopped = true;
+        child.kill();
+        break;
+      }
+    }
+    const code = await closed;
+    if (!stopped && code !== 0) throw new Error(`git ls-tree ${commit} failed: ${stderr.trim() || `exit ${code}`}`);
+    return { files, bytes };
+  }
+
+  /**
    * A tar of the tree of `commit`, read from the push's quarantine (the objects are not in the
    * repository until the push is accepted). `done` settles when git has finished.
    */
   archive(path: string, commit: string, quarantine: QuarantineEnv): { stream: Readable; done: Promise<void> } {
-    const env: Record<string, string> = {};
-    for (const [key, value] of Object.entries(quarantine)) if (typeof value === 'string' && value) env[key] = value;
-    const child = spawn('git', ['archive', '--format=tar', commit], { cwd: path, env: this.env(env) });
+    const child = spawn('git', ['archive', '--format=tar', commit], { cwd: path, env: this.env(quarantineEnv(quarantine)) });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const done = new Promise<void>((resolve, reject) => {
@@ -114,4 +150,11 @@ export class GitRepos {
     const stream = child.stdout.pipe(new PassThrough());
     return { stream, done };
   }
+}
+
+/** The quarantine variables git set for the hook, for git commands that read the pushed objects. */
+function quarantineEnv(quarantine: QuarantineEnv): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(quarantine)) if (typeof value === 'string' && value) env[key] = value;
+  return env;
 }
