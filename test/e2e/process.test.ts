@@ -18,8 +18,8 @@ const refuses = (port: number) =>
 /**
  * The README's path, as a separate process: `npm start` (compiled, migrations applied to an
  * empty database, `node dist/apps/berth/src/main.js`), then sign up, create an app and
- * `git push` it over HTTP with the real git client, reach it through the router, delete it,
- * and stop the process with SIGTERM.
+ * `git push` it over HTTP with the real git client, reach it through the router, kill the
+ * roles' process (the supervisor starts it again), delete the app, and stop with SIGTERM.
  */
 describe('npm start', () => {
   let berth: BerthProcess;
@@ -62,6 +62,17 @@ describe('npm start', () => {
     expect(push.stderr).toContain(`remote:        http://${app}.localhost:${berth.routerPort}`);
     expect(await get(berth.routerPort, `${app}.localhost:${berth.routerPort}`)).toMatchObject({ status: 200, body: 'hello from npm start\n' });
     expect(containersOfApp(app).map((c) => [c.host, c.running])).toEqual([[berth.hostName, true]]);
+
+    // The roles' process dies (kill -9): the supervisor says why and starts it again.
+    const rolesPid = () => Number([...berth.output.matchAll(/started berth \(.*\) as process (\d+)/g)].at(-1)?.[1]);
+    const killed = rolesPid();
+    expect(killed).toBeGreaterThan(0);
+    expect(killed).not.toBe(berth.pid);
+    process.kill(killed, 'SIGKILL');
+    await eventually(async () => berth.output, (out) => /berth was killed by SIGKILL after .*; starting it again in/.test(out), 'the supervisor to report the death', 10_000);
+    await eventually(async () => rolesPid(), (pid) => pid !== killed, 'the roles to be started again', 15_000);
+    await eventually(async () => fetch(`${berth.url}/healthz`).then((r) => r.status, () => 0), (status) => status === 200, 'the API to answer again', 60_000);
+    await eventually(() => get(berth.routerPort, `${app}.localhost:${berth.routerPort}`), (res) => res.status === 200, 'the app to answer through the router again', 60_000);
 
     expect((await api(`/api/apps/${app}`, { method: 'DELETE', token })).status).toBe(204);
     await eventually(async () => containersOfApp(app!), (left) => left.length === 0, 'the deleted app to leave no container', 30_000);

@@ -13,21 +13,25 @@ export function rootModuleFor(config: BerthConfigShape, roles: Role[] = config.r
   return BerthRootModule;
 }
 
+/** The validated configuration, or the process ends with every bad variable named (exit 78, EX_CONFIG). */
+export function configOrExit(): BerthConfigShape {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(78);
+    }
+    throw error;
+  }
+}
+
 /**
  * Starts one process running the given roles (default: BERTH_ROLES). With the api role it
  * serves HTTP on PORT; other roles run their own servers or workers.
  */
 export async function bootstrap(onlyRoles?: Role[]): Promise<INestApplicationContext> {
-  let config: BerthConfigShape;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(78); // EX_CONFIG
-    }
-    throw error;
-  }
+  const config = configOrExit();
   const roles = onlyRoles ?? config.roles;
   const logger = LEVELS.slice(0, LEVELS.indexOf(config.logLevel) + 1);
   const root = rootModuleFor(config, roles);

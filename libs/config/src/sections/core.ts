@@ -26,6 +26,14 @@ export const coreEnv = z.object({
   BERTH_SECRET_KEY: z
     .string({ error: 'missing: run `npm run setup` (it writes one to .env) or set 64 hex characters' })
     .regex(/^[0-9a-fA-F]{64}$/, 'expected 64 hex characters (32 bytes), e.g. from `openssl rand -hex 32`'),
+  /**
+   * `npm start` runs the roles as child processes of a supervisor that starts a dead one again
+   * (there is no init system to do it). `false` runs them in this process, for a machine whose
+   * own supervisor (systemd, a container engine's restart policy) does that job.
+   */
+  BERTH_SUPERVISE: env.bool(true),
+  /** Under the supervisor: `one` process for all the roles (the laptop default), or `per-role`, so each survives the others' crashes. */
+  BERTH_PROCESSES: z.enum(['one', 'per-role'], { error: 'expected one or per-role' }).default('one'),
   /** Labels what this install creates on a shared container engine; defaults to BERTH_REDIS_PREFIX. */
   BERTH_INSTALL_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,63}$/, 'expected 1 to 63 letters, digits, _, . or -').optional(),
   LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
@@ -37,4 +45,6 @@ export const mapCore = (e: z.infer<typeof coreEnv>) => ({
   dataDir: resolve(e.BERTH_DATA_DIR),
   secretKey: Buffer.from(e.BERTH_SECRET_KEY, 'hex'),
   logLevel: e.LOG_LEVEL,
+  supervise: e.BERTH_SUPERVISE,
+  processes: e.BERTH_PROCESSES,
 });
