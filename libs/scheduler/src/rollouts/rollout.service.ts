@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { BerthConfig } from '@berth/config';
 import { Clock } from '@berth/common';
 import { Instance, PrismaService, Release } from '@berth/db';
+import { requestsFor } from '@berth/placement';
 import { Notifier } from '@berth/releases';
 import { PlacementService } from '../placement/placement.service';
 
@@ -39,8 +40,9 @@ export class RolloutService {
     await this.db.release.updateMany({ where: { id: release.id, status: { in: [...ROLLING] } }, data: { status: 'deploying' } });
     // One row per wanted instance; skipDuplicates (on release, process type, index) makes a retry harmless.
     await this.db.instance.createMany({
-      data: release.formation.flatMap((line) =>
-        Array.from({ length: line.quantity }, (_, i) => ({
+      data: release.formation.flatMap((line) => {
+        const requests = requestsFor(line, { memoryMb: line.memoryRequestMb, cpuMillis: line.cpuRequestMillis }, this.config.placement.requestRatios);
+        return Array.from({ length: line.quantity }, (_, i) => ({
           environmentId: release.environmentId,
           releaseId: release.id,
           processType: line.processType,
@@ -48,8 +50,10 @@ export class RolloutService {
           memoryMb: line.memoryMb,
           cpuMillis: line.cpuMillis,
           pidsLimit: line.pidsLimit,
-        })),
-      ),
+          memoryRequestMb: requests.memoryMb,
+          cpuRequestMillis: requests.cpuMillis,
+        }));
+      }),
       skipDuplicates: true,
     });
     await this.placement.placePending({ releaseId: release.id });
