@@ -38,18 +38,23 @@ describe('releases and formation', () => {
     ]);
     const formation = await platform.http().get(`${base}/formation`).set(user.auth).expect(200);
     expect(formation.body).toEqual({
-      web: { quantity: 1, memoryMb: 256, cpu: 0.5, pidsLimit: 256, command: processTypes.web },
-      worker: { quantity: 0, memoryMb: 256, cpu: 0.5, pidsLimit: 256, command: processTypes.worker },
+      // Requests (what an instance books) default to the whole memory limit and a twentieth of the CPU quota.
+      web: { quantity: 1, memoryMb: 256, cpu: 0.5, pidsLimit: 256, memoryRequestMb: 256, cpuRequest: 0.025, command: processTypes.web },
+      worker: { quantity: 0, memoryMb: 256, cpu: 0.5, pidsLimit: 256, memoryRequestMb: 256, cpuRequest: 0.025, command: processTypes.worker },
     });
   });
 
   it('scales and resizes with a new release; refuses unknown process types and sizes over the limits', async () => {
     const { base } = await released();
     const res = await platform.http().patch(`${base}/formation`).set(user.auth).send({ web: { quantity: 3, memoryMb: 192, cpu: 0.25 } }).expect(200);
-    expect(res.body.web).toEqual({ quantity: 3, memoryMb: 192, cpu: 0.25, pidsLimit: 256, command: processTypes.web });
+    expect(res.body.web).toEqual({ quantity: 3, memoryMb: 192, cpu: 0.25, pidsLimit: 256, memoryRequestMb: 192, cpuRequest: 0.013, command: processTypes.web });
     await platform.http().patch(`${base}/formation`).set(user.auth).send({ worker: { quantity: 2 } }).expect(200);
+    const requests = await platform.http().patch(`${base}/formation`).set(user.auth).send({ web: { memoryRequestMb: 128, cpuRequest: 0.1 } }).expect(200);
+    expect(requests.body.web).toMatchObject({ memoryMb: 192, cpu: 0.25, memoryRequestMb: 128, cpuRequest: 0.1 });
+    const over = await platform.http().patch(`${base}/formation`).set(user.auth).send({ web: { memoryRequestMb: 512 } }).expect(400);
+    expect(over.body.fields).toEqual({ 'web.memoryRequestMb': 'must be at most memoryMb, the limit (192 MB)' });
     const list = (await platform.http().get(`${base}/releases`).set(user.auth).expect(200)).body;
-    expect(list.map((r: { description: string }) => r.description).slice(0, 2)).toEqual(['Scale worker to 2', 'Resize web 3 × 192 MB, 0.25 CPU']);
+    expect(list.map((r: { description: string }) => r.description).slice(0, 3)).toEqual(['Change the requests of web', 'Scale worker to 2', 'Resize web 3 × 192 MB, 0.25 CPU']);
     expect(list[0].formation.web).toMatchObject({ quantity: 3, memoryMb: 192 });
 
     const unknown = await platform.http().patch(`${base}/formation`).set(user.auth).send({ clock: { quantity: 1 } }).expect(400);
@@ -62,7 +67,7 @@ describe('releases and formation', () => {
     });
     // Refused changes make no release; neither does a change to what is already there.
     await platform.http().patch(`${base}/formation`).set(user.auth).send({ web: { quantity: 3 } }).expect(200);
-    expect((await platform.http().get(`${base}/releases`).set(user.auth).expect(200)).body).toHaveLength(3);
+    expect((await platform.http().get(`${base}/releases`).set(user.auth).expect(200)).body).toHaveLength(4);
   });
 
   it('does not keep a push waiting when no scheduler runs', async () => {

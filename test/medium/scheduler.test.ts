@@ -1,7 +1,8 @@
 import { INestApplicationContext } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { PrismaService } from '@berth/db';
-import { PlacementService, SchedulerLoop } from '@berth/scheduler';
+import { BerthConfig } from '@berth/config';
+import { PlacementService, RolloutService, SchedulerLoop } from '@berth/scheduler';
 import { startPlatform, startRoles, RunningPlatform } from '../support/platform';
 import { createApp, signUp, TestUser } from '../support/users';
 import { isolatedCluster } from '../support/runtime';
@@ -130,6 +131,43 @@ describe('scheduler', () => {
     const placed = await db.instance.findMany({ where: { releaseId: v2.id } });
     // One on each host: a's replica of v1 stops once v2 is current, so it does not push v2 off a.
     expect(placed.map((i) => i.hostId).sort()).toEqual([a.id, b.id, c.id].sort());
+  });
+
+  it('runs at least 60 default web instances on a 2-core, 24 GiB host: they book requests, not their CPU limits', async () => {
+    // As an agent registers a 2-core, 24 GiB machine (all cores, memory less AGENT_RESERVED_MEMORY_MB).
+    const small = await db.host.create({ data: { name: `small-${randomBytes(2).toString('hex')}`, memoryMb: 24 * 1024 - 1024, cpuMillis: 2000, pidsLimit: 32768 } });
+    const size = platform.app.get(BerthConfig).formation.production; // 256 MB, 0.5 CPU, 256 pids
+    const apps = 70;
+    const releases = [];
+    for (let i = 0; i < apps; i++) {
+      const app = await createApp(platform, user, 'dense');
+      const environment = await db.environment.findFirstOrThrow({ where: { app: { name: app } } });
+      releases.push(
+        await db.release.create({
+          data: { environmentId: environment.id, version: 1, configEncrypted: 'x', description: 'test', status: 'deploying', formation: { create: { processType: 'web', quantity: 1, ...size } } },
+          include: { formation: true },
+        }),
+      );
+    }
+    // The rollouts' first step, three at a time from three schedulers (70 at once on one host
+    // would retry past PlacementService's attempts; the scheduler loop would place the rest).
+    for (let i = 0; i < releases.length; i += 3) {
+      await Promise.all(releases.slice(i, i + 3).map((release, j) => schedulers[j].get(RolloutService).startInstances(release)));
+    }
+
+    const instances = await db.instance.findMany({ where: { releaseId: { in: releases.map((r) => r.id) } } });
+    expect(instances).toHaveLength(apps);
+    expect(instances.filter((i) => i.hostId === small.id).length).toBeGreaterThanOrEqual(60);
+    expect(instances.filter((i) => i.hostId !== small.id)).toEqual([]);
+    // Limits stay the formation's; requests are the defaults: the whole memory limit, a twentieth of the CPU quota.
+    expect(new Set(instances.map((i) => JSON.stringify([i.memoryMb, i.cpuMillis, i.memoryRequestMb, i.cpuRequestMillis])))).toEqual(new Set([JSON.stringify([256, 500, 256, 25])]));
+
+    const listed = (await platform.http().get('/api/hosts').set(operator.auth).expect(200)).body;
+    expect(listed.find((h: { name: string }) => h.name === small.name)).toMatchObject({ booked: { memoryMb: 70 * 256, cpu: 1.75, pidsLimit: 70 * 256 }, instances: 70 });
+    // The formation shows what each instance books.
+    const app = (await db.app.findFirstOrThrow({ where: { environments: { some: { id: releases[0].environmentId } } } })).name;
+    const formation = (await platform.http().get(`/api/apps/${app}/environments/production/formation`).set(user.auth).expect(200)).body;
+    expect(formation.web).toMatchObject({ memoryMb: 256, cpu: 0.5, memoryRequestMb: 256, cpuRequest: 0.025 });
   });
 
   it('lets only operators list, cordon and drain hosts', async () => {

@@ -168,6 +168,9 @@ export interface ProcessFormation {
   memoryMb: number;
   cpu: number;
   pidsLimit: number;
+  /** What each instance books on its host (requests); memoryMb and cpu above are its limits. */
+  memoryRequestMb?: number;
+  cpuRequest?: number;
   /** The process's command; null runs the image's own. */
   command?: string | null;
 }

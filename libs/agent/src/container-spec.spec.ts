@@ -1,4 +1,4 @@
-import { containerSpec, ContainerRequest } from './container-spec';
+import { containerSpec, ContainerRequest, cpuShares } from './container-spec';
 
 const request: ContainerRequest = {
   name: 'berth-h-1',
@@ -16,6 +16,14 @@ describe('container spec', () => {
   it('limits memory with no swap on top, CPU by quota and pids', () => {
     const { HostConfig } = containerSpec(request);
     expect(HostConfig).toMatchObject({ Memory: 128 * 1024 * 1024, MemorySwap: 128 * 1024 * 1024, NanoCpus: 250_000_000, PidsLimit: 64 });
+  });
+
+  it('shares CPU under contention in proportion to the CPU request: 1024 shares per core', () => {
+    expect(containerSpec({ ...request, cpuRequestMillis: 25 }).HostConfig?.CpuShares).toBe(26);
+    expect(containerSpec({ ...request, cpuRequestMillis: 1000 }).HostConfig?.CpuShares).toBe(1024);
+    // No request: the limit.
+    expect(containerSpec(request).HostConfig?.CpuShares).toBe(256);
+    expect(cpuShares(1)).toBe(2);
   });
 
   it('grants no privileges, no capabilities and no mounts', () => {

@@ -36,6 +36,8 @@ export interface ContainerRequest {
   env: Record<string, string>;
   labels: Record<string, string>;
   limits: ContainerLimits;
+  /** What the instance books (its CPU request); sets its cpu.shares. Defaults to the CPU limit. */
+  cpuRequestMillis?: number;
   security: ContainerSecurity;
   /** Publish CONTAINER_PORT on this address, at a port the engine picks. */
   publishOn?: string;
@@ -46,7 +48,16 @@ export interface ContainerRequest {
 const isRoot = (user: string) => user === '' || /^(root|0)(:.*)?$/.test(user);
 
 /**
- * How Berth runs a tenant's process: its memory limit with no swap on top, a CPU quota, a
+ * cgroup v1 cpu.shares for a CPU request: 1024 per core, as Kubernetes does, so under contention
+ * each container gets CPU time in proportion to what it booked (the kernel's minimum is 2).
+ */
+export function cpuShares(cpuRequestMillis: number): number {
+  return Math.max(2, Math.round((cpuRequestMillis * 1024) / 1000));
+}
+
+/**
+ * How Berth runs a tenant's process: its memory limit with no swap on top, a CPU quota, CPU
+ * shares in proportion to its CPU request, a
  * pids limit, rlimits within the host's, no capabilities at all (apps run as a non-root user
  * and listen on a high port, so they need none; no-new-privileges keeps setuid binaries from
  * gaining any), an init that forwards signals and reaps zombies, no mounts, and nothing but
@@ -69,6 +80,7 @@ export function containerSpec(request: ContainerRequest): ContainerCreateOptions
       Memory: memory,
       MemorySwap: memory,
       NanoCpus: request.limits.cpuMillis * 1_000_000,
+      CpuShares: cpuShares(request.cpuRequestMillis ?? request.limits.cpuMillis),
       PidsLimit: request.limits.pidsLimit,
       Ulimits: [
         { Name: 'nofile', Soft: nofile.soft, Hard: nofile.hard },

@@ -4,7 +4,7 @@ import { place } from './stack';
 import { cluster, host, res, running } from './testing';
 import type { Resources } from './types';
 
-const ask = (resources: Resources, excluded: number[] = []): Ask => ({ resources, group: 'env/web', excluded: new Set(excluded), groupHosts: undefined });
+const ask = (resources: Resources, excluded: number[] = []): Ask => ({ resources, limits: resources, group: 'env/web', excluded: new Set(excluded), groupHosts: undefined });
 
 describe('feasibility filters', () => {
   it('host: only ready, uncordoned hosts take placements', () => {
@@ -48,6 +48,6 @@ describe('feasibility filters', () => {
   });
 
   it('runs the host checks before the resource checks', () => {
-    expect(FEASIBILITY_FILTERS.map((f) => f.name)).toEqual(['ready and not cordoned', 'not excluded', 'memory fits', 'CPU fits', 'pids fit']);
+    expect(FEASIBILITY_FILTERS.map((f) => f.name)).toEqual(['ready and not cordoned', 'not excluded', 'limits fit the host', 'memory fits', 'CPU fits', 'pids fit']);
   });
 });

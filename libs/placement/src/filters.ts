@@ -9,7 +9,10 @@ import type { Resources } from './types';
 
 /** One instance to place, with what the chain needs to judge hosts for it. */
 export interface Ask {
+  /** What the instance books (its requests). */
   resources: Resources;
+  /** Its ceilings, which the host must be able to hold at all. */
+  limits: Resources;
   group: string;
   /** Hosts the request must not use (by index). */
   excluded: ReadonlySet<number>;
@@ -32,6 +35,12 @@ export const hostNotExcluded: HostFilter = {
   passes: (_, h, ask) => ask.excluded.size === 0 || !ask.excluded.has(h),
 };
 
+/** A limit the host could never honour (a 32 GiB memory limit on a 24 GiB host) rules the host out, however little is booked. */
+export const limitsFit: HostFilter = {
+  name: 'limits fit the host',
+  passes: (state, h, ask) => ask.limits.memoryMb <= state.index.capMem[h] && ask.limits.cpuMillis <= state.index.capCpu[h] && ask.limits.pidsLimit <= state.index.capPids[h],
+};
+
 export const memoryFits: HostFilter = {
   name: 'memory fits',
   passes: (state, h, ask) => state.index.usedMem[h] + ask.resources.memoryMb <= state.index.capMem[h],
@@ -48,7 +57,7 @@ export const pidsFit: HostFilter = {
 };
 
 /** In this order: the host checks first, so pending reasons blame availability before size. */
-export const FEASIBILITY_FILTERS: readonly HostFilter[] = [hostAcceptsPlacements, hostNotExcluded, memoryFits, cpuFits, pidsFit];
+export const FEASIBILITY_FILTERS: readonly HostFilter[] = [hostAcceptsPlacements, hostNotExcluded, limitsFit, memoryFits, cpuFits, pidsFit];
 
 export function feasible(state: ClusterState, h: number, ask: Ask, filters: readonly HostFilter[] = FEASIBILITY_FILTERS): boolean {
   for (const filter of filters) if (!filter.passes(state, h, ask)) return false;

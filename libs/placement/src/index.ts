@@ -18,7 +18,7 @@
  * snapshot change (snapshot.ts has the details).
  */
 export { claimHosts, PlacementConflict, placeWithRetry, type Committed, type PlaceWithRetryOptions, type SqlExecutor, type SqlQuerier, type TransactionOptions, type Transactor } from './commit';
-export { cpuFits, FEASIBILITY_FILTERS, hostAcceptsPlacements, hostNotExcluded, memoryFits, pidsFit, type Ask, type HostFilter } from './filters';
+export { cpuFits, FEASIBILITY_FILTERS, hostAcceptsPlacements, hostNotExcluded, limitsFit, memoryFits, pidsFit, type Ask, type HostFilter } from './filters';
 export { loadClusterInput, loadClusterSnapshot } from './load';
 export { describeResources } from './reasons';
 export { binPackCost, SCORERS, SPREAD_PENALTY, spreadCost, type HostScorer } from './scorers';

@@ -26,7 +26,9 @@ interface InstanceRow {
 }
 
 const HOSTS = `SELECT id::text AS id, name, version, state::text AS state, cordoned, "memoryMb", "cpuMillis", "pidsLimit" FROM "Host" ORDER BY name`;
-const RUNNING_INSTANCES = `SELECT id::text AS id, "hostId"::text AS "hostId", "releaseId"::text AS "releaseId", "processType", "memoryMb", "cpuMillis", "pidsLimit"
+// An instance books its requests; rows from before requests existed (null) book their limits.
+const RUNNING_INSTANCES = `SELECT id::text AS id, "hostId"::text AS "hostId", "releaseId"::text AS "releaseId", "processType",
+  COALESCE("memoryRequestMb", "memoryMb") AS "memoryMb", COALESCE("cpuRequestMillis", "cpuMillis") AS "cpuMillis", "pidsLimit"
   FROM "Instance" WHERE "desiredState" = 'running' AND "hostId" IS NOT NULL`;
 
 /** Reads hosts and the instances that book capacity on them (desiredState running). */

@@ -1,4 +1,4 @@
-import { Ask, hostAcceptsPlacements, hostNotExcluded } from './filters';
+import { Ask, hostAcceptsPlacements, hostNotExcluded, limitsFit } from './filters';
 import type { ClusterState } from './snapshot';
 import type { Resources } from './types';
 
@@ -25,8 +25,32 @@ export function explainPending(state: ClusterState, ask: Ask): string {
     return `${all} ${orList(kinds)}${kinds.length > 1 ? ` (${counts})` : ''}; placement resumes when one is ready and uncordoned`;
   }
 
-  const need = ask.resources;
   const { index } = state;
+  const others = total - open.length;
+  // Limits first: a host too small for them never helps, however much of it is free.
+  const limitDims: Dimension[] = [
+    { need: ask.limits.memoryMb, free: (h) => index.capMem[h], show: mib, what: (n) => `a memory limit of ${mib(n)}` },
+    { need: ask.limits.cpuMillis, free: (h) => index.capCpu[h], show: cpu, what: (n) => `a CPU limit of ${cpu(n)}` },
+    { need: ask.limits.pidsLimit, free: (h) => index.capPids[h], show: pids, what: (n) => `a limit of ${pids(n)}` },
+  ];
+  // Only when the limits differ from what is booked: otherwise the booking says it better.
+  const ceilings = ask.limits.memoryMb !== ask.resources.memoryMb || ask.limits.cpuMillis !== ask.resources.cpuMillis || ask.limits.pidsLimit !== ask.resources.pidsLimit;
+  const large = ceilings ? open.filter((h) => limitsFit.passes(state, h, ask)) : open;
+  if (large.length === 0) {
+    const small: string[] = [];
+    for (const dim of limitDims) {
+      let best = open[0];
+      for (const h of open) if (dim.free(h) > dim.free(best)) best = h;
+      if (dim.free(best) < dim.need) small.push(`no host is large enough for ${dim.what(dim.need)} (largest: ${dim.show(dim.free(best))} on ${state.names[best]})`);
+    }
+    if (small.length === 0) small.push(`no host is large enough for all of ${describeResources(ask.limits)} at once`);
+    let reason = `${small.join('; ')}; lower the limit or add a larger host`;
+    if (others) reason += ` (${others} more host${others === 1 ? ' is' : 's are'} ${orList(kinds)})`;
+    return reason;
+  }
+  open.splice(0, open.length, ...large);
+
+  const need = ask.resources;
   const dims: Dimension[] = [
     { need: need.memoryMb, free: (h) => index.freeMem(h), show: mib, what: (n) => `${mib(n)} of memory` },
     { need: need.cpuMillis, free: (h) => index.freeCpu(h), show: cpu, what: cpu },
@@ -56,7 +80,6 @@ export function explainPending(state: ClusterState, ask: Ask): string {
     const has = dims.map((d) => d.what(Math.max(0, d.free(closest))));
     reason = `no host has ${wanted[0]}, ${wanted[1]} and ${wanted[2]} free at once (closest: ${state.names[closest]} with ${has[0]}, ${has[1]} and ${has[2]} free); add a host or ask for less`;
   }
-  const others = total - open.length;
   if (others) reason += ` (${others} more host${others === 1 ? ' is' : 's are'} ${orList(kinds)})`;
   return reason;
 }

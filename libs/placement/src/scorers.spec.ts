@@ -4,7 +4,7 @@ import { ClusterSnapshot } from './snapshot';
 import { place } from './stack';
 import { cluster, host, res, running } from './testing';
 
-const ask = (memoryMb: number, cpuMillis: number, groupHosts?: Map<number, number>): Ask => ({ resources: res(memoryMb, cpuMillis), group: 'env/web', excluded: new Set(), groupHosts });
+const ask = (memoryMb: number, cpuMillis: number, groupHosts?: Map<number, number>): Ask => ({ resources: res(memoryMb, cpuMillis), limits: res(memoryMb, cpuMillis), group: 'env/web', excluded: new Set(), groupHosts });
 
 describe('scorers', () => {
   it('bin-pack: the normalised memory plus CPU a host has left after the placement', () => {

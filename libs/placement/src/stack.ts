@@ -146,8 +146,9 @@ class Planner {
   placeRequest(request: PlacementRequest, requestIndex: number, movedFrom?: number): void {
     const { state } = this;
     const { group, resources, instanceIds } = request;
+    const limits = request.limits ?? resources;
     const excluded = request.excludeHostIds?.length ? new Set(request.excludeHostIds.map((id) => state.byId.get(id)).filter((h): h is number => h !== undefined)) : NO_HOSTS;
-    const ask: Ask = { resources, group, excluded, groupHosts: state.groups.get(group) };
+    const ask: Ask = { resources, limits, group, excluded, groupHosts: state.groups.get(group) };
     for (let ordinal = 0; ordinal < request.count; ordinal++) {
       const instanceId = instanceIds ? instanceIds[ordinal] : `new-${state.generation}-${requestIndex}-${ordinal}`;
       if (instanceIds && movedFrom === undefined) this.checkNew(instanceId);
@@ -238,6 +239,12 @@ function largestFirst(state: ClusterState, sizes: readonly Resources[]): number[
 function checkRequest(request: PlacementRequest, i: number): void {
   const what = `request ${i} (${request.group})`;
   checkResources(request.resources, what);
+  if (request.limits) {
+    checkResources(request.limits, `${what} limits`);
+    for (const key of ['memoryMb', 'cpuMillis', 'pidsLimit'] as const) {
+      if (request.resources[key] > request.limits[key]) throw new RangeError(`${what}: it books ${request.resources[key]} ${key}, more than its limit of ${request.limits[key]}`);
+    }
+  }
   if (!(Number.isInteger(request.count) && request.count >= 0)) throw new RangeError(`${what}: count must be a whole number ≥ 0, got ${request.count}`);
   if (request.instanceIds && request.instanceIds.length !== request.count) {
     throw new RangeError(`${what}: ${request.instanceIds.length} instance ids for ${request.count} instances`);

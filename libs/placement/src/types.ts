@@ -1,6 +1,9 @@
 /** The data placement reads and returns. Plain objects, so plans can be logged and tested. */
 
-/** What an instance asks for and what a host offers; the same three numbers as in the schema. */
+/**
+ * What an instance books and what a host offers; the same three numbers as in the schema. For
+ * an instance these are its requests (see requestsFor()); its limits only need to fit a host.
+ */
 export interface Resources {
   memoryMb: number;
   /** Thousandths of a core (250 = a quarter core). */
@@ -46,18 +49,58 @@ export interface PlacementPolicy {
    * LimitIterator). More is a closer best fit and slower. Default 4.
    */
   candidateLimit: number;
+  /** What an instance books when its formation names no request, as a fraction of each limit. */
+  requestRatios: RequestRatios;
 }
+
+/**
+ * Requests as a fraction of limits. Memory is not compressible, so an instance books its whole
+ * limit: the limits on a host then add up to no more than its memory, and an app that grows
+ * is OOM-killed in its own cgroup, never another tenant's. CPU is compressible: an instance
+ * books a twentieth of its quota (25 millicores of a default 0.5 CPU) and may burst to the
+ * quota while the host has time to spare; under contention cpu.shares, proportional to the
+ * request, divide the host.
+ */
+export interface RequestRatios {
+  memoryMb: number;
+  cpuMillis: number;
+}
+
+export const DEFAULT_REQUEST_RATIOS: RequestRatios = { memoryMb: 1, cpuMillis: 0.05 };
 
 export const DEFAULT_POLICY: PlacementPolicy = {
   overcommit: { memoryMb: 1, cpuMillis: 1, pidsLimit: 1 },
   candidateLimit: 4,
+  requestRatios: DEFAULT_REQUEST_RATIOS,
 };
+
+/** Requests a formation may name; null or absent means the ratio of the limit. */
+export interface ExplicitRequests {
+  memoryMb?: number | null;
+  cpuMillis?: number | null;
+}
+
+/**
+ * What an instance of this size books: the explicit requests, else each limit times its
+ * ratio (at least 1), never more than the limit. Pids book the limit: it is what the kernel
+ * counts against the host.
+ */
+export function requestsFor(limits: Resources, explicit: ExplicitRequests = {}, ratios: RequestRatios = DEFAULT_REQUEST_RATIOS): Resources {
+  const pick = (value: number | null | undefined, limit: number, ratio: number) => Math.min(limit, value ?? Math.max(1, Math.round(limit * ratio)));
+  return { memoryMb: pick(explicit.memoryMb, limits.memoryMb, ratios.memoryMb), cpuMillis: pick(explicit.cpuMillis, limits.cpuMillis, ratios.cpuMillis), pidsLimit: limits.pidsLimit };
+}
 
 /** Asks for `count` instances of one size in one spread group. */
 export interface PlacementRequest {
   /** Spread group (spreadGroup(releaseId, processType)). */
   group: string;
+  /** What each instance books: its requests. */
   resources: Resources;
+  /**
+   * Each instance's ceilings (cgroup limits): a host whose allocatable capacity is smaller is
+   * never picked, even when the requests fit. Defaults to `resources`.
+   */
+  limits?: Resources;
   count: number;
   /**
    * Ids for the new instances, one per instance, echoed in the plan. Without them the plan

@@ -117,6 +117,11 @@ function FormationEditor({ app, env, saved, onSaved, canEdit }: { app: string; e
                   <code>{type}</code>
                 </legend>
                 <p className="command">{saved[type]?.command ?? "runs the image's own command"}</p>
+                {saved[type]?.cpuRequest !== undefined && saved[type]?.memoryRequestMb !== undefined && (
+                  <p className="meta">
+                    Each instance books {bytes(saved[type].memoryRequestMb! * 1024 * 1024)} and {saved[type].cpuRequest} CPU on its host, and may use CPU up to its limit when the host has time to spare.
+                  </p>
+                )}
                 <label className="size">
                   <span>Size</span>
                   <select value={size} onChange={(event) => pickSize(type, event.target.value)} aria-label={`Size of ${type}`}>

@@ -225,6 +225,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
           [LABELS.host]: this.host.name,
         },
         limits: { memoryMb: row.memoryMb, cpuMillis: row.cpuMillis, pidsLimit: row.pidsLimit },
+        cpuRequestMillis: row.cpuRequestMillis ?? row.cpuMillis,
         security: { defaultUser: this.config.agent.containerUser, ulimits: this.config.agent.ulimits },
         publishOn: row.processType === 'web' ? this.config.agent.publishAddress : undefined,
         network: await this.networks.ensure(release.environment.app),

@@ -5,6 +5,7 @@ import { AppAccess } from '@berth/apps';
 import { BerthConfig } from '@berth/config';
 import { conflict, invalidInput, SecretBox } from '@berth/common';
 import { PrismaService } from '@berth/db';
+import { requestsFor } from '@berth/placement';
 import { containerSpec, LABELS } from '../container-spec';
 import { AppNetworks } from '../host/app-networks';
 import { ContainerRuntime } from '../host/container-runtime';
@@ -64,6 +65,8 @@ export class RunService {
         [LABELS.oneOff]: runId,
       },
       limits: { memoryMb: size.memoryMb, cpuMillis: size.cpuMillis, pidsLimit: size.pidsLimit },
+      // A one-off competes for CPU like the web instances it runs beside.
+      cpuRequestMillis: requestsFor(size, { cpuMillis: 'cpuRequestMillis' in size ? (size.cpuRequestMillis as number | null) : null }, this.config.placement.requestRatios).cpuMillis,
       security: { defaultUser: this.config.agent.containerUser, ulimits: this.config.agent.ulimits },
       network: await this.networks.ensure(app),
     });

@@ -58,7 +58,7 @@ export function deriveStatus(f: StatusFacts): EnvironmentStatus {
     };
   }
   const unplaced = f.instances.find((i) => i.actualState === 'pending' && i.reason);
-  if (unplaced) return { state: 'unplaced', message: `No host can run the web process: ${unplaced.reason}`, hint: 'Lower its memory or CPU in the formation, or ask the operator to add capacity.' };
+  if (unplaced) return { state: 'unplaced', message: `No host can run the web process: ${unplaced.reason}`, hint: 'Lower what it books (memoryRequestMb, cpuRequest) or, if no host is large enough, its limits (memoryMb, cpu) in the formation; or ask the operator to add capacity.' };
   if (f.newer && (f.newer.status === 'pending' || f.newer.status === 'deploying')) {
     return { state: 'starting', message: `Release v${f.newer.version} is starting.`, hint: 'Wait a few seconds and reload.' };
   }

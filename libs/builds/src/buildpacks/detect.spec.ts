@@ -1,7 +1,7 @@
 import { BuildFailure } from './build-failure';
 import { BuildSettings, ImageSubject } from './build-plan';
 import { detect, NOTHING_DETECTED } from './detect';
-import { NodeRuntime, NodeRuntimes, pnpmForLockfile } from './nodejs';
+import { execInPlace, NodeRuntime, NodeRuntimes, pnpmForLockfile } from './nodejs';
 import { MemoryTree } from './source-tree';
 
 const subject: ImageSubject = { appName: 'shop', envName: 'production', commitSha: 'a'.repeat(40), buildId: '11111111-1111-1111-1111-111111111111' };
@@ -49,7 +49,7 @@ describe('buildpack detection', () => {
   it('detects Node.js from package.json before a static index.html', async () => {
     const result = await plan({ 'package.json': pkg(), 'package-lock.json': '{}', 'index.html': '' });
     expect(result.buildpack).toBe('nodejs');
-    expect(result.processTypes).toEqual({ web: 'npm start' });
+    expect(result.processTypes).toEqual({ web: 'exec node index.js' });
   });
 
   it('detects a static site at the root or in public/', async () => {
@@ -143,7 +143,68 @@ describe('the Node.js buildpack', () => {
 
   it('needs a start command when there is no Procfile', async () => {
     expect(await failure({ 'package.json': JSON.stringify({ name: 'x' }) })).toMatch(/No start command/);
-    expect((await plan({ 'package.json': JSON.stringify({ name: 'x' }), 'server.js': '' })).processTypes).toEqual({ web: 'npm start' });
+    expect((await plan({ 'package.json': JSON.stringify({ name: 'x' }), 'server.js': '' })).processTypes).toEqual({ web: 'exec node server.js' });
+  });
+
+  describe('runs the start script itself, so no package manager stays resident', () => {
+    const web = async (scripts: Record<string, string>, files: Record<string, string> = {}) =>
+      (await plan({ 'package.json': JSON.stringify({ name: 'x', scripts }), ...files })).processTypes.web;
+
+    it('execs a simple start script, which then replaces the shell', async () => {
+      expect(await web({ start: 'node index.js' })).toBe('exec node index.js');
+      expect(await web({ start: 'NODE_OPTIONS=--max-old-space-size=200 node dist/main.js --port $PORT' })).toBe('NODE_OPTIONS=--max-old-space-size=200 exec node dist/main.js --port $PORT');
+      const { containerfile, notes } = await plan({ 'package.json': pkg() });
+      expect(containerfile).toContain('CMD ["/bin/sh","-c","exec node index.js"]');
+      expect(notes).toContain('web: exec node index.js (scripts.start in package.json, run without npm)');
+    });
+
+    it('runs prestart first and stops if it fails, as npm does; poststart after start ends well', async () => {
+      expect(await web({ prestart: 'node migrate.js', start: 'node index.js' })).toBe("/bin/sh -c 'node migrate.js' || exit $?; exec node index.js");
+      expect(await web({ start: 'node index.js', poststart: "echo 'bye'" })).toBe("/bin/sh -c 'node index.js' && /bin/sh -c 'echo '\\''bye'\\'''");
+    });
+
+    it('leaves a compound start script to the shell', async () => {
+      expect(await web({ start: 'node a.js && node b.js' })).toBe('node a.js && node b.js');
+    });
+
+    it('follows a start script that runs another script, with its hooks', async () => {
+      expect(await web({ start: 'npm run serve', preserve: 'tsc', serve: 'node dist/server.js' })).toBe("/bin/sh -c 'tsc' || exit $?; exec node dist/server.js");
+      expect(await web({ start: 'yarn serve', serve: 'node s.js' })).toBe('exec node s.js');
+      // A script that calls itself is run as it is.
+      expect(await web({ start: 'npm start' })).toBe('exec npm start');
+    });
+
+    it("uses npm's default start, node server.js", async () => {
+      expect(await web({ prestart: 'node setup.js' }, { 'server.js': '' })).toBe("/bin/sh -c 'node setup.js' || exit $?; exec node server.js");
+    });
+
+    it('resolves Procfile commands that only call a script, for every package manager', async () => {
+      const scripts = { start: 'node web.js', work: 'node worker.js' };
+      const result = await plan({ 'package.json': JSON.stringify({ scripts }), 'yarn.lock': '# yarn lockfile v1\n', Procfile: 'web: npm start\nworker: yarn work\nclock: pnpm run missing\nother: yarn install' });
+      expect(result.processTypes).toEqual({ web: 'exec node web.js', worker: 'exec node worker.js', clock: 'pnpm run missing', other: 'yarn install' });
+      expect(result.notes).toContain('web: exec node web.js (Procfile, run without a package manager)');
+    });
+
+    it('gives the process npm_package_name and npm_package_version beside PATH and NODE_ENV', async () => {
+      const { containerfile } = await plan({ 'package.json': pkg({ name: '@shop/web', version: '1.2.3' }) });
+      expect(containerfile).toContain('ENV NODE_ENV=production PATH=/app/node_modules/.bin:$PATH npm_package_name=@shop/web npm_package_version=1.2.3');
+      const odd = await plan({ 'package.json': pkg({ name: 'x" RUN evil', version: 'one' }) });
+      expect(odd.containerfile).toContain('ENV NODE_ENV=production PATH=/app/node_modules/.bin:$PATH\n');
+    });
+
+    it.each([
+      ['node server.js', 'exec node server.js'],
+      ['  node server.js > /tmp/log 2>/dev/null', 'exec node server.js > /tmp/log 2>/dev/null'],
+      ['A=1 B=two node x.js', 'A=1 B=two exec node x.js'],
+      ['A="x y" node x.js', 'A="x y" node x.js'],
+      ['cd dist && node x.js', 'cd dist && node x.js'],
+      ['cd dist', 'cd dist'],
+      ['node x.js | tee log', 'node x.js | tee log'],
+      ['node $(cat entry)', 'node $(cat entry)'],
+      ['if true; then node x.js; fi', 'if true; then node x.js; fi'],
+    ])('execInPlace(%j) is %j', (command, expected) => {
+      expect(execInPlace(command)).toBe(expected);
+    });
   });
 
   it('maps pnpm lockfile versions to pnpm majors', () => {

@@ -25,6 +25,8 @@ export interface NodeRuntimes {
 }
 
 interface PackageJson {
+  name?: unknown;
+  version?: unknown;
   engines?: { node?: unknown };
   scripts?: Record<string, unknown>;
   workspaces?: unknown;
@@ -70,17 +72,19 @@ export async function planNodejs(
   const scripts = pkg.scripts ?? {};
   const hasBuild = typeof scripts.build === 'string';
 
+  // Commands run the scripts themselves, as npm would, so no package manager stays resident.
+  const runner = new ScriptRunner(scripts, await tree.isFile('server.js'));
   let web: string | null = null;
   let webWhy = '';
-  if (procfile?.web) [web, webWhy] = [procfile.web, 'Procfile'];
-  else if (typeof scripts.start === 'string') [web, webWhy] = ['npm start', 'scripts.start in package.json'];
-  else if (await tree.isFile('server.js')) [web, webWhy] = ['npm start', 'server.js, which npm start runs'];
+  if (procfile?.web) [web, webWhy] = [runner.resolve(procfile.web), runner.runs(procfile.web) ? 'Procfile, run without a package manager' : 'Procfile'];
+  else if (typeof scripts.start === 'string') [web, webWhy] = [runner.resolve('npm start'), 'scripts.start in package.json, run without npm'];
+  else if (await tree.isFile('server.js')) [web, webWhy] = [runner.resolve('npm start'), "server.js, npm start's default"];
   if (!procfile && !web) {
     throw new BuildFailure(
       'No start command: add a "start" script to package.json (e.g. "start": "node index.js"), a server.js, or a Procfile with a web process ("web: node index.js").',
     );
   }
-  const processTypes = procfile ? { ...procfile } : { web: web as string };
+  const processTypes = procfile ? Object.fromEntries(Object.entries(procfile).map(([type, command]) => [type, runner.resolve(command)])) : { web: web as string };
 
   // Dependencies are installed from the manifest and lockfile alone, before the rest of the
   // source is copied, so a push that changes only source reuses the installed layer.
@@ -101,7 +105,7 @@ export async function planNodejs(
       ? ['COPY --chown=app:app . .', `RUN ${manager.install}`]
       : [`COPY --chown=app:app ${manifests.join(' ')} ./`, `RUN ${manager.install}`, 'COPY --chown=app:app . .']),
     ...(hasBuild ? [`RUN ${manager.run('build')}`] : []),
-    'ENV NODE_ENV=production PATH=/app/node_modules/.bin:$PATH',
+    `ENV NODE_ENV=production PATH=/app/node_modules/.bin:$PATH${packageEnv(pkg)}`,
     labelLine(subject),
     cmdLine(processTypes.web ?? Object.values(processTypes)[0]),
   ];
@@ -113,6 +117,93 @@ export async function planNodejs(
     ...(web ? [`web: ${web} (${webWhy})`] : []),
   ];
   return { buildpack: 'nodejs', detected: 'Node.js app detected: package.json at the root', notes, containerfile: `${lines.join('\n')}\n`, files: trust.files, processTypes };
+}
+
+/**
+ * What `npm start` (or `npm run x`, `yarn x`, `pnpm x`) would run, as one shell command that
+ * leaves no package manager behind: the pre-script, then the script itself with `exec` when it
+ * is a simple command (so it replaces the shell and gets signals itself), then the post-script
+ * if any (which keeps the shell waiting, as npm would). A script that itself calls another
+ * script is followed, a few levels deep. PATH (node_modules/.bin first) and NODE_ENV come from
+ * the image, as npm would set them; npm_package_name and _version too (packageEnv).
+ */
+class ScriptRunner {
+  constructor(
+    private readonly scripts: Record<string, unknown>,
+    private readonly hasServerJs: boolean,
+  ) {}
+
+  /** Whether `command` is a call of a script this package has. */
+  runs(command: string): boolean {
+    const name = scriptCalled(command);
+    return name !== null && this.body(name) !== null;
+  }
+
+  /** The command with a script call replaced by what it runs; anything else as it is. */
+  resolve(command: string): string {
+    const name = scriptCalled(command);
+    if (name === null || this.body(name) === null) return command;
+    const { before, main, after } = this.steps(name, 0);
+    const pre = before.map((step) => `/bin/sh -c ${shellQuote(step)} || exit $?; `).join('');
+    if (!after.length) return `${pre}${execInPlace(main)}`;
+    return `${pre}/bin/sh -c ${shellQuote(main)} && ${after.map((step) => `/bin/sh -c ${shellQuote(step)}`).join(' && ')}`;
+  }
+
+  /** npm's default start script: `node server.js` when there is a server.js. */
+  private body(name: string): string | null {
+    const script = this.scripts[name];
+    if (typeof script === 'string' && script.trim()) return script.trim();
+    return name === 'start' && this.hasServerJs ? 'node server.js' : null;
+  }
+
+  private steps(name: string, depth: number): { before: string[]; main: string; after: string[] } {
+    const body = this.body(name)!;
+    const hook = (prefix: string) => {
+      const script = this.scripts[`${prefix}${name}`];
+      return typeof script === 'string' && script.trim() ? [script.trim()] : [];
+    };
+    const inner = scriptCalled(body);
+    if (inner !== null && inner !== name && depth < 4 && this.body(inner) !== null) {
+      const nested = this.steps(inner, depth + 1);
+      return { before: [...hook('pre'), ...nested.before], main: nested.main, after: [...nested.after, ...hook('post')] };
+    }
+    return { before: hook('pre'), main: body, after: hook('post') };
+  }
+}
+
+/** The script a command runs through a package manager (`npm start`, `npm run web`, `yarn web`, `pnpm run web`), or null. */
+function scriptCalled(command: string): string | null {
+  const match = /^\s*(?:npm\s+(?:start|run(?:-script)?\s+([\w:.-]+))|(?:yarn|pnpm)\s+(?:run\s+)?([\w:.-]+))\s*$/.exec(command);
+  if (!match) return null;
+  const name = match[1] ?? match[2] ?? 'start';
+  // `yarn install`, `pnpm add` and the like are the package manager's own commands.
+  return match[2] !== undefined && MANAGER_COMMANDS.has(name) ? null : name;
+}
+
+const MANAGER_COMMANDS = new Set(['add', 'audit', 'bin', 'cache', 'config', 'create', 'dlx', 'exec', 'install', 'link', 'list', 'outdated', 'remove', 'unlink', 'up', 'update', 'upgrade', 'why', 'workspace', 'workspaces']);
+
+/** Words after which `exec` would fail or change the meaning: shell keywords and builtins that are no program. */
+const NOT_PROGRAMS = new Set(['!', '{', '}', 'if', 'then', 'else', 'elif', 'fi', 'for', 'while', 'until', 'case', 'esac', 'do', 'done', '.', 'source', 'alias', 'break', 'cd', 'continue', 'eval', 'exec', 'exit', 'export', 'local', 'read', 'readonly', 'return', 'set', 'shift', 'trap', 'ulimit', 'umask', 'unset', 'wait']);
+
+/**
+ * `exec` in front of a simple command (`node server.js`, `PORT_X=1 node dist/main.js`), so the
+ * program replaces the shell (Debian's sh does not do that by itself); a compound command
+ * (`a && b`, pipes, subshells) is left as it is and the shell stays, at under a megabyte.
+ */
+export function execInPlace(command: string): string {
+  const trimmed = command.trim();
+  if (/[;&|`()\n]|\$\(/.test(trimmed)) return trimmed;
+  const match = /^((?:[A-Za-z_]\w*=[^\s'"\\`$]*\s+)*)([^\s=]+)(?:\s|$)/.exec(trimmed);
+  if (!match || NOT_PROGRAMS.has(match[2])) return trimmed;
+  return `${match[1]}exec ${trimmed.slice(match[1].length)}`;
+}
+
+/** npm_package_name and npm_package_version as npm gives scripts, when they are plain enough for an ENV line. */
+function packageEnv(pkg: PackageJson): string {
+  const vars: string[] = [];
+  if (typeof pkg.name === 'string' && /^(@[a-z0-9~-][a-z0-9._~-]*\/)?[a-z0-9~-][a-z0-9._~-]*$/.test(pkg.name)) vars.push(`npm_package_name=${pkg.name}`);
+  if (typeof pkg.version === 'string' && semver.valid(pkg.version) !== null && /^[\w.+-]+$/.test(pkg.version)) vars.push(`npm_package_version=${pkg.version}`);
+  return vars.map((v) => ` ${v}`).join('');
 }
 
 function parsePackageJson(text: string): PackageJson {

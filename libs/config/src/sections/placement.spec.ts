@@ -4,7 +4,7 @@ const KEY = 'ab'.repeat(32);
 
 describe('placement configuration', () => {
   it('books declared capacity exactly unless told otherwise', () => {
-    expect(parseConfig({ BERTH_SECRET_KEY: KEY }).placement).toEqual({ overcommit: { memoryMb: 1, cpuMillis: 1, pidsLimit: 1 } });
+    expect(parseConfig({ BERTH_SECRET_KEY: KEY }).placement).toEqual({ overcommit: { memoryMb: 1, cpuMillis: 1, pidsLimit: 1 }, requestRatios: { memoryMb: 1, cpuMillis: 0.05 } });
   });
 
   it('takes an overcommit ratio per resource', () => {

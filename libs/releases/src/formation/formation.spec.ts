@@ -1,4 +1,4 @@
-import { applyFormationPatch, formationForImage, FormationLine, processTypesOf } from './formation';
+import { applyFormationPatch, formationForImage, FormationLine, presentFormation, processTypesOf } from './formation';
 
 const defaults = { memoryMb: 256, cpuMillis: 500, pidsLimit: 256 };
 const limits = { quantity: 10, memoryMb: 1024, cpuMillis: 2000, pidsLimit: 1000 };
@@ -57,5 +57,35 @@ describe('formation changes', () => {
     [{}, 'body', /JSON object/],
   ])('refuses %j', (body, field, why) => {
     expect(applyFormationPatch([web], body, limits).problems[field]).toMatch(why);
+  });
+});
+
+describe('requests', () => {
+  it('sets the memory and CPU requests (CPU in cores), and null goes back to the default', () => {
+    const { formation, problems } = applyFormationPatch([web], { web: { memoryRequestMb: 128, cpuRequest: 0.05 } }, limits);
+    expect(problems).toEqual({});
+    expect(formation).toEqual([{ ...web, memoryRequestMb: 128, cpuRequestMillis: 50 }]);
+    const reset = applyFormationPatch(formation, { web: { memoryRequestMb: null, cpuRequest: null } }, limits);
+    expect(reset.formation).toEqual([{ ...web, memoryRequestMb: null, cpuRequestMillis: null }]);
+  });
+
+  it('refuses requests above the limits, including limits changed in the same patch', () => {
+    expect(applyFormationPatch([web], { web: { memoryRequestMb: 193, cpuRequest: 0.3 } }, limits).problems).toEqual({
+      'web.memoryRequestMb': 'must be at most memoryMb, the limit (192 MB)',
+      'web.cpuRequest': 'must be at most cpu, the limit (0.25 cores)',
+    });
+    expect(applyFormationPatch([web], { web: { memoryMb: 512, memoryRequestMb: 400, cpu: 1, cpuRequest: 0.5 } }, limits).problems).toEqual({});
+    const withRequests = { ...web, memoryRequestMb: 128, cpuRequestMillis: 200 };
+    expect(applyFormationPatch([withRequests], { web: { memoryMb: 64, cpu: 0.1 } }, limits).problems).toEqual({
+      'web.memoryMb': expect.stringMatching(/below this process type's memory request \(128 MB\); lower memoryRequestMb too/),
+      'web.cpu': expect.stringMatching(/below this process type's CPU request \(0.2 cores\)/),
+    });
+  });
+
+  it('shows what each instance books: the explicit requests, else the default share of the limits', () => {
+    expect(presentFormation([web, { ...web, processType: 'worker', memoryRequestMb: 64, cpuRequestMillis: 100 }])).toEqual({
+      web: { quantity: 3, memoryMb: 192, cpu: 0.25, pidsLimit: 100, memoryRequestMb: 192, cpuRequest: 0.013, command: 'old' },
+      worker: { quantity: 3, memoryMb: 192, cpu: 0.25, pidsLimit: 100, memoryRequestMb: 64, cpuRequest: 0.1, command: 'old' },
+    });
   });
 });

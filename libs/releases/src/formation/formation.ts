@@ -1,6 +1,10 @@
+import { DEFAULT_REQUEST_RATIOS, RequestRatios, requestsFor } from '@berth/placement';
+
 /**
  * Formation rules, pure: which process types a release runs, how many of each and how big.
- * Sizes are stored as memoryMb, cpuMillis (thousandths of a core) and pidsLimit.
+ * Sizes are limits, stored as memoryMb, cpuMillis (thousandths of a core) and pidsLimit;
+ * requests (what placement books) are memoryRequestMb and cpuRequestMillis, null for the
+ * default share of the limit.
  */
 export interface FormationSize {
   memoryMb: number;
@@ -12,18 +16,26 @@ export interface FormationLine extends FormationSize {
   processType: string;
   command: string | null;
   quantity: number;
+  /** Explicit requests; null or absent books the default share of the limit (see requestsFor). */
+  memoryRequestMb?: number | null;
+  cpuRequestMillis?: number | null;
 }
 
 export interface FormationLimits extends FormationSize {
   quantity: number;
 }
 
-/** What a user may send for one process type: `{"quantity": 3, "memoryMb": 192, "cpu": 0.25, "pidsLimit": 128}`. */
+/**
+ * What a user may send for one process type: `{"quantity": 3, "memoryMb": 192, "cpu": 0.25, "pidsLimit": 128}`,
+ * plus requests, `{"memoryRequestMb": 128, "cpuRequest": 0.05}` (null for the default).
+ */
 export interface FormationChange {
   quantity?: number;
   memoryMb?: number;
   cpu?: number;
   pidsLimit?: number;
+  memoryRequestMb?: number | null;
+  cpuRequest?: number | null;
 }
 export type FormationPatch = Record<string, FormationChange>;
 
@@ -54,7 +66,7 @@ export function formationForImage(processTypes: ProcessTypes, previous: readonly
     });
 }
 
-const KNOWN_FIELDS = new Set(['quantity', 'memoryMb', 'cpu', 'pidsLimit']);
+const KNOWN_FIELDS = new Set(['quantity', 'memoryMb', 'cpu', 'pidsLimit', 'memoryRequestMb', 'cpuRequest']);
 
 /**
  * Applies a PATCH body to a formation. Throws nothing: returns the problems by field
@@ -83,7 +95,7 @@ export function applyFormationPatch(
       continue;
     }
     for (const field of Object.keys(change)) {
-      if (!KNOWN_FIELDS.has(field)) problems[`${processType}.${field}`] = 'is not a known field; use quantity, memoryMb, cpu or pidsLimit';
+      if (!KNOWN_FIELDS.has(field)) problems[`${processType}.${field}`] = 'is not a known field; use quantity, memoryMb, cpu, pidsLimit, memoryRequestMb or cpuRequest';
     }
     const c = change as Record<string, unknown>;
     const whole = (field: 'quantity' | 'memoryMb' | 'pidsLimit', min: number, max: number, unit = '') => {
@@ -105,9 +117,37 @@ export function applyFormationPatch(
       else if (cpu > maxCpu) problems[`${processType}.cpu`] = `must be at most ${maxCpu} cores (the limit of this installation)`;
       else line.cpuMillis = Math.round(cpu * 1000);
     }
+    checkRequests(processType, line, c, problems);
     changed.push(processType);
   }
   return { formation: current.map((line) => byType.get(line.processType)!), problems, changed };
+}
+
+/**
+ * Requests: null goes back to the default; a value may not exceed the limit (as changed by
+ * the same patch). A limit lowered under a request set earlier is named too.
+ */
+function checkRequests(processType: string, line: FormationLine, c: Record<string, unknown>, problems: Record<string, string>): void {
+  if (c.memoryRequestMb === null) line.memoryRequestMb = null;
+  else if (c.memoryRequestMb !== undefined) {
+    const value = c.memoryRequestMb;
+    if (typeof value !== 'number' || !Number.isInteger(value)) problems[`${processType}.memoryRequestMb`] = 'must be a whole number of MB, or null for the default';
+    else if (value < 4) problems[`${processType}.memoryRequestMb`] = 'must be at least 4 MB';
+    else if (value > line.memoryMb) problems[`${processType}.memoryRequestMb`] = `must be at most memoryMb, the limit (${line.memoryMb} MB)`;
+    else line.memoryRequestMb = value;
+  } else if (line.memoryRequestMb != null && line.memoryRequestMb > line.memoryMb && !problems[`${processType}.memoryMb`]) {
+    problems[`${processType}.memoryMb`] = `is below this process type's memory request (${line.memoryRequestMb} MB); lower memoryRequestMb too, or set it to null for the default`;
+  }
+  if (c.cpuRequest === null) line.cpuRequestMillis = null;
+  else if (c.cpuRequest !== undefined) {
+    const value = c.cpuRequest;
+    if (typeof value !== 'number' || !Number.isFinite(value)) problems[`${processType}.cpuRequest`] = 'must be a number of cores such as 0.05, or null for the default';
+    else if (value < 0.001) problems[`${processType}.cpuRequest`] = 'must be at least 0.001 cores';
+    else if (Math.round(value * 1000) > line.cpuMillis) problems[`${processType}.cpuRequest`] = `must be at most cpu, the limit (${line.cpuMillis / 1000} cores)`;
+    else line.cpuRequestMillis = Math.round(value * 1000);
+  } else if (line.cpuRequestMillis != null && line.cpuRequestMillis > line.cpuMillis && !problems[`${processType}.cpu`]) {
+    problems[`${processType}.cpu`] = `is below this process type's CPU request (${line.cpuRequestMillis / 1000} cores); lower cpuRequest too, or set it to null for the default`;
+  }
 }
 
 /** "web 3 × 192 MB, 0.25 CPU" for release descriptions and logs. */
@@ -115,8 +155,15 @@ export function describeLine(line: FormationLine): string {
   return `${line.processType} ${line.quantity} × ${line.memoryMb} MB, ${line.cpuMillis / 1000} CPU`;
 }
 
-export function presentFormation(lines: readonly FormationLine[]) {
+/** The formation as the API shows it: limits, and the requests each instance books (explicit or the default share). */
+export function presentFormation(lines: readonly FormationLine[], ratios: RequestRatios = DEFAULT_REQUEST_RATIOS) {
   return Object.fromEntries(
-    lines.map((line) => [line.processType, { quantity: line.quantity, memoryMb: line.memoryMb, cpu: line.cpuMillis / 1000, pidsLimit: line.pidsLimit, command: line.command }]),
+    lines.map((line) => {
+      const requests = requestsFor(line, { memoryMb: line.memoryRequestMb, cpuMillis: line.cpuRequestMillis }, ratios);
+      return [
+        line.processType,
+        { quantity: line.quantity, memoryMb: line.memoryMb, cpu: line.cpuMillis / 1000, pidsLimit: line.pidsLimit, memoryRequestMb: requests.memoryMb, cpuRequest: requests.cpuMillis / 1000, command: line.command },
+      ];
+    }),
   );
 }

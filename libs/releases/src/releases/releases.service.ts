@@ -39,6 +39,8 @@ const toLine = (entry: FormationEntry): FormationLine => ({
   memoryMb: entry.memoryMb,
   cpuMillis: entry.cpuMillis,
   pidsLimit: entry.pidsLimit,
+  memoryRequestMb: entry.memoryRequestMb,
+  cpuRequestMillis: entry.cpuRequestMillis,
 });
 
 export const parseVersion = (value: string): number | null => {
@@ -91,7 +93,18 @@ export class ReleasesService {
           configEncrypted: this.box.sealJson(next.config),
           description: next.description,
           createdById: next.createdById,
-          formation: { create: next.formation.map(({ processType, command, quantity, memoryMb, cpuMillis, pidsLimit }) => ({ processType, command, quantity, memoryMb, cpuMillis, pidsLimit })) },
+          formation: {
+            create: next.formation.map(({ processType, command, quantity, memoryMb, cpuMillis, pidsLimit, memoryRequestMb, cpuRequestMillis }) => ({
+              processType,
+              command,
+              quantity,
+              memoryMb,
+              cpuMillis,
+              pidsLimit,
+              memoryRequestMb: memoryRequestMb ?? null,
+              cpuRequestMillis: cpuRequestMillis ?? null,
+            })),
+          },
         },
       });
     });
@@ -132,7 +145,7 @@ export class ReleasesService {
   async formation(userId: string, appName: string, envName: string) {
     const { environment } = await this.access.environment(userId, appName, envName);
     const latest = await this.latest(environment.id);
-    return presentFormation((latest?.formation ?? []).map(toLine).sort((a, b) => a.processType.localeCompare(b.processType)));
+    return presentFormation((latest?.formation ?? []).map(toLine).sort((a, b) => a.processType.localeCompare(b.processType)), this.config.placement.requestRatios);
   }
 
   /** PATCH formation: validated against the newest release's process types and the limits. */
@@ -152,12 +165,14 @@ export class ReleasesService {
         const [was, now] = [before.get(type)!, formation.find((line) => line.processType === type)!];
         if (JSON.stringify(was) === JSON.stringify(now)) return [];
         const onlyQuantity = was.memoryMb === now.memoryMb && was.cpuMillis === now.cpuMillis && was.pidsLimit === now.pidsLimit;
+        const sameRequests = was.memoryRequestMb === now.memoryRequestMb && was.cpuRequestMillis === now.cpuRequestMillis;
+        if (onlyQuantity && !sameRequests && was.quantity === now.quantity) return [`Change the requests of ${type}`];
         return [onlyQuantity ? `Scale ${type} to ${now.quantity}` : `Resize ${describeLine(now)}`];
       });
       if (!descriptions.length) return null; // nothing changed: no new release
       return { imageId: base.imageId, config: this.openConfig(base), formation, description: descriptions.join('; '), createdById: userId };
     });
-    return presentFormation(result);
+    return presentFormation(result, this.config.placement.requestRatios);
   }
 
   /**
@@ -234,7 +249,7 @@ export class ReleasesService {
       description: release.description,
       failureReason: release.failureReason,
       image: release.image ? { id: release.image.id, digest: release.image.digest, commitSha: release.image.commitSha } : null,
-      formation: release.formation ? presentFormation(release.formation.map(toLine)) : undefined,
+      formation: release.formation ? presentFormation(release.formation.map(toLine), this.config.placement.requestRatios) : undefined,
       createdAt: release.createdAt,
       createdBy: release.createdById ? (emails.get(release.createdById) ?? null) : null,
     };

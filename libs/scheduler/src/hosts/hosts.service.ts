@@ -25,12 +25,11 @@ export class HostsService {
   async list(email: string) {
     this.assertOperator(email);
     const hosts = await this.db.host.findMany({ orderBy: { name: 'asc' } });
-    const booked = await this.db.instance.groupBy({
-      by: ['hostId'],
-      where: { desiredState: 'running', hostId: { not: null } },
-      _sum: { memoryMb: true, cpuMillis: true, pidsLimit: true, memoryUsageBytes: true },
-      _count: { _all: true },
-    });
+    // Booked is what placement counts: requests, or the limits of rows from before requests.
+    const booked = await this.db.$queryRaw<{ hostId: string; memoryMb: bigint; cpuMillis: bigint; pidsLimit: bigint; memoryUsageBytes: bigint | null; count: bigint }[]>`
+      SELECT "hostId"::text AS "hostId", SUM(COALESCE("memoryRequestMb", "memoryMb")) AS "memoryMb", SUM(COALESCE("cpuRequestMillis", "cpuMillis")) AS "cpuMillis",
+        SUM("pidsLimit") AS "pidsLimit", SUM("memoryUsageBytes") AS "memoryUsageBytes", COUNT(*) AS count
+      FROM "Instance" WHERE "desiredState" = 'running' AND "hostId" IS NOT NULL GROUP BY "hostId"`;
     const byHost = new Map(booked.map((b) => [b.hostId, b]));
     return hosts.map((host) => {
       const b = byHost.get(host.id);
@@ -41,9 +40,9 @@ export class HostsService {
         state: host.state,
         cordoned: host.cordoned,
         capacity: { memoryMb: host.memoryMb, cpu: host.cpuMillis / 1000, pidsLimit: host.pidsLimit },
-        booked: { memoryMb: b?._sum.memoryMb ?? 0, cpu: (b?._sum.cpuMillis ?? 0) / 1000, pidsLimit: b?._sum.pidsLimit ?? 0 },
-        memoryUsageBytes: Number(b?._sum.memoryUsageBytes ?? 0),
-        instances: b?._count._all ?? 0,
+        booked: { memoryMb: Number(b?.memoryMb ?? 0), cpu: Number(b?.cpuMillis ?? 0) / 1000, pidsLimit: Number(b?.pidsLimit ?? 0) },
+        memoryUsageBytes: Number(b?.memoryUsageBytes ?? 0),
+        instances: Number(b?.count ?? 0),
         lastHeartbeatAt: host.lastHeartbeatAt,
       };
     });

@@ -69,7 +69,9 @@ export class PlacementService {
       snapshot,
       rows.map((row) => ({
         group: spreadGroup(row.releaseId, row.processType),
-        resources: { memoryMb: row.memoryMb, cpuMillis: row.cpuMillis, pidsLimit: row.pidsLimit },
+        // Books the requests; the limits only have to fit the host.
+        resources: { memoryMb: row.memoryRequestMb ?? row.memoryMb, cpuMillis: row.cpuRequestMillis ?? row.cpuMillis, pidsLimit: row.pidsLimit },
+        limits: { memoryMb: row.memoryMb, cpuMillis: row.cpuMillis, pidsLimit: row.pidsLimit },
         count: 1,
         instanceIds: [row.id],
         excludeHostIds,

@@ -1,7 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { BerthConfig } from '@berth/config';
 import { Clock } from '@berth/common';
-import { Instance, PrismaService, Release } from '@berth/db';
+import { FormationEntry, Instance, PrismaService, Release } from '@berth/db';
+import { requestsFor } from '@berth/placement';
 import { Notifier } from '@berth/releases';
 import { PlacementService } from '../placement/placement.service';
 
@@ -37,22 +38,7 @@ export class RolloutService {
     if (await this.newerActive(release)) return this.supersede(release);
 
     await this.db.release.updateMany({ where: { id: release.id, status: { in: [...ROLLING] } }, data: { status: 'deploying' } });
-    // One row per wanted instance; skipDuplicates (on release, process type, index) makes a retry harmless.
-    await this.db.instance.createMany({
-      data: release.formation.flatMap((line) =>
-        Array.from({ length: line.quantity }, (_, i) => ({
-          environmentId: release.environmentId,
-          releaseId: release.id,
-          processType: line.processType,
-          index: i + 1,
-          memoryMb: line.memoryMb,
-          cpuMillis: line.cpuMillis,
-          pidsLimit: line.pidsLimit,
-        })),
-      ),
-      skipDuplicates: true,
-    });
-    await this.placement.placePending({ releaseId: release.id });
+    await this.startInstances(release);
 
     const deadline = this.clock.now().getTime() + this.config.scheduler.rolloutTimeoutMs;
     for (;;) {
@@ -83,6 +69,31 @@ export class RolloutService {
     await sleep(this.config.scheduler.drainMs);
     await this.stopInstances({ environmentId: release.environmentId, release: { version: { lt: release.version } } });
     return 'active';
+  }
+
+  /**
+   * One row per wanted instance, with the limits of its formation line and the requests it
+   * books, then placed. skipDuplicates (on release, process type, index) makes a retry harmless.
+   */
+  async startInstances(release: Release & { formation: FormationEntry[] }): Promise<void> {
+    await this.db.instance.createMany({
+      data: release.formation.flatMap((line) => {
+        const requests = requestsFor(line, { memoryMb: line.memoryRequestMb, cpuMillis: line.cpuRequestMillis }, this.config.placement.requestRatios);
+        return Array.from({ length: line.quantity }, (_, i) => ({
+          environmentId: release.environmentId,
+          releaseId: release.id,
+          processType: line.processType,
+          index: i + 1,
+          memoryMb: line.memoryMb,
+          cpuMillis: line.cpuMillis,
+          pidsLimit: line.pidsLimit,
+          memoryRequestMb: requests.memoryMb,
+          cpuRequestMillis: requests.cpuMillis,
+        }));
+      }),
+      skipDuplicates: true,
+    });
+    await this.placement.placePending({ releaseId: release.id });
   }
 
   /** Marks the release current and the previous one superseded, unless a newer one got there first. */
