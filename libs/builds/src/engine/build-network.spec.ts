@@ -29,7 +29,7 @@ function fakePodman(existing: Record<string, { driver: string; network_interface
   return { engine, dials, networks };
 }
 
-const config = { builds: { network: 'berth-build-test', networkAllow: ['10.0.0.5'] }, redis: { prefix: 'test' } } as unknown as BerthConfig;
+const config = { builds: { network: 'berth-build-test', networkAllow: ['10.0.0.5'] }, redis: { prefix: 'test' }, installId: 'test' } as unknown as BerthConfig;
 
 class FakeFirewall {
   applied: BuildFirewallPlan[] = [];
