@@ -1,4 +1,6 @@
 import { PrismaService } from '@berth/db';
+import { ReleasesService } from '@berth/releases';
+import { insertImage } from '../support/runtime';
 import { startPlatform, RunningPlatform } from '../support/platform';
 import { createApp, signUp, TestUser, unique } from '../support/users';
 
@@ -138,6 +140,34 @@ describe('apps, environments and config', () => {
       } finally {
         await small.close();
       }
+    });
+
+    it('sets and replaces up to the limit (499 and 500 vars) at once, with one release each time', async () => {
+      const name = await createApp(platform, user, 'many');
+      const db = platform.app.get(PrismaService);
+      const { environment, image } = await insertImage(db, name, { tag: 'localhost/none:1', processTypes: { web: 'httpd -f -p $PORT' } });
+      await platform.app.get(ReleasesService).deployImage({ environmentId: environment.id, imageId: image.id, createdById: null });
+      const path = `/api/apps/${name}/environments/production/config`;
+      const many = (count: number, value: (i: number) => string) => Object.fromEntries(Array.from({ length: count }, (_, i) => [`VAR_${i}`, value(i)]));
+
+      const first = many(499, (i) => `value-${i}`);
+      expect((await platform.http().patch(path).set(user.auth).send(first).expect(200)).body).toEqual(first);
+      // 500 changes at once (the limit): 497 values changed, one unset and two new, leaving 500 vars.
+      const { VAR_0: _dropped, VAR_1: _kept, ...changed } = many(499, (i) => `changed-${i}`);
+      const second = { ...changed, VAR_0: null, NEW_A: 'a', NEW_B: 'b' };
+      const { VAR_0: _unset, ...rest } = second;
+      const expected = { ...rest, VAR_1: 'value-1' };
+      expect((await platform.http().patch(path).set(user.auth).send(second).expect(200)).body).toEqual(expected);
+      expect(Object.keys((await platform.http().get(path).set(user.auth).expect(200)).body)).toHaveLength(500);
+
+      const rows = await db.configVar.findMany({ where: { environmentId: environment.id } });
+      expect(rows).toHaveLength(500);
+      expect(rows.some((row) => row.valueEncrypted.includes('changed-') || row.valueEncrypted.includes('value-'))).toBe(false);
+      const releases = (await platform.http().get(`/api/apps/${name}/environments/production/releases`).set(user.auth).expect(200)).body;
+      expect(releases.map((r: { version: number }) => r.version)).toEqual([3, 2, 1]);
+      expect(releases[0].description).toMatch(/^Set .*; unset VAR_0$/);
+      const latest = await platform.app.get(ReleasesService).latest(environment.id);
+      expect(platform.app.get(ReleasesService).openConfig(latest!)).toEqual(expected);
     });
 
     it('answers 404 for an unknown environment', async () => {

@@ -1,3 +1,4 @@
+import { PrismaService } from '@berth/db';
 import { startPlatform, RunningPlatform } from '../support/platform';
 import { createApp, signUp, unique } from '../support/users';
 
@@ -54,6 +55,41 @@ describe('teams and roles', () => {
     expect(last.body.code).toBe('last_owner');
     await platform.http().delete(`/api/teams/${team}/members/${owner.email}`).set(admin.auth).expect(403);
     await platform.http().post(`/api/teams/${team}/members`).set(admin.auth).send({ email: admin.email, role: 'owner' }).expect(403);
+  });
+
+  it('keeps an owner when two owners demote each other at the same moment, and never answers 500', async () => {
+    for (let round = 0; round < 5; round++) {
+      const { owner, team } = await teamWith();
+      const second = await signUp(platform, 'second');
+      await platform.http().post(`/api/teams/${team}/members`).set(owner.auth).send({ email: second.email, role: 'owner' }).expect(201);
+      const [a, b] = await Promise.all([
+        platform.http().patch(`/api/teams/${team}/members/${second.email}`).set(owner.auth).send({ role: 'member' }),
+        platform.http().patch(`/api/teams/${team}/members/${owner.email}`).set(second.auth).send({ role: 'member' }),
+      ]);
+      const statuses = [a.status, b.status].sort();
+      // One wins; the other finds it is no longer an owner (403) or was told to try again (409).
+      expect(statuses[0]).toBe(200);
+      expect([403, 409]).toContain(statuses[1]);
+      const loser = a.status === 200 ? b : a;
+      expect(loser.body.code).toMatch(/^(role_too_low|conflict|last_owner)$/);
+      const members = (await platform.http().get(`/api/teams/${team}/members`).set(owner.auth).expect(200)).body;
+      expect(members.filter((m: { role: string }) => m.role === 'owner')).toHaveLength(1);
+    }
+  });
+
+  it('keeps the last owner when two owners remove each other at the same moment', async () => {
+    for (let round = 0; round < 5; round++) {
+      const { owner, team } = await teamWith();
+      const second = await signUp(platform, 'second');
+      await platform.http().post(`/api/teams/${team}/members`).set(owner.auth).send({ email: second.email, role: 'owner' }).expect(201);
+      const [a, b] = await Promise.all([
+        platform.http().delete(`/api/teams/${team}/members/${owner.email}`).set(owner.auth),
+        platform.http().delete(`/api/teams/${team}/members/${second.email}`).set(second.auth),
+      ]);
+      expect([a.status, b.status].sort()).toEqual([204, 409]);
+      const remaining = await platform.app.get(PrismaService).membership.findMany({ where: { team: { name: team } } });
+      expect(remaining.map((m) => m.role)).toEqual(['owner']);
+    }
   });
 
   it('answers clearly for unknown users, duplicates and bad roles', async () => {

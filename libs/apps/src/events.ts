@@ -16,12 +16,3 @@ export interface EnvironmentDeletedEvent {
   environmentId: string;
   environmentName: string;
 }
-
-export const CONFIG_CHANGED = 'config.changed';
-export interface ConfigChangedEvent {
-  appId: string;
-  environmentId: string;
-  userId: string;
-  changed: string[];
-  removed: string[];
-}

@@ -2,6 +2,7 @@ export * from './app-access.service';
 export * from './apps.module';
 export * from './apps/apps.service';
 export * from './branches';
+export * from './config-vars/config-releaser';
 export * from './config-vars/config-vars.service';
 export * from './environments/environment-status.service';
 export * from './environments/environments.dto';

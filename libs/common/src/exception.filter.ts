@@ -21,8 +21,25 @@ const STATUS_CODES: Record<number, string> = {
   429: 'too_many_requests',
 };
 
+/**
+ * Prisma's codes for a transaction that lost a race with another one (a serialization failure,
+ * a deadlock, a write conflict) and PostgreSQL's own (when raw SQL raised them). Nothing is
+ * wrong with the request: the same request again will most likely succeed.
+ */
+const WRITE_CONFLICT_CODES = new Set(['P2034', '40001', '40P01']);
+
+export function isWriteConflict(error: unknown): boolean {
+  for (let cause = error as { code?: unknown; meta?: { code?: unknown }; cause?: unknown } | undefined, depth = 0; cause && depth < 5; cause = cause.cause as typeof cause, depth++) {
+    if (WRITE_CONFLICT_CODES.has(String(cause.code)) || WRITE_CONFLICT_CODES.has(String(cause.meta?.code))) return true;
+  }
+  return false;
+}
+
 /** Turns anything thrown while handling a request into the one error shape of the API. */
 export function toErrorBody(error: unknown): ErrorBody {
+  if (isWriteConflict(error)) {
+    return { statusCode: 409, code: 'conflict', message: 'Someone else changed this at the same time; try again.' };
+  }
   if (error instanceof AppError) {
     return { statusCode: error.status, code: error.code, message: error.message, ...(error.fields ? { fields: error.fields } : {}) };
   }

@@ -1,4 +1,4 @@
-import { appNameProblem, configKeyProblem, environmentSlug, teamNameProblem } from './names';
+import { appNameProblem, configKeyProblem, environmentSlug, hasControlCharacters, teamNameProblem } from './names';
 
 describe('app names', () => {
   it.each(['abc', 'my-app', 'a1b2', 'x'.repeat(30)])('accepts %s', (name) => expect(appNameProblem(name)).toBeNull());
@@ -54,4 +54,9 @@ describe('environment slugs', () => {
 describe('config keys', () => {
   it.each(['PORT', 'DATABASE_URL', '_x', 'a1'])('accepts %s', (key) => expect(configKeyProblem(key)).toBeNull());
   it.each(['1ABC', 'WITH-DASH', 'SP ACE', '', 'X'.repeat(256), 'É'])('refuses %p', (key) => expect(configKeyProblem(key)).not.toBeNull());
+});
+
+describe('control characters', () => {
+  it.each(['a\u0000b', 'line\nbreak', 'tab\t', 'del\u007f'])('finds one in %j', (value) => expect(hasControlCharacters(value)).toBe(true));
+  it.each(['my-app', 'ünïcode', 'a b', ''])('finds none in %j', (value) => expect(hasControlCharacters(value)).toBe(false));
 });

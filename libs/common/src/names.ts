@@ -73,3 +73,13 @@ export function configKeyProblem(key: string): string | null {
   if (!CONFIG_KEY_PATTERN.test(key)) return 'must be a POSIX environment variable name: letters, digits and _, not starting with a digit';
   return null;
 }
+
+/**
+ * Control characters (NUL, newlines, escapes …) never belong in a name or an id, and PostgreSQL
+ * refuses NUL in text outright, so a name carrying one is refused as a whole request.
+ */
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+
+export function hasControlCharacters(value: string): boolean {
+  return CONTROL_CHARACTERS.test(value);
+}

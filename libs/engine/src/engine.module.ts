@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
+import { AppImages } from './app-images';
 import { ContainerEngine } from './container-engine';
 
 @Global()
-@Module({ providers: [ContainerEngine], exports: [ContainerEngine] })
+@Module({ providers: [ContainerEngine, AppImages], exports: [ContainerEngine, AppImages] })
 export class EngineModule {}

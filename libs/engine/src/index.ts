@@ -1,2 +1,3 @@
+export * from './app-images';
 export * from './container-engine';
 export * from './engine.module';

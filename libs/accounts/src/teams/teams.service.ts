@@ -70,26 +70,41 @@ export class TeamsService {
   }
 
   async addMember(actorId: string, teamName: string, email: string, role: Role) {
-    const actor = await this.membership(actorId, teamName, 'admin');
-    if (role === 'owner' && actor.role !== 'owner') throw forbidden('role_too_low', 'Only an owner can add another owner.');
     const user = await this.db.user.findUnique({ where: { email: email.trim().toLowerCase() } });
-    if (!user) throw notFound('user_not_found', `No Berth user has the email ${email}. Ask them to sign up first, then add them.`);
-    try {
-      const m = await this.db.membership.create({ data: { teamId: actor.teamId, userId: user.id, role } });
-      return { userId: user.id, email: user.email, role: m.role, since: m.createdAt };
-    } catch (error) {
-      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
+    return this.withTeamLocked(actorId, teamName, 'admin', async (tx, actor) => {
+      if (role === 'owner' && actor.role !== 'owner') throw forbidden('role_too_low', 'Only an owner can add another owner.');
+      if (!user) throw notFound('user_not_found', `No Berth user has the email ${email}. Ask them to sign up first, then add them.`);
+      if (await tx.membership.findUnique({ where: { teamId_userId: { teamId: actor.teamId, userId: user.id } } })) {
         throw conflict('already_member', `${user.email} is already a member of "${teamName}". Change their role with PATCH instead.`);
       }
-      throw error;
-    }
+      const m = await tx.membership.create({ data: { teamId: actor.teamId, userId: user.id, role } });
+      return { userId: user.id, email: user.email, role: m.role, since: m.createdAt };
+    });
   }
 
-  private async findMember(teamId: string, teamName: string, member: string) {
+  private async findMember(tx: Prisma.TransactionClient, teamId: string, teamName: string, member: string) {
     const where = /^[0-9a-f-]{36}$/i.test(member) ? { teamId, userId: member } : { teamId, user: { email: member.toLowerCase() } };
-    const target = await this.db.membership.findFirst({ where, include: { user: { select: { id: true, email: true } } } });
+    const target = await tx.membership.findFirst({ where, include: { user: { select: { id: true, email: true } } } });
     if (!target) throw notFound('member_not_found', `"${member}" is not a member of "${teamName}".`);
     return target;
+  }
+
+  /**
+   * Runs a change of a team's members with the team row locked, and with the actor's role read
+   * again under that lock: two owners demoting or removing each other at once take turns, and
+   * the second sees the first's change (it is no longer an owner, or the last one is left).
+   */
+  private async withTeamLocked<T>(actorId: string, teamName: string, needed: Role, change: (tx: Prisma.TransactionClient, actor: Membership) => Promise<T>): Promise<T> {
+    const { teamId } = await this.membership(actorId, teamName, needed);
+    return this.db.$transaction(async (tx) => {
+      await tx.$queryRaw`SELECT id FROM "Team" WHERE id = ${teamId}::uuid FOR UPDATE`;
+      const actor = await tx.membership.findUnique({ where: { teamId_userId: { teamId, userId: actorId } } });
+      if (!actor) throw teamNotFound(teamName);
+      if (!hasRole(actor.role, needed)) {
+        throw forbidden('role_too_low', `This needs the ${needed} role on team "${teamName}"; you are ${actor.role}. Ask a team owner or admin.`);
+      }
+      return change(tx, actor);
+    });
   }
 
   /** Owners are the last line of control: only owners touch owners, and a team keeps at least one. */
@@ -103,25 +118,23 @@ export class TeamsService {
   }
 
   async changeRole(actorId: string, teamName: string, member: string, role: Role) {
-    const actor = await this.membership(actorId, teamName, 'admin');
-    return this.db.$transaction(async (tx) => {
-      const target = await this.findMember(actor.teamId, teamName, member);
+    return this.withTeamLocked(actorId, teamName, 'admin', async (tx, actor) => {
+      const target = await this.findMember(tx, actor.teamId, teamName, member);
       await this.guardOwnerChange(tx, actor.role, target, role);
       const updated = await tx.membership.update({ where: { id: target.id }, data: { role } });
       return { userId: target.user.id, email: target.user.email, role: updated.role, since: updated.createdAt };
-    }, { isolationLevel: 'Serializable' });
+    });
   }
 
   async removeMember(actorId: string, teamName: string, member: string) {
-    const actor = await this.membership(actorId, teamName, 'viewer');
-    await this.db.$transaction(async (tx) => {
-      const target = await this.findMember(actor.teamId, teamName, member);
+    await this.withTeamLocked(actorId, teamName, 'viewer', async (tx, actor) => {
+      const target = await this.findMember(tx, actor.teamId, teamName, member);
       const leavingSelf = target.userId === actorId;
       if (!leavingSelf && !hasRole(actor.role, 'admin')) {
         throw forbidden('role_too_low', `Removing members needs the admin role on "${teamName}"; you are ${actor.role}.`);
       }
       await this.guardOwnerChange(tx, leavingSelf ? 'owner' : actor.role, target, null);
       await tx.membership.delete({ where: { id: target.id } });
-    }, { isolationLevel: 'Serializable' });
+    });
   }
 }

@@ -3,6 +3,7 @@ import type Redis from 'ioredis';
 import { BerthConfig } from '@berth/config';
 import { Clock, Coalescer, SecretBox } from '@berth/common';
 import { Prisma, PrismaService } from '@berth/db';
+import { AppImages } from '@berth/engine';
 import { CHANNELS, Notifier, PlacementsChangedMessage } from '@berth/releases';
 import { RedisService } from '@berth/redis';
 import { CONTAINER_PORT, containerSpec, LABELS } from '../container-spec';
@@ -13,9 +14,6 @@ import { AppNetworks } from './app-networks';
 import { KernelLog } from './kernel-log';
 import { Machine } from './machine';
 import { TcpProbe } from './tcp-probe';
-
-/** Networks of deleted apps are removed this often. */
-const NETWORK_PRUNE_MS = 60_000;
 
 const WANTED = { release: { include: { image: true, formation: true, environment: { include: { app: true } } } } } as const;
 type Wanted = Prisma.InstanceGetPayload<{ include: typeof WANTED }>;
@@ -84,6 +82,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly kernelLog: KernelLog,
     private readonly notifier: Notifier,
     private readonly networks: AppNetworks,
+    private readonly images: AppImages,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -158,10 +157,9 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
       this.lastSample = now;
       await this.sample();
     }
-    if (now - this.lastPrune >= NETWORK_PRUNE_MS) {
+    if (now - this.lastPrune >= this.config.agent.pruneMs) {
       this.lastPrune = now;
-      const apps = await this.db.app.findMany({ select: { id: true } });
-      await this.networks.prune(new Set(apps.map((app) => app.id)));
+      await this.pruneDeletedApps();
     }
     // Something is starting (look again in a moment) or waiting out its backoff (look again when it ends).
     const waits = rows
@@ -171,6 +169,19 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
       clearTimeout(this.soon);
       this.soon = setTimeout(() => this.kick(), Math.min(...waits));
     }
+  }
+
+  /**
+   * Networks and images of deleted apps, on this host's engine (every host has its own: no
+   * registry). Containers of deleted apps went earlier in the round; an image one still uses
+   * stays until a later round.
+   */
+  private async pruneDeletedApps(): Promise<void> {
+    const apps = await this.db.app.findMany({ select: { id: true } });
+    await this.networks.prune(new Set(apps.map((app) => app.id)));
+    const existing = async (ids: string[]) => new Set((await this.db.app.findMany({ where: { id: { in: ids } }, select: { id: true } })).map((app) => app.id));
+    const removed = await this.images.pruneDeletedApps(existing);
+    if (removed) this.logger.log(`removed ${removed} image(s) of deleted apps`);
   }
 
   private track(id: string): Tracked {

@@ -1,23 +1,28 @@
 import { Injectable } from '@nestjs/common';
-import { EventEmitter2 } from '@nestjs/event-emitter';
 import { BerthConfig } from '@berth/config';
 import { configKeyProblem, invalidInput, SecretBox, tooLarge } from '@berth/common';
 import { Prisma, PrismaService } from '@berth/db';
 import { AppAccess } from '../app-access.service';
-import { CONFIG_CHANGED, ConfigChangedEvent } from '../events';
+import { ConfigChange, ConfigChangeRelease, ConfigReleaser } from './config-releaser';
 
 export type ConfigPatch = Record<string, string | null>;
 
 /** Per-environment config vars, encrypted at rest. Reads and writes need the member role. */
 @Injectable()
 export class ConfigVarsService {
+  private releaser: ConfigReleaser | null = null;
+
   constructor(
     private readonly db: PrismaService,
     private readonly access: AppAccess,
     private readonly box: SecretBox,
     private readonly config: BerthConfig,
-    private readonly events: EventEmitter2,
   ) {}
+
+  /** Called by the provider of releases at start; without one, config changes make no release. */
+  useReleaser(releaser: ConfigReleaser): void {
+    this.releaser = releaser;
+  }
 
   /** Decrypted config of an environment, keys sorted. Callers must have checked access. */
   async read(environmentId: string, tx: Prisma.TransactionClient = this.db): Promise<Record<string, string>> {
@@ -61,37 +66,43 @@ export class ConfigVarsService {
   }
 
   /**
-   * Sets and unsets vars in one transaction. The environment row is locked first so concurrent
-   * changes apply one after the other and the count limit holds.
+   * Sets and unsets vars, and writes the release that carries the new config, in one
+   * transaction. The environment row is locked first so concurrent changes (and releases, which
+   * take the same lock) apply one after the other and the count limit holds. The writes are
+   * set-based (one DELETE for the unset keys, one INSERT … ON CONFLICT for the set ones), so a
+   * change of CONFIG_MAX_VARS vars takes a few statements, like a change of one.
    */
   async patch(userId: string, appName: string, envName: string, body: unknown) {
     const patch = this.validatePatch(body);
     const { app, environment } = await this.access.environment(userId, appName, envName, 'member');
     const set = Object.entries(patch).filter((entry): entry is [string, string] => entry[1] !== null);
     const unset = Object.keys(patch).filter((key) => patch[key] === null);
+    const keys = set.map(([key]) => key);
+    const sealed = set.map(([, value]) => this.box.seal(value));
+    const change: ConfigChange = { appId: app.id, environmentId: environment.id, userId, changed: keys, removed: unset };
 
-    const result = await this.db.$transaction(async (tx) => {
+    const { config, release } = await this.db.$transaction(async (tx) => {
       await tx.$queryRaw`SELECT id FROM "Environment" WHERE id = ${environment.id}::uuid FOR UPDATE`;
-      const existing = await this.read(environment.id, tx);
-      const after = new Set([...Object.keys(existing), ...set.map(([k]) => k)]);
+      const existing = await tx.configVar.findMany({ where: { environmentId: environment.id }, select: { key: true } });
+      const after = new Set([...existing.map((row) => row.key), ...change.changed]);
       unset.forEach((key) => after.delete(key));
       if (after.size > this.config.api.configMaxVars) {
         throw tooLarge('too_many_config_vars', `An environment may have at most ${this.config.api.configMaxVars} config vars; this change would leave ${after.size}. Unset some first.`);
       }
       if (unset.length) await tx.configVar.deleteMany({ where: { environmentId: environment.id, key: { in: unset } } });
-      for (const [key, value] of set) {
-        const valueEncrypted = this.box.seal(value);
-        await tx.configVar.upsert({
-          where: { environmentId_key: { environmentId: environment.id, key } },
-          create: { environmentId: environment.id, key, valueEncrypted },
-          update: { valueEncrypted },
-        });
+      if (keys.length) {
+        // One statement for any number of vars: Prisma's upsert is a round trip per var.
+        await tx.$executeRaw`
+          INSERT INTO "ConfigVar" ("id", "environmentId", "key", "valueEncrypted", "updatedAt")
+          SELECT gen_random_uuid(), ${environment.id}::uuid, key, value, now()
+          FROM unnest(${keys}::text[], ${sealed}::text[]) AS vars(key, value)
+          ON CONFLICT ("environmentId", "key") DO UPDATE SET "valueEncrypted" = EXCLUDED."valueEncrypted", "updatedAt" = EXCLUDED."updatedAt"`;
       }
-      return this.read(environment.id, tx);
+      const config = await this.read(environment.id, tx);
+      const release: ConfigChangeRelease | null = this.releaser ? await this.releaser.releaseConfigChange(tx, change, config) : null;
+      return { config, release };
     });
-
-    const event: ConfigChangedEvent = { appId: app.id, environmentId: environment.id, userId, changed: set.map(([k]) => k), removed: unset };
-    await this.events.emitAsync(CONFIG_CHANGED, event);
-    return result;
+    await release?.afterCommit();
+    return config;
   }
 }

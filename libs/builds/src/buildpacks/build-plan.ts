@@ -3,6 +3,9 @@ import type { ProcessTypes } from './procfile';
 /** What an image is built for; becomes its labels. */
 export interface ImageSubject {
   appName: string;
+  appId: string;
+  /** BERTH_INSTALL_ID: which install's image it is, on an engine several may share. */
+  installId: string;
   envName: string;
   commitSha: string;
   buildId: string;

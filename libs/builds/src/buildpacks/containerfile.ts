@@ -1,3 +1,4 @@
+import { IMAGE_LABELS } from '@berth/engine';
 import { BuildSettings, CA_BUNDLE_PATH, ImageSubject } from './build-plan';
 
 /** Where the CA bundle lives inside images; tools are pointed at it through the environment. */
@@ -8,7 +9,15 @@ export const IMAGE_CA_BUNDLE = '/etc/berth/ca-bundle.crt';
  * build, and an instruction that changes invalidates the cache of all that follow.
  */
 export function labelLine(subject: ImageSubject): string {
-  const labels = { 'berth.app': subject.appName, 'berth.env': subject.envName, 'berth.commit': subject.commitSha, 'berth.build': subject.buildId };
+  const labels = {
+    'berth.app': subject.appName,
+    'berth.env': subject.envName,
+    'berth.commit': subject.commitSha,
+    'berth.build': subject.buildId,
+    // Who may remove it once its app is deleted (AppImages).
+    [IMAGE_LABELS.appId]: subject.appId,
+    [IMAGE_LABELS.installation]: subject.installId,
+  };
   return `LABEL ${Object.entries(labels).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ')}`;
 }
 

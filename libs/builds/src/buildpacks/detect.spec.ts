@@ -4,7 +4,7 @@ import { detect, NOTHING_DETECTED } from './detect';
 import { execInPlace, NodeRuntime, NodeRuntimes, pnpmForLockfile } from './nodejs';
 import { MemoryTree } from './source-tree';
 
-const subject: ImageSubject = { appName: 'shop', envName: 'production', commitSha: 'a'.repeat(40), buildId: '11111111-1111-1111-1111-111111111111' };
+const subject: ImageSubject = { appName: 'shop', appId: '22222222-2222-2222-2222-222222222222', installId: 'berth-test', envName: 'production', commitSha: 'a'.repeat(40), buildId: '11111111-1111-1111-1111-111111111111' };
 const settings: BuildSettings = { stackImage: 'localhost/berth/stack:test', caBundle: 'PEM', npmRegistry: 'https://registry.example/', nodeVersion: '24.x' };
 
 /** Knows Node.js 22.1.0 and 24.2.0; npm 11.0.0 for both. */
@@ -37,7 +37,7 @@ describe('buildpack detection', () => {
     const result = await plan({ Dockerfile: 'FROM scratch\nCMD ["x"]\n', 'package.json': pkg(), 'index.html': '' });
     expect(result.buildpack).toBe('dockerfile');
     expect(result.detected).toMatch(/Dockerfile detected/);
-    expect(result.containerfile).toBe(`FROM scratch\nCMD ["x"]\nLABEL berth.app="shop" berth.env="production" berth.commit="${'a'.repeat(40)}" berth.build="${subject.buildId}"\n`);
+    expect(result.containerfile).toBe(`FROM scratch\nCMD ["x"]\nLABEL berth.app="shop" berth.env="production" berth.commit="${'a'.repeat(40)}" berth.build="${subject.buildId}" berth.app.id="${subject.appId}" berth.install="${subject.installId}"\n`);
     expect(result.processTypes).toEqual({ web: null });
     expect(result.files['.berth/ca-bundle.crt']).toBe('PEM');
   });

@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { PrismaService } from '@berth/db';
+import { AppImages } from '@berth/engine';
 import { BuildCgroups } from '../engine/build-cgroups';
 import { ImageBuilder } from '../engine/image-builder';
 import { BuildQueueSweeper } from './build-queue-sweeper';
@@ -9,8 +10,9 @@ const SWEEP_EVERY_MS = 30_000;
 /**
  * The builder's own sweep: what only the host that ran a build can clean. Settling builds no
  * builder will finish is BuildQueueSweeper's (it runs in the api too); this runs it first, then
- * stops leftover build steps of finished builds on this host and removes images the engine
- * finished for failed builds. Runs when a builder starts and every half minute.
+ * stops leftover build steps of finished builds on this host, removes images the engine
+ * finished for failed builds and the images of deleted apps (for a host that builds but runs
+ * no agent; agents prune too). Runs when a builder starts and every half minute.
  */
 @Injectable()
 export class BuildSweeper implements OnModuleDestroy {
@@ -22,6 +24,7 @@ export class BuildSweeper implements OnModuleDestroy {
     private readonly queue: BuildQueueSweeper,
     private readonly cgroups: BuildCgroups,
     private readonly images: ImageBuilder,
+    private readonly appImages: AppImages,
   ) {}
 
   start(): void {
@@ -47,6 +50,7 @@ export class BuildSweeper implements OnModuleDestroy {
       const row = await this.findBuild(buildId);
       if (row?.status === 'failed') await this.images.removeImagesOf(buildId);
     }
+    await this.appImages.pruneDeletedApps(async (ids) => new Set((await this.db.app.findMany({ where: { id: { in: ids } }, select: { id: true } })).map((app) => app.id)));
     return settled;
   }
 

@@ -123,7 +123,7 @@ export class BuildsProcessor extends CatalogueWorker implements OnApplicationBoo
       await rm(workspace, { recursive: true, force: true });
       const src = join(workspace, 'src');
       await this.sources.extract(buildId, src);
-      plan = await this.buildpacks.plan(new DirectoryTree(src), { appName: build.app.name, envName: build.environment.name, commitSha: build.commitSha, buildId });
+      plan = await this.buildpacks.plan(new DirectoryTree(src), { appName: build.app.name, appId: build.appId, installId: this.config.installId, envName: build.environment.name, commitSha: build.commitSha, buildId });
       out.step(plan.detected);
       for (const note of plan.notes) out.detail(note);
       // Berth's files join the source in the stream sent to the engine, never on disk in the

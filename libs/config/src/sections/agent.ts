@@ -29,6 +29,8 @@ export const agentEnv = z.object({
   /** Restarts of a crashed instance wait 1 s, 2 s, 4 s … up to this. */
   AGENT_RESTART_BACKOFF_MAX_SECONDS: env.number(60, 1, 3600),
   AGENT_STOP_TIMEOUT_SECONDS: env.int(5, 0, 300),
+  /** How often the agent removes the networks and images of deleted apps from its engine. */
+  AGENT_PRUNE_SECONDS: env.number(60, 0.5, 86400),
   /** User that runs apps whose image names none (or root). */
   AGENT_CONTAINER_USER: z.string().regex(/^[a-zA-Z0-9_.-]+(:[a-zA-Z0-9_.-]+)?$/, 'expected user[:group]').default('65534:65534'),
   /** Container rlimits; they must stay within the container engine's own hard limits. */
@@ -52,6 +54,7 @@ export const mapAgent = (e: z.infer<typeof agentEnv>) => ({
   healthTimeoutMs: Math.round(e.AGENT_HEALTH_TIMEOUT_SECONDS * 1000),
   restartBackoffMaxMs: Math.round(e.AGENT_RESTART_BACKOFF_MAX_SECONDS * 1000),
   stopTimeoutSeconds: e.AGENT_STOP_TIMEOUT_SECONDS,
+  pruneMs: Math.round(e.AGENT_PRUNE_SECONDS * 1000),
   containerUser: e.AGENT_CONTAINER_USER,
   ulimits: { nofile: e.AGENT_ULIMIT_NOFILE, nproc: e.AGENT_ULIMIT_NPROC },
   runMaxCommandLength: e.RUN_MAX_COMMAND_LENGTH,

@@ -1,10 +1,8 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
 import {
   APP_DELETED,
   AppDeletedEvent,
-  CONFIG_CHANGED,
-  ConfigChangedEvent,
   ENVIRONMENT_DELETED,
   EnvironmentDeletedEvent,
 } from '@berth/apps';
@@ -14,11 +12,9 @@ import { Notifier } from '../notifications';
 import { DeployFollower } from '../rollouts/deploy-follower';
 import { ReleasesService } from './releases.service';
 
-/** Reacts to other libraries: builds and config changes make releases; deletions stop containers. */
+/** Reacts to other libraries: builds make releases (config changes do through ConfigReleaser); deletions stop containers. */
 @Injectable()
 export class ReleaseEvents {
-  private readonly logger = new Logger(ReleaseEvents.name);
-
   constructor(
     private readonly db: PrismaService,
     private readonly releases: ReleasesService,
@@ -41,13 +37,6 @@ export class ReleaseEvents {
     const { outcome, message } = await this.follower.follow(release.id, (line) => this.log.append(event.buildId, `       ${line}\n`));
     if (outcome === 'failed') throw new Error(message);
     await this.log.append(event.buildId, `       ${message}\n`);
-  }
-
-  /** Listening (rather than writing the release inside the config transaction) keeps @berth/apps unaware of releases; the release reads the config after the change committed. */
-  @OnEvent(CONFIG_CHANGED)
-  async onConfigChanged(event: ConfigChangedEvent): Promise<void> {
-    const release = await this.releases.configChanged(event);
-    if (release) this.logger.log(`config change made release v${release.version} of environment ${event.environmentId}`);
   }
 
   /**

@@ -1,5 +1,5 @@
-import { Injectable } from '@nestjs/common';
-import { AppAccess, ConfigChangedEvent, ConfigVarsService } from '@berth/apps';
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { AppAccess, ConfigChange, ConfigChangeRelease, ConfigReleaser, ConfigVarsService } from '@berth/apps';
 import { BerthConfig } from '@berth/config';
 import { conflict, invalidInput, notFound, SecretBox } from '@berth/common';
 import { FormationEntry, Image, Prisma, PrismaService, Release } from '@berth/db';
@@ -54,7 +54,7 @@ export const parseVersion = (value: string): number | null => {
  * the scheduler as soon as it has an image.
  */
 @Injectable()
-export class ReleasesService {
+export class ReleasesService implements ConfigReleaser, OnModuleInit {
   constructor(
     private readonly db: PrismaService,
     private readonly access: AppAccess,
@@ -63,6 +63,10 @@ export class ReleasesService {
     private readonly config: BerthConfig,
     private readonly rollouts: RolloutProducer,
   ) {}
+
+  onModuleInit(): void {
+    this.configVars.useReleaser(this);
+  }
 
   latest(environmentId: string, tx: Prisma.TransactionClient = this.db): Promise<ReleaseWithParts | null> {
     return tx.release.findFirst({ where: { environmentId }, orderBy: { version: 'desc' }, include: { formation: true, image: true } });
@@ -78,38 +82,41 @@ export class ReleasesService {
    * distinct versions; the unique (environment, version) index backs that up.
    */
   private async create(environmentId: string, draft: (context: DraftContext) => Promise<Draft | null>): Promise<Release | null> {
-    const release = await this.db.$transaction(async (tx) => {
-      const [environment] = await tx.$queryRaw<{ kind: string }[]>`SELECT kind::text AS kind FROM "Environment" WHERE id = ${environmentId}::uuid FOR UPDATE`;
-      if (!environment) return null;
-      const base = await this.latest(environmentId, tx);
-      const defaults = environment.kind === 'preview' ? this.config.formation.preview : this.config.formation.production;
-      const next = await draft({ tx, base, defaults });
-      if (!next) return null;
-      return tx.release.create({
-        data: {
-          environmentId,
-          version: (base?.version ?? 0) + 1,
-          imageId: next.imageId,
-          configEncrypted: this.box.sealJson(next.config),
-          description: next.description,
-          createdById: next.createdById,
-          formation: {
-            create: next.formation.map(({ processType, command, quantity, memoryMb, cpuMillis, pidsLimit, memoryRequestMb, cpuRequestMillis }) => ({
-              processType,
-              command,
-              quantity,
-              memoryMb,
-              cpuMillis,
-              pidsLimit,
-              memoryRequestMb: memoryRequestMb ?? null,
-              cpuRequestMillis: cpuRequestMillis ?? null,
-            })),
-          },
-        },
-      });
-    });
+    const release = await this.db.$transaction((tx) => this.createIn(tx, environmentId, draft));
     if (release?.imageId) await this.rollouts.rollOut(release.id);
     return release;
+  }
+
+  /** `create` inside a transaction of the caller's; the caller rolls the release out after it commits. */
+  private async createIn(tx: Prisma.TransactionClient, environmentId: string, draft: (context: DraftContext) => Promise<Draft | null>): Promise<Release | null> {
+    const [environment] = await tx.$queryRaw<{ kind: string }[]>`SELECT kind::text AS kind FROM "Environment" WHERE id = ${environmentId}::uuid FOR UPDATE`;
+    if (!environment) return null;
+    const base = await this.latest(environmentId, tx);
+    const defaults = environment.kind === 'preview' ? this.config.formation.preview : this.config.formation.production;
+    const next = await draft({ tx, base, defaults });
+    if (!next) return null;
+    return tx.release.create({
+      data: {
+        environmentId,
+        version: (base?.version ?? 0) + 1,
+        imageId: next.imageId,
+        configEncrypted: this.box.sealJson(next.config),
+        description: next.description,
+        createdById: next.createdById,
+        formation: {
+          create: next.formation.map(({ processType, command, quantity, memoryMb, cpuMillis, pidsLimit, memoryRequestMb, cpuRequestMillis }) => ({
+            processType,
+            command,
+            quantity,
+            memoryMb,
+            cpuMillis,
+            pidsLimit,
+            memoryRequestMb: memoryRequestMb ?? null,
+            cpuRequestMillis: cpuRequestMillis ?? null,
+          })),
+        },
+      },
+    });
   }
 
   /** A new image for an environment (a successful build): its process types, the current config. */
@@ -128,18 +135,20 @@ export class ReleasesService {
   }
 
   /**
-   * Config changed (CONFIG_CHANGED, emitted after the change committed): a new release with the
-   * config as it is now. Before the first image there is nothing to release; the first build
-   * snapshots the config then.
+   * ConfigReleaser: a config change makes a release with the config as the change leaves it,
+   * written in the change's own transaction. Before the first image there is nothing to
+   * release; the first build snapshots the config then.
    */
-  async configChanged(event: ConfigChangedEvent): Promise<Release | null> {
-    const parts = [event.changed.length ? `Set ${event.changed.join(', ')}` : '', event.removed.length ? `unset ${event.removed.join(', ')}` : ''].filter(Boolean);
+  async releaseConfigChange(tx: Prisma.TransactionClient, change: ConfigChange, config: Record<string, string>): Promise<ConfigChangeRelease | null> {
+    const parts = [change.changed.length ? `Set ${change.changed.join(', ')}` : '', change.removed.length ? `unset ${change.removed.join(', ')}` : ''].filter(Boolean);
     if (!parts.length) return null;
     const description = parts.join('; ').replace(/^unset/, 'Unset');
-    return this.create(event.environmentId, async ({ tx, base }) => {
+    const release = await this.createIn(tx, change.environmentId, async ({ base }) => {
       if (!base?.imageId) return null;
-      return { imageId: base.imageId, config: await this.configVars.read(event.environmentId, tx), formation: base.formation.map(toLine), description, createdById: event.userId };
+      return { imageId: base.imageId, config, formation: base.formation.map(toLine), description, createdById: change.userId };
     });
+    if (!release) return null;
+    return { version: release.version, afterCommit: () => this.rollouts.rollOut(release.id) };
   }
 
   async formation(userId: string, appName: string, envName: string) {
