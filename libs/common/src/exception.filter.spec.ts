@@ -19,4 +19,14 @@ describe('toErrorBody', () => {
   it('keeps other database errors a 500 that says nothing of the cause', () => {
     expect(toErrorBody(new FakeKnownRequestError('P2002'))).toMatchObject({ statusCode: 500, code: 'internal_error' });
   });
+
+  it.each([
+    ["Prisma P1001 (can't reach the server)", new FakeKnownRequestError('P1001')],
+    ['a connection reset wrapped in a cause', Object.assign(new Error('outer'), { cause: { code: 'ECONNRESET' } })],
+    ['PostgreSQL shutting down', new Error('terminating connection due to administrator command')],
+  ])('answers 503 database_unavailable for %s, in Berth\'s words', (_name, error) => {
+    const body = toErrorBody(error);
+    expect(body).toMatchObject({ statusCode: 503, code: 'database_unavailable' });
+    expect(body.message).not.toMatch(/P1001|ECONNRESET|administrator/);
+  });
 });

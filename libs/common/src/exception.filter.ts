@@ -35,8 +35,34 @@ export function isWriteConflict(error: unknown): boolean {
   return false;
 }
 
+/**
+ * Prisma's codes for a database it cannot reach or that went away mid-query (P1001 can't reach,
+ * P1002 timed out, P1008 operation timed out, P1017 server closed the connection, P2024 no
+ * connection from the pool in time), and what PostgreSQL or the driver say while it restarts.
+ */
+const DATABASE_UNAVAILABLE_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', '57P01', '57P02', '57P03', 'ECONNREFUSED', 'ECONNRESET']);
+const DATABASE_UNAVAILABLE_TEXT = /Can't reach database server|Connection terminated|terminating connection due to administrator command|the database system is (starting up|shutting down)/;
+
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let cause = error as { code?: unknown; name?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0; cause && depth < 5; cause = cause.cause as typeof cause, depth++) {
+    if (DATABASE_UNAVAILABLE_CODES.has(String(cause.code)) || cause.name === 'PrismaClientInitializationError') return true;
+    if (typeof cause.message === 'string' && DATABASE_UNAVAILABLE_TEXT.test(cause.message)) return true;
+  }
+  return false;
+}
+
+/** How long a client should wait before trying again while the database is unavailable. */
+export const DATABASE_RETRY_AFTER_SECONDS = 5;
+
 /** Turns anything thrown while handling a request into the one error shape of the API. */
 export function toErrorBody(error: unknown): ErrorBody {
+  if (isDatabaseUnavailable(error)) {
+    return {
+      statusCode: 503,
+      code: 'database_unavailable',
+      message: "Berth's database is not answering right now (it may be restarting); apps keep serving. Nothing was changed: try again in a few seconds.",
+    };
+  }
   if (isWriteConflict(error)) {
     return { statusCode: 409, code: 'conflict', message: 'Someone else changed this at the same time; try again.' };
   }
@@ -78,13 +104,15 @@ export class AllExceptionsFilter implements ExceptionFilter {
   catch(error: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
     const body = toErrorBody(error);
-    if (body.statusCode >= 500) this.logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    if (body.code === 'database_unavailable') this.logger.warn(`database unavailable: ${error instanceof Error ? error.message.trim().split('\n').at(-1) : String(error)}`);
+    else if (body.statusCode >= 500) this.logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
     if (response.headersSent) {
       response.end();
       return;
     }
     if (body.statusCode === 401 && !response.getHeader('WWW-Authenticate')) response.setHeader('WWW-Authenticate', 'Bearer realm="berth"');
     if (error instanceof RateLimitedError) response.setHeader('Retry-After', String(error.retryAfterSeconds));
+    if (body.code === 'database_unavailable') response.setHeader('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
     response.status(body.statusCode).json(body);
   }
 }
