@@ -1,11 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { BerthConfig } from '@berth/config';
 import { ContainerEngine } from './container-engine';
+import { ENGINE_LABELS } from './labels';
 
 /** Labels on every image Berth builds (besides berth.app, berth.env, berth.commit, berth.build). */
 export const IMAGE_LABELS = {
   /** BERTH_INSTALL_ID of the install that built it (engines can be shared). */
-  installation: 'berth.install',
+  installation: ENGINE_LABELS.install,
   /** The id of its app: names can be reused after a delete, ids cannot. */
   appId: 'berth.app.id',
 } as const;

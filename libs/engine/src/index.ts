@@ -1,3 +1,4 @@
 export * from './app-images';
 export * from './container-engine';
 export * from './engine.module';
+export * from './labels';

@@ -1,11 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { BerthConfig } from '@berth/config';
-import { ContainerEngine } from '@berth/engine';
+import { ContainerEngine, ENGINE_LABELS } from '@berth/engine';
 
-export const NETWORK_LABEL = 'berth.network';
+export const NETWORK_LABEL = ENGINE_LABELS.network;
 const APP_ID_LABEL = 'berth.app.id';
-/** Which install made an engine object; an install prunes only its own (engines can be shared). */
-export const INSTALL_LABEL = 'berth.install';
+const INSTALL_LABEL = ENGINE_LABELS.install;
 
 const isConflict = (error: unknown) => [409, 500].includes((error as { statusCode?: number }).statusCode ?? 0) && /exist|in use/i.test(String((error as { json?: { message?: string } }).json?.message ?? (error as Error).message));
 const isNotFound = (error: unknown) => (error as { statusCode?: number }).statusCode === 404;

@@ -1,11 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { BerthConfig } from '@berth/config';
-import { ContainerEngine } from '@berth/engine';
+import { ContainerEngine, ENGINE_LABELS } from '@berth/engine';
 import { BuildFirewall } from './build-firewall';
 
-const NETWORK_LABEL = 'berth.network';
-const INSTALL_LABEL = 'berth.install';
+const { network: NETWORK_LABEL, install: INSTALL_LABEL } = ENGINE_LABELS;
 
 /**
  * Capabilities build steps do without (Podman's defaults already leave out NET_RAW, MKNOD and
