@@ -5,6 +5,7 @@ import { ENVIRONMENT_DELETED, EnvironmentDeletedEvent } from '@berth/apps';
 import { GitRepos } from '@berth/git';
 import { build, builds, engineImages, Pushes } from '../support/builds';
 import { gitUrl, WorkingCopy } from '../support/git';
+import { BuildSweeper } from '@berth/builds';
 import { RunningPlatform, startPlatform } from '../support/platform';
 import { signUp, TestUser } from '../support/users';
 
@@ -204,6 +205,8 @@ describe('git push', () => {
     expect(existsSync(path)).toBe(true);
     await platform.http().delete(`/api/apps/${app}`).set(owner.auth).expect(204);
     expect(existsSync(path)).toBe(false);
+    // The images go with the next prune of an engine's agent or builder (this one has a builder).
+    await platform.app.get(BuildSweeper).sweep();
     expect(await engineImages(platform, `berth.app=${app}`)).toEqual([]);
   });
 });
