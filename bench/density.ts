@@ -19,7 +19,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { NestFactory } from '@nestjs/core';
-import { parseConfig } from '@berth/config';
+import { loadEnvFile, parseConfig } from '@berth/config';
 import { PrismaService } from '@berth/db';
 import { ReleasesService } from '@berth/releases';
 import { rootModuleFor } from '../apps/berth/src/bootstrap';
@@ -210,6 +210,7 @@ async function throughBerth(image: string): Promise<Result> {
 }
 
 async function main(): Promise<void> {
+  loadEnvFile(); // PostgreSQL and Redis as `npm start` finds them (.env fills what is not exported)
   const image = ensureBusyboxImage();
   console.log(`${N} web instances (busybox httpd, ${MEMORY_MB} MB limit) one after another, then ${N} more at once; ${image}\n`);
   const results = [await throughCli(image, false), await throughCli(image, true), await throughBerth(image)];

@@ -4,6 +4,7 @@
 // engine is available, `prisma migrate deploy` applies the same folder unchanged.
 //
 //   node scripts/db-migrate.mjs deploy          apply pending migrations to DATABASE_URL
+//                                               (from the environment, else .env as the platform reads it)
 //   node scripts/db-migrate.mjs new <name>      write prisma/migrations/<ts>_<name> from
 //                                               the changes to prisma/schema.prisma
 //
@@ -15,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import * as bg from '@prisma/schema-engine-wasm/schema_engine_bg';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-utils';
+import { loadEnvFile } from './env.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const schemaPath = join(root, 'prisma', 'schema.prisma');
@@ -60,7 +62,7 @@ async function engineFor(databaseUrl) {
 
 async function deploy() {
   const url = process.env.DATABASE_URL;
-  if (!url) throw new Error('DATABASE_URL is not set: point it at the PostgreSQL database to migrate.');
+  if (!url) throw new Error('DATABASE_URL is not set and .env does not have it: run npm run setup, or point DATABASE_URL at the PostgreSQL database to migrate.');
   const engine = await engineFor(url);
   const result = await engine.applyMigrations({ migrationsList: migrationsList(), filters });
   const applied = result.appliedMigrationNames ?? [];
@@ -96,6 +98,7 @@ async function create(name) {
 
 const [command, arg] = process.argv.slice(2);
 try {
+  loadEnvFile();
   if (command === 'deploy') await deploy();
   else if (command === 'new') await create(arg);
   else throw new Error('usage: db-migrate.mjs deploy | new <name>');

@@ -1,7 +1,12 @@
 // Builds the dashboard into dist/dashboard, which the api role serves at `/`.
-// `npm run dev:dashboard` serves it with hot reload and sends /api to a platform on :3000.
+// `npm run dev:dashboard` serves it with hot reload and sends /api to the platform on this
+// machine: PORT as `npm start` reads it (environment, then .env), 3000 by default.
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
+import { loadEnvFile } from '../../scripts/env.mjs';
+
+loadEnvFile();
+const platform = `http://localhost:${process.env.PORT || 3000}`;
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
@@ -23,6 +28,6 @@ export default defineConfig({
     },
   },
   server: {
-    proxy: { '/api': 'http://localhost:3000', '/git': 'http://localhost:3000', '/healthz': 'http://localhost:3000' },
+    proxy: { '/api': platform, '/git': platform, '/healthz': platform },
   },
 });

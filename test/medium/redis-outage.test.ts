@@ -48,7 +48,7 @@ describe('Redis outage', () => {
     }
     const said = (spy: jest.SpyInstance) => spy.mock.calls.map((call) => String(call[0]));
     expect(printed.filter((line) => /ECONNREFUSED|Unhandled error/.test(line))).toEqual([]);
-    expect(said(warns).filter((line) => /Redis cannot be reached/.test(line))).toHaveLength(1);
+    expect(said(warns).filter((line) => /cannot reach Redis: .*Berth keeps retrying/.test(line))).toHaveLength(1);
     expect(said(logs).filter((line) => /Redis is reachable again/.test(line))).toHaveLength(1);
     warns.mockRestore();
     logs.mockRestore();

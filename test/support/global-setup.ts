@@ -1,12 +1,16 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { newTestRun } from './test-env';
+import { newTestRun, serviceUrls } from './test-env';
 
-/** Creates this run's database and applies the migrations once; tests read it from the env. */
+/**
+ * Creates this run's database and applies the migrations once; tests read it from the env.
+ * PostgreSQL and Redis are found as `npm start` finds them (environment, then .env).
+ */
 export default async function globalSetup(): Promise<void> {
   if (process.env.BERTH_TEST_DATABASE_NAME) return; // another project of this run made it already
   const run = newTestRun();
+  const { redisUrl } = serviceUrls();
   const admin = new Client({ connectionString: run.adminUrl });
   await admin.connect();
   await admin.query(`CREATE DATABASE "${run.databaseName}"`);
@@ -19,6 +23,7 @@ export default async function globalSetup(): Promise<void> {
     BERTH_ENV_FILE: 'none',
     NODE_ENV: 'test',
     DATABASE_URL: run.databaseUrl,
+    REDIS_URL: redisUrl,
     BERTH_TEST_DATABASE_NAME: run.databaseName,
     BERTH_TEST_ADMIN_URL: run.adminUrl,
     BERTH_REDIS_PREFIX: run.redisPrefix,

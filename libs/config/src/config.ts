@@ -83,9 +83,18 @@ export function parseConfig(raw: RawEnv): BerthConfigShape {
   return build(result.data);
 }
 
-/** Reads the process environment, with values from the .env file (BERTH_ENV_FILE) filling gaps. */
-export function loadConfig(): BerthConfigShape {
+/**
+ * Fills unset variables of the process environment from the .env file (BERTH_ENV_FILE, relative
+ * to the working directory; `none` skips it). Values already set win. scripts/env.mjs does the
+ * same for the plain Node scripts (migrations).
+ */
+export function loadEnvFile(): void {
   const envFile = resolve(process.env.BERTH_ENV_FILE ?? '.env');
   if (process.env.BERTH_ENV_FILE !== 'none' && existsSync(envFile)) process.loadEnvFile(envFile);
+}
+
+/** Reads the process environment, with values from the .env file (BERTH_ENV_FILE) filling gaps. */
+export function loadConfig(): BerthConfigShape {
+  loadEnvFile();
   return parseConfig(process.env);
 }

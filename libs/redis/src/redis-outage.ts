@@ -22,7 +22,7 @@ export class RedisOutage {
   static failed(error: Error): void {
     if (RedisOutage.downSince !== null) return;
     RedisOutage.downSince = Date.now();
-    RedisOutage.logger.warn(`Redis cannot be reached (${error.message}); Berth keeps retrying. Builds, deploys and queued work wait until it is back.`);
+    RedisOutage.logger.warn(`${redisProblem(error)} Berth keeps retrying; builds, deploys and queued work wait until it is back.`);
   }
 
   /** A connection became ready: ends the outage, if there was one. */
@@ -36,4 +36,12 @@ export class RedisOutage {
   static get isDown(): boolean {
     return RedisOutage.downSince !== null;
   }
+}
+
+/** What a Redis connection error means for whoever runs Berth, and what to do. */
+export function redisProblem(error: Error): string {
+  if (/NOAUTH|WRONGPASS|invalid password|without any password configured/i.test(error.message)) {
+    return `Redis refused Berth's password (${error.message.split(/[.,]/)[0]}): REDIS_URL must carry the password Redis asks for, as in redis://:PASSWORD@127.0.0.1:6379. npm run setup writes this machine's into .env.`;
+  }
+  return `cannot reach Redis: ${error.message}. Is it running at the address in REDIS_URL? npm run setup starts it.`;
 }

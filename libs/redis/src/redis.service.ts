@@ -40,3 +40,5 @@ export class RedisService implements OnModuleDestroy {
     await Promise.allSettled([this.client, ...this.extra].map((c) => (c.status === 'ready' ? c.quit() : c.disconnect())));
   }
 }
+
+export { redisProblem } from './redis-outage';
