@@ -238,7 +238,9 @@ describe('from sign-up to a running app and its previews, in the dashboard', () 
       const log = page.getByTestId('build-log');
       await page.locator('.log-head .live').waitFor();
       await log.getByText(`warming up 2 of 8 (${nonce})`).waitFor({ timeout: 30_000 });
-      expect(await page.locator('.build-head .card-head [data-status]').getAttribute('data-status')).toBe('building');
+      // The facts move with the log (they stayed "queued" and "not chosen yet" while it streamed).
+      await page.locator('.build-head .card-head [data-status="building"]').waitFor({ timeout: 10_000 });
+      await page.locator('.build-head dd', { hasText: /^dockerfile$/ }).waitFor({ timeout: 10_000 });
       await screenshot(page, 'deploy-9-live-log');
       await page.locator('.build-head .card-head [data-status="succeeded"]').waitFor({ timeout: 60_000 });
       await log.getByText(`warming up 8 of 8 (${nonce})`).waitFor();

@@ -23,10 +23,10 @@ export function BuildPage() {
   const active = build.data ? buildIsActive(build.data) : false;
   const live = useLiveLog(app.name, id, active, build.reload);
   // After the build, the push goes on to release it and adds those lines to the stored log;
-  // keep reading it for a while. While the stream has ended but the record still says
-  // running, it catches up within moments.
+  // keep reading it for a while. While it runs, the record is read again every few seconds
+  // too, so its status and buildpack move with the log instead of staying as first loaded.
   const recent = !!build.data?.finishedAt && Date.now() - Date.parse(build.data.finishedAt) < RELEASE_FOLLOW_MS;
-  useEffect(() => setPollMs((active && live.state === 'ended') || (!active && recent) ? 3000 : 0), [active, live.state, recent]);
+  useEffect(() => setPollMs(active || recent ? 3000 : 0), [active, recent]);
 
   if (!build.data) {
     return (

@@ -26,6 +26,11 @@ export class BuildRecords {
     return count === 1;
   }
 
+  /** Records the buildpack as soon as detection chose it, so the build's page says it while the build runs. */
+  async planned(buildId: string, buildpack: string): Promise<void> {
+    await this.db.build.updateMany({ where: { id: buildId, status: 'building' }, data: { buildpack } });
+  }
+
   /** Records success with the image the build produced or reused. The caller then ends the live log (after its last lines). */
   async succeed(buildId: string, imageId: string, buildpack: string | null, tx: Prisma.TransactionClient = this.db): Promise<boolean> {
     const { count } = await tx.build.updateMany({

@@ -125,6 +125,7 @@ export class BuildsProcessor extends CatalogueWorker implements OnApplicationBoo
       await this.sources.extract(buildId, src);
       plan = await this.buildpacks.plan(new DirectoryTree(src), { appName: build.app.name, appId: build.appId, installId: this.config.installId, envName: build.environment.name, commitSha: build.commitSha, buildId });
       out.step(plan.detected);
+      await this.records.planned(buildId, plan.buildpack);
       for (const note of plan.notes) out.detail(note);
       // Berth's files join the source in the stream sent to the engine, never on disk in the
       // app's tree, where the app's own links could send them elsewhere.
