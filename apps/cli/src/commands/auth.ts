@@ -1,0 +1,86 @@
+import { Command } from 'commander';
+import { apiOrigin, credentialIsFor, parseCredentialRequest, UsageError } from '../args';
+import { BerthClient, MeView } from '../client';
+import { apiUrl, client, git, interactive, optionsOf, prompt, promptSecret, readStdin } from '../context';
+import { credentialsPath, readCredentials, removeCredentials, writeCredentials } from '../credentials';
+import { json, line, note } from '../output';
+import { withJson } from './common';
+
+/** The git config key that makes `git push` to this Berth ask `berth git:credentials`. */
+export const helperKey = (api: string) => `credential.${apiOrigin(api)}.helper`;
+export const HELPER = '!berth git:credentials';
+
+export function register(program: Command): void {
+  program
+    .command('login')
+    .description('log in to Berth; stores a token in your config dir and sets git up to push without one in the URL')
+    .option('--token <token>', 'log in with an API token (from berth tokens:create) instead of email and password')
+    .option('--email <email>', 'your email (asked for when not given)')
+    .option('--password-stdin', 'read the password from standard input (for scripts)')
+    .option('--no-git', 'do not set up the git credential helper')
+    .action(async (_: unknown, command: Command) => {
+      const options = optionsOf(command) as ReturnType<typeof optionsOf> & { token?: string; email?: string; passwordStdin?: boolean; git: boolean };
+      const api = apiUrl(options);
+      let token = options.token;
+      if (!token) {
+        let email = options.email;
+        let password: string | undefined;
+        if (options.passwordStdin) password = (await readStdin()).split('\n')[0].replace(/\r$/, '');
+        if (!email) {
+          if (!interactive()) throw new UsageError('No terminal to ask for your email: pass --email <email> and --password-stdin, or --token <token>.');
+          email = (await prompt('Email: ')).trim();
+        }
+        if (password === undefined) {
+          if (!interactive()) throw new UsageError('No terminal to ask for your password: pipe it with --password-stdin, or use --token <token>.');
+          password = await promptSecret('Password: ');
+        }
+        const answer = await new BerthClient(api, null).post<{ token: string }>('/api/auth/login', { email, password });
+        token = answer.token;
+      }
+      const me = await new BerthClient(api, token).get<MeView>('/api/auth/me');
+      writeCredentials({ api, token, email: me.email });
+      let gitNote = '';
+      if (options.git) {
+        const set = git(['config', '--global', '--replace-all', helperKey(api), HELPER]);
+        gitNote = set === null ? ' (could not set up git: is git installed? Push with the token as password instead)' : '; git push to it authenticates as you';
+      }
+      line(`Logged in to ${api} as ${me.email}${gitNote}.`);
+    });
+
+  program
+    .command('logout')
+    .description('forget the stored token and the git credential helper')
+    .action(async (_: unknown, command: Command) => {
+      const stored = readCredentials();
+      removeCredentials();
+      if (stored) git(['config', '--global', '--unset-all', helperKey(stored.api)]);
+      line(stored ? `Logged out of ${stored.api}.` : 'You were not logged in.');
+      void command;
+    });
+
+  withJson(program.command('whoami').description('who you are logged in as, and your teams')).action(async (_: unknown, command: Command) => {
+    const options = optionsOf(command);
+    const api = client(options);
+    const me = await api.get<MeView>('/api/auth/me');
+    if (options.json) return json({ ...me, api: api.api });
+    line(me.email);
+    note(`on ${api.api}${me.operator ? ' (operator)' : ''}`);
+  });
+
+  program
+    .command('git:credentials')
+    .description("git's credential helper for Berth (get/store/erase on stdin); berth login configures it")
+    .argument('<operation>', 'get, store or erase')
+    .action(async (operation: string) => {
+      const request = parseCredentialRequest(await readStdin());
+      if (operation !== 'get') return; // store and erase: the login is kept by berth login/logout, not by git
+      const stored = readCredentials();
+      if (!stored || !credentialIsFor(request, stored.api)) return;
+      process.stdout.write(`username=berth\npassword=${stored.token}\n`);
+    });
+
+  program
+    .command('credentials:path')
+    .description('print where berth login keeps your token')
+    .action(() => line(credentialsPath()));
+}
