@@ -58,6 +58,6 @@ export function register(program: Command): void {
     .allowUnknownOption()
     .allowExcessArguments()
     .action(() => {
-      throw new CliError('berth logs is not available yet: Berth has no logs API. See a build\'s log with berth builds:output, and instances with berth ps.');
+      throw new CliError('logs are not available yet: Berth has no logs API. See a build\'s log with berth builds:output, and instances with berth ps.');
     });
 }
