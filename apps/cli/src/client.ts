@@ -31,8 +31,8 @@ export class BerthClient {
   }
 
   /** The raw response of a request, for streams (one-off runs, build logs); errors thrown as ApiError. */
-  async stream(method: string, path: string, body?: unknown): Promise<Response> {
-    const response = await this.send(method, path, body);
+  async stream(method: string, path: string, body?: unknown, accept?: string): Promise<Response> {
+    const response = await this.send(method, path, body, accept);
     if (!response.ok) throw await this.errorOf(response);
     return response;
   }
@@ -45,8 +45,8 @@ export class BerthClient {
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
-  private async send(method: string, path: string, body?: unknown): Promise<Response> {
-    const headers: Record<string, string> = { accept: 'application/json' };
+  private async send(method: string, path: string, body?: unknown, accept = 'application/json'): Promise<Response> {
+    const headers: Record<string, string> = { accept };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
     try {

@@ -26,6 +26,7 @@ export function buildProgram(): Command {
     .option('--api <url>', "Berth's address (default: BERTH_API_URL, else the one you logged in to, else http://localhost:3000)")
     .showSuggestionAfterError(true)
     .showHelpAfterError('(add --help for usage)')
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride();
   for (const topic of [auth, apps, config, ps, releases, builds, run, domains, previews, tokens, teams, hosts, completion]) topic.register(program);
   program.addHelpText('after', '\nHelp for a command: berth <command> --help. Exit codes: 0 success, 1 failure, 2 usage.');

@@ -3,7 +3,7 @@ import { apiOrigin, credentialIsFor, parseCredentialRequest, UsageError } from '
 import { BerthClient, MeView } from '../client';
 import { apiUrl, client, git, interactive, optionsOf, prompt, promptSecret, readStdin } from '../context';
 import { credentialsPath, readCredentials, removeCredentials, writeCredentials } from '../credentials';
-import { json, line, note } from '../output';
+import { CliError, json, line, note } from '../output';
 import { withJson } from './common';
 
 /** The git config key that makes `git push` to this Berth ask `berth git:credentials`. */
@@ -11,41 +11,62 @@ export const helperKey = (api: string) => `credential.${apiOrigin(api)}.helper`;
 export const HELPER = '!berth git:credentials';
 
 export function register(program: Command): void {
-  program
-    .command('login')
-    .description('log in to Berth; stores a token in your config dir and sets git up to push without one in the URL')
-    .option('--token <token>', 'log in with an API token (from berth tokens:create) instead of email and password')
-    .option('--email <email>', 'your email (asked for when not given)')
-    .option('--password-stdin', 'read the password from standard input (for scripts)')
-    .option('--no-git', 'do not set up the git credential helper')
-    .action(async (_: unknown, command: Command) => {
-      const options = optionsOf(command) as ReturnType<typeof optionsOf> & { token?: string; email?: string; passwordStdin?: boolean; git: boolean };
-      const api = apiUrl(options);
-      let token = options.token;
-      if (!token) {
-        let email = options.email;
-        let password: string | undefined;
-        if (options.passwordStdin) password = (await readStdin()).split('\n')[0].replace(/\r$/, '');
-        if (!email) {
-          if (!interactive()) throw new UsageError('No terminal to ask for your email: pass --email <email> and --password-stdin, or --token <token>.');
-          email = (await prompt('Email: ')).trim();
-        }
-        if (password === undefined) {
-          if (!interactive()) throw new UsageError('No terminal to ask for your password: pipe it with --password-stdin, or use --token <token>.');
-          password = await promptSecret('Password: ');
-        }
-        const answer = await new BerthClient(api, null).post<{ token: string }>('/api/auth/login', { email, password });
-        token = answer.token;
-      }
-      const me = await new BerthClient(api, token).get<MeView>('/api/auth/me');
-      writeCredentials({ api, token, email: me.email });
-      let gitNote = '';
-      if (options.git) {
-        const set = git(['config', '--global', '--replace-all', helperKey(api), HELPER]);
-        gitNote = set === null ? ' (could not set up git: is git installed? Push with the token as password instead)' : '; git push to it authenticates as you';
-      }
-      line(`Logged in to ${api} as ${me.email}${gitNote}.`);
-    });
+  type LoginOptions = ReturnType<typeof optionsOf> & { token?: string; email?: string; passwordStdin?: boolean; git: boolean };
+
+  /** Email and password from the flags, stdin (--password-stdin) or the terminal. */
+  async function emailAndPassword(options: LoginOptions, confirmPassword = false): Promise<{ email: string; password: string }> {
+    let email = options.email;
+    let password: string | undefined;
+    if (options.passwordStdin) password = (await readStdin()).split('\n')[0].replace(/\r$/, '');
+    if (!email) {
+      if (!interactive()) throw new UsageError('No terminal to ask for your email: pass --email <email> and --password-stdin, or --token <token>.');
+      email = (await prompt('Email: ')).trim();
+    }
+    if (password === undefined) {
+      if (!interactive()) throw new UsageError('No terminal to ask for your password: pipe it with --password-stdin, or use --token <token>.');
+      password = await promptSecret('Password: ');
+      if (confirmPassword && (await promptSecret('Password again: ')) !== password) throw new CliError('The two passwords differ. Nothing was changed.');
+    }
+    return { email, password };
+  }
+
+  /** Keeps the token (0600) and points git's credential helper for this Berth at berth. */
+  async function keep(api: string, token: string, options: LoginOptions, verb: string): Promise<void> {
+    const me = await new BerthClient(api, token).get<MeView>('/api/auth/me');
+    writeCredentials({ api, token, email: me.email });
+    let gitNote = '';
+    if (options.git) {
+      const set = git(['config', '--global', '--replace-all', helperKey(api), HELPER]);
+      gitNote = set === null ? ' (could not set up git: is git installed? Push with the token as password instead)' : '; git push to it authenticates as you';
+    }
+    line(`${verb} ${api} as ${me.email}${gitNote}.`);
+  }
+
+  const loginFlags = (command: Command) =>
+    command
+      .option('--email <email>', 'your email (asked for when not given)')
+      .option('--password-stdin', 'read the password from standard input (for scripts)')
+      .option('--no-git', 'do not set up the git credential helper');
+
+  loginFlags(
+    program
+      .command('login')
+      .description('log in to Berth; stores a token in your config dir and sets git up to push without one in the URL')
+      .option('--token <token>', 'log in with an API token (from berth tokens:create) instead of email and password'),
+  ).action(async (_: unknown, command: Command) => {
+    const options = optionsOf(command) as LoginOptions;
+    const api = apiUrl(options);
+    let token = options.token;
+    if (!token) token = (await new BerthClient(api, null).post<{ token: string }>('/api/auth/login', await emailAndPassword(options))).token;
+    await keep(api, token, options, 'Logged in to');
+  });
+
+  loginFlags(program.command('signup').description('make an account (with a personal team) and log in to it')).action(async (_: unknown, command: Command) => {
+    const options = optionsOf(command) as LoginOptions;
+    const api = apiUrl(options);
+    const answer = await new BerthClient(api, null).post<{ token: string }>('/api/auth/signup', await emailAndPassword(options, true));
+    await keep(api, answer.token, options, 'Signed up on');
+  });
 
   program
     .command('logout')

@@ -1,8 +1,9 @@
 import { Command } from 'commander';
 import { UsageError } from '../args';
+import { ApiError } from '../client';
 import { client, envPath, optionsOf } from '../context';
 import { CliError } from '../output';
-import { withApp } from './common';
+import { withApp, withJson } from './common';
 
 const EXIT_LINE = /^\[berth\] exited with code (\d+)$/;
 
@@ -52,12 +53,49 @@ export function register(program: Command): void {
     process.exitCode = code;
   });
 
-  program
-    .command('logs')
-    .description('not available yet: Berth has no logs API')
-    .allowUnknownOption()
-    .allowExcessArguments()
-    .action(() => {
-      throw new CliError('logs are not available yet: Berth has no logs API. See a build\'s log with berth builds:output, and instances with berth ps.');
-    });
+
+  withJson(
+    withApp(
+      program
+        .command('logs')
+        .description("an environment's runtime log: its processes' output, the router's and Berth's lines")
+        .option('-n, --num <lines>', 'how many of the newest lines', '100')
+        .option('-t, --tail', 'keep printing new lines as they come (Ctrl-C stops)')
+        .option('-p, --process <type>', 'only this process type (web) or instance (web.1)')
+        .option('-s, --source <source>', 'only app, router or berth lines'),
+    ),
+  ).action(async (_: unknown, command: Command) => {
+    const options = optionsOf(command) as ReturnType<typeof optionsOf> & { num: string; tail?: boolean; process?: string; source?: string };
+    if (!/^\d+$/.test(options.num)) throw new UsageError(`"${options.num}" is not a number of lines, e.g. -n 200`);
+    const query = new URLSearchParams({ tail: options.num });
+    if (options.process) query.set(options.process.includes('.') ? 'instance' : 'process', options.process);
+    if (options.source) query.set('source', options.source);
+    if (options.json) query.set('format', 'json');
+    if (options.tail) query.set('follow', 'true');
+    let response: Response;
+    try {
+      response = await client(options).stream('GET', `${envPath(options)}/logs?${query}`, undefined, options.tail ? 'text/event-stream' : options.json ? 'application/json' : 'text/plain');
+    } catch (error) {
+      // A Berth without the logs API answers Nest's own 404 for the route.
+      if (error instanceof ApiError && error.status === 404 && /^Cannot GET /.test(error.message)) {
+        throw new CliError("Logs are not available yet on this Berth: it has no logs API. See a build's log with berth builds:output, and instances with berth ps.");
+      }
+      throw error;
+    }
+    const decoder = new TextDecoder();
+    if (!options.tail) {
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) process.stdout.write(decoder.decode(chunk, { stream: true }));
+      return;
+    }
+    let buffer = '';
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      buffer += decoder.decode(chunk, { stream: true });
+      let at: number;
+      while ((at = buffer.indexOf('\n')) >= 0) {
+        const text = buffer.slice(0, at).replace(/\r$/, '');
+        buffer = buffer.slice(at + 1);
+        if (text.startsWith('data:')) process.stdout.write(`${text.slice(5).replace(/^ /, '')}\n`);
+      }
+    }
+  });
 }
