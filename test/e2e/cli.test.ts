@@ -240,7 +240,7 @@ describe('the berth command line', () => {
     expect(JSON.parse(installed.stdout).email).toBe(user.email);
   });
 
-  it('destroys the app only with its name confirmed, then logs out', async () => {
+  it('destroys the app only with its name confirmed, logs out, and signs up anew', async () => {
     expect((await berth('apps:destroy')).code).toBe(2);
     expect((await berth('apps:destroy', '--confirm', app)).code).toBe(0);
     expect((await git('remote')).stdout).not.toContain('berth');
@@ -250,5 +250,10 @@ describe('the berth command line', () => {
     const after = await berth('apps');
     expect(after.code).toBe(1);
     expect(after.stderr).toContain('berth login');
+
+    const email = `${unique('cli-new')}@example.com`;
+    const signup = await berthWithInput('a long enough password\n', 'signup', '--email', email, '--password-stdin');
+    expect(signup.code).toBe(0);
+    expect((await okJson<{ email: string }>('whoami')).email).toBe(email);
   });
 });
