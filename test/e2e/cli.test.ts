@@ -245,7 +245,9 @@ describe('the berth command line', () => {
     expect((await berth('apps:destroy', '--confirm', app)).code).toBe(0);
     expect((await git('remote')).stdout).not.toContain('berth');
     expect((await berth('apps:info', '-a', app)).code).toBe(1);
+    const loginToken = JSON.parse(readFileSync(join(home, 'config', 'berth', 'credentials.json'), 'utf8')).token as string;
     expect((await berth('logout')).code).toBe(0);
+    await stack.platform.http().get('/api/auth/me').set({ Authorization: `Bearer ${loginToken}` }).expect(401); // revoked
     expect(readFileSync(join(home, 'gitconfig'), 'utf8')).not.toContain('berth git:credentials');
     const after = await berth('apps');
     expect(after.code).toBe(1);

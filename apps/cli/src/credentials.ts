@@ -7,6 +7,8 @@ export interface Credentials {
   api: string;
   token: string;
   email: string | null;
+  /** The token was made by berth login/signup (not given with --token): logout revokes it. */
+  session?: boolean;
 }
 
 /** `$XDG_CONFIG_HOME/berth/credentials.json`, or ~/.config/berth/credentials.json. */
@@ -19,7 +21,7 @@ export function readCredentials(path = credentialsPath()): Credentials | null {
   if (!existsSync(path)) return null;
   try {
     const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<Credentials>;
-    return typeof parsed.api === 'string' && typeof parsed.token === 'string' ? { api: parsed.api, token: parsed.token, email: parsed.email ?? null } : null;
+    return typeof parsed.api === 'string' && typeof parsed.token === 'string' ? { api: parsed.api, token: parsed.token, email: parsed.email ?? null, session: parsed.session === true } : null;
   } catch {
     return null;
   }

@@ -31,9 +31,9 @@ export function register(program: Command): void {
   }
 
   /** Keeps the token (0600) and points git's credential helper for this Berth at berth. */
-  async function keep(api: string, token: string, options: LoginOptions, verb: string): Promise<void> {
+  async function keep(api: string, token: string, options: LoginOptions, verb: string, session: boolean): Promise<void> {
     const me = await new BerthClient(api, token).get<MeView>('/api/auth/me');
-    writeCredentials({ api, token, email: me.email });
+    writeCredentials({ api, token, email: me.email, session });
     let gitNote = '';
     if (options.git) {
       const set = git(['config', '--global', '--replace-all', helperKey(api), HELPER]);
@@ -56,23 +56,33 @@ export function register(program: Command): void {
   ).action(async (_: unknown, command: Command) => {
     const options = optionsOf(command) as LoginOptions;
     const api = apiUrl(options);
-    let token = options.token;
-    if (!token) token = (await new BerthClient(api, null).post<{ token: string }>('/api/auth/login', await emailAndPassword(options))).token;
-    await keep(api, token, options, 'Logged in to');
+    if (options.token) return keep(api, options.token, options, 'Logged in to', false);
+    const answer = await new BerthClient(api, null).post<{ token: string }>('/api/auth/login', await emailAndPassword(options));
+    await keep(api, answer.token, options, 'Logged in to', true);
   });
 
   loginFlags(program.command('signup').description('make an account (with a personal team) and log in to it')).action(async (_: unknown, command: Command) => {
     const options = optionsOf(command) as LoginOptions;
     const api = apiUrl(options);
     const answer = await new BerthClient(api, null).post<{ token: string }>('/api/auth/signup', await emailAndPassword(options, true));
-    await keep(api, answer.token, options, 'Signed up on');
+    await keep(api, answer.token, options, 'Signed up on', true);
   });
 
   program
     .command('logout')
-    .description('forget the stored token and the git credential helper')
+    .description('revoke the token berth login made, and forget it and the git credential helper')
     .action(async (_: unknown, command: Command) => {
       const stored = readCredentials();
+      if (stored?.session) {
+        // Best effort: the token berth login made is revoked, found by its prefix (a token given with --token is left alone).
+        try {
+          const api = new BerthClient(apiOrigin(stored.api), stored.token);
+          const mine = (await api.get<{ id: string; prefix: string }[]>('/api/tokens')).filter((t) => stored.token.startsWith(t.prefix));
+          if (mine.length === 1) await api.delete(`/api/tokens/${mine[0].id}`);
+        } catch {
+          note(`Could not revoke the login token on ${stored.api} (unreachable, or already revoked); forgetting it here.`);
+        }
+      }
       removeCredentials();
       if (stored) git(['config', '--global', '--unset-all', helperKey(stored.api)]);
       line(stored ? `Logged out of ${stored.api}.` : 'You were not logged in.');
