@@ -41,8 +41,13 @@ describe('the berth command line', () => {
     writeFileSync(join(bin, 'berth'), `#!/bin/sh\nexec "${process.execPath}" "${CLI}" "$@"\n`);
     chmodSync(join(bin, 'berth'), 0o755);
     writeFileSync(join(home, 'gitconfig'), '');
-    stack = await startFullStack();
-    [user, other] = await Promise.all([signUp(stack.platform, 'cli'), signUp(stack.platform, 'cli-other')]);
+    // The user is also an operator (may manage hosts).
+    const operator = `${unique('cli-op')}@example.com`;
+    stack = await startFullStack({ env: { BERTH_OPERATOR_EMAILS: operator } });
+    const password = 'correct horse battery staple';
+    const signup = await stack.platform.http().post('/api/auth/signup').send({ email: operator, password }).expect(201);
+    user = { email: operator, password, token: signup.body.token, team: signup.body.team.name, auth: { Authorization: `Bearer ${signup.body.token}` } };
+    other = await signUp(stack.platform, 'cli-other');
     copy = await WorkingCopy.fromFixture('static');
   });
   afterAll(async () => {
@@ -228,6 +233,14 @@ describe('the berth command line', () => {
     expect((await okJson<{ email: string }[]>('members', '-t', team)).map((m) => m.email)).toContain(other.email);
     expect((await berth('members:remove', other.email, '-t', team)).code).toBe(0);
     expect((await berth('members:add', other.email)).code).toBe(2); // no --team
+  });
+
+  it('lists, cordons and uncordons hosts for operators', async () => {
+    const hosts = await okJson<{ name: string; cordoned: boolean }[]>('hosts');
+    expect(hosts.map((h) => h.name)).toContain(stack.hostName);
+    expect((await okJson<{ cordoned: boolean }>('hosts:cordon', stack.hostName)).cordoned).toBe(true);
+    expect((await okJson<{ cordoned: boolean }>('hosts:uncordon', stack.hostName)).cordoned).toBe(false);
+    expect((await berth('hosts:drain', stack.hostName)).code).toBe(2); // no terminal, no --confirm
   });
 
   it('installs from the tarball Berth serves, with npm install -g and no registry (an unreachable one)', async () => {
