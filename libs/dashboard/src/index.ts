@@ -1,2 +1,3 @@
 export * from './dashboard.module';
 export * from './dashboard-files';
+export * from './cli-package.controller';
