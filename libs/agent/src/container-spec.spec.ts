@@ -47,9 +47,10 @@ describe('container spec', () => {
     expect(containerSpec({ ...request, imageUser: 'app' }).User).toBe('app');
   });
 
-  it('gives the config plus its own PORT, and runs the Procfile command through sh', () => {
+  it('gives the config plus its own PORT and HOME on its disk, and runs the Procfile command through sh', () => {
     const spec = containerSpec(request);
-    expect(spec.Env).toEqual(['DATABASE_URL=postgres://x', 'PORT=5000']);
+    expect(spec.Env).toEqual(['HOME=/app', 'DATABASE_URL=postgres://x', 'PORT=5000']);
+    expect(containerSpec({ ...request, env: { HOME: '/srv' } }).Env).toEqual(['HOME=/srv', 'PORT=5000']);
     expect(spec.Cmd).toEqual(['/bin/sh', '-c', 'node server.js']);
     expect(containerSpec({ ...request, command: null }).Cmd).toBeUndefined();
   });

@@ -96,7 +96,8 @@ export function cpuShares(cpuRequestMillis: number): number {
 export function containerSpec(request: ContainerRequest): ContainerCreateOptions {
   const memory = request.limits.memoryMb * 1024 * 1024;
   const { nofile, nproc } = request.security.ulimits;
-  const env = { ...request.env, PORT: String(CONTAINER_PORT) };
+  // HOME on the disk, as Heroku has it (/app): the image's own home is on the read-only root. Config may set another.
+  const env = { HOME: request.disk.target, ...request.env, PORT: String(CONTAINER_PORT) };
   const port = `${CONTAINER_PORT}/tcp`;
   return {
     name: request.name,
