@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PrismaService } from '@berth/db';
 import { startPlatform, RunningPlatform } from '../support/platform';
 import { createApp, signUp, TestUser } from '../support/users';
@@ -42,6 +44,8 @@ describe('disk quotas and capped logs', () => {
   let db: PrismaService;
   let one: string;
   let cluster: Awaited<ReturnType<typeof isolatedCluster>>;
+  // Disks and their templates are made here (one-off runs by the api, instances by the agent).
+  const dataDir = mkdtempSync(join(tmpdir(), 'berth-disks-'));
 
   const base = (app: string) => `/api/apps/${app}/environments/production`;
   const instances = async (app: string): Promise<InstanceView[]> => (await platform.http().get(`${base(app)}/instances`).set(user.auth).expect(200)).body;
@@ -62,9 +66,9 @@ describe('disk quotas and capped logs', () => {
   beforeAll(async () => {
     one = ensureWebImage('one');
     cluster = await isolatedCluster();
-    platform = await startPlatform(['api', 'scheduler'], { ...FAST, ...cluster.env });
+    platform = await startPlatform(['api', 'scheduler'], { ...FAST, ...cluster.env, BERTH_DATA_DIR: dataDir });
     db = platform.app.get(PrismaService);
-    agent = await startAgent({ memoryMb: 1024, cpu: 2, env: { ...cluster.env, AGENT_LOG_MAX_MB: String(LOG_MAX_MB) } });
+    agent = await startAgent({ memoryMb: 1024, cpu: 2, env: { ...cluster.env, AGENT_LOG_MAX_MB: String(LOG_MAX_MB), BERTH_DATA_DIR: dataDir } });
     user = await signUp(platform);
   });
   afterAll(async () => {
@@ -72,6 +76,7 @@ describe('disk quotas and capped logs', () => {
     if (agent) removeContainersOf([agent.name]);
     await platform?.close();
     await cluster?.drop();
+    rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('fails writes past an instance disk with ENOSPC inside it; the neighbour keeps answering and the host keeps the rest', async () => {
@@ -124,6 +129,7 @@ describe('disk quotas and capped logs', () => {
     await platform.http().delete(`/api/apps/${filler}`).set(user.auth).expect(204);
     await eventually('the disk to be removed', async () => disksOf(`berth.instance=${instance.id}`).length === 0 && !existsSync(disk.file));
     await eventually('its loop device to be released', async () => !loopDevices().includes(disk.file));
+    expect(readdirSync(join(dataDir, 'disks')).filter((file) => file.endsWith('.img'))).toEqual([`berth-${agent.name}-${calm.id}-disk.img`]);
     await platform.http().delete(`/api/apps/${neighbour}`).set(user.auth).expect(204);
   });
 

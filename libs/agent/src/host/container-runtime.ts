@@ -47,7 +47,7 @@ export class ContainerRuntime {
 
   /** Makes the container's disk, then creates and starts the container; removes both again if it cannot start. */
   async run(spec: ContainerCreateOptions, disk: ContainerDisk): Promise<ContainerDetails> {
-    await this.disks.create(disk.volume, disk.sizeMb, spec.Labels ?? {});
+    await this.disks.create(disk.volume, disk.sizeMb, spec.Labels ?? {}, { image: spec.Image!, target: disk.target, user: spec.User ?? '' });
     let id: string | undefined;
     try {
       const container = await this.engine.api.createContainer(spec);

@@ -13,10 +13,37 @@ interface FakeVolume {
   inUse?: boolean;
 }
 
-/** The engine's volumes, in memory; removing one in use fails with 409 as Podman's does. */
-function fakeEngine() {
+/**
+ * The engine's volumes, in memory; removing one in use fails with 409 as Podman's does.
+ * Initialising a container copies "the image's files" (one file, app.js) onto its volume.
+ */
+function fakeEngine(dataDir: string) {
   const volumes = new Map<string, FakeVolume>();
+  const containers = new Map<string, { volume: string }>();
+  const calls = { init: 0, initFails: false };
   const api = {
+    createContainer: async (options: { name: string; HostConfig: { Mounts: { Source: string }[] } }) => {
+      containers.set(options.name, { volume: options.HostConfig.Mounts[0].Source });
+      volumes.get(options.HostConfig.Mounts[0].Source)!.inUse = true;
+      return { id: options.name };
+    },
+    getContainer: (id: string) => ({
+      remove: async () => {
+        volumes.get(containers.get(id)!.volume)!.inUse = false;
+        containers.delete(id);
+      },
+    }),
+    modem: {
+      dial: (options: { path: string }, done: (error: Error | null) => void) => {
+        calls.init++;
+        if (calls.initFails) return done(new Error('not Podman'));
+        const id = /containers\/([^/]+)\/init$/.exec(options.path)![1];
+        const source = join(dataDir, 'app.js');
+        writeFileSync(source, 'console.log(1)\n');
+        execFileSync('debugfs', ['-w', '-R', `write ${source} app.js`, volumes.get(containers.get(id)!.volume)!.DriverOpts.device], { stdio: 'ignore' });
+        done(null);
+      },
+    },
     createVolume: async (options: FakeVolume) => void volumes.set(options.Name, { ...options }),
     getVolume: (name: string) => ({
       remove: async () => {
@@ -28,19 +55,21 @@ function fakeEngine() {
     }),
     listVolumes: async () => ({ Volumes: [...volumes.values()].filter((v) => v.Labels[DISK_LABEL]) }),
   };
-  return { volumes, engine: { api } as unknown as ContainerEngine };
+  return { volumes, calls, engine: { api } as unknown as ContainerEngine };
 }
 
 describe('instance disks', () => {
   let dataDir: string;
   let disks: InstanceDisks;
   let volumes: Map<string, FakeVolume>;
+  let calls: ReturnType<typeof fakeEngine>['calls'];
   const fileOf = (volume: string) => join(dataDir, 'disks', `${volume}.img`);
 
   beforeEach(() => {
     dataDir = mkdtempSync(join(tmpdir(), 'berth-disks-'));
-    const fake = fakeEngine();
+    const fake = fakeEngine(dataDir);
     volumes = fake.volumes;
+    calls = fake.calls;
     disks = new InstanceDisks(fake.engine, { dataDir } as BerthConfig);
   });
   afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -60,6 +89,29 @@ describe('instance disks', () => {
     const listing = execFileSync('debugfs', ['-R', 'ls -l /', file], { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
     expect(listing).not.toContain('lost+found');
     expect(execFileSync('dumpe2fs', ['-h', file], { stdio: ['ignore', 'pipe', 'ignore'] }).toString()).toMatch(/Reserved block count:\s+0\n/);
+  });
+
+  it("copies the image's files onto a template once per image and size, and each disk from it", async () => {
+    const contents = { image: 'localhost/berth/a:1', target: '/app', user: 'app' };
+    const files = (volume: string) => execFileSync('debugfs', ['-R', 'ls /', fileOf(volume)], { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+    await Promise.all([disks.create('berth-h-1-disk', 64, { 'berth.instance': '1' }, contents), disks.create('berth-h-2-disk', 64, {}, contents)]);
+    await disks.create('berth-h-3-disk', 64, {}, contents);
+    expect(calls.init).toBe(1);
+    for (const volume of ['berth-h-1-disk', 'berth-h-2-disk', 'berth-h-3-disk']) expect(files(volume)).toContain('app.js');
+    expect(statSync(fileOf('berth-h-3-disk')).blocks * 512).toBeLessThan(8 * 1024 * 1024);
+    // The template's own container and volume are gone; the template stays for the next start.
+    expect([...volumes.keys()].sort()).toEqual(['berth-h-1-disk', 'berth-h-2-disk', 'berth-h-3-disk']);
+    expect(readdirSync(join(dataDir, 'disks', 'templates'))).toHaveLength(1);
+    await disks.create('berth-h-4-disk', 128, {}, contents);
+    expect(calls.init).toBe(2);
+  });
+
+  it('starts a disk empty when no template can be made (the engine copies at the start)', async () => {
+    calls.initFails = true;
+    await disks.create('berth-h-1-disk', 64, {}, { image: 'localhost/berth/a:1', target: '/app', user: 'app' });
+    expect(execFileSync('debugfs', ['-R', 'ls /', fileOf('berth-h-1-disk')], { stdio: ['ignore', 'pipe', 'ignore'] }).toString()).not.toContain('app.js');
+    expect([...volumes.keys()]).toEqual(['berth-h-1-disk']);
+    expect(readdirSync(join(dataDir, 'disks')).sort()).toEqual(['berth-h-1-disk.img']);
   });
 
   it('removes the volume and its file, and a leftover of the same name before making it again', async () => {
