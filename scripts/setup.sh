@@ -81,7 +81,8 @@ with_machine_password() {
 
 say "System packages"
 # iptables: the firewall around the build network (the builder refuses to build without it).
-PACKAGES=(postgresql redis-server podman runc git debootstrap ca-certificates chromium haproxy busybox-static iproute2 iptables)
+# e2fsprogs: mkfs.ext4 and debugfs make each container's disk.
+PACKAGES=(postgresql redis-server podman runc git debootstrap ca-certificates chromium haproxy busybox-static iproute2 iptables e2fsprogs)
 missing=()
 for p in "${PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -168,8 +168,8 @@ describe('from git push to an app answering through the router', () => {
       expect(push.code).toBe(0);
     });
 
-    it('runs its containers under the memory, CPU and pids limits asked for', async () => {
-      await api().patch(`${base}/formation`).set(user.auth).send({ web: { memoryMb: 96, cpu: 0.25, pidsLimit: 40 } }).expect(200);
+    it('runs its containers under the memory, CPU, pids and disk limits asked for', async () => {
+      await api().patch(`${base}/formation`).set(user.auth).send({ web: { memoryMb: 96, cpu: 0.25, pidsLimit: 40, diskMb: 96 } }).expect(200);
       const [instance] = await settled(app, 2);
       const [container] = containersOfApp(app);
       expect(container).toMatchObject({ release: 'v2', instance: instance.id, running: true });
@@ -181,10 +181,14 @@ describe('from git push to an app answering through the router', () => {
       // No capabilities, no way to gain privileges, no engine socket to reach.
       expect(seen).toMatchObject({ capeff: '0000000000000000', nonewprivs: '1', sockets: '0' });
 
-      // A one-off run of the same release gets the web process's limits too.
-      const run = await api().post(`${base}/run`).set(user.auth).send({ command: 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max; cat public/index.html' }).expect(200);
+      // A one-off run of the same release gets the web process's limits too, and a disk of its
+      // size at /app holding the app's files: writing past it fails inside, as does the root.
+      const command = 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max; cat public/index.html; dd if=/dev/zero of=fill bs=1M count=150; touch /usr/x';
+      const run = await api().post(`${base}/run`).set(user.auth).send({ command }).expect(200);
       expect(run.text).toContain(`${96 * 1024 * 1024}\n40\ncgi v1\n`);
-      expect(run.text.trim().split('\n').pop()).toBe('[berth] exited with code 0');
+      expect(run.text).toMatch(/No space left on device/);
+      expect(run.text).toMatch(/Read-only file system/);
+      expect(run.text.trim().split('\n').pop()).toBe('[berth] exited with code 1');
     });
 
     it('shows a config change to the app as a new release, and rollback restores the earlier image and config', async () => {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { dropRedisPrefix, freePort } from './platform';
+import { disksOf, removeDisks } from './runtime';
 
 const execFileAsync = promisify(execFile);
 const ROOT = join(__dirname, '..', '..');
@@ -142,6 +143,7 @@ export class BerthProcess {
     const { stdout } = await execFileAsync('podman', ['ps', '-aq', '--filter', `label=berth.host=${this.hostName}`]);
     const ids = stdout.split('\n').filter(Boolean);
     if (ids.length) await execFileAsync('podman', ['rm', '-f', '-t', '0', ...ids]);
+    removeDisks(disksOf(`berth.host=${this.hostName}`));
     if (!process.env.KEEP_TEST_DB) {
       const admin = new Client({ connectionString: process.env.BERTH_TEST_ADMIN_URL });
       await admin.connect();

@@ -6,7 +6,7 @@ import { INestApplicationContext } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { PrismaService } from '@berth/db';
 import { BUILD_SUCCEEDED, BuildSucceededEvent } from '@berth/builds';
 import { ensureBusyboxImage } from './images';
@@ -53,6 +53,11 @@ touch /tmp/eat; echo eating`,
   bomb: `${CGI_HEADER}
 echo bombing
 ( b() { while :; do sleep 300 & b & done; }; b ) </dev/null >/dev/null 2>&1 &`,
+  // Writes ?<MB> megabytes to the instance's disk (/app), then to the root file system.
+  fill: `${CGI_HEADER}
+dd if=/dev/zero of=/app/fill bs=1M count=\${QUERY_STRING:-1} 2>/tmp/dd.err; echo "disk exit $?"; cat /tmp/dd.err
+echo x 2>&1 >/www/written || echo "rootfs refused"
+df -k /app | tail -n 1 | awk '{ print "disk kb", $2 }'`,
 };
 
 /**
@@ -60,7 +65,9 @@ echo bombing
  * scripts that report limits and config or misbehave on purpose. Built once per variant.
  */
 export function ensureWebImage(variant: string): string {
-  const tag = `localhost/berth-test/runtime-web:${variant}`;
+  // The tag follows the scripts, so a changed script makes a new image.
+  const scripts = createHash('sha256').update(JSON.stringify(CGI)).digest('hex').slice(0, 8);
+  const tag = `localhost/berth-test/runtime-web:${variant}-${scripts}`;
   try {
     execFileSync('podman', ['image', 'exists', tag]);
     return tag;
@@ -91,6 +98,8 @@ export const PROCESS_TYPES = {
   eat: 'httpd -p $PORT -h /www; while [ ! -f /tmp/eat ]; do sleep 0.2; done; exec tail -n 1 /dev/zero',
   broken: 'echo "cannot start: missing DATABASE_URL" >&2; exit 3',
   worker: 'while true; do sleep 1; done',
+  /** Serves, and writes to stdout as fast as it can. */
+  flood: 'httpd -p $PORT -h /www; exec yes berth-log-flood',
 };
 
 /**
@@ -146,11 +155,37 @@ export async function startAgent(options: { name?: string; memoryMb?: number; cp
   return { name, context, stop: () => context.close() };
 }
 
-/** Removes every container the given agents' hosts ran (also after a failed test). */
+/** Removes every container the given agents' hosts ran, and their disks (also after a failed test). */
 export function removeContainersOf(hostNames: string[]): void {
   for (const name of hostNames) {
     const ids = execFileSync('podman', ['ps', '-aq', '--filter', `label=berth.host=${name}`]).toString().trim().split('\n').filter(Boolean);
     if (ids.length) execFileSync('podman', ['rm', '-f', '-t', '0', ...ids], { stdio: 'ignore' });
+    removeDisks(disksOf(`berth.host=${name}`));
+  }
+}
+
+/** The disk volumes (InstanceDisks) labelled `label`, with their files on the host. */
+export function disksOf(label: string): { volume: string; file: string }[] {
+  // Podman ORs several label filters, so filter by one and check the other here.
+  const names = execFileSync('podman', ['volume', 'ls', '-q', '--filter', `label=${label}`]).toString().trim().split('\n').filter(Boolean);
+  const volumes = names.flatMap((name) => {
+    try {
+      return JSON.parse(execFileSync('podman', ['volume', 'inspect', name], { stdio: ['ignore', 'pipe', 'ignore'] }).toString()) as { Name: string; Labels?: Record<string, string>; Options?: Record<string, string> }[];
+    } catch {
+      return []; // removed meanwhile
+    }
+  });
+  return volumes.filter((v) => v.Labels?.['berth.disk']).map((v) => ({ volume: v.Name, file: v.Options?.device ?? '' }));
+}
+
+export function removeDisks(disks: { volume: string; file: string }[]): void {
+  for (const { volume, file } of disks) {
+    try {
+      execFileSync('podman', ['volume', 'rm', '-f', volume], { stdio: 'ignore' });
+    } catch {
+      // gone already
+    }
+    if (file.startsWith('/')) rmSync(file, { force: true });
   }
 }
 

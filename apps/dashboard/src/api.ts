@@ -168,6 +168,8 @@ export interface ProcessFormation {
   memoryMb: number;
   cpu: number;
   pidsLimit: number;
+  /** Each instance's own disk, in MB. */
+  diskMb: number;
   /** What each instance books on its host (requests); memoryMb and cpu above are its limits. */
   memoryRequestMb?: number;
   cpuRequest?: number;
@@ -175,7 +177,7 @@ export interface ProcessFormation {
   command?: string | null;
 }
 export type Formation = Record<string, ProcessFormation>;
-export type FormationField = 'quantity' | 'memoryMb' | 'cpu' | 'pidsLimit';
+export type FormationField = 'quantity' | 'memoryMb' | 'cpu' | 'pidsLimit' | 'diskMb';
 export type FormationPatch = Record<string, Partial<Record<FormationField, number>>>;
 
 export type InstanceState = 'pending' | 'starting' | 'running' | 'crashed' | 'stopped' | 'failed';

@@ -38,13 +38,14 @@ describe('configChange', () => {
 });
 
 describe('formationChange', () => {
-  const saved = { web: { quantity: 1, memoryMb: 256, cpu: 0.5, pidsLimit: 256 }, worker: { quantity: 0, memoryMb: 128, cpu: 0.25, pidsLimit: 128, command: 'node worker.js' } };
+  const saved = { web: { quantity: 1, memoryMb: 256, cpu: 0.5, pidsLimit: 256, diskMb: 1024 }, worker: { quantity: 0, memoryMb: 128, cpu: 0.25, pidsLimit: 128, diskMb: 1024, command: 'node worker.js' } };
 
   it('sends only the fields that changed, as numbers', () => {
     const draft = draftFromFormation(saved);
     draft.web.quantity = '3';
     draft.worker.cpu = '0.5';
-    expect(formationChange(saved, draft)).toEqual({ patch: { web: { quantity: 3 }, worker: { cpu: 0.5 } }, problems: {} });
+    draft.worker.diskMb = '2048';
+    expect(formationChange(saved, draft)).toEqual({ patch: { web: { quantity: 3 }, worker: { cpu: 0.5, diskMb: 2048 } }, problems: {} });
   });
 
   it('names fields that are not numbers the way the API does', () => {

@@ -62,7 +62,7 @@ export function rowForKey(rows: ConfigRow[], key: string): string | undefined {
 }
 
 export type FormationDraft = Record<string, Record<FormationField, string>>;
-export const FORMATION_FIELDS: FormationField[] = ['quantity', 'memoryMb', 'cpu', 'pidsLimit'];
+export const FORMATION_FIELDS: FormationField[] = ['quantity', 'memoryMb', 'cpu', 'pidsLimit', 'diskMb'];
 
 export function draftFromFormation(formation: Formation): FormationDraft {
   return Object.fromEntries(
@@ -73,6 +73,7 @@ export function draftFromFormation(formation: Formation): FormationDraft {
         memoryMb: String(process.memoryMb),
         cpu: String(process.cpu),
         pidsLimit: String(process.pidsLimit),
+        diskMb: String(process.diskMb),
       },
     ]),
   );
@@ -97,7 +98,7 @@ export function formationChange(saved: Formation, draft: FormationDraft): Format
         problems[`${type}.${field}`] = 'must be a number, zero or more';
         continue;
       }
-      if ((field === 'quantity' || field === 'memoryMb' || field === 'pidsLimit') && !Number.isInteger(value)) {
+      if (field !== 'cpu' && !Number.isInteger(value)) {
         problems[`${type}.${field}`] = 'must be a whole number';
         continue;
       }

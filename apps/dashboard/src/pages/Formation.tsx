@@ -22,6 +22,7 @@ const FIELDS: { field: FormationField; label: string; step: string; hint: string
   { field: 'memoryMb', label: 'Memory (MiB)', step: '16', hint: 'killed and restarted above this' },
   { field: 'cpu', label: 'CPU (cores)', step: '0.05', hint: 'share of one core, e.g. 0.25' },
   { field: 'pidsLimit', label: 'Process limit', step: '1', hint: 'processes and threads' },
+  { field: 'diskMb', label: 'Disk (MB)', step: '64', hint: 'its files plus what it writes; fresh at each start' },
 ];
 
 export function FormationPage() {

@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import type { ContainerCreateOptions } from 'dockerode';
 import { Writable } from 'node:stream';
 import { ContainerEngine } from '@berth/engine';
-import { CONTAINER_PORT, LABELS } from '../container-spec';
+import { CONTAINER_PORT, ContainerDisk, LABELS } from '../container-spec';
+import { InstanceDisks } from './instance-disks';
 
 export interface ContainerSummary {
   id: string;
@@ -20,30 +21,44 @@ export interface ContainerDetails {
   startedAt: Date | null;
 }
 
+export interface ImageFacts {
+  /** Config.User: empty or root means the agent's default user. */
+  user: string;
+  /** Config.WorkingDir, where the container's disk goes. */
+  workingDir: string;
+}
+
 const isNotFound = (error: unknown) => (error as { statusCode?: number }).statusCode === 404;
 
 /** The agent's view of the container engine (Docker Engine API on Podman): Berth's containers of one host. */
 @Injectable()
 export class ContainerRuntime {
-  private readonly users = new Map<string, string>();
+  private readonly images = new Map<string, ImageFacts>();
 
-  constructor(private readonly engine: ContainerEngine) {}
+  constructor(
+    private readonly engine: ContainerEngine,
+    private readonly disks: InstanceDisks,
+  ) {}
 
   async list(hostName: string): Promise<ContainerSummary[]> {
     const containers = await this.engine.api.listContainers({ all: true, filters: { label: [`${LABELS.host}=${hostName}`] } });
     return containers.map((c) => ({ id: c.Id, instanceId: c.Labels?.[LABELS.instance], running: c.State === 'running', labels: c.Labels ?? {} }));
   }
 
-  /** Creates and starts a container; removes it again if it cannot start. */
-  async run(spec: ContainerCreateOptions): Promise<ContainerDetails> {
-    const container = await this.engine.api.createContainer(spec);
+  /** Makes the container's disk, then creates and starts the container; removes both again if it cannot start. */
+  async run(spec: ContainerCreateOptions, disk: ContainerDisk): Promise<ContainerDetails> {
+    await this.disks.create(disk.volume, disk.sizeMb, spec.Labels ?? {}, { image: spec.Image!, target: disk.target, user: spec.User ?? '' });
+    let id: string | undefined;
     try {
+      const container = await this.engine.api.createContainer(spec);
+      id = container.id;
       await container.start();
     } catch (error) {
-      await container.remove({ force: true }).catch(() => undefined);
+      if (id) await this.engine.api.getContainer(id).remove({ force: true }).catch(() => undefined);
+      await this.disks.remove(disk.volume).catch(() => undefined);
       throw error;
     }
-    return (await this.inspect(container.id))!;
+    return (await this.inspect(id))!;
   }
 
   async inspect(id: string): Promise<ContainerDetails | null> {
@@ -64,10 +79,15 @@ export class ContainerRuntime {
     }
   }
 
-  /** Stops (SIGTERM, then SIGKILL after `timeoutSeconds`) and removes; a container already gone is fine. */
+  /**
+   * Stops (SIGTERM, then SIGKILL after `timeoutSeconds`) and removes the container and its
+   * disk; a container already gone is fine (the reconciler prunes disks left without one).
+   */
   async remove(id: string, timeoutSeconds: number): Promise<void> {
     const container = this.engine.api.getContainer(id);
+    let name: string | undefined;
     try {
+      name = (await container.inspect()).Name.replace(/^\//, '');
       await container.stop({ t: timeoutSeconds });
     } catch (error) {
       if (isNotFound(error)) return;
@@ -78,6 +98,7 @@ export class ContainerRuntime {
     } catch (error) {
       if (!isNotFound(error)) throw error;
     }
+    if (name) await this.disks.remove(this.disks.volumeFor(name));
   }
 
   /**
@@ -110,14 +131,14 @@ export class ContainerRuntime {
       .catch(() => undefined);
   }
 
-  /** The user an image runs as (Config.User), cached: images never change. */
-  async imageUser(image: string): Promise<string> {
-    let user = this.users.get(image);
-    if (user === undefined) {
+  /** The user an image runs as and its working directory, cached: images never change. */
+  async imageFacts(image: string): Promise<ImageFacts> {
+    let facts = this.images.get(image);
+    if (facts === undefined) {
       const info = await this.engine.api.getImage(image).inspect();
-      user = info.Config?.User ?? '';
-      this.users.set(image, user);
+      facts = { user: info.Config?.User ?? '', workingDir: info.Config?.WorkingDir ?? '' };
+      this.images.set(image, facts);
     }
-    return user;
+    return facts;
   }
 }

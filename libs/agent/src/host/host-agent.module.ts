@@ -4,6 +4,7 @@ import { AppNetworks } from './app-networks';
 import { Cgroups } from './cgroups';
 import { ContainerRuntime } from './container-runtime';
 import { HostRegistration } from './host-registration';
+import { InstanceDisks } from './instance-disks';
 import { KernelLog } from './kernel-log';
 import { Machine } from './machine';
 import { Reconciler } from './reconciler';
@@ -11,7 +12,7 @@ import { TcpProbe } from './tcp-probe';
 
 /** The host agent: registers this host, heartbeats, runs and watches its containers (the agent role). */
 @Module({
-  providers: [Machine, KernelLog, Cgroups, ContainerRuntime, AppNetworks, TcpProbe, HostRegistration, Reconciler, Notifier],
+  providers: [Machine, KernelLog, Cgroups, InstanceDisks, ContainerRuntime, AppNetworks, TcpProbe, HostRegistration, Reconciler, Notifier],
   exports: [ContainerRuntime, AppNetworks, HostRegistration, Reconciler, Machine],
 })
 export class HostAgentModule {}

@@ -6,11 +6,12 @@ import { Prisma, PrismaService } from '@berth/db';
 import { AppImages } from '@berth/engine';
 import { CHANNELS, Notifier, PlacementsChangedMessage } from '@berth/releases';
 import { RedisService } from '@berth/redis';
-import { CONTAINER_PORT, containerSpec, LABELS } from '../container-spec';
+import { CONTAINER_PORT, containerSpec, diskTarget, LABELS } from '../container-spec';
 import { Cgroups } from './cgroups';
 import { ContainerRuntime, ContainerSummary } from './container-runtime';
 import { HostRegistration } from './host-registration';
 import { AppNetworks } from './app-networks';
+import { InstanceDisks } from './instance-disks';
 import { KernelLog } from './kernel-log';
 import { Machine } from './machine';
 import { TcpProbe } from './tcp-probe';
@@ -83,6 +84,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly notifier: Notifier,
     private readonly networks: AppNetworks,
     private readonly images: AppImages,
+    private readonly disks: InstanceDisks,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -160,6 +162,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     if (now - this.lastPrune >= this.config.agent.pruneMs) {
       this.lastPrune = now;
       await this.pruneDeletedApps();
+      await this.disks.prune(`${LABELS.host}=${this.host.name}`);
     }
     // Something is starting (look again in a moment) or waiting out its backoff (look again when it ends).
     const waits = rows
@@ -221,10 +224,13 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     const { release } = row;
     try {
       if (!release.image) throw new Error(`release v${release.version} has no image`);
+      const name = `berth-${this.host.name}-${row.id}`;
+      const image = await this.runtime.imageFacts(release.image.tag);
+      const disk = { volume: this.disks.volumeFor(name), target: diskTarget(image.workingDir), sizeMb: row.diskMb };
       const spec = containerSpec({
-        name: `berth-${this.host.name}-${row.id}`,
+        name,
         image: release.image.tag,
-        imageUser: await this.runtime.imageUser(release.image.tag),
+        imageUser: image.user,
         command: release.formation.find((line) => line.processType === row.processType)?.command ?? null,
         env: this.releaseConfig(release),
         labels: {
@@ -240,15 +246,20 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
         security: { defaultUser: this.config.agent.containerUser, ulimits: this.config.agent.ulimits },
         publishOn: row.processType === 'web' ? this.config.agent.publishAddress : undefined,
         network: await this.networks.ensure(release.environment.app),
+        disk,
+        logMaxMb: this.config.agent.logMaxMb,
       });
-      const details = await this.runtime.run(spec);
+      const details = await this.runtime.run(spec, disk);
       Object.assign(t, { containerId: details.id, pid: details.pid, startedAt: now, missedProbes: 0, cpu: undefined });
       await this.update(row, { containerId: details.id, hostPort: details.hostPort, actualState: 'starting', healthy: false, startedAt: details.startedAt ?? new Date(now) });
     } catch (error) {
       t.failures++;
       const delay = this.backoff(t.failures);
       t.notBefore = now + delay;
-      const message = (error as { json?: { message?: string } }).json?.message ?? (error as Error).message;
+      const engineMessage = (error as { json?: { message?: string } }).json?.message ?? (error as Error).message;
+      const message = /no space left on device/i.test(engineMessage)
+        ? `the app's files do not fit on its ${row.diskMb} MB disk; raise diskMb of ${row.processType} in the formation (${engineMessage})`
+        : engineMessage;
       // Someone removed the app's network behind our back: make it again next time.
       if (/network/i.test(message)) this.networks.forget(this.networks.nameOf(release.environment.app.id));
       await this.update(row, { actualState: 'failed', healthy: false, containerId: null, hostPort: null, reason: `could not start: ${message}; trying again in ${Math.round(delay / 1000)} s` });

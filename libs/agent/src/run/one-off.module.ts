@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AppsModule } from '@berth/apps';
 import { AppNetworks } from '../host/app-networks';
 import { ContainerRuntime } from '../host/container-runtime';
+import { InstanceDisks } from '../host/instance-disks';
 import { RunController } from './run.controller';
 import { RunService } from './run.service';
 
@@ -9,6 +10,6 @@ import { RunService } from './run.service';
 @Module({
   imports: [AppsModule],
   controllers: [RunController],
-  providers: [RunService, ContainerRuntime, AppNetworks],
+  providers: [RunService, InstanceDisks, ContainerRuntime, AppNetworks],
 })
 export class OneOffModule {}

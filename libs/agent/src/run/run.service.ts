@@ -6,7 +6,7 @@ import { BerthConfig } from '@berth/config';
 import { conflict, invalidInput, SecretBox } from '@berth/common';
 import { PrismaService } from '@berth/db';
 import { requestsFor } from '@berth/placement';
-import { containerSpec, LABELS } from '../container-spec';
+import { containerSpec, diskTarget, LABELS } from '../container-spec';
 import { AppNetworks } from '../host/app-networks';
 import { ContainerRuntime } from '../host/container-runtime';
 
@@ -51,10 +51,13 @@ export class RunService {
     }
     const size = release.formation.find((line) => line.processType === 'web') ?? (environment.kind === 'preview' ? this.config.formation.preview : this.config.formation.production);
     const runId = randomUUID();
+    const name = `berth-run-${runId}`;
+    const image = await this.runtime.imageFacts(release.image.tag);
+    const disk = { volume: `${name}-disk`, target: diskTarget(image.workingDir), sizeMb: size.diskMb };
     const spec = containerSpec({
-      name: `berth-run-${runId}`,
+      name,
       image: release.image.tag,
-      imageUser: await this.runtime.imageUser(release.image.tag),
+      imageUser: image.user,
       command,
       env: this.box.openJson<Record<string, string>>(release.configEncrypted),
       labels: {
@@ -69,9 +72,11 @@ export class RunService {
       cpuRequestMillis: requestsFor(size, { cpuMillis: 'cpuRequestMillis' in size ? (size.cpuRequestMillis as number | null) : null }, this.config.placement.requestRatios).cpuMillis,
       security: { defaultUser: this.config.agent.containerUser, ulimits: this.config.agent.ulimits },
       network: await this.networks.ensure(app),
+      disk,
+      logMaxMb: this.config.agent.logMaxMb,
     });
 
-    const details = await this.runtime.run(spec);
+    const details = await this.runtime.run(spec, disk);
     let finished = false;
     const cleanup = () => this.runtime.remove(details.id, 0).catch((error) => this.logger.warn(`could not remove one-off container ${details.id}: ${(error as Error).message}`));
     const timeout = setTimeout(() => void this.runtime.kill(details.id), this.config.agent.runTimeoutMs);

@@ -36,6 +36,8 @@ export const agentEnv = z.object({
   /** Container rlimits; they must stay within the container engine's own hard limits. */
   AGENT_ULIMIT_NOFILE: ulimit.default({ soft: 1024, hard: 1024 }),
   AGENT_ULIMIT_NPROC: ulimit.default({ soft: 4096, hard: 4096 }),
+  /** The engine keeps at most this much of each container's output on the host (older output is dropped). */
+  AGENT_LOG_MAX_MB: env.int(10, 1, 10240),
   /** One-off runs: longest command, longest run. */
   RUN_MAX_COMMAND_LENGTH: env.int(2048, 16, 65536),
   RUN_TIMEOUT_SECONDS: env.int(900, 1, 86400),
@@ -57,6 +59,7 @@ export const mapAgent = (e: z.infer<typeof agentEnv>) => ({
   pruneMs: Math.round(e.AGENT_PRUNE_SECONDS * 1000),
   containerUser: e.AGENT_CONTAINER_USER,
   ulimits: { nofile: e.AGENT_ULIMIT_NOFILE, nproc: e.AGENT_ULIMIT_NPROC },
+  logMaxMb: e.AGENT_LOG_MAX_MB,
   runMaxCommandLength: e.RUN_MAX_COMMAND_LENGTH,
   runTimeoutMs: e.RUN_TIMEOUT_SECONDS * 1000,
 });

@@ -16,7 +16,7 @@ export class FormationController {
 
   /** Changes quantity and sizes per process type; makes a new release and rolls it out. */
   @Patch()
-  @ApiBody({ schema: { type: 'object', example: { web: { quantity: 3, memoryMb: 192, cpu: 0.25 }, worker: { quantity: 1, pidsLimit: 128 } } } })
+  @ApiBody({ schema: { type: 'object', example: { web: { quantity: 3, memoryMb: 192, cpu: 0.25 }, worker: { quantity: 1, pidsLimit: 128, diskMb: 2048 } } } })
   patch(@CurrentUser() user: Principal, @Param('app') app: string, @Param('env') env: string, @Body() body: unknown) {
     return this.releases.scale(user.userId, app, env, body);
   }

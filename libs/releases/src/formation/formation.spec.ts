@@ -1,8 +1,8 @@
 import { applyFormationPatch, formationForImage, FormationLine, presentFormation, processTypesOf } from './formation';
 
-const defaults = { memoryMb: 256, cpuMillis: 500, pidsLimit: 256 };
-const limits = { quantity: 10, memoryMb: 1024, cpuMillis: 2000, pidsLimit: 1000 };
-const web: FormationLine = { processType: 'web', command: 'old', quantity: 3, memoryMb: 192, cpuMillis: 250, pidsLimit: 100 };
+const defaults = { memoryMb: 256, cpuMillis: 500, pidsLimit: 256, diskMb: 1024 };
+const limits = { quantity: 10, memoryMb: 1024, cpuMillis: 2000, pidsLimit: 1000, diskMb: 4096 };
+const web: FormationLine = { processType: 'web', command: 'old', quantity: 3, memoryMb: 192, cpuMillis: 250, pidsLimit: 100, diskMb: 1024 };
 
 describe('formation of a new image', () => {
   it('runs one web and no other process by default', () => {
@@ -24,11 +24,11 @@ describe('formation of a new image', () => {
 });
 
 describe('formation changes', () => {
-  it('applies quantity, memory, CPU (in cores) and pids', () => {
-    const { formation, problems, changed } = applyFormationPatch([web], { web: { quantity: 5, memoryMb: 512, cpu: 1.5, pidsLimit: 50 } }, limits);
+  it('applies quantity, memory, CPU (in cores), pids and disk', () => {
+    const { formation, problems, changed } = applyFormationPatch([web], { web: { quantity: 5, memoryMb: 512, cpu: 1.5, pidsLimit: 50, diskMb: 2048 } }, limits);
     expect(problems).toEqual({});
     expect(changed).toEqual(['web']);
-    expect(formation).toEqual([{ ...web, quantity: 5, memoryMb: 512, cpuMillis: 1500, pidsLimit: 50 }]);
+    expect(formation).toEqual([{ ...web, quantity: 5, memoryMb: 512, cpuMillis: 1500, pidsLimit: 50, diskMb: 2048 }]);
   });
 
   it('names an unknown process type and the ones there are', () => {
@@ -37,12 +37,13 @@ describe('formation changes', () => {
   });
 
   it('names each field over its limit, and the limit', () => {
-    const { problems } = applyFormationPatch([web], { web: { quantity: 11, memoryMb: 2048, cpu: 3, pidsLimit: 4 } }, limits);
+    const { problems } = applyFormationPatch([web], { web: { quantity: 11, memoryMb: 2048, cpu: 3, pidsLimit: 4, diskMb: 8192 } }, limits);
     expect(problems).toEqual({
       'web.quantity': expect.stringMatching(/at most 10/),
       'web.memoryMb': expect.stringMatching(/at most 1024 MB/),
       'web.cpu': expect.stringMatching(/at most 2 cores/),
       'web.pidsLimit': expect.stringMatching(/at least 8/),
+      'web.diskMb': expect.stringMatching(/at most 4096 MB/),
     });
   });
 
@@ -51,6 +52,7 @@ describe('formation changes', () => {
     [{ web: { quantity: '2' } }, 'web.quantity', /whole number/],
     [{ web: { quantity: -1 } }, 'web.quantity', /at least 0/],
     [{ web: { cpu: 0 } }, 'web.cpu', /at least 0.01/],
+    [{ web: { diskMb: 10 } }, 'web.diskMb', /at least 64 MB/],
     [{ web: { colour: 'blue' } }, 'web.colour', /not a known field/],
     [{ web: 3 }, 'web', /must be an object/],
     [[], 'body', /JSON object/],
@@ -84,8 +86,8 @@ describe('requests', () => {
 
   it('shows what each instance books: the explicit requests, else the default share of the limits', () => {
     expect(presentFormation([web, { ...web, processType: 'worker', memoryRequestMb: 64, cpuRequestMillis: 100 }])).toEqual({
-      web: { quantity: 3, memoryMb: 192, cpu: 0.25, pidsLimit: 100, memoryRequestMb: 192, cpuRequest: 0.013, command: 'old' },
-      worker: { quantity: 3, memoryMb: 192, cpu: 0.25, pidsLimit: 100, memoryRequestMb: 64, cpuRequest: 0.1, command: 'old' },
+      web: { quantity: 3, memoryMb: 192, cpu: 0.25, pidsLimit: 100, diskMb: 1024, memoryRequestMb: 192, cpuRequest: 0.013, command: 'old' },
+      worker: { quantity: 3, memoryMb: 192, cpu: 0.25, pidsLimit: 100, diskMb: 1024, memoryRequestMb: 64, cpuRequest: 0.1, command: 'old' },
     });
   });
 });

@@ -2,14 +2,16 @@ import { DEFAULT_REQUEST_RATIOS, RequestRatios, requestsFor } from '@berth/place
 
 /**
  * Formation rules, pure: which process types a release runs, how many of each and how big.
- * Sizes are limits, stored as memoryMb, cpuMillis (thousandths of a core) and pidsLimit;
- * requests (what placement books) are memoryRequestMb and cpuRequestMillis, null for the
- * default share of the limit.
+ * Sizes are limits, stored as memoryMb, cpuMillis (thousandths of a core), pidsLimit and diskMb
+ * (each instance's own disk); requests (what placement books) are memoryRequestMb and
+ * cpuRequestMillis, null for the default share of the limit.
  */
 export interface FormationSize {
   memoryMb: number;
   cpuMillis: number;
   pidsLimit: number;
+  /** The instance's own disk: its copy of the app directory and what it writes there. */
+  diskMb: number;
 }
 
 export interface FormationLine extends FormationSize {
@@ -26,7 +28,7 @@ export interface FormationLimits extends FormationSize {
 }
 
 /**
- * What a user may send for one process type: `{"quantity": 3, "memoryMb": 192, "cpu": 0.25, "pidsLimit": 128}`,
+ * What a user may send for one process type: `{"quantity": 3, "memoryMb": 192, "cpu": 0.25, "pidsLimit": 128, "diskMb": 2048}`,
  * plus requests, `{"memoryRequestMb": 128, "cpuRequest": 0.05}` (null for the default).
  */
 export interface FormationChange {
@@ -36,6 +38,7 @@ export interface FormationChange {
   pidsLimit?: number;
   memoryRequestMb?: number | null;
   cpuRequest?: number | null;
+  diskMb?: number;
 }
 export type FormationPatch = Record<string, FormationChange>;
 
@@ -66,7 +69,10 @@ export function formationForImage(processTypes: ProcessTypes, previous: readonly
     });
 }
 
-const KNOWN_FIELDS = new Set(['quantity', 'memoryMb', 'cpu', 'pidsLimit', 'memoryRequestMb', 'cpuRequest']);
+const KNOWN_FIELDS = new Set(['quantity', 'memoryMb', 'cpu', 'pidsLimit', 'diskMb', 'memoryRequestMb', 'cpuRequest']);
+
+/** The smallest disk an instance may ask for: its copy of the app directory must fit. */
+export const MIN_DISK_MB = 64;
 
 /**
  * Applies a PATCH body to a formation. Throws nothing: returns the problems by field
@@ -95,10 +101,10 @@ export function applyFormationPatch(
       continue;
     }
     for (const field of Object.keys(change)) {
-      if (!KNOWN_FIELDS.has(field)) problems[`${processType}.${field}`] = 'is not a known field; use quantity, memoryMb, cpu, pidsLimit, memoryRequestMb or cpuRequest';
+      if (!KNOWN_FIELDS.has(field)) problems[`${processType}.${field}`] = 'is not a known field; use quantity, memoryMb, cpu, pidsLimit, diskMb, memoryRequestMb or cpuRequest';
     }
     const c = change as Record<string, unknown>;
-    const whole = (field: 'quantity' | 'memoryMb' | 'pidsLimit', min: number, max: number, unit = '') => {
+    const whole = (field: 'quantity' | 'memoryMb' | 'pidsLimit' | 'diskMb', min: number, max: number, unit = '') => {
       const value = c[field];
       if (value === undefined) return;
       if (typeof value !== 'number' || !Number.isInteger(value)) problems[`${processType}.${field}`] = 'must be a whole number';
@@ -109,6 +115,7 @@ export function applyFormationPatch(
     whole('quantity', 0, limits.quantity);
     whole('memoryMb', 16, limits.memoryMb, ' MB');
     whole('pidsLimit', 8, limits.pidsLimit);
+    whole('diskMb', MIN_DISK_MB, limits.diskMb, ' MB');
     if (c.cpu !== undefined) {
       const cpu = c.cpu;
       const maxCpu = limits.cpuMillis / 1000;
@@ -162,7 +169,7 @@ export function presentFormation(lines: readonly FormationLine[], ratios: Reques
       const requests = requestsFor(line, { memoryMb: line.memoryRequestMb, cpuMillis: line.cpuRequestMillis }, ratios);
       return [
         line.processType,
-        { quantity: line.quantity, memoryMb: line.memoryMb, cpu: line.cpuMillis / 1000, pidsLimit: line.pidsLimit, memoryRequestMb: requests.memoryMb, cpuRequest: requests.cpuMillis / 1000, command: line.command },
+        { quantity: line.quantity, memoryMb: line.memoryMb, cpu: line.cpuMillis / 1000, pidsLimit: line.pidsLimit, diskMb: line.diskMb, memoryRequestMb: requests.memoryMb, cpuRequest: requests.cpuMillis / 1000, command: line.command },
       ];
     }),
   );

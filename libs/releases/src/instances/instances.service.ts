@@ -32,6 +32,7 @@ export class InstancesService {
       memory: { usageBytes: row.memoryUsageBytes === null ? null : Number(row.memoryUsageBytes), limitBytes: row.memoryMb * 1024 * 1024 },
       cpu: { limit: row.cpuMillis / 1000, percent: row.cpuUsagePercent },
       pidsLimit: row.pidsLimit,
+      diskMb: row.diskMb,
       startedAt: row.startedAt,
     }));
   }

@@ -41,6 +41,7 @@ const toLine = (entry: FormationEntry): FormationLine => ({
   pidsLimit: entry.pidsLimit,
   memoryRequestMb: entry.memoryRequestMb,
   cpuRequestMillis: entry.cpuRequestMillis,
+  diskMb: entry.diskMb,
 });
 
 export const parseVersion = (value: string): number | null => {
@@ -104,13 +105,14 @@ export class ReleasesService implements ConfigReleaser, OnModuleInit {
         description: next.description,
         createdById: next.createdById,
         formation: {
-          create: next.formation.map(({ processType, command, quantity, memoryMb, cpuMillis, pidsLimit, memoryRequestMb, cpuRequestMillis }) => ({
+          create: next.formation.map(({ processType, command, quantity, memoryMb, cpuMillis, pidsLimit, diskMb, memoryRequestMb, cpuRequestMillis }) => ({
             processType,
             command,
             quantity,
             memoryMb,
             cpuMillis,
             pidsLimit,
+            diskMb,
             memoryRequestMb: memoryRequestMb ?? null,
             cpuRequestMillis: cpuRequestMillis ?? null,
           })),
@@ -173,7 +175,7 @@ export class ReleasesService implements ConfigReleaser, OnModuleInit {
       const descriptions = changed.flatMap((type) => {
         const [was, now] = [before.get(type)!, formation.find((line) => line.processType === type)!];
         if (JSON.stringify(was) === JSON.stringify(now)) return [];
-        const onlyQuantity = was.memoryMb === now.memoryMb && was.cpuMillis === now.cpuMillis && was.pidsLimit === now.pidsLimit;
+        const onlyQuantity = was.memoryMb === now.memoryMb && was.cpuMillis === now.cpuMillis && was.pidsLimit === now.pidsLimit && was.diskMb === now.diskMb;
         const sameRequests = was.memoryRequestMb === now.memoryRequestMb && was.cpuRequestMillis === now.cpuRequestMillis;
         if (onlyQuantity && !sameRequests && was.quantity === now.quantity) return [`Change the requests of ${type}`];
         return [onlyQuantity ? `Scale ${type} to ${now.quantity}` : `Resize ${describeLine(now)}`];

@@ -87,6 +87,7 @@ export class RolloutService {
           memoryMb: line.memoryMb,
           cpuMillis: line.cpuMillis,
           pidsLimit: line.pidsLimit,
+          diskMb: line.diskMb,
           memoryRequestMb: requests.memoryMb,
           cpuRequestMillis: requests.cpuMillis,
         }));

@@ -1,0 +1,5 @@
+-- AlterTable
+ALTER TABLE "FormationEntry" ADD COLUMN     "diskMb" INTEGER NOT NULL DEFAULT 1024;
+
+-- AlterTable
+ALTER TABLE "Instance" ADD COLUMN     "diskMb" INTEGER NOT NULL DEFAULT 1024;
