@@ -59,6 +59,22 @@ describe('buildpack detection', () => {
     expect(inPublic.processTypes).toEqual({ web: 'exec busybox httpd -f -v -p "${PORT:-8080}" -h /app/public', worker: 'sh work.sh' });
   });
 
+  it('says what it saw and why it chose', async () => {
+    const result = await plan({ 'package.json': pkg(), Procfile: 'web: node web.js', 'requirements.txt': '' });
+    expect(result.notes[0]).toBe('Berth saw package.json, requirements.txt and a Procfile; it builds by package.json and no Dockerfile: Node.js');
+    expect((await plan({ Dockerfile: 'FROM x', 'package.json': pkg() })).notes[0]).toBe(
+      'Berth saw Dockerfile and package.json; it builds by the Dockerfile, which comes first (the app says how to build itself)',
+    );
+  });
+
+  it('says what it saw when it cannot build it: other languages are named, with what to do', async () => {
+    const python = await failure({ 'requirements.txt': 'flask\n', Procfile: 'web: gunicorn app:app', 'app.py': '' });
+    expect(python).toMatch(/^Berth saw requirements.txt and a Procfile; Python apps are not supported by this Berth yet\.\nIt builds, in this order:\n {2}- a Dockerfile/);
+    expect(python).toMatch(/add a Dockerfile that installs and starts it \(for example FROM localhost\/berth\/stack:test/);
+    expect(await failure({ Gemfile: '', 'go.mod': '' })).toMatch(/^Berth saw Gemfile and go.mod; Ruby and Go apps are not supported/);
+    expect(await failure({ Procfile: 'web: ./run' })).toBe(`Berth saw a Procfile, but nothing it builds from.\n${NOTHING_DETECTED}`);
+  });
+
   it('lists what it looked for when nothing matches', async () => {
     expect(await failure({ 'README.md': '' })).toBe(NOTHING_DETECTED);
     expect(NOTHING_DETECTED).toMatch(/Dockerfile.*\n.*package\.json.*\n.*index\.html/);
@@ -89,7 +105,7 @@ describe('the Node.js buildpack', () => {
     expect(at('RUN npm ci')).toBeLessThan(at('COPY --chown=app:app . .'));
     expect(at('COPY --chown=app:app . .')).toBeLessThan(at('RUN npm run build'));
     expect(at('RUN npm run build')).toBeLessThan(at('LABEL'));
-    expect(result.notes[0]).toBe('Node.js 22.1.0 (engines.node "22.x"), npm 11.0.0');
+    expect(result.notes[1]).toBe('Node.js 22.1.0 (engines.node "22.x"), npm 11.0.0');
   });
 
   it('passes the CA bundle and registry to the build as configuration', async () => {
@@ -106,7 +122,7 @@ describe('the Node.js buildpack', () => {
     const runtimes = new FakeRuntimes();
     const result = await plan({ 'package.json': pkg() }, runtimes);
     expect(runtimes.asked).toEqual(['24.x']);
-    expect(result.notes[0]).toMatch(/no engines.node in package.json; default 24.x/);
+    expect(result.notes[1]).toMatch(/no engines.node in package.json; default 24.x/);
   });
 
   it.each([
@@ -176,7 +192,7 @@ describe('the Node.js buildpack', () => {
     expect(result.containerfile).toMatch(/if ! npm_version="\$\(npm --version\)" \|\| \[ -z "\$npm_version" \]; then echo "Error: the npm bundled with it does not run/);
     // npm ci arrived in npm 5.7.
     expect(result.containerfile).toMatch(/RUN npm install --cache/);
-    expect(result.notes[0]).toBe('Node.js 4.0.0 (engines.node "4.0.0"), the npm bundled with Node.js 4.0.0');
+    expect(result.notes[1]).toBe('Node.js 4.0.0 (engines.node "4.0.0"), the npm bundled with Node.js 4.0.0');
   });
 
   it('installs workspaces after copying the whole source', async () => {
@@ -263,7 +279,7 @@ describe('static output of front-end builds', () => {
   it('serves a Vite app without a start script from dist/ with the static server, after checking the build wrote it', async () => {
     const result = await plan({ 'package.json': front({ build: 'node build.js' }), 'package-lock.json': '{}', 'vite.config.js': '' });
     expect(result.detected).toBe('Static front-end detected: Vite app (vite.config.js); Berth serves dist/ after the build');
-    expect(result.notes[0]).toMatch(/there is no start script; the build writes dist\/, served by Berth as a static site \(single-page-app fallback/);
+    expect(result.notes[1]).toMatch(/there is no start script; the build writes dist\/, served by Berth as a static site \(single-page-app fallback/);
     expect(result.processTypes).toEqual({ web: 'exec node /berth/static-server.js /app/dist' });
     expect(result.files['.berth/static-server.js']).toMatch(/single-page-app fallback/);
     expect(result.containerfile).toContain('COPY .berth/static-server.js /berth/static-server.js');
@@ -273,7 +289,7 @@ describe('static output of front-end builds', () => {
   it('never runs react-scripts start: a Create React App is served from build/', async () => {
     const result = await plan({ 'package.json': front({ start: 'react-scripts start', build: 'react-scripts build' }, { dependencies: { 'react-scripts': '5.0.1' } }) });
     expect(result.processTypes).toEqual({ web: 'exec node /berth/static-server.js /app/build' });
-    expect(result.notes[0]).toMatch(/^Create React App \(react-scripts\): scripts.start \("react-scripts start"\) runs a development server, which Berth never runs in production/);
+    expect(result.notes[1]).toMatch(/^Create React App \(react-scripts\): scripts.start \("react-scripts start"\) runs a development server, which Berth never runs in production/);
     expect(await failure({ 'package.json': front({ start: 'vite' }, { devDependencies: { vite: '5' } }) })).toMatch(/runs a development server.*Add a "build" script/);
   });
 

@@ -53,7 +53,7 @@ export function stepName(stepLine: string): string {
   if (/^RUN (?:\S+=\S+ )*(npm ci|npm install|yarn install|pnpm install)\b/.test(instruction)) return 'Installing dependencies';
   const script = /^RUN (npm|yarn|pnpm) run ([\w:.-]+)/.exec(instruction);
   if (script) return `The ${script[2]} script (${script[1]} run ${script[2]})`;
-  if (/berth-static-output/.test(instruction)) return 'Checking the static output of the build';
+  if (/^RUN test -f '[^']*index\.html'/.test(instruction)) return 'Checking the static output of the build';
   const short = instruction.length > 60 ? `${instruction.slice(0, 57)}...` : instruction;
   return match ? `Step ${match[1]}/${match[2]} (${short})` : short;
 }
