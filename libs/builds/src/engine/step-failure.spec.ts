@@ -49,6 +49,23 @@ describe('failure reasons of build steps', () => {
     expect(failed(RUNTIME_STEP, output)).toBe('Installing Node.js and npm failed (exit status 2): /usr/local/lib/node_modules/npm/bin/npm-cli.js:19: SyntaxError: Unexpected token {');
   });
 
+  it("quotes a build script's thrown error, not the source line above it", () => {
+    const output = [
+      '> berth-fixture@1.0.0 build',
+      '> node build.js',
+      '',
+      '/app/build.js:3',
+      "throw new Error('the build could not find src/main.ts');",
+      '^',
+      '',
+      'Error: the build could not find src/main.ts',
+      '    at Object.<anonymous> (/app/build.js:3:7)',
+      '',
+      'Node.js v24.11.1',
+    ].join('\n');
+    expect(failed('STEP 9/11: RUN npm run build', output)).toBe('The build script (npm run build) failed (exit status 2): /app/build.js:3: Error: the build could not find src/main.ts');
+  });
+
   it('quotes the last lines of a step that printed no error-looking line, and names scripts', () => {
     expect(failed('STEP 2/2: RUN echo "this step is about to fail" && exit 3', 'this step is about to fail\n')).toBe(
       'Step 2/2 (RUN echo "this step is about to fail" && exit 3) failed (exit status 2): this step is about to fail',

@@ -84,7 +84,9 @@ export function meaningfulLines(output: string[]): string {
     .map((line) => line.replace(/\u001b\[[0-9;]*[A-Za-z]/g, '').replace(/\r/g, '').trimEnd())
     .filter((line) => line.trim() && !NOISE.some((noise) => noise.test(line)));
   const tail = lines.slice(-40);
-  const first = tail.findIndex((line) => ERROR_LINE.test(line));
+  // A thrown error's own line ("Error: ...", "SyntaxError: ...") beats the source line quoted above it.
+  const thrown = tail.findIndex((line) => /^\w*Error(:|$)/.test(line.trim()));
+  const first = thrown >= 0 ? thrown : tail.findIndex((line) => ERROR_LINE.test(line));
   let picked: string[];
   if (first >= 0) {
     picked = [];
