@@ -91,6 +91,7 @@ describe('buildpacks', () => {
     const { app, copy, url, push } = await pushFixture('pnpm-settings');
     expect(push.code).toBe(0);
     expect(push.stderr).toContain('pnpm-workspace.yaml lists no packages (settings only): not a workspace');
+    expect(push.stderr).toContain('(pnpm-lock.yaml; pnpm 10, which keeps settings in pnpm-workspace.yaml)');
     expect(push.stderr).toMatch(/STEP \d+\/\d+: COPY --chown=app:app package.json pnpm-lock.yaml pnpm-workspace.yaml \.\//);
     copy.write('version.json', '{ "version": 2 }');
     await copy.commitAll('source change only');
@@ -123,7 +124,7 @@ describe('buildpacks', () => {
     ],
     [
       'broken-build',
-      /remote:  !     The build script \(npm run build\) failed \(exit status 1\): \/app\/build.js:2: Error: the build could not find src\/main.ts\n/,
+      /remote:  !     The build script \(npm run build\) failed \(exit status 1\): \/app\/build.js:2: Error: the build could not find src\/main.ts\s/,
       /^The build script \(npm run build\) failed \(exit status 1\): \/app\/build.js:2: Error: the build could not find src\/main.ts$/,
     ],
   ])('rejects %s with a message and no image', async (fixture, message, reason) => {

@@ -169,6 +169,8 @@ describe('the Node.js buildpack', () => {
     const settingsOnly = await plan({ 'package.json': pkg(), 'pnpm-lock.yaml': "lockfileVersion: '9.0'\n", 'pnpm-workspace.yaml': 'onlyBuiltDependencies:\n  - esbuild\n' });
     expect(settingsOnly.containerfile).toContain('COPY --chown=app:app package.json pnpm-lock.yaml pnpm-workspace.yaml ./\nRUN pnpm install');
     expect(settingsOnly.notes.join('\n')).toMatch(/pnpm-workspace.yaml lists no packages \(settings only\): not a workspace/);
+    // pnpm 9 refuses a pnpm-workspace.yaml without packages; settings there are pnpm 10's.
+    expect(settingsOnly.containerfile).toMatch(/pnpm@10 /);
     const real = await plan({ 'package.json': pkg(), 'pnpm-lock.yaml': '', 'pnpm-workspace.yaml': "packages:\n  # apps\n  - 'apps/*'\n" });
     expect(real.containerfile).toMatch(/COPY --chown=app:app \. \.\nRUN pnpm install/);
     expect(pnpmWorkspacePackages('packages: []\n')).toBe(false);

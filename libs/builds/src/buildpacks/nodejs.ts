@@ -411,14 +411,18 @@ async function packageManager(tree: SourceTree, pkg: PackageJson, runtime: NodeR
       why,
     };
   }
-  const pnpmSpec = version ?? pnpmForLockfile(lockfile ? ((await tree.read(lockfile)) ?? '') : '');
+  const workspaceFile = await tree.read('pnpm-workspace.yaml');
+  let pnpmSpec = version ?? pnpmForLockfile(lockfile ? ((await tree.read(lockfile)) ?? '') : '');
+  // Settings in a pnpm-workspace.yaml without packages are pnpm 10's (pnpm 9 refuses "packages field missing or empty").
+  const settingsOnly = workspaceFile !== null && !pnpmWorkspacePackages(workspaceFile);
+  if (!version && pnpmSpec === '9' && settingsOnly) pnpmSpec = '10';
   return {
     name,
     lockfile,
     setup: `RUN npm install -g --ignore-scripts --cache /tmp/npm-cache pnpm@${pnpmSpec} && rm -rf /tmp/npm-cache && pnpm --version`,
     install: `pnpm install ${lockfile ? '--frozen-lockfile ' : ''}--prod=false --store-dir /tmp/pnpm-store && rm -rf /tmp/pnpm-store`,
     run: (s) => `pnpm run ${s}`,
-    why,
+    why: !version && settingsOnly && pnpmSpec === '10' ? `${why}; pnpm 10, which keeps settings in pnpm-workspace.yaml` : why,
   };
 }
 
