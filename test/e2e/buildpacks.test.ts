@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ContainerEngine } from '@berth/engine';
 import { builds, engineImages, layerAfterStep, Pushes, runInImage } from '../support/builds';
 import { FullStack, startFullStack } from '../support/fullstack';
@@ -89,6 +91,7 @@ describe('buildpacks', () => {
 
   it('builds a pnpm app whose pnpm-workspace.yaml holds only settings as no workspace: a source-only change reuses the dependency layer', async () => {
     const { app, copy, url, push } = await pushFixture('pnpm-settings');
+    expect(push.stderr).not.toContain(' !     ');
     expect(push.code).toBe(0);
     expect(push.stderr).toContain('pnpm-workspace.yaml lists no packages (settings only): not a workspace');
     expect(push.stderr).toContain('(pnpm-lock.yaml; pnpm 10, which keeps settings in pnpm-workspace.yaml)');
@@ -154,9 +157,13 @@ describe('buildpacks served through the router', () => {
     await stack?.close();
   });
 
-  const deploy = async (fixture: string) => {
+  const deploy = async (fixture: string, engines?: string) => {
     const app = await pushes.app(user, fixture.replace(/[^a-z]/g, '').slice(0, 12));
     const copy = await pushes.fixture(fixture);
+    if (engines) {
+      copy.write('package.json', readFileSync(join(copy.dir, 'package.json'), 'utf8').replace('"4.0.0"', JSON.stringify(engines)));
+      await copy.commitAll(`engines.node ${engines}`);
+    }
     const push = await copy.push(gitUrl(stack.platform, app, user.token), 'main');
     return { app, push, host: `${app}.localhost:${stack.routerPort}` };
   };
@@ -194,5 +201,13 @@ describe('buildpacks served through the router', () => {
     expect(push.stderr).toContain('Node.js 4.0.0 (engines.node "4.0.0"), the npm bundled with Node.js 4.0.0');
     expect(push.stderr).toMatch(/remote: node v4\.0\.0, npm 2\.\d+\.\d+/);
     expect(await stack.viaRouter(host, '/')).toMatchObject({ status: 200, body: 'node-old on node v4.0.0\n' });
+  });
+
+  it('gives Node.js 5.9.1 the npm major it shipped with (3), which runs on it', async () => {
+    const { push, host } = await deploy('node-old', '5.9.1');
+    expect(push.code).toBe(0);
+    expect(push.stderr).toMatch(/Node.js 5\.9\.1 \(engines.node "5.9.1"\), npm 3\.\d+\.\d+/);
+    expect(push.stderr).toMatch(/remote: node v5\.9\.1, npm 3\.\d+\.\d+/);
+    expect(await stack.viaRouter(host, '/')).toMatchObject({ status: 200, body: 'node-old on node v5.9.1\n' });
   });
 });

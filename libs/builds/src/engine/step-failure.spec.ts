@@ -79,6 +79,9 @@ describe('failure reasons of build steps', () => {
     const reason = failed('STEP 7/12: RUN npm install', long)!;
     expect(reason.length).toBeLessThanOrEqual(MAX_REASON_CHARS);
     expect(reason).toMatch(/^Installing dependencies failed \(exit status 2\): npm ERR! line 0 x+ line 1/);
+    expect(stepFailureReason('STEP 5/15: RUN npm install -g --ignore-scripts pnpm@10', [], 'building at STEP "RUN npm install -g --ignore-scripts pnpm@10": while running runtime: signal: killed')).toBe(
+      'Installing pnpm was killed (SIGKILL: often the build memory limit, BUILD_MEMORY_MB)',
+    );
     expect(stepFailureReason('STEP 1/2: FROM nowhere', [], 'initializing source docker://nowhere: pinging container registry')).toBeNull();
     expect(meaningfulLines(['\u001b[31merror\u001b[39m Command failed with exit code 1.'])).toBe('error Command failed with exit code 1.');
   });

@@ -38,9 +38,11 @@ export class StepOutput {
  */
 export function stepFailureReason(step: string | null, output: string[], engineError: string): string | null {
   const status = /exit status (\d+)/.exec(engineError);
-  if (!step || !status) return null;
+  const signal = /signal: (\w+)/.exec(engineError);
+  if (!step || (!status && !signal)) return null;
   const detail = meaningfulLines(output);
-  const reason = `${stepName(step)} failed (exit status ${status[1]})${detail ? `: ${detail}` : ''}`;
+  const how = status ? `failed (exit status ${status[1]})` : signal![1] === 'killed' ? 'was killed (SIGKILL: often the build memory limit, BUILD_MEMORY_MB)' : `was stopped by signal ${signal![1]}`;
+  const reason = `${stepName(step)} ${how}${detail ? `: ${detail}` : ''}`;
   return reason.length > MAX_REASON_CHARS ? `${reason.slice(0, MAX_REASON_CHARS - 1)}…` : reason;
 }
 
