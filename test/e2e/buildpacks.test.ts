@@ -79,6 +79,7 @@ describe('buildpacks', () => {
   it.each([
     ['node-yarn', /yarn install --frozen-lockfile/, /RUN yarn run build/],
     ['node-pnpm', /pnpm install --frozen-lockfile/, /RUN pnpm run build/],
+    ['node-yarn-berry', /RUN YARN_NODE_LINKER=node-modules .* yarn install --immutable/, /RUN yarn run build/],
   ])('builds %s with the package manager of its lockfile', async (fixture, install, buildStep) => {
     const { app, push } = await pushFixture(fixture);
     expect(push.code).toBe(0);
