@@ -82,6 +82,7 @@ describe('buildpacks', () => {
     ['node-yarn-berry', /RUN YARN_NODE_LINKER=node-modules .* yarn install --immutable/, /RUN yarn run build/],
   ])('builds %s with the package manager of its lockfile', async (fixture, install, buildStep) => {
     const { app, push } = await pushFixture(fixture);
+    expect(push.stderr).not.toContain('remote:  !');
     expect(push.code).toBe(0);
     expect(push.stderr).toMatch(install);
     expect(push.stderr).toMatch(buildStep);

@@ -155,12 +155,14 @@ describe('the Node.js buildpack', () => {
     const berry = await plan({ 'package.json': pkg({ packageManager: 'yarn@4.5.0' }), 'yarn.lock': '__metadata:\n  version: 8\n', '.yarnrc.yml': 'nodeLinker: pnp\n' });
     expect(berry.containerfile).toMatch(/RUN npm install -g --ignore-scripts --cache \/tmp\/npm-cache @yarnpkg\/cli-dist@4\.5\.0 /);
     expect(berry.containerfile).toMatch(
-      /RUN YARN_NODE_LINKER=node-modules YARN_NPM_REGISTRY_SERVER='https:\/\/registry.example' YARN_CA_FILE_PATH=\/etc\/berth\/ca-bundle.crt .* yarn install --immutable/,
+      /RUN YARN_NODE_LINKER=node-modules YARN_NPM_REGISTRY_SERVER='https:\/\/registry.example' YARN_HTTPS_CA_FILE_PATH=\/etc\/berth\/ca-bundle.crt .* yarn install --immutable/,
     );
     expect(berry.containerfile).toContain('COPY --chown=app:app package.json yarn.lock .yarnrc.yml ./');
     expect(berry.notes.join('\n')).toMatch(/not Plug'n'Play as .yarnrc.yml asks/);
     const lockOnly = await plan({ 'package.json': pkg(), 'yarn.lock': '__metadata:\n  version: 6\n', '.yarnrc.yml': 'yarnPath: .yarn/releases/yarn-3.6.4.cjs\n' });
     expect(lockOnly.containerfile).toMatch(/@yarnpkg\/cli-dist@4 /);
+    const three = await plan({ 'package.json': pkg({ packageManager: 'yarn@3.8.7' }), 'yarn.lock': '__metadata:\n  version: 6\n' });
+    expect(three.containerfile).toMatch(/ YARN_CA_FILE_PATH=\/etc\/berth\/ca-bundle.crt /);
     // yarnPath needs .yarn/releases: the whole source is copied before installing.
     expect(lockOnly.containerfile).toMatch(/COPY --chown=app:app \. \.\nRUN YARN_NODE_LINKER/);
   });

@@ -437,7 +437,8 @@ function yarnBerry(lockfile: string | null, version: string | undefined, yarnrc:
   const env = [
     'YARN_NODE_LINKER=node-modules',
     `YARN_NPM_REGISTRY_SERVER=${shellQuote(settings.npmRegistry.replace(/\/$/, ''))}`,
-    ...(settings.caBundle ? [`YARN_CA_FILE_PATH=${IMAGE_CA_BUNDLE}`] : []),
+    // Yarn 4 renamed caFilePath to httpsCaFilePath, and refuses the old name.
+    ...(settings.caBundle ? [`${spec === '4' || semver.major(spec) >= 4 ? 'YARN_HTTPS_CA_FILE_PATH' : 'YARN_CA_FILE_PATH'}=${IMAGE_CA_BUNDLE}`] : []),
     'YARN_ENABLE_GLOBAL_CACHE=false',
     'YARN_CACHE_FOLDER=/tmp/yarn-cache',
     'YARN_ENABLE_TELEMETRY=0',
