@@ -188,7 +188,7 @@ describe('git push', () => {
     const push = await copy.push(gitUrl(platform, app, owner.token), 'feature/broken');
     expect(push.code).not.toBe(0);
     expect(push.stderr).toContain('remote: this step is about to fail');
-    expect(push.stderr).toMatch(/remote:  !     building at STEP .*exit status 3/);
+    expect(push.stderr).toMatch(/remote:  !     Step 2\/3 \(RUN echo "this step is about to fail" && exit 3\) failed \(exit status 3\): this step is about to fail/);
     expect(push.stdout).toContain('[remote rejected] (pre-receive hook declined)');
     const envs = await platform.http().get(`/api/apps/${app}/environments`).set(owner.auth).expect(200);
     expect(envs.body.map((e: { name: string }) => e.name)).toEqual(['production']);

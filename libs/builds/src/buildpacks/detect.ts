@@ -14,6 +14,49 @@ export const NOTHING_DETECTED = [
   'Add one of them and push again.',
 ].join('\n');
 
+/** Files at the root that say what a commit is, in the order they are reported. */
+const MARKERS: { file: string; language?: string }[] = [
+  { file: 'Dockerfile' },
+  { file: 'Containerfile' },
+  { file: 'package.json' },
+  { file: 'index.html' },
+  { file: 'public/index.html' },
+  { file: 'requirements.txt', language: 'Python' },
+  { file: 'Pipfile', language: 'Python' },
+  { file: 'pyproject.toml', language: 'Python' },
+  { file: 'setup.py', language: 'Python' },
+  { file: 'Gemfile', language: 'Ruby' },
+  { file: 'go.mod', language: 'Go' },
+  { file: 'composer.json', language: 'PHP' },
+  { file: 'pom.xml', language: 'Java' },
+  { file: 'build.gradle', language: 'Java' },
+  { file: 'build.gradle.kts', language: 'Java' },
+  { file: 'Cargo.toml', language: 'Rust' },
+  { file: 'mix.exs', language: 'Elixir' },
+  { file: 'deno.json', language: 'Deno' },
+  { file: 'Procfile' },
+];
+
+/** "requirements.txt, Gemfile and a Procfile". */
+function listSeen(files: string[]): string {
+  const named = files.map((file) => (file === 'Procfile' ? 'a Procfile' : file));
+  return named.length > 1 ? `${named.slice(0, -1).join(', ')} and ${named.at(-1)}` : named[0];
+}
+
+/** Why nothing matched, starting with what Berth saw: "Berth saw requirements.txt and a Procfile; Python apps are not supported ..." */
+export function nothingDetected(seen: string[], stackImage: string): string {
+  const languages = [...new Set(MARKERS.filter((m) => m.language && seen.includes(m.file)).map((m) => m.language as string))];
+  if (!languages.length) return seen.length ? `Berth saw ${listSeen(seen)}, but nothing it builds from.\n${NOTHING_DETECTED}` : NOTHING_DETECTED;
+  return [
+    `Berth saw ${listSeen(seen)}; ${languages.join(' and ')} apps are not supported by this Berth yet.`,
+    'It builds, in this order:',
+    '  - a Dockerfile or Containerfile at the root (built as given)',
+    '  - a package.json at the root (Node.js)',
+    '  - an index.html at the root or in public/ (static site)',
+    `To deploy this app now, add a Dockerfile that installs and starts it (for example FROM ${stackImage} or another image on the build host), and push again.`,
+  ].join('\n');
+}
+
 /**
  * Chooses a buildpack for a commit and plans its image. Order matters: a Dockerfile wins over
  * package.json (the app said how to build), and package.json over index.html (a Node app may
@@ -28,10 +71,17 @@ export async function detect(tree: SourceTree, subject: ImageSubject, settings: 
     procfile = parsed.types;
   }
 
+  const seen: string[] = [];
+  for (const { file } of MARKERS) if (await tree.isFile(file)) seen.push(file);
   const dockerfile = await findDockerfile(tree);
-  if (dockerfile) return planDockerfile(dockerfile, subject, settings, procfile);
-  if (await tree.isFile('package.json')) return planNodejs(tree, subject, settings, runtimes, procfile);
-  const root = await staticRoot(tree);
-  if (root !== null) return planStatic(root, subject, settings, procfile);
-  throw new BuildFailure(NOTHING_DETECTED);
+  let plan: BuildPlan;
+  let why: string;
+  if (dockerfile) [plan, why] = [await planDockerfile(dockerfile, subject, settings, procfile), `the ${dockerfile.name}, which comes first (the app says how to build itself)`];
+  else if (await tree.isFile('package.json')) [plan, why] = [await planNodejs(tree, subject, settings, runtimes, procfile), 'package.json and no Dockerfile: Node.js'];
+  else {
+    const root = await staticRoot(tree);
+    if (root === null) throw new BuildFailure(nothingDetected(seen, settings.stackImage));
+    [plan, why] = [planStatic(root, subject, settings, procfile), 'an index.html and no Dockerfile or package.json: a static site'];
+  }
+  return { ...plan, notes: [`Berth saw ${listSeen(seen)}; it builds by ${why}`, ...plan.notes] };
 }

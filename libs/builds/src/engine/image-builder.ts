@@ -6,6 +6,7 @@ import { ContainerEngine } from '@berth/engine';
 import { BuildFailure } from '../buildpacks/build-failure';
 import { BuildCgroups } from './build-cgroups';
 import { BuildNetwork } from './build-network';
+import { StepOutput, stepFailureReason } from './step-failure';
 
 export interface ImageBuildRequest {
   buildId: string;
@@ -98,8 +99,12 @@ export class ImageBuilder {
 
     let result: { imageId: string | null; error: string | null } = { imageId: null, error: null };
     let streamError: unknown = null;
+    const steps = new StepOutput();
     try {
-      result = await this.follow(response, request.output);
+      result = await this.follow(response, (text) => {
+        steps.write(text);
+        request.output(text);
+      });
     } catch (error) {
       streamError = error;
     } finally {
@@ -115,7 +120,11 @@ export class ImageBuilder {
       );
     } else if (aborted) failure = new Error('the builder stopped while building');
     else if (streamError) failure = this.classify(streamError);
-    else if (result.error) failure = new BuildFailure(this.withHint(result.error));
+    else if (result.error) {
+      // A failed step is told by the lines that say why, not by its whole command (the log has everything).
+      const { step, lines } = steps.current();
+      failure = new BuildFailure(stepFailureReason(step, lines, result.error) ?? this.withHint(result.error));
+    }
     else if (!result.imageId) failure = new Error('the engine ended the build without naming an image');
     if (failure) {
       await this.removeImagesOf(request.buildId);

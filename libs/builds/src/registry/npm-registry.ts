@@ -7,6 +7,7 @@ import { BerthConfig } from '@berth/config';
 export interface PackumentVersion {
   version: string;
   engines?: Record<string, string>;
+  bin?: Record<string, string> | string;
   dist: { tarball: string; integrity?: string; shasum: string };
 }
 
