@@ -1,3 +1,4 @@
+import { LogWriter } from '@berth/logs';
 import { Injectable } from '@nestjs/common';
 import { AppAccess, ConfigChangedEvent, ConfigVarsService } from '@berth/apps';
 import { BerthConfig } from '@berth/config';
@@ -62,6 +63,7 @@ export class ReleasesService {
     private readonly box: SecretBox,
     private readonly config: BerthConfig,
     private readonly rollouts: RolloutProducer,
+    private readonly logs: LogWriter,
   ) {}
 
   latest(environmentId: string, tx: Prisma.TransactionClient = this.db): Promise<ReleaseWithParts | null> {
@@ -108,6 +110,7 @@ export class ReleasesService {
         },
       });
     });
+    if (release) this.logs.write({ environmentId, time: release.createdAt, source: 'berth', release: release.version, text: `release v${release.version} created: ${release.description}` });
     if (release?.imageId) await this.rollouts.rollOut(release.id);
     return release;
   }
