@@ -84,6 +84,10 @@ export class LineSplitter {
     return lines;
   }
 
+  hasPending(): boolean {
+    return this.pending.length > 0;
+  }
+
   /** What is left without a newline, at the end of the output. */
   end(): string[] {
     const rest = this.pending;

@@ -16,7 +16,7 @@ CREATE TABLE "LogLine" (
 -- CreateIndex
 CREATE INDEX "LogLine_environmentId_time_idx" ON "LogLine"("environmentId", "time");
 
--- Text search (`q`) with a trigram index; the age trim walks a BRIN index on time.
+-- Text search (q) uses a trigram index, and the age trim a BRIN index on time.
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 CREATE INDEX "LogLine_text_trgm_idx" ON "LogLine" USING GIN ("text" gin_trgm_ops);
 CREATE INDEX "LogLine_time_brin_idx" ON "LogLine" USING BRIN ("time");

@@ -131,20 +131,14 @@ export class LogShipper implements OnModuleDestroy {
 
   private async read(containerId: string, attachment: Attachment, options: { follow: boolean; since?: Date }): Promise<void> {
     const max = this.config.logs.maxLineBytes;
-    const splitters = { stdout: new LineSplitter(max), stderr: new LineSplitter(max) };
-    let lastStamp = 0;
-    const take = (stream: 'stdout' | 'stderr', raw: string) => {
-      const match = TIMESTAMP.exec(raw);
-      let text = raw;
+    const streams = {
+      stdout: { splitter: new LineSplitter(max), stamp: undefined as { ms: number; fine: boolean } | undefined },
+      stderr: { splitter: new LineSplitter(max), stamp: undefined as { ms: number; fine: boolean } | undefined },
+    };
+    const take = (stream: 'stdout' | 'stderr', text: string, stamp: { ms: number; fine: boolean } | undefined) => {
       let time = this.clock.now().getTime();
-      if (match) {
-        text = raw.slice(match[0].length);
-        const stamp = Date.parse(match[1]);
-        lastStamp = stamp;
-        // Podman stamps whole seconds: while following live, the arrival time is the finer one.
-        if (!match[2] && !(options.follow && time >= stamp && time < stamp + 2000)) time = stamp;
-        if (match[2]) time = stamp;
-      } else if (lastStamp && !options.follow) time = lastStamp;
+      // Podman stamps whole seconds: while following live, the arrival time is the finer one.
+      if (stamp && (stamp.fine || !(options.follow && time >= stamp.ms && time < stamp.ms + 2000))) time = stamp.ms;
       // Lines of one instance stay in the order written.
       time = Math.max(time, attachment.lastTime);
       attachment.lastTime = time;
@@ -162,10 +156,24 @@ export class LogShipper implements OnModuleDestroy {
         text: truncateLine(text, max),
       });
     };
-    await this.runtime.output(containerId, { ...options, signal: attachment.abort.signal }, (stream, chunk) => {
-      for (const line of splitters[stream].push(chunk.toString('utf8'))) take(stream, line);
+    // Each frame of the engine's stream starts with its timestamp; a line the engine read in
+    // parts comes as several frames, each stamped, the last one ending with the newline.
+    await this.runtime.output(containerId, { ...options, signal: attachment.abort.signal }, (name, chunk) => {
+      const state = streams[name];
+      let text = chunk.toString('utf8');
+      const match = TIMESTAMP.exec(text);
+      let stamp = state.stamp;
+      if (match) {
+        text = text.slice(match[0].length);
+        stamp = { ms: Date.parse(match[1]), fine: Boolean(match[2]) };
+        if (!state.splitter.hasPending()) state.stamp = stamp;
+      }
+      for (const line of state.splitter.push(text)) {
+        take(name, line, state.stamp);
+        state.stamp = stamp;
+      }
     });
-    for (const stream of ['stdout', 'stderr'] as const) for (const line of splitters[stream].end()) take(stream, line);
+    for (const name of ['stdout', 'stderr'] as const) for (const line of streams[name].splitter.end()) take(name, line, streams[name].stamp);
   }
 
   private reportDrops(attachment: Attachment, final: boolean, now = this.clock.now().getTime()): void {
