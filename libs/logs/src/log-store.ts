@@ -26,9 +26,10 @@ const toLine = (row: Row): LogLine => ({ ...row, source: row.source as LogSource
 const containing = (q: string) => `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 /**
- * Runtime log history in PostgreSQL (table LogLine): batched inserts, the newest lines of an
- * environment by (environmentId, time), new lines by id for live tails, text search through a
- * trigram index, and trimming by age and count.
+ * Runtime log history in PostgreSQL (table LogLine): batched inserts; the newest lines of an
+ * environment, new lines for live tails and resumes, all by (environmentId, id); text search
+ * as a filter over one environment's lines (bounded by LOGS_MAX_LINES_PER_ENV); trimming by
+ * age and count.
  */
 @Injectable()
 export class LogStore {
@@ -69,12 +70,16 @@ export class LogStore {
     return Prisma.join(parts, ' AND ');
   }
 
-  /** The newest `tail` lines that match, oldest first. */
+  /**
+   * The newest `tail` lines that match, in time order. Newest means stored last; lines of
+   * different hosts are stored within a batch interval of their time, so the page is then
+   * ordered by time (ties by id).
+   */
   async tail(environmentId: string, filter: LogFilter, tail: number): Promise<LogLine[]> {
     const rows = await this.db.$queryRaw<Row[]>`
       SELECT ${COLUMNS} FROM "LogLine" WHERE ${this.where(environmentId, filter)}
-      ORDER BY time DESC, id DESC LIMIT ${tail}`;
-    return rows.reverse().map(toLine);
+      ORDER BY id DESC LIMIT ${tail}`;
+    return rows.map(toLine).sort((a, b) => a.time.getTime() - b.time.getTime() || Number(BigInt(a.id) - BigInt(b.id)));
   }
 
   /** Lines that match with an id above `afterId`, in id order (what a live tail reads next). */
@@ -94,7 +99,7 @@ export class LogStore {
   /** When the newest stored line of an app instance was written (to resume its output after an agent restart). */
   async lastAppLineAt(environmentId: string, instance: string): Promise<Date | null> {
     const [row] = await this.db.$queryRaw<{ time: Date | null }[]>`
-      SELECT max(time) AS time FROM "LogLine" WHERE "environmentId" = ${environmentId}::uuid AND source = 'app' AND instance = ${instance}`;
+      SELECT time FROM "LogLine" WHERE "environmentId" = ${environmentId}::uuid AND source = 'app' AND instance = ${instance} ORDER BY id DESC LIMIT 1`;
     return row?.time ?? null;
   }
 
@@ -128,9 +133,9 @@ export class LogStore {
         continue;
       }
       removed += await this.db.$executeRaw`
-        DELETE FROM "LogLine" WHERE "environmentId" = ${environmentId}::uuid AND (time, id) <= (
-          SELECT time, id FROM "LogLine" WHERE "environmentId" = ${environmentId}::uuid
-          ORDER BY time DESC, id DESC OFFSET ${maxLinesPerEnvironment} LIMIT 1)`;
+        DELETE FROM "LogLine" WHERE "environmentId" = ${environmentId}::uuid AND id <= (
+          SELECT id FROM "LogLine" WHERE "environmentId" = ${environmentId}::uuid
+          ORDER BY id DESC OFFSET ${maxLinesPerEnvironment} LIMIT 1)`;
     }
     return removed;
   }
