@@ -96,6 +96,22 @@ describe('logs API', () => {
     resumed.close();
   });
 
+  it('orders by id as a number, not as text (ids cross a power of ten here)', async () => {
+    const other = await createApp(platform, owner, 'many');
+    const db = platform.app.get(PrismaService);
+    const envId = (await db.environment.findFirstOrThrow({ where: { app: { name: other } } })).id;
+    const start = Date.now();
+    await platform.app.get(LogStore).append(
+      Array.from({ length: 10_000 }, (_, i) => ({ environmentId: envId, time: new Date(start + i), source: 'app' as const, processType: 'web', instance: 'web.1', text: `n=${i}` })),
+    );
+    const path = `/api/apps/${other}/environments/production/logs`;
+    const tail = (await platform.http().get(`${path}?tail=3&format=json`).set(owner.auth).expect(200)).body as { id: string; text: string }[];
+    expect(tail.map((l) => l.text)).toEqual(['n=9997', 'n=9998', 'n=9999']);
+    const store = platform.app.get(LogStore);
+    const after = await store.after(envId, {}, BigInt(tail[0].id) - 10n, 100);
+    expect(after.map((l) => l.text)).toEqual(Array.from({ length: 12 }, (_, i) => `n=${9988 + i}`));
+  });
+
   it('trims lines past the retention age', async () => {
     // Everything above was written in 2026-11-30 16:00 plus "now": the age trim (7 days) keeps both.
     const before = (await platform.http().get(`${base()}?format=json&tail=10000`).set(viewer.auth).expect(200)).body.length;

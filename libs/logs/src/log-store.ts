@@ -15,6 +15,8 @@ interface Row {
   text: string;
 }
 
+// id goes out as text (a bigint does not fit a JS number); ORDER BY must name "LogLine".id, or
+// it would sort by that text column.
 const COLUMNS = Prisma.sql`id::text AS id, "environmentId"::text AS "environmentId", time, source, "processType", instance, release, stream, text`;
 
 /** Advisory lock key of LogLine inserts (any fixed number; 'LOGS' in ASCII). */
@@ -78,7 +80,7 @@ export class LogStore {
   async tail(environmentId: string, filter: LogFilter, tail: number): Promise<LogLine[]> {
     const rows = await this.db.$queryRaw<Row[]>`
       SELECT ${COLUMNS} FROM "LogLine" WHERE ${this.where(environmentId, filter)}
-      ORDER BY id DESC LIMIT ${tail}`;
+      ORDER BY "LogLine".id DESC LIMIT ${tail}`;
     return rows.map(toLine).sort((a, b) => a.time.getTime() - b.time.getTime() || Number(BigInt(a.id) - BigInt(b.id)));
   }
 
@@ -86,7 +88,7 @@ export class LogStore {
   async after(environmentId: string, filter: LogFilter, afterId: bigint, limit = 1000): Promise<LogLine[]> {
     const rows = await this.db.$queryRaw<Row[]>`
       SELECT ${COLUMNS} FROM "LogLine" WHERE id > ${afterId} AND ${this.where(environmentId, filter)}
-      ORDER BY id LIMIT ${limit}`;
+      ORDER BY "LogLine".id LIMIT ${limit}`;
     return rows.map(toLine);
   }
 
