@@ -105,7 +105,8 @@ function useLiveLogs(app: string, env: string, filters: LogFilters, paused: bool
         setState('ended');
         setError(caught instanceof ApiError ? caught : undefined);
       })
-      .finally(flush);
+      // A stream replaced by another (new filters) must not add its last lines to the new one's.
+      .finally(() => controller.signal.aborted || flush());
     return () => {
       controller.abort();
       clearInterval(timer);
