@@ -78,6 +78,7 @@ describe('runtime logs', () => {
     const at = (needle: string) => history.findIndex((line) => line.includes(needle));
     expect(at('berth: release v1 created: Deploy')).toBeGreaterThanOrEqual(0);
     expect(at('berth: web.1 started (v1)')).toBeGreaterThanOrEqual(0);
+    expect(at('berth: release v1 deployed: it is current')).toBeGreaterThan(at('berth: release v1 created'));
     expect(at('app[web.1]: starting on port 5000')).toBeGreaterThan(at('berth: web.1 started (v1)'));
     expect(at('app[web.1]: handling GET /cgi-bin/hello?n=1')).toBeGreaterThan(at('app[web.1]: starting on port 5000'));
     // The last line before it died is there, before the reason.
