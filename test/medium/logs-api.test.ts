@@ -12,7 +12,9 @@ describe('logs API', () => {
   let app: string;
   let environmentId: string;
   const base = () => `/api/apps/${app}/environments/production/logs`;
-  const at = (second: number) => new Date(Date.UTC(2026, 10, 30, 16, 0, second, 123));
+  // An hour ago, on a whole minute (plus 123 ms): recent enough for the retention, whatever the date.
+  const hourAgo = Math.floor(Date.now() / 60_000) * 60_000 - 3_600_000 + 123;
+  const at = (second: number) => new Date(hourAgo + second * 1000);
 
   beforeAll(async () => {
     platform = await startPlatform();
@@ -38,22 +40,23 @@ describe('logs API', () => {
     const res = await platform.http().get(`${base()}?tail=2`).set(viewer.auth).expect(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain/);
     expect(res.text).toBe(
-      '2026-11-30T16:00:04.123Z berth: web.1 crashed: exited with code 1; restarting in 1 s\n2026-11-30T16:00:05.123Z router: at=info method=GET path=/ status=200\n',
+      `${at(4).toISOString()} berth: web.1 crashed: exited with code 1; restarting in 1 s\n${at(5).toISOString()} router: at=info method=GET path=/ status=200\n`,
     );
+    expect(at(4).toISOString()).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:04\.123Z$/);
     expect((await platform.http().get(base()).set(viewer.auth).expect(200)).text.split('\n').filter(Boolean)).toHaveLength(6);
   });
 
   it('returns JSON with Accept: application/json', async () => {
     const res = await platform.http().get(`${base()}?tail=1&process=web&source=app`).set(viewer.auth).set('accept', 'application/json').expect(200);
     expect(res.body).toEqual([
-      { id: expect.stringMatching(/^\d+$/), time: '2026-11-30T16:00:03.123Z', source: 'app', origin: 'app[web.2]', process: 'web', instance: 'web.2', release: 2, stream: 'stderr', text: 'GET /orders 200' },
+      { id: expect.stringMatching(/^\d+$/), time: at(3).toISOString(), source: 'app', origin: 'app[web.2]', process: 'web', instance: 'web.2', release: 2, stream: 'stderr', text: 'GET /orders 200' },
     ]);
   });
 
   it('filters by time, process, instance, source and release, and searches text literally', async () => {
     const texts = async (query: string) =>
       ((await platform.http().get(`${base()}?format=json&${query}`).set(viewer.auth).expect(200)).body as { text: string }[]).map((l) => l.text);
-    expect(await texts('since=2026-11-30T16:00:02Z&until=2026-11-30T16:00:03.5Z')).toEqual(['working 100% of the_time', 'GET /orders 200']);
+    expect(await texts(`since=${new Date(hourAgo - 123 + 2000).toISOString()}&until=${new Date(hourAgo + 3500).toISOString()}`)).toEqual(['working 100% of the_time', 'GET /orders 200']);
     expect(await texts('process=worker')).toEqual(['working 100% of the_time']);
     expect(await texts('instance=web.1&source=app')).toEqual(['starting on port 5000']);
     expect(await texts('source=router')).toEqual(['at=info method=GET path=/ status=200']);
@@ -113,12 +116,12 @@ describe('logs API', () => {
   });
 
   it('trims lines past the retention age', async () => {
-    // Everything above was written in 2026-11-30 16:00 plus "now": the age trim (7 days) keeps both.
+    // Everything above was written an hour ago or now: the age trim (7 days) keeps it all.
     const before = (await platform.http().get(`${base()}?format=json&tail=10000`).set(viewer.auth).expect(200)).body.length;
     await platform.app.get(LogRetention).trim();
     const after = (await platform.http().get(`${base()}?format=json&tail=10000`).set(viewer.auth).expect(200)).body.length;
     expect(after).toBe(before);
-    await platform.app.get(LogStore).trim(new Date(Date.UTC(2026, 10, 30, 16, 0, 3)), 100_000);
+    await platform.app.get(LogStore).trim(new Date(hourAgo - 123 + 3000), 100_000);
     const texts = ((await platform.http().get(`${base()}?format=json`).set(viewer.auth).expect(200)).body as { text: string }[]).map((l) => l.text);
     expect(texts).not.toContain('starting on port 5000');
     expect(texts).toContain('GET /orders 200');
