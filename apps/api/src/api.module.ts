@@ -6,6 +6,7 @@ import { BuildsHttpModule } from '@berth/builds';
 import { DashboardModule } from '@berth/dashboard';
 import { GitModule } from '@berth/git';
 import { HealthModule } from '@berth/health';
+import { LogsModule } from '@berth/logs';
 import { ReleasesModule } from '@berth/releases';
 import { DomainsModule } from '@berth/router';
 import { HostsModule } from '@berth/scheduler';
@@ -22,6 +23,7 @@ import { HostsModule } from '@berth/scheduler';
     OneOffModule,
     DomainsModule,
     HealthModule,
+    LogsModule,
     DashboardModule,
   ],
 })

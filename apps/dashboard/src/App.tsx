@@ -15,6 +15,7 @@ import { HostsPage } from './pages/Hosts';
 import { LoginPage, SignupPage } from './pages/Auth';
 import { NewAppPage } from './pages/NewApp';
 import { NotFoundPage } from './pages/NotFound';
+import { LogsPage } from './pages/Logs';
 import { ReleasesPage } from './pages/Releases';
 import { SettingsPage } from './pages/Settings';
 import { TeamPage, TeamsPage } from './pages/Teams';
@@ -39,6 +40,7 @@ export function App() {
           <Route index element={<EnvironmentsPage />} />
           <Route path="builds" element={<BuildsPage />} />
           <Route path="builds/:build" element={<BuildPage />} />
+          <Route path="environments/:env/logs" element={<LogsPage />} />
           <Route path="environments/:env/releases" element={<ReleasesPage />} />
           <Route path="environments/:env/config" element={<ConfigPage />} />
           <Route path="environments/:env/formation" element={<FormationPage />} />

@@ -349,6 +349,66 @@ export function parseEnd(data: string): BuildEnd {
   }
 }
 
+/** One line of an environment's runtime log (GET …/logs with JSON). */
+export interface LogLine {
+  id: string;
+  time: string;
+  source: 'app' | 'router' | 'berth';
+  /** app[web.1], berth, router */
+  origin: string;
+  process: string | null;
+  instance: string | null;
+  release: number | null;
+  stream: 'stdout' | 'stderr' | null;
+  text: string;
+}
+
+export interface LogFilters {
+  process?: string;
+  source?: '' | 'app' | 'router' | 'berth';
+  q?: string;
+}
+
+const logsQuery = (filters: LogFilters, extra: Record<string, string>) => {
+  const params = new URLSearchParams({ format: 'json', ...extra });
+  if (filters.process) params.set('process', filters.process);
+  if (filters.source) params.set('source', filters.source);
+  if (filters.q) params.set('q', filters.q);
+  return params.toString();
+};
+
+/**
+ * Follows an environment's log: the newest \`tail\` lines, then new ones as they are stored,
+ * resuming after the last line seen (Last-Event-ID) when the connection breaks, until aborted.
+ */
+async function followLogs(app: string, env: string, filters: LogFilters, tail: number, onLine: (line: LogLine) => void, signal: AbortSignal): Promise<void> {
+  const path = `${envPath(app, env)}/logs?${logsQuery(filters, { follow: 'true', tail: String(tail) })}`;
+  let lastEventId: string | undefined;
+  for (let attempt = 0; ; attempt++) {
+    let ended = false;
+    await readEvents(
+      path,
+      lastEventId,
+      (event) => {
+        if (event.event === 'end') ended = true;
+        else if (event.event === 'message') {
+          try {
+            onLine(JSON.parse(event.data) as LogLine);
+          } catch {
+            // not a line: ignore it
+          }
+        }
+        if (event.id) lastEventId = event.id;
+      },
+      signal,
+    );
+    if (ended) return;
+    if (attempt >= MAX_RECONNECTS) throw unreachable();
+    await new Promise((resolve) => setTimeout(resolve, RECONNECT_MS));
+    if (signal.aborted) throw new DOMException('aborted', 'AbortError');
+  }
+}
+
 // ---------------------------------------------------------------- endpoints
 
 export const api = {
@@ -398,6 +458,9 @@ export const api = {
   patchFormation: (app: string, env: string, patch: FormationPatch) => request<Formation>('PATCH', `${envPath(app, env)}/formation`, patch),
 
   instances: (app: string, env: string, signal?: AbortSignal) => get<Instance[]>(`${envPath(app, env)}/instances`, signal),
+  logs: (app: string, env: string, filters: LogFilters, tail: number, signal?: AbortSignal) =>
+    get<LogLine[]>(`${envPath(app, env)}/logs?${logsQuery(filters, { tail: String(tail) })}`, signal),
+  followLogs,
 
   hosts: (signal?: AbortSignal) => get<Host[]>('/api/hosts', signal),
   hostAction: (host: string, action: 'cordon' | 'uncordon' | 'drain') => request<Host>('POST', `/api/hosts/${seg(host)}/${action}`),

@@ -8,3 +8,4 @@ export * from './host/reconciler';
 export * from './host/tcp-probe';
 export * from './run/one-off.module';
 export * from './host/kernel-log';
+export * from './host/log-shipper';

@@ -10,6 +10,7 @@ import { databaseEnv, mapDatabase } from './sections/database';
 import { engineEnv, mapEngine } from './sections/engine';
 import { formationEnv, mapFormation } from './sections/formation';
 import { gitEnv, mapGit } from './sections/git';
+import { logsEnv, mapLogs } from './sections/logs';
 import { mapPlacement, placementEnv } from './sections/placement';
 import { mapRedis, redisEnv } from './sections/redis';
 import { mapRouter, routerEnv } from './sections/router';
@@ -33,6 +34,7 @@ const schema = z.object({
   ...formationEnv.shape,
   ...schedulerEnv.shape,
   ...agentEnv.shape,
+  ...logsEnv.shape,
 });
 
 export type RawEnv = Record<string, string | undefined>;
@@ -58,6 +60,7 @@ function build(e: z.infer<typeof schema>) {
     formation: mapFormation(e),
     scheduler: mapScheduler(e),
     agent: mapAgent(e),
+    logs: mapLogs(e),
   };
 }
 

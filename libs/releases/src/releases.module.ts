@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { BullModule } from '@nestjs/bullmq';
 import { AppsModule } from '@berth/apps';
 import { BuildsModule } from '@berth/builds';
+import { LogStoreModule } from '@berth/logs';
 import { QUEUES } from '@berth/queue';
 import { FormationController } from './formation/formation.controller';
 import { InstancesController } from './instances/instances.controller';
@@ -18,7 +19,7 @@ import { RolloutProducer } from './rollouts/rollout.producer';
  * succeeds or config changes, and queues its rollout (run by the scheduler role).
  */
 @Module({
-  imports: [AppsModule, BuildsModule, BullModule.registerQueue({ name: QUEUES.scheduler })],
+  imports: [AppsModule, BuildsModule, LogStoreModule, BullModule.registerQueue({ name: QUEUES.scheduler })],
   controllers: [ReleasesController, FormationController, InstancesController],
   providers: [ReleasesService, InstancesService, RolloutProducer, Notifier, ReleaseEvents, DeployFollower],
   exports: [ReleasesService, RolloutProducer, Notifier, DeployFollower],

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { BullModule } from '@nestjs/bullmq';
 import { QUEUES } from '@berth/queue';
 import { ReleasesModule } from '@berth/releases';
+import { LogStoreModule } from '@berth/logs';
 import { PlacementService } from './placement/placement.service';
 import { RolloutProcessor } from './rollouts/rollout.processor';
 import { RolloutService } from './rollouts/rollout.service';
@@ -9,7 +10,7 @@ import { SchedulerLoop } from './scheduler.loop';
 
 /** Places instances on hosts, watches heartbeats and drains, runs rollouts (the scheduler role). */
 @Module({
-  imports: [ReleasesModule, BullModule.registerQueue({ name: QUEUES.scheduler })],
+  imports: [ReleasesModule, LogStoreModule, BullModule.registerQueue({ name: QUEUES.scheduler })],
   providers: [PlacementService, RolloutService, RolloutProcessor, SchedulerLoop],
   exports: [PlacementService, RolloutService],
 })

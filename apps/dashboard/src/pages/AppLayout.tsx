@@ -32,6 +32,7 @@ export function AppLayout() {
   const tabs: [string, string, boolean?][] = [
     ['Overview', base, true],
     ['Builds', `${base}/builds`],
+    ['Logs', `${base}/environments/${envName}/logs`],
     ['Releases', `${base}/environments/${envName}/releases`],
     ['Config', `${base}/environments/${envName}/config`],
     ['Formation', `${base}/environments/${envName}/formation`],

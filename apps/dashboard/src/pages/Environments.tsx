@@ -187,6 +187,7 @@ function EnvironmentCard({ app, env, latestBuild, onChanged, onDeleted }: CardPr
       <Instances result={instances} envPath={envPath} />
       {env.kind === 'preview' && <TimeToLive app={app.name} env={env} canChange={canChange} onChanged={onChanged} />}
       <div className="card-actions">
+        <Link to={`${envPath}/logs`}>Logs</Link>
         <Link to={`${envPath}/releases`}>Releases</Link>
         <Link to={`${envPath}/config`}>Config</Link>
         <Link to={`${envPath}/formation`}>Formation</Link>
@@ -232,6 +233,14 @@ function StatusLine({ status, app, env, latestBuild }: { status: EnvironmentStat
       next = (
         <>
           {status.hint} <Link to={`${envPath}/releases`}>See the releases</Link>.
+        </>
+      );
+      break;
+    case 'crashed':
+      next = (
+        <>
+          <Link to={`${envPath}/logs`}>Read its logs</Link>: the lines it wrote before it stopped and why it stopped. Make sure it listens on <code>$PORT</code> and stays up; it is
+          restarted automatically.
         </>
       );
       break;

@@ -82,8 +82,9 @@ export class ContainerRuntime {
   /**
    * Stops (SIGTERM, then SIGKILL after `timeoutSeconds`) and removes the container and its
    * disk; a container already gone is fine (the reconciler prunes disks left without one).
+   * `stopped` runs between the two (e.g. to read the container's last output).
    */
-  async remove(id: string, timeoutSeconds: number): Promise<void> {
+  async remove(id: string, timeoutSeconds: number, stopped?: () => Promise<void>): Promise<void> {
     const container = this.engine.api.getContainer(id);
     let name: string | undefined;
     try {
@@ -93,6 +94,7 @@ export class ContainerRuntime {
       if (isNotFound(error)) return;
       // 304: already stopped; anything else: remove by force below.
     }
+    if (stopped) await stopped().catch(() => undefined);
     try {
       await container.remove({ force: true });
     } catch (error) {
@@ -124,6 +126,48 @@ export class ContainerRuntime {
     return StatusCode;
   }
 
+  /**
+   * A container's output with the engine's timestamps, stdout and stderr apart: from
+   * `since` (or its start), and with `follow` until it exits. Resolves when the output ends
+   * (the container stopped, or `signal` aborted the read).
+   */
+  async output(
+    id: string,
+    options: { follow: boolean; since?: Date; signal?: AbortSignal },
+    write: (stream: 'stdout' | 'stderr', chunk: Buffer) => void,
+  ): Promise<void> {
+    const container = this.engine.api.getContainer(id);
+    const stream = (await container.logs({
+      follow: options.follow as true,
+      stdout: true,
+      stderr: true,
+      timestamps: true,
+      ...(options.since ? { since: Math.floor(options.since.getTime() / 1000) } : {}),
+    })) as unknown as NodeJS.ReadableStream | Buffer;
+    const sink = (name: 'stdout' | 'stderr') =>
+      new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          write(name, chunk);
+          done();
+        },
+      });
+    if (Buffer.isBuffer(stream)) {
+      demux(stream, write);
+      return;
+    }
+    this.engine.api.modem.demuxStream(stream, sink('stdout'), sink('stderr'));
+    await new Promise<void>((resolve) => {
+      const abort = () => {
+        (stream as unknown as { destroy?: () => void }).destroy?.();
+        resolve();
+      };
+      options.signal?.addEventListener('abort', abort, { once: true });
+      stream.once('end', resolve);
+      stream.once('close', resolve);
+      stream.once('error', () => resolve());
+    });
+  }
+
   async kill(id: string): Promise<void> {
     await this.engine.api
       .getContainer(id)
@@ -140,5 +184,15 @@ export class ContainerRuntime {
       this.images.set(image, facts);
     }
     return facts;
+  }
+}
+
+/** Docker's multiplexed stream format (8-byte frame headers: stream, 0, 0, 0, length) from a whole buffer. */
+function demux(buffer: Buffer, write: (stream: 'stdout' | 'stderr', chunk: Buffer) => void): void {
+  let at = 0;
+  while (at + 8 <= buffer.length) {
+    const length = buffer.readUInt32BE(at + 4);
+    write(buffer[at] === 2 ? 'stderr' : 'stdout', buffer.subarray(at + 8, at + 8 + length));
+    at += 8 + length;
   }
 }

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { LogStoreModule } from '@berth/logs';
 import { Notifier } from '@berth/releases';
 import { AppNetworks } from './app-networks';
 import { Cgroups } from './cgroups';
@@ -6,13 +7,15 @@ import { ContainerRuntime } from './container-runtime';
 import { HostRegistration } from './host-registration';
 import { InstanceDisks } from './instance-disks';
 import { KernelLog } from './kernel-log';
+import { LogShipper } from './log-shipper';
 import { Machine } from './machine';
 import { Reconciler } from './reconciler';
 import { TcpProbe } from './tcp-probe';
 
 /** The host agent: registers this host, heartbeats, runs and watches its containers (the agent role). */
 @Module({
-  providers: [Machine, KernelLog, Cgroups, InstanceDisks, ContainerRuntime, AppNetworks, TcpProbe, HostRegistration, Reconciler, Notifier],
+  imports: [LogStoreModule],
+  providers: [LogShipper, Machine, KernelLog, Cgroups, InstanceDisks, ContainerRuntime, AppNetworks, TcpProbe, HostRegistration, Reconciler, Notifier],
   exports: [ContainerRuntime, AppNetworks, HostRegistration, Reconciler, Machine],
 })
 export class HostAgentModule {}

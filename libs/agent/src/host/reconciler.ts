@@ -13,6 +13,7 @@ import { HostRegistration } from './host-registration';
 import { AppNetworks } from './app-networks';
 import { InstanceDisks } from './instance-disks';
 import { KernelLog } from './kernel-log';
+import { InstanceRef, LogShipper } from './log-shipper';
 import { Machine } from './machine';
 import { TcpProbe } from './tcp-probe';
 
@@ -37,6 +38,9 @@ interface Tracked {
 const LIVENESS_EVERY_MS = 5000;
 const LIVENESS_MISSES = 3;
 const STARTS_AT_ONCE = 4;
+
+/** Who an instance is, for its log lines. */
+const refOf = (row: Wanted): InstanceRef => ({ environmentId: row.environmentId, processType: row.processType, name: `${row.processType}.${row.index}`, release: row.release.version });
 
 async function inBatches<T>(items: readonly T[], size: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -85,6 +89,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly networks: AppNetworks,
     private readonly images: AppImages,
     private readonly disks: InstanceDisks,
+    private readonly shipper: LogShipper,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -140,7 +145,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
       if (c.instanceId && wanted.has(c.instanceId)) byInstance.set(c.instanceId, [...(byInstance.get(c.instanceId) ?? []), c]);
       else unwanted.push(c);
     }
-    await inBatches(unwanted, STARTS_AT_ONCE, (c) => this.runtime.remove(c.id, this.config.agent.stopTimeoutSeconds));
+    await inBatches(unwanted, STARTS_AT_ONCE, (c) => this.remove(c.id));
 
     await inBatches(rows, STARTS_AT_ONCE, async (row) => {
       try {
@@ -150,6 +155,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
       }
     });
     this.oomKillsSeen = oomKills;
+    this.shipper.forgetExcept(new Set(containers.map((c) => c.id)));
     for (const id of this.tracked.keys()) if (!wanted.has(id)) this.tracked.delete(id);
     const releases = new Set(rows.map((row) => row.releaseId));
     for (const id of this.configs.keys()) if (!releases.has(id)) this.configs.delete(id);
@@ -193,6 +199,11 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     return t;
   }
 
+  /** Stops and removes a container, its last output shipped first. */
+  private remove(containerId: string, ref?: InstanceRef): Promise<void> {
+    return this.runtime.remove(containerId, this.config.agent.stopTimeoutSeconds, () => this.shipper.drain(containerId, ref));
+  }
+
   private update(row: Wanted, data: Prisma.InstanceUpdateManyMutationInput) {
     // Only while the row is still ours: the scheduler may have moved it meanwhile.
     return this.db.instance.updateMany({ where: { id: row.id, hostId: this.host.current.id }, data });
@@ -200,14 +211,15 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async converge(row: Wanted, containers: ContainerSummary[], oomKills: number): Promise<void> {
     if (row.desiredState === 'stopped') {
-      for (const c of containers) await this.runtime.remove(c.id, this.config.agent.stopTimeoutSeconds);
+      for (const c of containers) await this.remove(c.id, refOf(row));
+      if (containers.length) this.shipper.event(refOf(row), `${refOf(row).name} stopped (v${row.release.version})`);
       await this.db.instance.deleteMany({ where: { id: row.id, hostId: this.host.current.id, desiredState: 'stopped' } });
       this.tracked.delete(row.id);
       return;
     }
     // Never two containers for one instance: keep a running one.
     const [keep, ...extra] = [...containers].sort((a, b) => Number(b.running) - Number(a.running));
-    for (const c of extra) await this.runtime.remove(c.id, this.config.agent.stopTimeoutSeconds);
+    for (const c of extra) await this.remove(c.id, refOf(row));
     if (!keep) return this.start(row);
     if (!keep.running) return this.crashed(row, keep, oomKills);
     return this.watch(row, keep);
@@ -250,6 +262,8 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
         logMaxMb: this.config.agent.logMaxMb,
       });
       const details = await this.runtime.run(spec, disk);
+      this.shipper.attach(details.id, refOf(row));
+      this.shipper.event(refOf(row), `${refOf(row).name} started (v${release.version})`);
       Object.assign(t, { containerId: details.id, pid: details.pid, startedAt: now, missedProbes: 0, cpu: undefined });
       await this.update(row, { containerId: details.id, hostPort: details.hostPort, actualState: 'starting', healthy: false, startedAt: details.startedAt ?? new Date(now) });
     } catch (error) {
@@ -262,6 +276,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
         : engineMessage;
       // Someone removed the app's network behind our back: make it again next time.
       if (/network/i.test(message)) this.networks.forget(this.networks.nameOf(release.environment.app.id));
+      this.shipper.event(refOf(row), `${refOf(row).name} could not start: ${message}; trying again in ${Math.round(delay / 1000)} s`);
       await this.update(row, { actualState: 'failed', healthy: false, containerId: null, hostPort: null, reason: `could not start: ${message}; trying again in ${Math.round(delay / 1000)} s` });
     }
   }
@@ -282,12 +297,15 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     if (t.containerId !== container.id) {
       const details = await this.runtime.inspect(container.id);
       if (!details) return;
+      // Adopted after an agent restart: carry on after the last line stored.
+      this.shipper.attach(details.id, refOf(row), { resume: true });
       Object.assign(t, { containerId: details.id, pid: details.pid, startedAt: details.startedAt?.getTime() ?? now, missedProbes: 0 });
       if (row.containerId !== details.id || row.hostPort !== details.hostPort) {
         await this.update(row, { containerId: details.id, hostPort: details.hostPort, startedAt: details.startedAt });
         row = { ...row, containerId: details.id, hostPort: details.hostPort };
       }
     }
+    if (!this.shipper.isAttached(container.id)) this.shipper.attach(container.id, refOf(row), { resume: true });
     if (row.processType !== 'web') {
       if (row.actualState !== 'running' || !row.healthy) {
         t.failures = 0;
@@ -329,12 +347,13 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async restart(row: Wanted, why: string, state: 'crashed' | 'failed'): Promise<void> {
     const t = this.track(row.id);
-    if (t.containerId || row.containerId) await this.runtime.remove((t.containerId ?? row.containerId)!, this.config.agent.stopTimeoutSeconds);
+    if (t.containerId || row.containerId) await this.remove((t.containerId ?? row.containerId)!, refOf(row));
     t.failures++;
     const delay = this.backoff(t.failures);
     t.notBefore = this.clock.now().getTime() + delay;
     Object.assign(t, { containerId: undefined, pid: undefined, cpu: undefined, missedProbes: 0 });
     this.logger.warn(`${row.release.environment.app.name}/${row.release.environment.name} ${row.processType}.${row.index} ${why}; restarting in ${delay / 1000} s`);
+    this.shipper.event(refOf(row), `${refOf(row).name} ${state}: ${why}; restarting in ${Math.round(delay / 1000)} s`);
     await this.update(row, {
       actualState: state,
       healthy: false,

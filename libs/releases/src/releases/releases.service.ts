@@ -1,6 +1,7 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { AppAccess, ConfigChange, ConfigChangeRelease, ConfigReleaser, ConfigVarsService } from '@berth/apps';
 import { BerthConfig } from '@berth/config';
+import { LogWriter } from '@berth/logs';
 import { conflict, invalidInput, notFound, SecretBox } from '@berth/common';
 import { FormationEntry, Image, Prisma, PrismaService, Release } from '@berth/db';
 import {
@@ -63,6 +64,7 @@ export class ReleasesService implements ConfigReleaser, OnModuleInit {
     private readonly box: SecretBox,
     private readonly config: BerthConfig,
     private readonly rollouts: RolloutProducer,
+    private readonly logs: LogWriter,
   ) {}
 
   onModuleInit(): void {
@@ -84,6 +86,7 @@ export class ReleasesService implements ConfigReleaser, OnModuleInit {
    */
   private async create(environmentId: string, draft: (context: DraftContext) => Promise<Draft | null>): Promise<Release | null> {
     const release = await this.db.$transaction((tx) => this.createIn(tx, environmentId, draft));
+    if (release) this.logs.write({ environmentId, time: release.createdAt, source: 'berth', release: release.version, text: `release v${release.version} created: ${release.description}` });
     if (release?.imageId) await this.rollouts.rollOut(release.id);
     return release;
   }

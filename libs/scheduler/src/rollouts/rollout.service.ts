@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { BerthConfig } from '@berth/config';
 import { Clock } from '@berth/common';
 import { FormationEntry, Instance, PrismaService, Release } from '@berth/db';
+import { LogWriter } from '@berth/logs';
 import { requestsFor } from '@berth/placement';
 import { Notifier } from '@berth/releases';
 import { PlacementService } from '../placement/placement.service';
@@ -30,6 +31,7 @@ export class RolloutService {
     private readonly notifier: Notifier,
     private readonly config: BerthConfig,
     private readonly clock: Clock,
+    private readonly logs: LogWriter,
   ) {}
 
   async run(releaseId: string, pollMs = 300): Promise<RolloutOutcome> {
@@ -107,7 +109,15 @@ export class RolloutService {
       if (mine.count !== 1) return 'skipped' as const;
       await tx.release.updateMany({ where: { environmentId: release.environmentId, status: 'active', id: { not: release.id } }, data: { status: 'superseded' } });
       return 'active' as const;
-    }).then(async (outcome) => (outcome === 'superseded' ? this.supersede(release) : outcome));
+    }).then(async (outcome) => {
+      if (outcome === 'active') this.event(release, `release v${release.version} deployed: it is current`);
+      return outcome === 'superseded' ? this.supersede(release) : outcome;
+    });
+  }
+
+  /** Berth's line in the environment's runtime log. */
+  private event(release: Pick<Release, 'version' | 'environmentId'>, text: string): void {
+    this.logs.write({ environmentId: release.environmentId, time: this.clock.now(), source: 'berth', release: release.version, text });
   }
 
   private newerActive(release: Release) {
@@ -123,7 +133,10 @@ export class RolloutService {
   /** The release failed: say why, stop its instances; whatever served before keeps serving. */
   async fail(release: Pick<Release, 'id' | 'version' | 'environmentId'>, reason: string): Promise<RolloutOutcome> {
     const changed = await this.db.release.updateMany({ where: { id: release.id, status: { in: [...ROLLING] } }, data: { status: 'failed', failureReason: reason } });
-    if (changed.count) this.logger.warn(`release v${release.version} of environment ${release.environmentId} failed: ${reason}`);
+    if (changed.count) {
+      this.logger.warn(`release v${release.version} of environment ${release.environmentId} failed: ${reason}`);
+      this.event(release, `release v${release.version} failed: ${reason}; the previous release keeps serving`);
+    }
     await this.stopInstances({ releaseId: release.id });
     return 'failed';
   }

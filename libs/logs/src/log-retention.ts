@@ -1,0 +1,44 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { BerthConfig } from '@berth/config';
+import { Clock } from '@berth/common';
+import { LogStore } from './log-store';
+
+/**
+ * Keeps log history bounded: every LOGS_TRIM_INTERVAL_SECONDS it removes lines older than
+ * LOGS_RETENTION_DAYS, all but the newest LOGS_MAX_LINES_PER_ENV of each environment, and the
+ * lines of deleted environments. Runs in the api role; two api processes trimming at once
+ * only repeat each other's deletes.
+ */
+@Injectable()
+export class LogRetention implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(LogRetention.name);
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<number>;
+
+  constructor(
+    private readonly store: LogStore,
+    private readonly config: BerthConfig,
+    private readonly clock: Clock,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => {
+      this.trim().catch((error) => this.logger.warn(`trimming logs failed: ${(error as Error).message}`));
+    }, this.config.logs.trimIntervalMs);
+    this.timer.unref();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running?.catch(() => undefined);
+  }
+
+  /** One trim now (one at a time); resolves with the number of lines removed. */
+  trim(): Promise<number> {
+    if (!this.running) {
+      const before = new Date(this.clock.now().getTime() - this.config.logs.retentionMs);
+      this.running = this.store.trim(before, this.config.logs.maxLinesPerEnvironment).finally(() => (this.running = undefined));
+    }
+    return this.running;
+  }
+}

@@ -1,0 +1,64 @@
+import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { NewLogLine } from './log-line';
+import { LogStore } from './log-store';
+
+const FLUSH_EVERY_MS = 200;
+const BATCH_LINES = 2000;
+/** Lines held while the database cannot take them; past this the oldest are dropped. */
+const MAX_PENDING = 50_000;
+
+/**
+ * Buffers lines and stores them in batches (every 200 ms or 2,000 lines), one batch at a
+ * time, in the order written. A batch the database refuses is kept and tried again with the
+ * next one, up to a bound.
+ */
+@Injectable()
+export class LogWriter implements OnModuleDestroy {
+  private readonly logger = new Logger('LogWriter');
+  private pending: NewLogLine[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private chain: Promise<void> = Promise.resolve();
+  private lost = 0;
+
+  constructor(private readonly store: LogStore) {}
+
+  write(line: NewLogLine): void {
+    this.pending.push(line);
+    if (this.pending.length > MAX_PENDING) {
+      this.lost += this.pending.length - MAX_PENDING;
+      this.pending.splice(0, this.pending.length - MAX_PENDING);
+    }
+    if (this.pending.length >= BATCH_LINES) void this.flush();
+    else if (!this.timer) this.timer = setTimeout(() => void this.flush(), FLUSH_EVERY_MS);
+  }
+
+  /** Stores everything written so far; resolves once it is stored (or failed). */
+  flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.chain = this.chain.then(async () => {
+      while (this.pending.length) {
+        const batch = this.pending.splice(0, BATCH_LINES);
+        try {
+          await this.store.append(batch);
+        } catch (error) {
+          this.pending.unshift(...batch);
+          this.logger.warn(`could not store ${this.pending.length} log lines, trying again: ${(error as Error).message}`);
+          if (!this.timer) this.timer = setTimeout(() => void this.flush(), 2000);
+          return;
+        }
+      }
+      if (this.lost) {
+        this.logger.warn(`dropped ${this.lost} log lines while the database could not take them`);
+        this.lost = 0;
+      }
+    });
+    return this.chain;
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.flush();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+}
