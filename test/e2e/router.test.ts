@@ -365,7 +365,8 @@ describe('edge router', () => {
     await eventually(() => get(port, `${name}.localhost`), (a) => a.body === 'survivor-1', 'the first router serves');
 
     // The router ends the way a killed one does: without stopping HAProxy.
-    first.get(HaproxyProcess).stop = async () => undefined;
+    const leftBehind = first.get(HaproxyProcess);
+    leftBehind.stop = async () => (leftBehind as unknown as { stopWatching(): void }).stopWatching();
     const load = steadyLoad(port, `${name}.localhost`, 4);
     await first.close();
     await new Promise((resolve) => setTimeout(resolve, 1000));

@@ -79,10 +79,18 @@ export class PlacementService {
     );
   }
 
+  /** Hosts whose agent missed its heartbeats: they take no new instances (see SchedulerLoop.markSilentHostsDown). */
+  private async unreachableHostIds(): Promise<string[]> {
+    const cutoff = new Date(Date.now() - this.config.scheduler.hostDownAfterMs);
+    const hosts = await this.db.host.findMany({ where: { state: { not: 'down' }, lastHeartbeatAt: { lt: cutoff } }, select: { id: true } });
+    return hosts.map((h) => h.id);
+  }
+
   private async commit(load: () => Promise<InstanceRow[]>, excludeHostIds: string[], why: string, unplaceWhenStuck = false): Promise<PlacementOutcome> {
     for (let attempt = 1; ; attempt++) {
       const rows = await load();
       if (!rows.length) return { placements: [], pending: [] };
+      if (attempt === 1) excludeHostIds = [...new Set([...excludeHostIds, ...(await this.unreachableHostIds())])];
       const byId = new Map(rows.map((row) => [row.id, row]));
       let plan: PlacementPlan;
       try {
