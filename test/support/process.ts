@@ -28,12 +28,37 @@ export class BerthProcess {
   /** Everything the process wrote, stdout and stderr interleaved. */
   output = '';
 
-  private constructor(ports: [number, number]) {
+  private constructor(
+    ports: [number, number],
+    private readonly extraEnv: Record<string, string>,
+  ) {
     [this.port, this.routerPort] = ports;
   }
 
-  static async create(): Promise<BerthProcess> {
-    return new BerthProcess([await freePort(), await freePort()]);
+  /** extraEnv is added to (and overrides) the environment below, e.g. BERTH_PROCESSES=per-role. */
+  static async create(extraEnv: Record<string, string> = {}): Promise<BerthProcess> {
+    return new BerthProcess([await freePort(), await freePort()], extraEnv);
+  }
+
+  /** The output without terminal colours. */
+  get log(): string {
+    // eslint-disable-next-line no-control-regex
+    return this.output.replace(/\x1b\[[0-9;]*m/g, '');
+  }
+
+  /**
+   * The pid of the supervised process that runs `group` (a role with BERTH_PROCESSES=per-role,
+   * `berth` otherwise), from the supervisor's "started <group> (<roles>) as process N" lines:
+   * the latest one.
+   */
+  groupPid(group: string): number | undefined {
+    const pid = [...this.log.matchAll(new RegExp(`started ${group} \\([^)]*\\) as process (\\d+)`, 'g'))].at(-1)?.[1];
+    return pid === undefined ? undefined : Number(pid);
+  }
+
+  /** Whether process `pid` said it runs its roles ("roles: …", logged once it has started them). */
+  started(pid: number): boolean {
+    return new RegExp(`\\[Nest\\] ${pid} .*\\[Berth\\] roles: `).test(this.log);
   }
 
   get url(): string {
@@ -68,6 +93,7 @@ export class BerthProcess {
       AGENT_MEMORY_MB: '1024',
       AGENT_CPU: '2',
       LOG_LEVEL: 'log',
+      ...this.extraEnv,
     };
   }
 
@@ -119,7 +145,7 @@ export class BerthProcess {
     }
   }
 
-  /** Processes whose command line names this process's data directory (its HAProxy and the shell around it). */
+  /** Processes whose command line names this process's data directory (its HAProxy). */
   leftovers(): string[] {
     const found: string[] = [];
     for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
@@ -133,11 +159,22 @@ export class BerthProcess {
     return found;
   }
 
-  /** Ends the process if it still runs and removes what it left: containers of its host, its database, Redis keys and files. */
+  /**
+   * Ends the process if it still runs and removes what it left: processes naming its data
+   * directory (a HAProxy outlives a killed router by design), containers of its host, its
+   * database, Redis keys and files.
+   */
   async cleanup(): Promise<void> {
     if (this.child && this.child.exitCode === null && this.child.signalCode === null) {
       this.child.kill('SIGKILL');
       await this.exited;
+    }
+    for (const line of this.leftovers()) {
+      try {
+        process.kill(Number(line.split(':')[0]), 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
     }
     const { stdout } = await execFileAsync('podman', ['ps', '-aq', '--filter', `label=berth.host=${this.hostName}`]);
     const ids = stdout.split('\n').filter(Boolean);

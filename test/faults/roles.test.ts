@@ -1,0 +1,144 @@
+import { execFileSync } from 'node:child_process';
+import { containersOfApp } from '../support/fullstack';
+import { WorkingCopy } from '../support/git';
+import { BerthProcess } from '../support/process';
+import { eventually, get } from '../support/router';
+import { unique } from '../support/users';
+
+jest.setTimeout(300_000);
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Requests at a steady rate (not one after the other: a stalled request does not slow the
+ * rate down), each with its own connection, through the router to one app.
+ */
+function steadyRate(port: number, host: string, perSecond: number) {
+  const failures: string[] = [];
+  let sent = 0;
+  let ok = 0;
+  const inFlight = new Set<Promise<void>>();
+  const timer = setInterval(() => {
+    sent++;
+    const request = get(port, host, '/', { headers: { connection: 'close' } })
+      .then(
+        (answer) => {
+          if (answer.status === 200) ok++;
+          else failures.push(`${answer.status} ${answer.body.slice(0, 120).replace(/\s+/g, ' ')}`);
+        },
+        (error: Error) => void failures.push(error.message),
+      )
+      .finally(() => inFlight.delete(request));
+    inFlight.add(request);
+  }, 1000 / perSecond);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await Promise.all(inFlight);
+      return { sent, ok, failures };
+    },
+  };
+}
+
+/**
+ * Fault injection on real processes: Berth as `npm start` runs it with BERTH_PROCESSES=per-role
+ * (each role its own process under the supervisor), one static app deployed, then each role's
+ * process is killed with SIGKILL while requests flow to the app through the router. The app
+ * must keep answering, the supervisor must bring the role back, and afterwards there is one
+ * container per instance and a new push still deploys.
+ */
+describe('killing a role of a running install', () => {
+  let berth: BerthProcess;
+  let copy: WorkingCopy | undefined;
+  let app: string | undefined;
+  let token = '';
+  const figures: { role: string; requests: number; failed: number; recoverySeconds: number }[] = [];
+
+  const api = (path: string, init: RequestInit = {}) =>
+    fetch(`${berth.url}${path}`, { ...init, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` } });
+  const appHost = () => `${app}.localhost`;
+  const viaRouter = () => get(berth.routerPort, appHost());
+
+  beforeAll(async () => {
+    berth = await BerthProcess.create({ BERTH_PROCESSES: 'per-role', NO_COLOR: '1', AGENT_HEARTBEAT_SECONDS: '2', SCHEDULER_INTERVAL_MS: '500' });
+    await berth.prepare();
+    await berth.start(120_000);
+  });
+
+  afterAll(async () => {
+    if (figures.length) {
+      console.log(
+        ['Role killed (SIGKILL)   requests   failed   back after', ...figures.map((f) => `${f.role.padEnd(22)} ${String(f.requests).padStart(9)} ${String(f.failed).padStart(8)}   ${f.recoverySeconds.toFixed(1)} s`)].join('\n'),
+      );
+    }
+    if (berth) {
+      await berth.stop('SIGTERM').catch(() => undefined);
+      await berth.cleanup();
+    }
+    copy?.remove();
+    if (app) {
+      const images = execFileSync('podman', ['images', '-q', '--filter', `label=berth.app=${app}`]).toString().split('\n').filter(Boolean);
+      if (images.length) execFileSync('podman', ['rmi', '-f', ...new Set(images)], { stdio: 'ignore' });
+      const networks = execFileSync('podman', ['network', 'ls', '-q', '--filter', `label=berth.app=${app}`]).toString().split('\n').filter(Boolean);
+      if (networks.length) execFileSync('podman', ['network', 'rm', '-f', ...networks], { stdio: 'ignore' });
+    }
+  });
+
+  it('deploys a static app', async () => {
+    const signup = await fetch(`${berth.url}/api/auth/signup`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: `${unique('faults')}@example.com`, password: 'a long password indeed' }),
+    });
+    expect(signup.status).toBe(201);
+    token = ((await signup.json()) as { token: string }).token;
+    app = unique('steady');
+    expect((await api('/api/apps', { method: 'POST', body: JSON.stringify({ name: app }) })).status).toBe(201);
+    copy = await WorkingCopy.fromFixture('static');
+    copy.write('public/index.html', 'steady v1\n');
+    await copy.commitAll('v1');
+    const push = await copy.push(`http://git:${token}@127.0.0.1:${berth.port}/git/${app}.git`, 'main');
+    expect(push.code).toBe(0);
+    await eventually(viaRouter, (a) => a.status === 200 && a.body === 'steady v1\n', 'the app to answer through the router', 60_000);
+    expect(containersOfApp(app).map((c) => c.running)).toEqual([true]);
+  });
+
+  for (const role of ['agent', 'router', 'scheduler', 'builder', 'api']) {
+    it(`keeps the app answering while the ${role} is killed and started again`, async () => {
+      const before = containersOfApp(app!);
+      const killed = berth.groupPid(role)!;
+      expect(killed).toBeGreaterThan(0);
+      const load = steadyRate(berth.routerPort, appHost(), 20);
+      await sleep(1000);
+      const t0 = Date.now();
+      process.kill(killed, 'SIGKILL');
+      const back = await eventually(
+        async () => berth.groupPid(role),
+        (pid) => pid !== undefined && pid !== killed && berth.started(pid),
+        `the supervisor to start the ${role} again`,
+        60_000,
+      );
+      const recoverySeconds = (Date.now() - t0) / 1000;
+      // Whatever the restarted role does first (the agent's first reconcile, the router's adoption) happens under load too.
+      await sleep(3000);
+      const { sent, ok, failures } = await load.stop();
+      figures.push({ role, requests: sent, failed: failures.length, recoverySeconds });
+      expect(back).not.toBe(killed);
+      expect(failures).toEqual([]);
+      expect(ok).toBe(sent);
+      // The same container serves: none orphaned, none doubled.
+      expect(containersOfApp(app!)).toEqual(before);
+    });
+  }
+
+  it('still deploys a new push afterwards, and leaves one container', async () => {
+    await eventually(() => fetch(`${berth.url}/healthz`).then((r) => r.status, () => 0), (s) => s === 200, 'the API to answer', 30_000);
+    copy!.write('public/index.html', 'steady v2\n');
+    await copy!.commitAll('v2');
+    const push = await copy!.push(`http://git:${token}@127.0.0.1:${berth.port}/git/${app}.git`, 'main');
+    expect(push.code).toBe(0);
+    await eventually(viaRouter, (a) => a.status === 200 && a.body === 'steady v2\n', 'the new release to answer', 90_000);
+    const containers = await eventually(async () => containersOfApp(app!), (list) => list.length === 1, 'the old release to be stopped', 30_000);
+    expect(containers.map((c) => c.running)).toEqual([true]);
+  });
+});
