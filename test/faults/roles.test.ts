@@ -1,4 +1,6 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { containersOfApp } from '../support/fullstack';
 import { WorkingCopy } from '../support/git';
 import { BerthProcess } from '../support/process';
@@ -58,6 +60,7 @@ describe('killing a role of a running install', () => {
     fetch(`${berth.url}${path}`, { ...init, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` } });
   const appHost = () => `${app}.localhost`;
   const viaRouter = () => get(berth.routerPort, appHost());
+  const haproxyPid = () => Number(readFileSync(join(berth.dataDir, 'router', String(berth.routerPort), 'haproxy.pid'), 'utf8'));
 
   beforeAll(async () => {
     berth = await BerthProcess.create({ BERTH_PROCESSES: 'per-role', NO_COLOR: '1', AGENT_HEARTBEAT_SECONDS: '2', SCHEDULER_INTERVAL_MS: '500' });
@@ -106,6 +109,7 @@ describe('killing a role of a running install', () => {
   for (const role of ['agent', 'router', 'scheduler', 'builder', 'api']) {
     it(`keeps the app answering while the ${role} is killed and started again`, async () => {
       const before = containersOfApp(app!);
+      const haproxy = haproxyPid();
       const killed = berth.groupPid(role)!;
       expect(killed).toBeGreaterThan(0);
       const load = steadyRate(berth.routerPort, appHost(), 20);
@@ -120,12 +124,15 @@ describe('killing a role of a running install', () => {
       );
       const recoverySeconds = (Date.now() - t0) / 1000;
       // Whatever the restarted role does first (the agent's first reconcile, the router's adoption) happens under load too.
-      await sleep(3000);
+      await sleep(2000);
       const { sent, ok, failures } = await load.stop();
       figures.push({ role, requests: sent, failed: failures.length, recoverySeconds });
       expect(back).not.toBe(killed);
       expect(failures).toEqual([]);
       expect(ok).toBe(sent);
+      // HAProxy outlived the router, and the next router adopted it rather than start another.
+      expect(haproxyPid()).toBe(haproxy);
+      if (role === 'router') expect(berth.log).toContain(`adopted HAProxy ${haproxy}`);
       // The same container serves: none orphaned, none doubled.
       expect(containersOfApp(app!)).toEqual(before);
     });
