@@ -261,6 +261,7 @@ describe('scheduler', () => {
     const placed = await db.instance.findMany({ where: { releaseId: more.release.id } });
     expect(placed.filter((i) => i.hostId === quiet.id)).toEqual([]);
     expect(placed.filter((i) => i.hostId === other.id)).toHaveLength(1);
+    expect(placed.find((i) => i.hostId === null)!.reason).toMatch(/1 more host is unreachable/);
     await db.host.update({ where: { id: other.id }, data: { memoryMb: 1000 } });
 
     // Its instance stops answering: the host is down and the instance moves.

@@ -57,7 +57,8 @@ export class PlacementService {
   }
 
   private async plan(rows: InstanceRow[], excludeHostIds: string[]): Promise<PlacementPlan> {
-    const cluster = await loadClusterInput(this.db);
+    // Hosts whose agent missed its heartbeats take no new instances (see SchedulerLoop.markSilentHostsDown).
+    const cluster = await loadClusterInput(this.db, { unreachableBefore: new Date(Date.now() - this.config.scheduler.hostDownAfterMs) });
     // The rows were read before the cluster: another scheduler (or a rollout) may have placed or
     // moved one of them since. Plan again from fresh rows rather than place it twice.
     const hostNow = new Map(cluster.instances.map((i) => [i.id, i.hostId]));
@@ -79,18 +80,10 @@ export class PlacementService {
     );
   }
 
-  /** Hosts whose agent missed its heartbeats: they take no new instances (see SchedulerLoop.markSilentHostsDown). */
-  private async unreachableHostIds(): Promise<string[]> {
-    const cutoff = new Date(Date.now() - this.config.scheduler.hostDownAfterMs);
-    const hosts = await this.db.host.findMany({ where: { state: { not: 'down' }, lastHeartbeatAt: { lt: cutoff } }, select: { id: true } });
-    return hosts.map((h) => h.id);
-  }
-
   private async commit(load: () => Promise<InstanceRow[]>, excludeHostIds: string[], why: string, unplaceWhenStuck = false): Promise<PlacementOutcome> {
     for (let attempt = 1; ; attempt++) {
       const rows = await load();
       if (!rows.length) return { placements: [], pending: [] };
-      if (attempt === 1) excludeHostIds = [...new Set([...excludeHostIds, ...(await this.unreachableHostIds())])];
       const byId = new Map(rows.map((row) => [row.id, row]));
       let plan: PlacementPlan;
       try {
