@@ -1,6 +1,8 @@
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../support/platform';
 import { containersOfApp } from '../support/fullstack';
 import { WorkingCopy } from '../support/git';
 import { BerthProcess } from '../support/process';
@@ -62,8 +64,37 @@ describe('killing a role of a running install', () => {
   const viaRouter = () => get(berth.routerPort, appHost());
   const haproxyPid = () => Number(readFileSync(join(berth.dataDir, 'router', String(berth.routerPort), 'haproxy.pid'), 'utf8'));
 
+  // A Redis server of this test's own (with its data on disk, as a restarted server keeps it), so it can be restarted.
+  let redis: ChildProcess | null = null;
+  let redisPort = 0;
+  const redisDir = mkdtempSync(join(tmpdir(), 'berth-faults-redis-'));
+  async function startRedis(): Promise<void> {
+    redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--dir', redisDir, '--appendonly', 'yes', '--save', ''], { stdio: 'ignore' });
+    await eventually(
+      async () => execFileSync('redis-cli', ['-p', String(redisPort), 'ping']).toString().trim(),
+      (answer) => answer === 'PONG',
+      'Redis to answer',
+    );
+  }
+  async function stopRedis(): Promise<void> {
+    const server = redis;
+    redis = null;
+    if (!server || server.exitCode !== null) return;
+    const exited = new Promise((resolve) => server.once('exit', resolve));
+    server.kill('SIGKILL');
+    await exited;
+  }
+
   beforeAll(async () => {
-    berth = await BerthProcess.create({ BERTH_PROCESSES: 'per-role', NO_COLOR: '1', AGENT_HEARTBEAT_SECONDS: '2', SCHEDULER_INTERVAL_MS: '500' });
+    redisPort = await freePort();
+    await startRedis();
+    berth = await BerthProcess.create({
+      BERTH_PROCESSES: 'per-role',
+      NO_COLOR: '1',
+      AGENT_HEARTBEAT_SECONDS: '2',
+      SCHEDULER_INTERVAL_MS: '500',
+      REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+    });
     await berth.prepare();
     await berth.start(120_000);
   });
@@ -78,6 +109,8 @@ describe('killing a role of a running install', () => {
       await berth.stop('SIGTERM').catch(() => undefined);
       await berth.cleanup();
     }
+    await stopRedis();
+    rmSync(redisDir, { recursive: true, force: true });
     copy?.remove();
     if (app) {
       const images = execFileSync('podman', ['images', '-q', '--filter', `label=berth.app=${app}`]).toString().split('\n').filter(Boolean);
@@ -137,6 +170,26 @@ describe('killing a role of a running install', () => {
       expect(containersOfApp(app!)).toEqual(before);
     });
   }
+
+  it('keeps the app answering while Redis is down and restarted; the API says 503 meanwhile', async () => {
+    const before = containersOfApp(app!);
+    const health = () => fetch(`${berth.url}/healthz`, { signal: AbortSignal.timeout(5000) }).then((r) => r.status, () => 0);
+    const load = steadyRate(berth.routerPort, appHost(), 20);
+    await sleep(1000);
+    await stopRedis();
+    const t0 = Date.now();
+    await eventually(health, (status) => status === 503, 'the API to answer 503 while Redis is down', 20_000);
+    await sleep(3000);
+    await startRedis();
+    await eventually(health, (status) => status === 200, 'the API to answer 200 once Redis is back', 60_000);
+    const recoverySeconds = (Date.now() - t0) / 1000;
+    await sleep(2000);
+    const { sent, ok, failures } = await load.stop();
+    figures.push({ role: 'Redis (down ~5 s)', requests: sent, failed: failures.length, recoverySeconds });
+    expect(failures).toEqual([]);
+    expect(ok).toBe(sent);
+    expect(containersOfApp(app!)).toEqual(before);
+  });
 
   it('still deploys a new push afterwards, and leaves one container', async () => {
     await eventually(() => fetch(`${berth.url}/healthz`).then((r) => r.status, () => 0), (s) => s === 200, 'the API to answer', 30_000);
