@@ -1,5 +1,5 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../support/platform';
@@ -11,6 +11,8 @@ import { unique } from '../support/users';
 
 jest.setTimeout(300_000);
 
+/** Debian's PostgreSQL programs (the newest version installed). */
+const PG_BIN = `/usr/lib/postgresql/${readdirSync('/usr/lib/postgresql').sort((a, b) => Number(b) - Number(a))[0]}/bin`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -85,16 +87,31 @@ describe('killing a role of a running install', () => {
     await exited;
   }
 
+  // A PostgreSQL cluster of this test's own, so it can be restarted (run as the postgres user: initdb refuses root).
+  const pgDir = mkdtempSync(join(tmpdir(), 'berth-faults-pg-'));
+  let pgPort = 0;
+  const pgCtl = (...args: string[]) =>
+    execFileSync('runuser', ['-u', 'postgres', '--', `${PG_BIN}/pg_ctl`, '-D', join(pgDir, 'data'), ...args], { stdio: 'ignore' });
+  const startPostgres = () => pgCtl('-o', `-p ${pgPort} -k ${pgDir} -c listen_addresses=127.0.0.1`, '-l', join(pgDir, 'log'), '-w', 'start');
+  const stopPostgres = () => pgCtl('-m', 'immediate', '-w', 'stop');
+
   beforeAll(async () => {
     redisPort = await freePort();
     await startRedis();
-    berth = await BerthProcess.create({
+    pgPort = await freePort();
+    execFileSync('chown', ['postgres', pgDir]);
+    execFileSync('runuser', ['-u', 'postgres', '--', `${PG_BIN}/initdb`, '-D', join(pgDir, 'data'), '-A', 'trust', '-U', 'postgres'], { stdio: 'ignore' });
+    startPostgres();
+    berth = await BerthProcess.create(
+      {
       BERTH_PROCESSES: 'per-role',
       NO_COLOR: '1',
       AGENT_HEARTBEAT_SECONDS: '2',
       SCHEDULER_INTERVAL_MS: '500',
       REDIS_URL: `redis://127.0.0.1:${redisPort}`,
-    });
+      },
+      `postgresql://postgres@127.0.0.1:${pgPort}/postgres`,
+    );
     await berth.prepare();
     await berth.start(120_000);
   });
@@ -102,7 +119,7 @@ describe('killing a role of a running install', () => {
   afterAll(async () => {
     if (figures.length) {
       console.log(
-        ['Role killed (SIGKILL)   requests   failed   back after', ...figures.map((f) => `${f.role.padEnd(22)} ${String(f.requests).padStart(9)} ${String(f.failed).padStart(8)}   ${f.recoverySeconds.toFixed(1)} s`)].join('\n'),
+        ['Killed (SIGKILL)        requests   failed   back after (s from the kill)', ...figures.map((f) => `${f.role.padEnd(22)} ${String(f.requests).padStart(9)} ${String(f.failed).padStart(8)}   ${f.recoverySeconds.toFixed(1)} s`)].join('\n'),
       );
     }
     if (berth) {
@@ -111,6 +128,12 @@ describe('killing a role of a running install', () => {
     }
     await stopRedis();
     rmSync(redisDir, { recursive: true, force: true });
+    try {
+      stopPostgres();
+    } catch {
+      // not running
+    }
+    rmSync(pgDir, { recursive: true, force: true });
     copy?.remove();
     if (app) {
       const images = execFileSync('podman', ['images', '-q', '--filter', `label=berth.app=${app}`]).toString().split('\n').filter(Boolean);
@@ -185,7 +208,27 @@ describe('killing a role of a running install', () => {
     const recoverySeconds = (Date.now() - t0) / 1000;
     await sleep(2000);
     const { sent, ok, failures } = await load.stop();
-    figures.push({ role: 'Redis (down ~5 s)', requests: sent, failed: failures.length, recoverySeconds });
+    figures.push({ role: 'Redis (down 3 s)', requests: sent, failed: failures.length, recoverySeconds });
+    expect(failures).toEqual([]);
+    expect(ok).toBe(sent);
+    expect(containersOfApp(app!)).toEqual(before);
+  });
+
+  it('keeps the app answering while PostgreSQL is down and restarted; the API says 503 meanwhile', async () => {
+    const before = containersOfApp(app!);
+    const health = () => fetch(`${berth.url}/healthz`, { signal: AbortSignal.timeout(5000) }).then((r) => r.status, () => 0);
+    const load = steadyRate(berth.routerPort, appHost(), 20);
+    await sleep(1000);
+    const t0 = Date.now();
+    stopPostgres();
+    await eventually(health, (status) => status === 503, 'the API to answer 503 while PostgreSQL is down', 20_000);
+    await sleep(3000);
+    startPostgres();
+    await eventually(health, (status) => status === 200, 'the API to answer 200 once PostgreSQL is back', 60_000);
+    const recoverySeconds = (Date.now() - t0) / 1000;
+    await sleep(2000);
+    const { sent, ok, failures } = await load.stop();
+    figures.push({ role: 'PostgreSQL (down 3 s)', requests: sent, failed: failures.length, recoverySeconds });
     expect(failures).toEqual([]);
     expect(ok).toBe(sent);
     expect(containersOfApp(app!)).toEqual(before);

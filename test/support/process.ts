@@ -31,13 +31,17 @@ export class BerthProcess {
   private constructor(
     ports: [number, number],
     private readonly extraEnv: Record<string, string>,
+    private readonly adminUrl: string,
   ) {
     [this.port, this.routerPort] = ports;
   }
 
-  /** extraEnv is added to (and overrides) the environment below, e.g. BERTH_PROCESSES=per-role. */
-  static async create(extraEnv: Record<string, string> = {}): Promise<BerthProcess> {
-    return new BerthProcess([await freePort(), await freePort()], extraEnv);
+  /**
+   * extraEnv is added to (and overrides) the environment below, e.g. BERTH_PROCESSES=per-role;
+   * adminUrl is the PostgreSQL server its database is made on (default: the tests' one).
+   */
+  static async create(extraEnv: Record<string, string> = {}, adminUrl = process.env.BERTH_TEST_ADMIN_URL!): Promise<BerthProcess> {
+    return new BerthProcess([await freePort(), await freePort()], extraEnv, adminUrl);
   }
 
   /** The output without terminal colours. */
@@ -70,7 +74,7 @@ export class BerthProcess {
   }
 
   private databaseUrl(name = this.databaseName): string {
-    const url = new URL(process.env.BERTH_TEST_ADMIN_URL!);
+    const url = new URL(this.adminUrl);
     url.pathname = `/${name}`;
     return url.toString();
   }
@@ -104,7 +108,7 @@ export class BerthProcess {
    * running beside this one are reading.
    */
   async prepare(): Promise<void> {
-    const admin = new Client({ connectionString: process.env.BERTH_TEST_ADMIN_URL });
+    const admin = new Client({ connectionString: this.adminUrl });
     await admin.connect();
     await admin.query(`CREATE DATABASE "${this.databaseName}"`);
     await admin.end();
@@ -180,7 +184,7 @@ export class BerthProcess {
     const ids = stdout.split('\n').filter(Boolean);
     if (ids.length) await execFileAsync('podman', ['rm', '-f', '-t', '0', ...ids]);
     if (!process.env.KEEP_TEST_DB) {
-      const admin = new Client({ connectionString: process.env.BERTH_TEST_ADMIN_URL });
+      const admin = new Client({ connectionString: this.adminUrl });
       await admin.connect();
       await admin.query(`DROP DATABASE IF EXISTS "${this.databaseName}" WITH (FORCE)`);
       await admin.end();
