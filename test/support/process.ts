@@ -46,7 +46,6 @@ export class BerthProcess {
 
   /** The output without terminal colours. */
   get log(): string {
-    // eslint-disable-next-line no-control-regex
     return this.output.replace(/\x1b\[[0-9;]*m/g, '');
   }
 
