@@ -1,15 +1,13 @@
 import { EventEmitter2 } from '@nestjs/event-emitter';
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { ENVIRONMENT_DELETED } from '@berth/apps';
 import { PrismaService } from '@berth/db';
-import { emptyRouteTable, PreviewSweeper, RouteChanges } from '@berth/router';
-import { haproxyFiles, initialState } from '../../libs/router/src/edge/haproxy-config';
-import { haproxyCommand } from '../../libs/router/src/edge/haproxy.process';
+import { PreviewSweeper, RouteChanges } from '@berth/router';
+import { HaproxyProcess, processAlive } from '../../libs/router/src/edge/haproxy.process';
 import { freePort, RunningPlatform, startPlatform, startRoles } from '../support/platform';
 import { eventually, FakeRuntime, get, openWebSocket, steadyLoad, WebApps } from '../support/router';
 import { createApp, signUp, TestUser } from '../support/users';
@@ -345,37 +343,56 @@ describe('edge router', () => {
     await serves(`${name}.localhost`, 'phoenix-1');
   });
 
-  it('takes HAProxy down with the router process, even when the router is killed', async () => {
-    // A stand-in router: a Node.js process that starts HAProxy the way HaproxyProcess does.
+  it('leaves HAProxy serving when the router dies; the next router adopts it, and a graceful stop stops it', async () => {
     const port = await freePort();
-    const dir = mkdtempSync(join(tmpdir(), 'berth-lone-haproxy-'));
-    const options = { dir, host: '127.0.0.1', port, connectTimeoutSeconds: 5, responseTimeoutSeconds: 60, idleTimeoutSeconds: 60, websocketTimeoutSeconds: 3600, maxBodyBytes: 1 << 20, maxConnections: 64, threads: 1 };
-    for (const [path, content] of Object.entries(haproxyFiles(options, initialState(emptyRouteTable())))) {
-      mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(path, content);
-    }
-    const script = "const [program, args] = JSON.parse(process.argv[1]); require('node:child_process').spawn(program, args, { stdio: ['pipe', 'ignore', 'ignore'] }); setInterval(() => {}, 1 << 30);";
-    const child = spawn(process.execPath, ['-e', script, JSON.stringify(haproxyCommand('haproxy', dir))], { stdio: 'ignore' });
+    const dir = join(dataDir, 'router', String(port));
+    const pidOf = () => Number(readFileSync(join(dir, 'haproxy.pid'), 'utf8'));
+    const env = { ROUTER_PORT: String(port), ROUTER_HOST: '127.0.0.1', BERTH_DATA_DIR: dataDir };
+    const name = await createApp(platform, user, 'survivor');
+    const instance = await apps.start('survivor-1');
+    await runtime.release((await environment(name)).id, [instance.port]);
+
+    const first = await startRoles(['router'], env);
+    const pid = pidOf();
+    // Nothing ties HAProxy to the router: a session of its own (a kill of the router's process
+    // group or session does not reach it), stdin from /dev/null, stderr to a file (a pipe to a
+    // dead router would end it with SIGPIPE).
+    const sessionOf = (p: number) => Number(readFileSync(`/proc/${p}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[3]);
+    expect(sessionOf(pid)).toBe(pid);
+    expect(sessionOf(pid)).not.toBe(sessionOf(process.pid));
+    expect(readlinkSync(`/proc/${pid}/fd/0`)).toBe('/dev/null');
+    expect(readlinkSync(`/proc/${pid}/fd/2`)).toBe(join(dir, 'haproxy.log'));
+    await eventually(() => get(port, `${name}.localhost`), (a) => a.body === 'survivor-1', 'the first router serves');
+
+    // The router ends the way a killed one does: without stopping HAProxy.
+    const leftBehind = first.get(HaproxyProcess);
+    leftBehind.stop = async () => (leftBehind as unknown as { stopWatching(): void }).stopWatching();
+    const load = steadyLoad(port, `${name}.localhost`, 4);
+    await first.close();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(processAlive(pid)).toBe(true);
+
+    // The next router adopts it (same master, reloaded with the current routes) and applies changes through it.
+    const second = await startRoles(['router'], env);
     try {
-      await eventually(() => get(port, 'x.localhost'), (a) => a.status > 0, 'HAProxy answers');
-      const pid = Number(readFileSync(join(dir, 'haproxy.pid'), 'utf8'));
-      child.kill('SIGKILL');
-      await eventually(
-        async () => {
-          try {
-            process.kill(pid, 0);
-            return true;
-          } catch {
-            return false;
-          }
-        },
-        (alive) => !alive,
-        'HAProxy stopped',
-      );
+      expect(pidOf()).toBe(pid);
+      const result = await load.stop();
+      expect(result.failures).toEqual([]);
+      expect(result.ok).toBeGreaterThan(0);
+      const other = await apps.start('survivor-2');
+      await runtime.release((await environment(name)).id, [other.port]);
+      await eventually(() => get(port, `${name}.localhost`), (a) => a.body === 'survivor-2', 'the adopted HAProxy serves the new release');
     } finally {
-      child.kill('SIGKILL');
-      rmSync(dir, { recursive: true, force: true });
+      await second.close();
     }
+    // A graceful stop stops it.
+    expect(processAlive(pid)).toBe(false);
+    const refused = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => (socket.destroy(), resolve(false)));
+      socket.once('error', () => resolve(true));
+    });
+    expect(refused).toBe(true);
   });
 
   it('runs a second router beside the first, and frees its port when stopped', async () => {

@@ -1,5 +1,6 @@
 import { INestApplicationContext } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
+import { AddressInfo, createServer } from 'node:net';
 import { PrismaService } from '@berth/db';
 import { BerthConfig } from '@berth/config';
 import { PlacementService, RolloutService, SchedulerLoop } from '@berth/scheduler';
@@ -34,8 +35,10 @@ describe('scheduler', () => {
     await cluster?.drop();
   });
 
+  const afterCleanup: (() => void)[] = [];
   // Each test starts from an empty cluster (this file has the database to itself).
   afterEach(async () => {
+    afterCleanup.splice(0).forEach((clean) => clean());
     await db.instance.deleteMany({});
     await db.host.deleteMany({});
   });
@@ -233,5 +236,38 @@ describe('scheduler', () => {
     expect((await db.host.findUniqueOrThrow({ where: { id: silent.id } })).state).toBe('down');
     const moved = await db.instance.findFirstOrThrow({ where: { environmentId: environment.id } });
     expect(moved).toMatchObject({ hostId: other.id, reason: expect.stringMatching(/^moved: host silent-\w+ stopped answering$/) });
+  });
+
+  it('keeps a silent host whose instances still answer: unreachable, no new placements, and down once they stop answering', async () => {
+    const quiet = await addHost('quiet', 1000);
+    const { environment } = await pendingInstances(1, 100);
+    await schedulers[0].get(PlacementService).placePending();
+    // Its container answers on the published port, as one does while its agent restarts.
+    const server = createServer((socket) => socket.end());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    afterCleanup.push(() => server.close());
+    await db.instance.updateMany({ where: { environmentId: environment.id }, data: { hostPort: port, actualState: 'running', healthy: true } });
+    await db.host.update({ where: { id: quiet.id }, data: { lastHeartbeatAt: new Date(Date.now() - 60_000) } });
+    const other = await addHost('other', 1000);
+    await schedulers[2].get(SchedulerLoop).round();
+    expect((await db.host.findUniqueOrThrow({ where: { id: quiet.id } })).state).toBe('ready');
+    expect(await db.instance.findFirstOrThrow({ where: { environmentId: environment.id } })).toMatchObject({ hostId: quiet.id, hostPort: port, healthy: true });
+
+    // New instances go to the host that heartbeats, not to the unreachable one.
+    const more = await pendingInstances(2, 100);
+    await db.host.update({ where: { id: other.id }, data: { memoryMb: 150 } });
+    await schedulers[0].get(PlacementService).placePending({ releaseId: more.release.id });
+    const placed = await db.instance.findMany({ where: { releaseId: more.release.id } });
+    expect(placed.filter((i) => i.hostId === quiet.id)).toEqual([]);
+    expect(placed.filter((i) => i.hostId === other.id)).toHaveLength(1);
+    expect(placed.find((i) => i.hostId === null)!.reason).toMatch(/1 more host is unreachable/);
+    await db.host.update({ where: { id: other.id }, data: { memoryMb: 1000 } });
+
+    // Its instance stops answering: the host is down and the instance moves.
+    await new Promise((resolve) => server.close(resolve));
+    await schedulers[2].get(SchedulerLoop).round();
+    expect((await db.host.findUniqueOrThrow({ where: { id: quiet.id } })).state).toBe('down');
+    expect(await db.instance.findFirstOrThrow({ where: { environmentId: environment.id } })).toMatchObject({ hostId: other.id, reason: expect.stringMatching(/stopped answering/) });
   });
 });

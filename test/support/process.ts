@@ -29,12 +29,40 @@ export class BerthProcess {
   /** Everything the process wrote, stdout and stderr interleaved. */
   output = '';
 
-  private constructor(ports: [number, number]) {
+  private constructor(
+    ports: [number, number],
+    private readonly extraEnv: Record<string, string>,
+    private readonly adminUrl: string,
+  ) {
     [this.port, this.routerPort] = ports;
   }
 
-  static async create(): Promise<BerthProcess> {
-    return new BerthProcess([await freePort(), await freePort()]);
+  /**
+   * extraEnv is added to (and overrides) the environment below, e.g. BERTH_PROCESSES=per-role;
+   * adminUrl is the PostgreSQL server its database is made on (default: the tests' one).
+   */
+  static async create(extraEnv: Record<string, string> = {}, adminUrl = process.env.BERTH_TEST_ADMIN_URL!): Promise<BerthProcess> {
+    return new BerthProcess([await freePort(), await freePort()], extraEnv, adminUrl);
+  }
+
+  /** The output without terminal colours. */
+  get log(): string {
+    return this.output.replace(/\x1b\[[0-9;]*m/g, '');
+  }
+
+  /**
+   * The pid of the supervised process that runs `group` (a role with BERTH_PROCESSES=per-role,
+   * `berth` otherwise), from the supervisor's "started <group> (<roles>) as process N" lines:
+   * the latest one.
+   */
+  groupPid(group: string): number | undefined {
+    const pid = [...this.log.matchAll(new RegExp(`started ${group} \\([^)]*\\) as process (\\d+)`, 'g'))].at(-1)?.[1];
+    return pid === undefined ? undefined : Number(pid);
+  }
+
+  /** Whether process `pid` said it runs its roles ("roles: …", logged once it has started them). */
+  started(pid: number): boolean {
+    return new RegExp(`\\[Nest\\] ${pid} .*\\[Berth\\] roles: `).test(this.log);
   }
 
   get url(): string {
@@ -46,7 +74,7 @@ export class BerthProcess {
   }
 
   private databaseUrl(name = this.databaseName): string {
-    const url = new URL(process.env.BERTH_TEST_ADMIN_URL!);
+    const url = new URL(this.adminUrl);
     url.pathname = `/${name}`;
     return url.toString();
   }
@@ -69,6 +97,7 @@ export class BerthProcess {
       AGENT_MEMORY_MB: '1024',
       AGENT_CPU: '2',
       LOG_LEVEL: 'log',
+      ...this.extraEnv,
     };
   }
 
@@ -79,7 +108,7 @@ export class BerthProcess {
    * running beside this one are reading.
    */
   async prepare(): Promise<void> {
-    const admin = new Client({ connectionString: process.env.BERTH_TEST_ADMIN_URL });
+    const admin = new Client({ connectionString: this.adminUrl });
     await admin.connect();
     await admin.query(`CREATE DATABASE "${this.databaseName}"`);
     await admin.end();
@@ -120,7 +149,7 @@ export class BerthProcess {
     }
   }
 
-  /** Processes whose command line names this process's data directory (its HAProxy and the shell around it). */
+  /** Processes whose command line names this process's data directory (its HAProxy). */
   leftovers(): string[] {
     const found: string[] = [];
     for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
@@ -134,18 +163,29 @@ export class BerthProcess {
     return found;
   }
 
-  /** Ends the process if it still runs and removes what it left: containers of its host, its database, Redis keys and files. */
+  /**
+   * Ends the process if it still runs and removes what it left: processes naming its data
+   * directory (a HAProxy outlives a killed router by design), containers of its host, its
+   * database, Redis keys and files.
+   */
   async cleanup(): Promise<void> {
     if (this.child && this.child.exitCode === null && this.child.signalCode === null) {
       this.child.kill('SIGKILL');
       await this.exited;
+    }
+    for (const line of this.leftovers()) {
+      try {
+        process.kill(Number(line.split(':')[0]), 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
     }
     const { stdout } = await execFileAsync('podman', ['ps', '-aq', '--filter', `label=berth.host=${this.hostName}`]);
     const ids = stdout.split('\n').filter(Boolean);
     if (ids.length) await execFileAsync('podman', ['rm', '-f', '-t', '0', ...ids]);
     removeDisks(disksOf(`berth.host=${this.hostName}`));
     if (!process.env.KEEP_TEST_DB) {
-      const admin = new Client({ connectionString: process.env.BERTH_TEST_ADMIN_URL });
+      const admin = new Client({ connectionString: this.adminUrl });
       await admin.connect();
       await admin.query(`DROP DATABASE IF EXISTS "${this.databaseName}" WITH (FORCE)`);
       await admin.end();

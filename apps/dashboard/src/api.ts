@@ -201,7 +201,7 @@ export interface Instance {
   startedAt: string | null;
 }
 
-export type HostState = 'ready' | 'draining' | 'down';
+export type HostState = 'ready' | 'draining' | 'unreachable' | 'down';
 export interface Host {
   id: string;
   name: string;

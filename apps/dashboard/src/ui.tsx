@@ -139,6 +139,7 @@ const STATUS_TONE: Record<string, string> = {
   queued: 'wait',
   pending: 'wait',
   cordoned: 'wait',
+  unreachable: 'wait',
   not_deployed: 'quiet',
   scaled_to_zero: 'quiet',
   superseded: 'quiet',

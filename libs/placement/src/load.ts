@@ -13,6 +13,7 @@ interface HostRow {
   memoryMb: number;
   cpuMillis: number;
   pidsLimit: number;
+  lastHeartbeatAt: Date;
 }
 
 interface InstanceRow {
@@ -25,20 +26,28 @@ interface InstanceRow {
   pidsLimit: number;
 }
 
-const HOSTS = `SELECT id::text AS id, name, version, state::text AS state, cordoned, "memoryMb", "cpuMillis", "pidsLimit" FROM "Host" ORDER BY name`;
+const HOSTS = `SELECT id::text AS id, name, version, state::text AS state, cordoned, "memoryMb", "cpuMillis", "pidsLimit", "lastHeartbeatAt" FROM "Host" ORDER BY name`;
 // An instance books its requests; rows from before requests existed (null) book their limits.
 const RUNNING_INSTANCES = `SELECT id::text AS id, "hostId"::text AS "hostId", "releaseId"::text AS "releaseId", "processType",
   COALESCE("memoryRequestMb", "memoryMb") AS "memoryMb", COALESCE("cpuRequestMillis", "cpuMillis") AS "cpuMillis", "pidsLimit"
   FROM "Instance" WHERE "desiredState" = 'running' AND "hostId" IS NOT NULL`;
 
-/** Reads hosts and the instances that book capacity on them (desiredState running). */
-export async function loadClusterInput(db: SqlQuerier): Promise<ClusterInput> {
+/**
+ * Reads hosts and the instances that book capacity on them (desiredState running). A ready
+ * host whose last heartbeat is older than `unreachableBefore` reads as `unreachable`: it takes
+ * no new instances while its agent is away (its instances keep running and serving).
+ */
+export async function loadClusterInput(db: SqlQuerier, options: { unreachableBefore?: Date } = {}): Promise<ClusterInput> {
   // Hosts before instances: an instance committed in between was committed with a version
   // bump, so a plan against the versions read here fails its claim instead of overbooking.
   const hosts = await db.$queryRawUnsafe<HostRow[]>(HOSTS);
   const instances = await db.$queryRawUnsafe<InstanceRow[]>(RUNNING_INSTANCES);
   return {
-    hosts: hosts.map((h) => ({ id: h.id, name: h.name, version: Number(h.version), state: h.state, cordoned: h.cordoned, capacity: { memoryMb: h.memoryMb, cpuMillis: h.cpuMillis, pidsLimit: h.pidsLimit } })),
+    hosts: hosts.map((h) => ({
+      id: h.id,
+      name: h.name,
+      version: Number(h.version),
+      state: h.state === 'ready' && options.unreachableBefore && new Date(h.lastHeartbeatAt) < options.unreachableBefore ? 'unreachable' : h.state, cordoned: h.cordoned, capacity: { memoryMb: h.memoryMb, cpuMillis: h.cpuMillis, pidsLimit: h.pidsLimit } })),
     instances: instances.map((i) => ({ id: i.id, hostId: i.hostId, group: spreadGroup(i.releaseId, i.processType), resources: { memoryMb: i.memoryMb, cpuMillis: i.cpuMillis, pidsLimit: i.pidsLimit } })),
   };
 }

@@ -93,7 +93,7 @@ interface Dimension {
   what: (amount: number) => string;
 }
 
-const UNAVAILABLE_ORDER = ['down', 'draining', 'cordoned', 'excluded'];
+const UNAVAILABLE_ORDER = ['down', 'unreachable', 'draining', 'cordoned', 'excluded'];
 
 function orList(words: string[]): string {
   return words.length <= 1 ? words.join('') : `${words.slice(0, -1).join(', ')} or ${words[words.length - 1]}`;

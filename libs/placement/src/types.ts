@@ -11,7 +11,8 @@ export interface Resources {
   pidsLimit: number;
 }
 
-export type HostState = 'ready' | 'draining' | 'down';
+/** `unreachable`: not a stored state, but a ready host whose agent missed its heartbeats (see loadClusterInput). */
+export type HostState = 'ready' | 'draining' | 'unreachable' | 'down';
 
 /** A host as the snapshot is built from it (a row of "Host"). */
 export interface HostInput {

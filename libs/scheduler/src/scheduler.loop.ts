@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
 import type Redis from 'ioredis';
 import { BerthConfig } from '@berth/config';
 import { Clock, Coalescer } from '@berth/common';
@@ -9,8 +10,8 @@ import { RedisService } from '@berth/redis';
 import { PlacementService } from './placement/placement.service';
 
 /**
- * The scheduler's rounds: hosts that stopped heartbeating are marked down and their
- * instances placed elsewhere, draining hosts are emptied, pending instances are placed,
+ * The scheduler's rounds: hosts that stopped heartbeating and whose instances stopped
+ * answering are marked down and their instances placed elsewhere, draining hosts are emptied, pending instances are placed,
  * releases whose rollout job went missing are queued again. A round runs every
  * SCHEDULER_INTERVAL_MS and at once when something publishes on the scheduler channel; one
  * scheduler process at a time runs rounds (a Redis lease), so several can run for
@@ -22,6 +23,8 @@ export class SchedulerLoop implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly me = randomUUID();
   private timer?: NodeJS.Timeout;
   private subscriber?: Redis;
+  /** Silent hosts already reported unreachable (reported once). */
+  private readonly unreachable = new Set<string>();
   private readonly rounds = new Coalescer(
     () => this.tick(),
     (error) => this.logger.error(`scheduler round failed: ${(error as Error).stack ?? error}`),
@@ -83,16 +86,45 @@ export class SchedulerLoop implements OnApplicationBootstrap, OnModuleDestroy {
     await this.requeueStuckRollouts();
   }
 
+  /**
+   * Hosts whose agent stopped heartbeating. A missed heartbeat alone proves only that the agent
+   * is away (restarting, cut off from the database): the host is unreachable, placement skips
+   * it, and its instances keep serving while they answer (the router's HAProxy checks them
+   * too). It is marked down, and its instances moved, on evidence they are gone: none of them
+   * accepts a connection, or it stays silent for HOST_LOST_AFTER_SECONDS.
+   */
   private async markSilentHostsDown(): Promise<void> {
-    const cutoff = new Date(this.clock.now().getTime() - this.config.scheduler.hostDownAfterMs);
+    const now = this.clock.now().getTime();
+    const cutoff = new Date(now - this.config.scheduler.hostDownAfterMs);
     const silent = await this.db.host.findMany({ where: { state: { not: 'down' }, lastHeartbeatAt: { lt: cutoff } } });
+    for (const id of this.unreachable) if (!silent.some((h) => h.id === id)) this.unreachable.delete(id);
     for (const host of silent) {
+      const lost = host.lastHeartbeatAt.getTime() < now - this.config.scheduler.hostLostAfterMs;
+      const answering = lost ? 0 : await this.answeringInstances(host);
+      if (answering > 0) {
+        if (!this.unreachable.has(host.id)) {
+          this.unreachable.add(host.id);
+          this.logger.warn(
+            `host ${host.name} sent no heartbeat since ${host.lastHeartbeatAt.toISOString()}: unreachable, no new instances go there; ${answering} of its instances still answer and keep serving (marked down when they stop answering, or after HOST_LOST_AFTER_SECONDS)`,
+          );
+        }
+        continue;
+      }
       const changed = await this.db.host.updateMany({ where: { id: host.id, state: host.state, lastHeartbeatAt: { lt: cutoff } }, data: { state: 'down', version: { increment: 1 } } });
       if (!changed.count) continue;
-      this.logger.warn(`host ${host.name} sent no heartbeat since ${host.lastHeartbeatAt.toISOString()}: marked down, moving its instances`);
+      this.unreachable.delete(host.id);
+      const why = lost ? `and stayed silent for HOST_LOST_AFTER_SECONDS` : 'and none of its instances answers';
+      this.logger.warn(`host ${host.name} sent no heartbeat since ${host.lastHeartbeatAt.toISOString()} ${why}: marked down, moving its instances`);
       const envs = await this.db.instance.findMany({ where: { hostId: host.id }, select: { environmentId: true }, distinct: ['environmentId'] });
       await this.notifier.routesChanged(...envs.map((e) => e.environmentId));
     }
+  }
+
+  /** How many of a host's running instances accept a TCP connection on their published port. */
+  private async answeringInstances(host: { id: string; address: string }): Promise<number> {
+    const instances = await this.db.instance.findMany({ where: { hostId: host.id, desiredState: 'running', hostPort: { not: null } }, select: { hostPort: true } });
+    const answers = await Promise.all(instances.map((i) => accepts(host.address, i.hostPort!, 1000)));
+    return answers.filter(Boolean).length;
   }
 
   /** Stopped instances on a down host (or none) have no agent to remove them: forget them. Their agent removes leftovers when it returns. */
@@ -106,4 +138,18 @@ export class SchedulerLoop implements OnApplicationBootstrap, OnModuleDestroy {
     // Job ids are the release's: a rollout whose job exists is not queued twice.
     for (const release of stuck) await this.rollouts.rollOut(release.id);
   }
+}
+
+/** Whether something accepts a TCP connection at address:port within timeoutMs. */
+export function accepts(address: string, port: number, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: address, port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
 }

@@ -58,7 +58,17 @@ export function deriveStatus(f: StatusFacts): EnvironmentStatus {
     };
   }
   const unplaced = f.instances.find((i) => i.actualState === 'pending' && i.reason);
-  if (unplaced) return { state: 'unplaced', message: `No host can run the web process: ${unplaced.reason}`, hint: 'Lower what it books (memoryRequestMb, cpuRequest) or, if no host is large enough, its limits (memoryMb, cpu) in the formation; or ask the operator to add capacity.' };
+  if (unplaced) {
+    // No host is up (or its host stopped answering): asking for less would not help.
+    const hostsAway = /placement resumes when one is ready|stopped answering/.test(unplaced.reason ?? '');
+    return {
+      state: 'unplaced',
+      message: `No host can run the web process: ${unplaced.reason}`,
+      hint: hostsAway
+        ? 'Its host stopped answering (its Berth agent is down or cut off); it starts again by itself once a host is ready. If this lasts, ask the operator to check the agents (GET /api/hosts).'
+        : 'Lower what it books (memoryRequestMb, cpuRequest) or, if no host is large enough, its limits (memoryMb, cpu) in the formation; or ask the operator to add capacity.',
+    };
+  }
   if (f.newer && (f.newer.status === 'pending' || f.newer.status === 'deploying')) {
     return { state: 'starting', message: `Release v${f.newer.version} is starting.`, hint: 'Wait a few seconds and reload.' };
   }

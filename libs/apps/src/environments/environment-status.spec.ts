@@ -20,6 +20,15 @@ describe('environment status', () => {
     expect(`${status.message} ${status.hint}`).toMatch(message);
   });
 
+  it('blames the host, not the memory asked for, when the only host is down', () => {
+    for (const reason of ['cannot be placed: the only host is down; placement resumes when one is ready and uncordoned', 'moved: host h1 stopped answering']) {
+      const status = deriveStatus({ ...base, active: { version: 3, webQuantity: 1 }, instances: [{ actualState: 'pending', reason, restartCount: 0 }] });
+      expect(status.state).toBe('unplaced');
+      expect(status.hint).toMatch(/host stopped answering/);
+      expect(status.hint).not.toMatch(/memory|Lower/i);
+    }
+  });
+
   it('says the app is running while a new build runs', () => {
     expect(deriveStatus({ ...base, routable: 1, active: { version: 1, webQuantity: 1 }, latestBuild: { status: 'building', failureReason: null } }).state).toBe('running');
   });

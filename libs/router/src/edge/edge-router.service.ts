@@ -80,11 +80,11 @@ export class EdgeRouter implements OnApplicationBootstrap, OnModuleDestroy {
     this.table = buildRouteTable(await this.routes.load());
     const state = initialState(this.table);
     this.haproxy.onUnexpectedExit = (code) => this.restartAfterCrash(code);
-    await this.haproxy.start(this.dir, this.files(state));
+    const { adopted } = await this.haproxy.start(this.dir, this.files(state));
     this.state = state;
     this.poll = setInterval(() => this.refresh(), this.config.router.pollSeconds * 1000);
     this.poll.unref();
-    this.logger.log(`routing http://${host}:${port} for ${this.table.environments.size} environments (HAProxy, files in ${this.dir})`);
+    this.logger.log(`routing http://${host}:${port} for ${this.table.environments.size} environments (HAProxy${adopted ? ' adopted from the previous router' : ''}, files in ${this.dir})`);
   }
 
   /** Re-reads one environment's routes, or all of them; resolves once HAProxy serves the result. */
@@ -156,7 +156,7 @@ export class EdgeRouter implements OnApplicationBootstrap, OnModuleDestroy {
 
   private restartAfterCrash(code: number | null): void {
     if (this.closed) return;
-    this.logger.error(`HAProxy exited unexpectedly (code ${code}); restarting it in 1 s`);
+    this.logger.error(`HAProxy exited unexpectedly${code === null ? '' : ` (code ${code})`}; restarting it in 1 s`);
     setTimeout(() => {
       if (this.closed) return;
       const state = initialState(this.table);

@@ -79,7 +79,7 @@ describe('rendering the HAProxy configuration', () => {
     const state = initialState(buildRouteTable([env('a', [1001])]));
     const config = renderHaproxyConfig(options, state);
     expect(config).toContain('bind 0.0.0.0:8080');
-    expect(config).toContain('backend env_a\n  balance roundrobin\n  option forwardfor\n  server status /run/berth/status.sock backup\n  server s1 127.0.0.1:1001\n  server s2 127.0.0.1:1 disabled');
+    expect(config).toContain('backend env_a\n  balance roundrobin\n  option forwardfor\n  server status /run/berth/status.sock backup\n  server s1 127.0.0.1:1001 check inter 2s fall 2 rise 2\n  server s2 127.0.0.1:1 check inter 2s fall 2 rise 2 disabled');
     expect(config).toContain('deny deny_status 413 if { req.hdr_val(content-length) gt 1024 }');
     expect(renderHostsMap(state)).toBe('a.localhost env_a\n');
   });

@@ -171,6 +171,16 @@ export function renderHostsMap(state: HaproxyState): string {
   return [...state.hosts].map(([host, backend]) => `${host} ${backend}\n`).join('');
 }
 
+/**
+ * HAProxy checks every instance itself (a TCP connect every 2 s): one that stops answering
+ * leaves the rotation after two failed checks and returns after two good ones, whatever the
+ * control plane believes. So instances keep taking traffic while their agent or the
+ * scheduler is away, and a dead one stops taking it before anyone notices. A slot filled
+ * through the runtime API takes traffic at once (the agent found it healthy) and is checked
+ * from then on.
+ */
+export const SERVER_CHECK = 'check inter 2s fall 2 rise 2';
+
 /** Statuses HAProxy answers itself; each gets a page written by writeErrorPages. */
 export const ERROR_STATUSES = [400, 408, 413, 500, 502, 503, 504] as const;
 
@@ -245,7 +255,7 @@ export function renderHaproxyConfig(options: HaproxyOptions, state: HaproxyState
   for (const backend of state.backends.values()) {
     lines.push('', `backend ${backend.name}`, '  balance roundrobin', '  option forwardfor', `  server status ${p.statusSocket} backup`);
     for (const slot of backend.slots) {
-      lines.push(`  server ${slot.name} ${slot.address}:${slot.port}${slot.key === null ? ' disabled' : ''}`);
+      lines.push(`  server ${slot.name} ${slot.address}:${slot.port} ${SERVER_CHECK}${slot.key === null ? ' disabled' : ''}`);
     }
   }
   return `${lines.join('\n')}\n`;

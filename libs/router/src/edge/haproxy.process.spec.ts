@@ -1,4 +1,7 @@
-import { haproxyLogLevel } from './haproxy.process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { haproxyLogLevel, processAlive, runningHaproxy } from './haproxy.process';
 
 describe("sorting HAProxy's stderr lines for the log", () => {
   // Lines HAProxy 2.6.12 printed during reloads and rollouts in the e2e tests.
@@ -20,5 +23,22 @@ describe("sorting HAProxy's stderr lines for the log", () => {
     expect(haproxyLogLevel('[WARNING]  (1) : Server env_x/s1 is DOWN, reason: Layer4 connection problem', false)).toBe('warn');
     expect(haproxyLogLevel('[ALERT]    (1) : Starting frontend berth: cannot bind socket', false)).toBe('error');
     expect(haproxyLogLevel('[ALERT]    (1) : Current worker (2) exited with code 143 (Terminated)', true)).toBe('debug');
+  });
+});
+
+describe('finding the HAProxy a killed router left running', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-adopt-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('adopts only a live process whose command line reads this directory’s configuration', () => {
+    expect(runningHaproxy(dir)).toBeNull(); // no pid file
+    writeFileSync(join(dir, 'haproxy.pid'), `${process.pid}\n`);
+    expect(processAlive(process.pid)).toBe(true);
+    expect(runningHaproxy(dir)).toBeNull(); // alive, but not HAProxy of this directory
+    writeFileSync(join(dir, 'haproxy.pid'), '999999999\n');
+    expect(processAlive(999999999)).toBe(false);
+    expect(runningHaproxy(dir)).toBeNull();
+    writeFileSync(join(dir, 'haproxy.pid'), 'garbage\n');
+    expect(runningHaproxy(dir)).toBeNull();
   });
 });

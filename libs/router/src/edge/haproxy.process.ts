@@ -1,8 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { BerthConfig } from '@berth/config';
 import { paths } from './haproxy-config';
@@ -10,33 +10,62 @@ import { paths } from './haproxy-config';
 const execFileAsync = promisify(execFile);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/**
- * Runs HAProxy so it cannot outlive the router: HAProxy reads nothing from its stdin, so
- * this shell keeps a copy of the router's pipe and stops HAProxy when the pipe closes, which
- * happens however the router ends (even by SIGKILL).
- */
-const WRAPPER = `exec 3<&0
-"$@" 3<&- </dev/null &
-hp=$!
-(read -r _ <&3; kill -TERM "$hp" 2>/dev/null) &
-exec 3<&-
-wait "$hp"`;
-
-/** How HAProxy runs for a directory, under the wrapper above: the program and its arguments. */
+/** How HAProxy runs for a directory (master-worker mode, in the foreground): the program and its arguments. */
 export function haproxyCommand(bin: string, dir: string): [string, string[]] {
   const p = paths(dir);
-  return ['/bin/sh', ['-c', WRAPPER, 'berth-haproxy', bin, '-W', '-f', p.config, '-p', p.pidFile]];
+  return [bin, ['-W', '-f', p.config, '-p', p.pidFile]];
+}
+
+/** Whether a process runs (a zombie, dead but not yet reaped, does not). */
+export function processAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^\d+ \(.*\) [ZX]/s.test(stat);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The HAProxy master of a directory that runs already (left by a router that was killed or
+ * crashed): its pid file names a live process whose command line reads this directory's
+ * configuration. Null when there is none.
+ */
+export function runningHaproxy(dir: string): number | null {
+  const { pidFile, config } = paths(dir);
+  let pid: number;
+  try {
+    pid = Number(readFileSync(pidFile, 'utf8').trim());
+  } catch {
+    return null;
+  }
+  if (!Number.isInteger(pid) || pid <= 1 || !processAlive(pid)) return null;
+  try {
+    const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return args.includes(config) && args.includes('-W') ? pid : null;
+  } catch {
+    return null;
+  }
 }
 
 /**
  * One HAProxy (master-worker mode) in its own directory: starts it, reloads it seamlessly
  * with a new configuration (listening sockets pass to the new process, so no connection is
  * refused), sends runtime API commands, stops it. Touches the directory and the process only.
+ *
+ * HAProxy does not depend on the router process: it runs in a session of its own, its stderr
+ * goes to haproxy.log in the directory (read back into the router's log), so apps keep
+ * answering while a killed router is restarted. A router that starts while this directory's
+ * HAProxy runs adopts it (and reloads it with the current routes) rather than replacing it.
+ * stop(), the router's graceful shutdown, stops it.
  */
 @Injectable()
 export class HaproxyProcess {
   private readonly logger = new Logger('HAProxy');
+  private pid: number | null = null;
   private child: ChildProcess | null = null;
+  private watch: NodeJS.Timeout | null = null;
+  private logOffset = 0;
   private dir = '';
   private stopping = false;
   /** Called when HAProxy exits without being asked to. */
@@ -45,42 +74,74 @@ export class HaproxyProcess {
   constructor(private readonly config: BerthConfig) {}
 
   get running(): boolean {
-    return this.child !== null;
+    return this.pid !== null;
   }
 
-  /** Writes the files and starts HAProxy; resolves once its runtime API answers. */
-  async start(dir: string, files: Record<string, string>): Promise<void> {
+  /** The master's pid while it runs. */
+  get masterProcess(): number | null {
+    return this.pid;
+  }
+
+  /**
+   * Writes the files and starts HAProxy, or adopts the one of this directory that runs
+   * already and reloads it with the files; resolves once its runtime API answers.
+   * Says whether it adopted one.
+   */
+  async start(dir: string, files: Record<string, string>): Promise<{ adopted: boolean }> {
     this.dir = dir;
     this.stopping = false;
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    await this.stopLeftover();
     this.write(files);
     await this.validate();
     const p = paths(dir);
-    rmSync(p.adminSocket, { force: true });
-    const [program, args] = haproxyCommand(this.config.router.haproxyBin, dir);
-    const child = spawn(program, args, { stdio: ['pipe', 'ignore', 'pipe'] });
-    this.child = child;
-    let stderr = '';
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr = (stderr + chunk).slice(-4000);
-      for (const line of chunk.split('\n').filter((l) => l.trim())) {
-        this.logger[haproxyLogLevel(line, this.stopping)](line.trim());
-      }
-    });
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    void exited.then((code) => {
-      if (this.child === child) this.child = null;
-      if (!this.stopping) this.onUnexpectedExit(code);
-    });
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      if (this.child !== child) throw new Error(`HAProxy did not start: ${stderr.trim() || 'it exited at once'}`);
+    const logFile = join(dir, 'haproxy.log');
+    const running = runningHaproxy(dir);
+    if (running !== null) {
+      this.pid = running;
+      this.logOffset = existsSync(logFile) ? statSync(logFile).size : 0;
+      this.watchProcess();
       try {
         await this.command(['show info']);
-        return;
+        await this.reload(files);
+        this.logger.log(`adopted HAProxy ${running}, left running by an earlier router in ${dir}`);
+        return { adopted: true };
+      } catch (error) {
+        this.logger.warn(`HAProxy ${running} of ${dir} does not answer (${(error as Error).message}); replacing it`);
+        this.pid = null;
+        this.stopWatching();
+        await this.terminate(running);
+      }
+    }
+    rmSync(p.adminSocket, { force: true });
+    writeFileSync(logFile, '', { mode: 0o600 });
+    this.logOffset = 0;
+    const log = openSync(logFile, 'a');
+    const [program, args] = haproxyCommand(this.config.router.haproxyBin, dir);
+    // Its own session, nothing shared with the router: it outlives a router that is killed.
+    const child = spawn(program, args, { detached: true, stdio: ['ignore', 'ignore', log] });
+    closeSync(log);
+    child.unref();
+    this.child = child;
+    this.pid = child.pid ?? null;
+    let exitCode: number | null | undefined;
+    child.once('exit', (code) => {
+      exitCode = code;
+      if (this.child === child) this.child = null;
+    });
+    child.once('error', () => (exitCode = null));
+    this.watchProcess();
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      if (exitCode !== undefined) {
+        this.pid = null;
+        this.stopWatching();
+        throw new Error(`HAProxy did not start: ${this.readLog().trim() || 'it exited at once'}`);
+      }
+      try {
+        await this.command(['show info']);
+        return { adopted: false };
       } catch {
-        if (Date.now() > deadline) throw new Error(`HAProxy did not answer on ${p.adminSocket} within 10 s: ${stderr.trim()}`);
+        if (Date.now() > deadline) throw new Error(`HAProxy did not answer on ${p.adminSocket} within 10 s: ${this.readLog().trim()}`);
         await sleep(50);
       }
     }
@@ -88,11 +149,11 @@ export class HaproxyProcess {
 
   /** Replaces the configuration and reloads; resolves once the new process answers. */
   async reload(files: Record<string, string>): Promise<void> {
-    if (!this.child) throw new Error('HAProxy is not running');
+    if (this.pid === null) throw new Error('HAProxy is not running');
     this.write(files);
     await this.validate();
     const before = await this.workerPid();
-    process.kill(this.masterPid(), 'SIGUSR2');
+    process.kill(this.pid, 'SIGUSR2');
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline) {
       await sleep(25);
@@ -130,20 +191,83 @@ export class HaproxyProcess {
   /** Stops HAProxy: open connections are cut. */
   async stop(): Promise<void> {
     this.stopping = true;
-    const child = this.child;
-    if (!child) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    try {
-      process.kill(this.masterPid(), 'SIGTERM');
-    } catch {
-      child.stdin?.end(); // the wrapper stops it
-    }
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
-    child.stdin?.destroy();
+    this.stopWatching();
+    const pid = this.pid;
+    if (pid === null) return;
+    await this.terminate(pid);
+    this.drainLog();
+    this.pid = null;
     this.child = null;
     rmSync(paths(this.dir).pidFile, { force: true });
+  }
+
+  /** SIGTERM, then SIGKILL after 5 s; resolves once the process is gone. */
+  private async terminate(pid: number): Promise<void> {
+    const signal = (s: NodeJS.Signals) => {
+      try {
+        process.kill(pid, s);
+      } catch {
+        // gone already
+      }
+    };
+    signal('SIGTERM');
+    const deadline = Date.now() + 5000;
+    while (processAlive(pid)) {
+      if (Date.now() > deadline) {
+        signal('SIGKILL');
+        for (let i = 0; i < 40 && processAlive(pid); i++) await sleep(25);
+        return;
+      }
+      await sleep(25);
+    }
+  }
+
+  /** Notices HAProxy's death (it is not always our child) and copies its log lines into ours. */
+  private watchProcess(): void {
+    this.stopWatching();
+    this.watch = setInterval(() => {
+      this.drainLog();
+      const pid = this.pid;
+      if (pid === null || processAlive(pid)) return;
+      this.pid = null;
+      this.child = null;
+      this.stopWatching();
+      if (!this.stopping) this.onUnexpectedExit(null);
+    }, 500);
+    this.watch.unref();
+  }
+
+  private stopWatching(): void {
+    if (this.watch) clearInterval(this.watch);
+    this.watch = null;
+  }
+
+  private readLog(): string {
+    try {
+      return readFileSync(join(this.dir, 'haproxy.log'), 'utf8').slice(-4000);
+    } catch {
+      return '';
+    }
+  }
+
+  private drainLog(): void {
+    const file = join(this.dir, 'haproxy.log');
+    let text: string;
+    try {
+      const size = statSync(file).size;
+      if (size < this.logOffset) this.logOffset = 0;
+      if (size === this.logOffset) return;
+      const buffer = readFileSync(file).subarray(this.logOffset);
+      const end = buffer.lastIndexOf(10) + 1;
+      if (end === 0) return;
+      this.logOffset += end;
+      text = buffer.subarray(0, end).toString('utf8');
+    } catch {
+      return;
+    }
+    for (const line of text.split('\n').filter((l) => l.trim())) {
+      this.logger[haproxyLogLevel(line, this.stopping)](line.trim());
+    }
   }
 
   private write(files: Record<string, string>): void {
@@ -163,32 +287,11 @@ export class HaproxyProcess {
     }
   }
 
-  private masterPid(): number {
-    return Number(readFileSync(paths(this.dir).pidFile, 'utf8').trim());
-  }
-
   private async workerPid(): Promise<number> {
     const info = await this.command(['show info']);
     const pid = /^Pid: (\d+)/m.exec(info);
     if (!pid) throw new Error('no Pid in show info');
     return Number(pid[1]);
-  }
-
-  /** A HAProxy left by a router of this directory that died before it could stop it. */
-  private async stopLeftover(): Promise<void> {
-    const { pidFile, config } = paths(this.dir);
-    if (!existsSync(pidFile)) return;
-    const pid = Number(readFileSync(pidFile, 'utf8').trim());
-    let cmdline = '';
-    try {
-      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    } catch {
-      return; // gone already
-    }
-    if (!cmdline.includes(config)) return;
-    this.logger.warn(`stopping HAProxy ${pid} left over from an earlier router in ${this.dir}`);
-    process.kill(pid, 'SIGTERM');
-    for (let i = 0; i < 100 && existsSync(`/proc/${pid}`); i++) await sleep(50);
   }
 }
 

@@ -31,13 +31,15 @@ export class HostsService {
         SUM("pidsLimit") AS "pidsLimit", SUM("memoryUsageBytes") AS "memoryUsageBytes", COUNT(*) AS count
       FROM "Instance" WHERE "desiredState" = 'running' AND "hostId" IS NOT NULL GROUP BY "hostId"`;
     const byHost = new Map(booked.map((b) => [b.hostId, b]));
+    const silentSince = Date.now() - this.config.scheduler.hostDownAfterMs;
     return hosts.map((host) => {
       const b = byHost.get(host.id);
       return {
         id: host.id,
         name: host.name,
         address: host.address,
-        state: host.state,
+        // A host that missed its heartbeats but whose instances still answer is not down yet (see SchedulerLoop).
+        state: host.state !== 'down' && host.lastHeartbeatAt.getTime() < silentSince ? 'unreachable' : host.state,
         cordoned: host.cordoned,
         capacity: { memoryMb: host.memoryMb, cpu: host.cpuMillis / 1000, pidsLimit: host.pidsLimit },
         booked: { memoryMb: Number(b?.memoryMb ?? 0), cpu: Number(b?.cpuMillis ?? 0) / 1000, pidsLimit: Number(b?.pidsLimit ?? 0) },

@@ -57,7 +57,8 @@ export class PlacementService {
   }
 
   private async plan(rows: InstanceRow[], excludeHostIds: string[]): Promise<PlacementPlan> {
-    const cluster = await loadClusterInput(this.db);
+    // Hosts whose agent missed its heartbeats take no new instances (see SchedulerLoop.markSilentHostsDown).
+    const cluster = await loadClusterInput(this.db, { unreachableBefore: new Date(Date.now() - this.config.scheduler.hostDownAfterMs) });
     // The rows were read before the cluster: another scheduler (or a rollout) may have placed or
     // moved one of them since. Plan again from fresh rows rather than place it twice.
     const hostNow = new Map(cluster.instances.map((i) => [i.id, i.hostId]));
