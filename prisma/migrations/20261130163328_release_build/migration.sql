@@ -1,4 +1,4 @@
--- A release records the build it deploys; unique, so a build is released at most once.
+-- A release records the build it deploys (unique, so a build is released at most once).
 ALTER TABLE "Release" ADD COLUMN     "buildId" UUID;
 
 CREATE UNIQUE INDEX "Release_buildId_key" ON "Release"("buildId");

@@ -51,12 +51,17 @@ export class BuildReleaseSweep implements OnApplicationBootstrap, OnApplicationS
   /** One pass: releases what it finds, newest build first (so an older one is then skipped); the releases it made. */
   async sweep(graceMs = GRACE_MS): Promise<string[]> {
     const now = this.clock.now().getTime();
-    const builds = await this.db.build.findMany({
-      where: { id: { notIn: [...this.declined] }, status: 'succeeded', imageId: { not: null }, release: null, finishedAt: { gte: new Date(now - LOOK_BACK_MS), lte: new Date(now - graceMs) } },
-      orderBy: { createdAt: 'desc' },
-      take: BATCH,
-      select: { id: true },
-    });
+    // Succeeded builds with no release of their own, whose image was not released in their
+    // environment since (a release made from the image directly, e.g. by a rollback, counts).
+    const builds = await this.db.$queryRaw<{ id: string }[]>`
+      SELECT b.id::text AS id FROM "Build" b
+      WHERE b.status = 'succeeded' AND b."imageId" IS NOT NULL
+        AND b."finishedAt" BETWEEN ${new Date(now - LOOK_BACK_MS)} AND ${new Date(now - graceMs)}
+        AND NOT (b.id::text = ANY(${[...this.declined]}::text[]))
+        AND NOT EXISTS (SELECT 1 FROM "Release" r WHERE r."buildId" = b.id)
+        AND NOT EXISTS (SELECT 1 FROM "Release" r WHERE r."environmentId" = b."environmentId" AND r."imageId" = b."imageId" AND r."createdAt" >= b."createdAt")
+      ORDER BY b."createdAt" DESC
+      LIMIT ${BATCH}`;
     const made: string[] = [];
     for (const build of builds) {
       const result = await this.releaser.release(build.id).catch((error: Error) => ({ release: null, reason: error.message }));
