@@ -114,31 +114,25 @@ describe('durable deploys', () => {
     expect((await serves(app)).body).toBe('survived the api\n');
   });
 
-  it('fails a push whose release waits for room or for a scheduler, leaves the branch, and deploys once it can', async () => {
+  it('fails a push whose release waits for a scheduler or for room, leaves the branch, and deploys once it can', async () => {
     const app = await pushes.app(user, 'waits');
     const copy = await pushes.fixture('dockerfile');
     const url = gitUrl(platform, app, user.token);
+    const db = platform.app.get(PrismaService);
     const config = platform.app.get(BerthConfig);
+    const commit = async (text: string) => {
+      copy.write('index.html', text);
+      await copy.commitAll(text);
+    };
     let push = await copy.push(url, 'main');
     expect(push.code).toBe(0);
     expect(push.stderr).toMatch(/remote: -----> Deployed main/);
-    const served = await copy.head();
-
-    // Bigger than the one host: the release waits for room, and the push says so.
-    await platform.http().patch(`/api/apps/${app}/environments/production/formation`).set(user.auth).send({ web: { memoryMb: 2048 } }).expect(200);
-    copy.write('index.html', 'second\n');
-    await copy.commitAll('second');
-    push = await copy.push(url, 'main');
-    expect(push.code).not.toBe(0);
-    expect(push.stderr).toMatch(/remote:  !     Release v3 is waiting for room: no host has 2048 MiB of memory free[^\n]*\. It deploys if room frees up[^\n]*or lower the formation's memory/);
-    expect(push.stderr).toContain('remote:  !     main was not moved on Berth');
-    expect(push.stderr).not.toMatch(/Deployed main/);
-    expect(await serverBranch(app)).toBe(served);
+    let served = await copy.head();
 
     // No scheduler: the push gives up after GIT_PUSH_DEPLOY_WAIT_SECONDS; the release goes on once one runs.
     await scheduler!.close();
     scheduler = null;
-    await platform.http().patch(`/api/apps/${app}/environments/production/formation`).set(user.auth).send({ web: { memoryMb: 128 } }).expect(200);
+    await commit('second\n');
     config.git.pushDeployWaitMs = 3000;
     try {
       push = await copy.push(url, 'main');
@@ -146,13 +140,35 @@ describe('durable deploys', () => {
       config.git.pushDeployWaitMs = 90_000;
     }
     expect(push.code).not.toBe(0);
-    expect(push.stderr).toMatch(/remote:  !     Release v5 (is queued: no scheduler has taken it in 3 s\. It rolls out when a process with the scheduler role|is still queued after 3 s)/);
+    expect(push.stderr).toMatch(/remote:  !     Release v2 (is queued: no scheduler has taken it in 3 s\. It rolls out when a process with the scheduler role|is still queued after 3 s)/);
+    expect(push.stderr).toContain('remote:  !     main was not moved on Berth');
     expect(push.stderr).not.toMatch(/Deployed main|Everything up-to-date/);
     expect(await serverBranch(app)).toBe(served);
-
     scheduler = await startRoles(['scheduler'], shared);
-    const db = platform.app.get(PrismaService);
-    await eventually('the queued release v5 to be current', () => db.release.findFirst({ where: { environment: { app: { name: app } }, version: 5, status: 'active' } }), 90_000);
+    await eventually('the queued release v2 to be current', () => db.release.findFirst({ where: { environment: { app: { name: app } }, version: 2, status: 'active' } }), 60_000);
     await eventually('the new commit to serve', async () => (await serves(app)).body === 'second\n', 30_000);
+
+    // Pushing the commit again deploys it and moves the branch.
+    push = await copy.push(url, 'main');
+    expect(push.stderr).not.toContain('Everything up-to-date');
+    expect(push.code).toBe(0);
+    served = await copy.head();
+    expect(await serverBranch(app)).toBe(served);
+
+    // Bigger than the one host: the release waits for room, and the push says so.
+    await platform.http().patch(`/api/apps/${app}/environments/production/formation`).set(user.auth).send({ web: { memoryMb: 2048 } }).expect(200);
+    await commit('third\n');
+    push = await copy.push(url, 'main');
+    expect(push.code).not.toBe(0);
+    expect(push.stderr).toMatch(/remote:  !     Release v5 is waiting for room: no host has 2048 MiB of memory free[^\n]*\. It deploys if room frees up[^\n]*or lower the formation's memory/);
+    expect(push.stderr).toContain('remote:  !     main was not moved on Berth');
+    expect(push.stderr).not.toMatch(/Deployed main/);
+    expect(await serverBranch(app)).toBe(served);
+    expect((await serves(app)).body).toBe('second\n');
+
+    // Room again: the newest release (v6, with v5's image) becomes current and the waiting ones stop waiting.
+    await platform.http().patch(`/api/apps/${app}/environments/production/formation`).set(user.auth).send({ web: { memoryMb: 128 } }).expect(200);
+    await eventually('v6 to be current', () => db.release.findFirst({ where: { environment: { app: { name: app } }, version: 6, status: 'active' } }), 60_000);
+    await eventually('the waiting releases to be superseded', async () => (await db.release.count({ where: { environment: { app: { name: app } }, status: { in: ['pending', 'deploying'] } } })) === 0, 30_000);
   });
 });

@@ -69,7 +69,7 @@ export class DeployFollower {
       if (unplaced && (waited > ROOM_PATIENCE_MS || /no hosts yet/.test(unplaced.reason!))) {
         return {
           outcome: 'waiting',
-          message: `Release ${v} is waiting for room: ${unplaced.reason}. It deploys if room frees up within ROLLOUT_TIMEOUT_SECONDS (otherwise it fails and the current release keeps serving); or lower the formation's memory or CPU (PATCH …/formation).`,
+          message: `Release ${v} is waiting for room: ${unplaced.reason!.replace(/^cannot be placed: /, '')}. It deploys if room frees up within ROLLOUT_TIMEOUT_SECONDS (otherwise it fails and the current release keeps serving); or lower the formation's memory or CPU (PATCH …/formation).`,
         };
       }
       const healthy = release.instances.filter((i) => i.processType === 'web' && i.healthy && i.actualState === 'running').length;
