@@ -38,7 +38,8 @@ async function slowSite(pushes: Pushes, text: string): Promise<WorkingCopy> {
  * Deploys survive the process that took the push, and a push says "Deployed" only when its
  * release serves. The api runs as a process of its own (compiled, `BERTH_ROLES=api`) that the
  * test kills with SIGKILL; builder, scheduler, agent, router and a second api run in this one,
- * on one database, Redis prefix and data directory.
+ * on one database, Redis prefix and data directory. The api runs unsupervised (BERTH_SUPERVISE=false):
+ * killing it is the api process dying, not a supervisor that would start it again.
  */
 describe('durable deploys', () => {
   let cluster: Awaited<ReturnType<typeof isolatedCluster>>;
@@ -66,7 +67,7 @@ describe('durable deploys', () => {
     cluster = await isolatedCluster();
     routerPort = await freePort();
     shared = { ...FAST, ...cluster.env, BERTH_DATA_DIR: dataDir, ROUTER_PORT: String(routerPort), ROUTER_HOST: '127.0.0.1' };
-    api = await BerthProcess.create({ ...shared, BERTH_ROLES: 'api', BERTH_SECRET_KEY: process.env.BERTH_SECRET_KEY!, GIT_PUSH_DEPLOY_WAIT_SECONDS: '90' });
+    api = await BerthProcess.create({ ...shared, BERTH_ROLES: 'api', BERTH_SUPERVISE: 'false', BERTH_SECRET_KEY: process.env.BERTH_SECRET_KEY!, GIT_PUSH_DEPLOY_WAIT_SECONDS: '90' });
     const compiled = api.prepare();
     platform = await startPlatform(['builder', 'agent', 'router'], { ...shared, BERTH_HOST_NAME: hostName, AGENT_MEMORY_MB: '1024', AGENT_CPU: '2', GIT_PUSH_DEPLOY_WAIT_SECONDS: '90' });
     scheduler = await startRoles(['scheduler'], shared);
