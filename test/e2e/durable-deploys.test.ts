@@ -156,12 +156,12 @@ describe('durable deploys', () => {
     served = await copy.head();
     expect(await serverBranch(app)).toBe(served);
 
-    // Bigger than the one host: the release waits for room, and the push says so.
-    await platform.http().patch(`/api/apps/${app}/environments/production/formation`).set(user.auth).send({ web: { memoryMb: 2048 } }).expect(200);
+    // As large as the one host, which runs this app and the other test's: the release waits for room, and the push says so.
+    await platform.http().patch(`/api/apps/${app}/environments/production/formation`).set(user.auth).send({ web: { memoryMb: 1024 } }).expect(200);
     await commit('third\n');
     push = await copy.push(url, 'main');
     expect(push.code).not.toBe(0);
-    expect(push.stderr).toMatch(/remote:  !     Release v5 is waiting for room: no host has 2048 MiB of memory free[^\n]*\. It deploys if room frees up[^\n]*or lower the formation's memory/);
+    expect(push.stderr).toMatch(/remote:  !     Release v5 is waiting for room: no host has 1024 MiB of memory free[^\n]*\. It deploys if room frees up[^\n]*or lower the formation's memory/);
     expect(push.stderr).toContain('remote:  !     main was not moved on Berth');
     expect(push.stderr).not.toMatch(/Deployed main/);
     expect(await serverBranch(app)).toBe(served);

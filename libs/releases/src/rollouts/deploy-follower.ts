@@ -67,9 +67,17 @@ export class DeployFollower {
       const waited = this.clock.now().getTime() - started;
       const unplaced = release.instances.find((i) => i.hostId === null && i.reason);
       if (unplaced && (waited > ROOM_PATIENCE_MS || /no hosts yet/.test(unplaced.reason!))) {
+        const reason = unplaced.reason!.replace(/^cannot be placed: /, '');
+        // Larger than any host: no amount of waiting helps.
+        if (/no host is large enough/.test(reason)) {
+          return {
+            outcome: 'waiting',
+            message: `Release ${v} cannot be placed: ${reason}. It fails after ROLLOUT_TIMEOUT_SECONDS and the current release keeps serving; lower the formation's memory or CPU (PATCH …/formation).`,
+          };
+        }
         return {
           outcome: 'waiting',
-          message: `Release ${v} is waiting for room: ${unplaced.reason!.replace(/^cannot be placed: /, '')}. It deploys if room frees up within ROLLOUT_TIMEOUT_SECONDS (otherwise it fails and the current release keeps serving); or lower the formation's memory or CPU (PATCH …/formation).`,
+          message: `Release ${v} is waiting for room: ${reason}. It deploys if room frees up within ROLLOUT_TIMEOUT_SECONDS (otherwise it fails and the current release keeps serving); or lower the formation's memory or CPU (PATCH …/formation).`,
         };
       }
       const healthy = release.instances.filter((i) => i.processType === 'web' && i.healthy && i.actualState === 'running').length;
