@@ -168,6 +168,26 @@ describe('releases and formation', () => {
     expect(newest.configEncrypted).not.toContain('key_0');
   });
 
+  it('writes a config change and its release together, or neither', async () => {
+    const { base, environment } = await released();
+    await platform.http().patch(`${base}/config`).set(user.auth).send({ A: '1' }).expect(200);
+    // The database refuses this environment's next release, as a full disk or a lost connection would.
+    const refuse = `berth_test_refuse_${environment.id.replace(/-/g, '')}`;
+    await db.$executeRawUnsafe(
+      `CREATE FUNCTION ${refuse}() RETURNS trigger AS $$ BEGIN IF NEW."environmentId" = '${environment.id}' THEN RAISE EXCEPTION 'release refused by the test'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql`,
+    );
+    await db.$executeRawUnsafe(`CREATE TRIGGER ${refuse} BEFORE INSERT ON "Release" FOR EACH ROW EXECUTE FUNCTION ${refuse}()`);
+    try {
+      const res = await platform.http().patch(`${base}/config`).set(user.auth).send({ A: '2', B: '3' });
+      expect(res.status).toBeGreaterThanOrEqual(500);
+    } finally {
+      await db.$executeRawUnsafe(`DROP TRIGGER ${refuse} ON "Release"`);
+      await db.$executeRawUnsafe(`DROP FUNCTION ${refuse}()`);
+    }
+    expect((await platform.http().get(`${base}/config`).set(user.auth).expect(200)).body).toEqual({ A: '1' });
+    expect(await db.release.count({ where: { environmentId: environment.id } })).toBe(2);
+  });
+
   it('describes set and unset together, and rolls back to a version that exists', async () => {
     const { base } = await released();
     await platform.http().patch(`${base}/config`).set(user.auth).send({ A: '1', B: '2' }).expect(200);
