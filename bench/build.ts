@@ -54,7 +54,8 @@ interface Platform {
 /** Starts api + builder in this process on the bench database and its own Redis prefix. */
 async function startPlatform(env: Record<string, string>): Promise<Platform> {
   const port = await freePort();
-  const config = parseConfig({ ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', BERTH_PUBLIC_URL: `http://127.0.0.1:${port}`, LOG_LEVEL: 'warn' });
+  // No scheduler runs: a push ends once its release is recorded (GIT_PUSH_DEPLOY_WAIT_SECONDS=0), so the bench times builds.
+  const config = parseConfig({ ...process.env, GIT_PUSH_DEPLOY_WAIT_SECONDS: '0', ...env, PORT: String(port), HOST: '127.0.0.1', BERTH_PUBLIC_URL: `http://127.0.0.1:${port}`, LOG_LEVEL: 'warn' });
   const app = await NestFactory.create(rootModuleFor(config, ['api', 'builder']), { logger: ['error', 'warn'], bodyParser: false });
   configureHttpApp(app);
   await app.listen(port, '127.0.0.1');

@@ -53,7 +53,7 @@ describe('build isolation', () => {
   let engine: ContainerEngine;
 
   beforeAll(async () => {
-    platform = await startPlatform(['api', 'builder']);
+    platform = await startPlatform(['api', 'builder'], { GIT_PUSH_DEPLOY_WAIT_SECONDS: '0' });
     user = await signUp(platform);
     engine = platform.app.get(ContainerEngine);
     // Stands in for anything listening on all of the host's addresses (an API with HOST=0.0.0.0, HAProxy).

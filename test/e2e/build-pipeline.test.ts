@@ -1,7 +1,7 @@
-import { EventEmitter2 } from '@nestjs/event-emitter';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { BUILD_SUCCEEDED, BuildLog, BuildSucceededEvent, BuildSweeper } from '@berth/builds';
+import { BuildSweeper } from '@berth/builds';
+import { BerthConfig } from '@berth/config';
 import { PrismaService } from '@berth/db';
 import { build, builds, engineImages, eventually, Pushes } from '../support/builds';
 import { gitUrl } from '../support/git';
@@ -47,7 +47,8 @@ describe('build pipeline', () => {
   const fixture = (name: string) => pushes.fixture(name, { nonce: true });
 
   beforeAll(async () => {
-    platform = await startPlatform(['api', 'builder']);
+    // No scheduler runs here: pushes end once their release is recorded, unless a test says otherwise.
+    platform = await startPlatform(['api', 'builder'], { GIT_PUSH_DEPLOY_WAIT_SECONDS: '0' });
     user = await signUp(platform);
   });
   afterAll(async () => {
@@ -83,49 +84,40 @@ describe('build pipeline', () => {
     await platform.http().get(`/api/apps/${app}/builds/${started.id}/log`).set(stranger.auth).expect(404);
   });
 
-  it('hands a successful build to BUILD_SUCCEEDED listeners before the push ends, showing what they log', async () => {
+  it('releases a successful build before the push ends; a release that does not serve in time fails the push and leaves the branch', async () => {
     const app = await newApp();
     const copy = await pushes.fixture('static');
-    const emitter = platform.app.get(EventEmitter2);
-    const log = platform.app.get(BuildLog);
-    const seen: BuildSucceededEvent[] = [];
-    const releases = async (event: BuildSucceededEvent) => {
-      seen.push(event);
-      await log.append(event.buildId, '-----> Released v1 (a test listener)');
-    };
-    emitter.on(BUILD_SUCCEEDED, releases);
-    let push;
-    try {
-      push = await copy.push(gitUrl(platform, app, user.token), 'main');
-    } finally {
-      emitter.off(BUILD_SUCCEEDED, releases);
-    }
+    const url = gitUrl(platform, app, user.token);
+    let push = await copy.push(url, 'main');
     expect(push.code).toBe(0);
-    // Other listeners (the releases of @berth/releases) may add their lines in between.
-    expect(push.stderr).toMatch(/remote: -----> Released v1 \(a test listener\)\s[\s\S]*remote: -----> Deployed main/);
+    expect(push.stderr).toMatch(/remote: -----> Releasing v1…\s+remote:\s+Not waiting for v1 to serve \(GIT_PUSH_DEPLOY_WAIT_SECONDS=0\)[\s\S]*remote: -----> Released main \([0-9a-f]{7}\) to production as v1/);
     const [only] = await builds(platform, user, app);
-    const { body: appBody } = await platform.http().get(`/api/apps/${app}`).set(user.auth);
-    const { body: env } = await platform.http().get(`/api/apps/${app}/environments/production`).set(user.auth);
-    expect(seen).toEqual([{ buildId: only.id, imageId: only.image!.id, appId: appBody.id, environmentId: env.id }]);
-    expect((await build(platform, user, app, only.id)).log).toContain('Released v1 (a test listener)');
+    const db = platform.app.get(PrismaService);
+    expect(await db.release.findMany({ where: { buildId: only.id }, select: { version: true } })).toEqual([{ version: 1 }]);
+    expect((await build(platform, user, app, only.id)).log).toContain('-----> Releasing v1…');
+    const served = await copy.head();
 
-    // A listener that throws fails the push with its message, after what it logged.
+    // Waiting for the release to serve, with no scheduler to roll it out: the push gives up.
     copy.write('public/index.html', '<h1>second</h1>');
     await copy.commitAll('second');
-    const failing = async (event: BuildSucceededEvent) => {
-      await log.append(event.buildId, '-----> Starting web.1 (a test listener)');
-      throw new Error('no host has room for web.1 (a test listener)');
-    };
-    emitter.on(BUILD_SUCCEEDED, failing);
+    const config = platform.app.get(BerthConfig);
+    config.git.pushDeployWaitMs = 1000;
     try {
-      push = await copy.push(gitUrl(platform, app, user.token), 'main');
+      push = await copy.push(url, 'main');
     } finally {
-      emitter.off(BUILD_SUCCEEDED, failing);
+      config.git.pushDeployWaitMs = 0;
     }
     expect(push.code).not.toBe(0);
-    // The real releases listener runs alongside and may log in between, as above.
-    expect(push.stderr).toMatch(/remote: -----> Starting web.1 \(a test listener\)\s[\s\S]*remote:  !     Deploy failed: no host has room for web.1 \(a test listener\)/);
-    expect(push.stderr).not.toContain('Deployed main');
+    expect(push.stderr).toMatch(/remote:  !     Release v2 (is queued: no scheduler has taken it in 1 s|is still queued after 1 s|is waiting for room: )/);
+    expect(push.stderr).toContain('remote:  !     main was not moved on Berth');
+    expect(push.stderr).not.toMatch(/Deployed main|Released main/);
+    expect((await copy.git('ls-remote', url, 'refs/heads/main')).stdout).toContain(served);
+    // The release goes on without the push; pushing the commit again is not "Everything up-to-date".
+    expect(await db.release.count({ where: { environment: { app: { name: app } } } })).toBe(2);
+    push = await copy.push(url, 'main');
+    expect(push.code).toBe(0);
+    expect(push.stderr).not.toContain('Everything up-to-date');
+    expect(push.stderr).toMatch(/Released main \([0-9a-f]{7}\) to production as v3/);
   });
 
   it('runs every build step under the memory and CPU limits', async () => {
@@ -184,7 +176,7 @@ describe('build time limit', () => {
 
   // Its own queue (Redis prefix), so only this platform's builder, with its short limit, takes its builds.
   beforeAll(async () => {
-    platform = await startPlatform(['api', 'builder'], { BUILD_TIMEOUT_SECONDS: '4', BERTH_REDIS_PREFIX: prefix });
+    platform = await startPlatform(['api', 'builder'], { BUILD_TIMEOUT_SECONDS: '4', BERTH_REDIS_PREFIX: prefix, GIT_PUSH_DEPLOY_WAIT_SECONDS: '0' });
     user = await signUp(platform);
   });
   afterAll(async () => {
@@ -216,7 +208,7 @@ describe('a builder that stops mid-build', () => {
 
   // The api alone, and builders started and stopped by the test, on their own queue.
   beforeAll(async () => {
-    api = await startPlatform(['api'], { BERTH_REDIS_PREFIX: prefix });
+    api = await startPlatform(['api'], { BERTH_REDIS_PREFIX: prefix, GIT_PUSH_DEPLOY_WAIT_SECONDS: '0' });
     user = await signUp(api);
   });
   afterAll(async () => {

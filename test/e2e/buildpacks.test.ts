@@ -17,7 +17,7 @@ describe('buildpacks', () => {
   const pushes = new Pushes(() => platform);
 
   beforeAll(async () => {
-    platform = await startPlatform(['api', 'builder']);
+    platform = await startPlatform(['api', 'builder'], { GIT_PUSH_DEPLOY_WAIT_SECONDS: '0' });
     user = await signUp(platform);
   });
   afterAll(async () => {

@@ -1,5 +1,5 @@
 import { PrismaService } from '@berth/db';
-import { DeployFollower, ReleasesService } from '@berth/releases';
+import { BuildReleaser, DeployFollower } from '@berth/releases';
 import { startPlatform, RunningPlatform } from '../support/platform';
 import { createApp, signUp, TestUser } from '../support/users';
 import { containersOf, deploy, ensureWebImage, eventually, FAST, getFrom, insertImage, isolatedCluster, PROCESS_TYPES, removeContainersOf, startAgent, TestAgent } from '../support/runtime';
@@ -66,19 +66,19 @@ describe('deploying a release onto a host', () => {
   it('tells the pusher how the rollout goes, line by line', async () => {
     const app = await createApp(platform, user, 'follow');
     const db = platform.app.get(PrismaService);
-    const releases = platform.app.get(ReleasesService);
+    const releaser = platform.app.get(BuildReleaser);
     const follower = platform.app.get(DeployFollower);
     const say = (lines: string[]) => async (line: string) => void lines.push(line);
 
     const good = await insertImage(db, app, { tag, processTypes: { web: PROCESS_TYPES.web } });
-    const v1 = await releases.deployImage({ environmentId: good.environment.id, imageId: good.image.id, createdById: null });
+    const { release: v1 } = await releaser.release(good.build.id);
     const first: string[] = [];
     expect(await follower.follow(v1!.id, say(first))).toEqual({ outcome: 'active', message: 'Deployed v1: 1 web instance healthy' });
     expect(first.length).toBeGreaterThan(0);
     expect(first.every((line) => /^[01] of 1 web instance healthy…$/.test(line))).toBe(true);
 
     const bad = await insertImage(db, app, { tag, processTypes: { web: PROCESS_TYPES.broken } });
-    const v2 = await releases.deployImage({ environmentId: bad.environment.id, imageId: bad.image.id, createdById: null });
+    const { release: v2 } = await releaser.release(bad.build.id);
     const second: string[] = [];
     expect(await follower.follow(v2!.id, say(second))).toEqual({ outcome: 'failed', message: 'Release v2 failed: web.1 exited with code 3. The previous release keeps serving.' });
   });

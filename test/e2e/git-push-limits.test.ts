@@ -20,7 +20,7 @@ describe('git push limits and broken pushes', () => {
   const pushes = new Pushes(() => platform);
 
   beforeAll(async () => {
-    platform = await startPlatform(['api', 'builder'], { GIT_MAX_PUSH_MB: '1' });
+    platform = await startPlatform(['api', 'builder'], { GIT_MAX_PUSH_MB: '1', GIT_PUSH_DEPLOY_WAIT_SECONDS: '0' });
     user = await signUp(platform);
   });
   afterAll(async () => {

@@ -20,7 +20,8 @@ describe('git push', () => {
   const fixture = (name: string, branch = 'main') => pushes.fixture(name, { branch });
 
   beforeAll(async () => {
-    platform = await startPlatform(['api', 'builder'], { PREVIEW_TTL_HOURS: '72' });
+    // No scheduler runs here: pushes end once their release is recorded (test/e2e/durable-deploys.test.ts waits for them to serve).
+    platform = await startPlatform(['api', 'builder'], { PREVIEW_TTL_HOURS: '72', GIT_PUSH_DEPLOY_WAIT_SECONDS: '0' });
     owner = await signUp(platform, 'owner');
   });
   afterAll(async () => {
@@ -38,7 +39,7 @@ describe('git push', () => {
     expect(push.stderr).toContain('remote: -----> Dockerfile detected at the root: building it as given');
     expect(push.stderr).toMatch(/remote: STEP \d+\/\d+: RUN echo "made by a RUN step"/);
     expect(push.stderr).toMatch(new RegExp(`remote: -----> Built image localhost/berth/${app}:[0-9a-f]{12}`));
-    expect(push.stderr).toMatch(new RegExp(`remote: -----> Deployed main \\(${sha.slice(0, 7)}\\) to production:\\s+remote:\\s+http://${app}\\.localhost:8080\\s`));
+    expect(push.stderr).toMatch(new RegExp(`remote: -----> Released main \\(${sha.slice(0, 7)}\\) to production as v1; the push did not wait for it to serve \\(GIT_PUSH_DEPLOY_WAIT_SECONDS=0\\):\\s+remote:\\s+http://${app}\\.localhost:8080\\s`));
 
     const [listed] = await builds(platform, owner, app);
     expect(listed).toMatchObject({ environment: 'production', branch: 'main', commitSha: sha, status: 'succeeded', buildpack: 'dockerfile', failureReason: null });

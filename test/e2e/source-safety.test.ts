@@ -28,7 +28,7 @@ describe('source safety', () => {
   const secrets = { sentinel: `sentinel-${randomBytes(6).toString('hex')}`, ignore: `ignored-${randomBytes(6).toString('hex')}`, dockerfile: `dockerfile-${randomBytes(6).toString('hex')}` };
 
   beforeAll(async () => {
-    platform = await startPlatform(['api', 'builder'], { BUILD_MAX_SOURCE_MB: '8', BUILD_MAX_SOURCE_FILES: '300' });
+    platform = await startPlatform(['api', 'builder'], { BUILD_MAX_SOURCE_MB: '8', BUILD_MAX_SOURCE_FILES: '300', GIT_PUSH_DEPLOY_WAIT_SECONDS: '0' });
     user = await signUp(platform);
     host = mkdtempSync(join(tmpdir(), 'berth-host-'));
     expect(host.startsWith(platform.config.dataDir)).toBe(false);

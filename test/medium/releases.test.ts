@@ -1,7 +1,5 @@
 import { PrismaService } from '@berth/db';
-import { EventEmitter2 } from '@nestjs/event-emitter';
-import { BUILD_SUCCEEDED } from '@berth/builds';
-import { DeployFollower, ReleasesService } from '@berth/releases';
+import { BuildReleaser, BuildReleaseSweep, DeployFollower, ReleasesService } from '@berth/releases';
 import { startPlatform, RunningPlatform } from '../support/platform';
 import { createApp, signUp, TestUser } from '../support/users';
 import { insertImage } from '../support/runtime';
@@ -70,20 +68,71 @@ describe('releases and formation', () => {
     expect((await platform.http().get(`${base}/releases`).set(user.auth).expect(200)).body).toHaveLength(4);
   });
 
-  it('does not keep a push waiting when no scheduler runs', async () => {
+  it('tells a push that waited in vain what its release waits for', async () => {
     const app = await createApp(platform, user, 'nosched');
-    const { environment, image, build } = await insertImage(db, app, { tag: 'localhost/none:1', processTypes });
-    const lines: string[] = [];
-    const started = Date.now();
-    // What the build pipeline does at the end of a push; no scheduler role runs in this test.
-    await platform.app.get(EventEmitter2).emitAsync(BUILD_SUCCEEDED, { buildId: build.id, imageId: image.id, appId: environment.appId, environmentId: environment.id });
-    // (Well under ROLLOUT_TIMEOUT_SECONDS; a scheduler of another test file may be about.)
-    expect(Date.now() - started).toBeLessThan(15_000);
+    const { build } = await insertImage(db, app, { tag: 'localhost/none:1', processTypes });
+    const made = await platform.app.get(BuildReleaser).release(build.id);
+    expect(made).toMatchObject({ made: true, release: { version: 1, buildId: build.id } });
     const follower = platform.app.get(DeployFollower);
-    const [release] = await db.release.findMany({ where: { environmentId: environment.id } });
-    expect(await follower.follow(release.id, async (line) => void lines.push(line))).toEqual({
+    // No scheduler role runs in this test (one of another test file may be about).
+    expect(await follower.follow(made.release!.id, async () => undefined, { waitMs: 1000 })).toEqual({
       outcome: 'waiting',
-      message: expect.stringMatching(/^Release v1 (is queued: no scheduler has taken it yet|waits for room: )/),
+      message: expect.stringMatching(/^Release v1 (is queued: no scheduler has taken it in 1 s|is still queued after 1 s|is waiting for room: )/),
+    });
+  });
+
+  describe('releasing succeeded builds', () => {
+    /** A succeeded build of a new image, as the builder leaves it, `agoMs` ago. */
+    async function finishedBuild(app: string, agoMs: number) {
+      const made = await insertImage(db, app, { tag: 'localhost/none:1', processTypes });
+      const at = new Date(Date.now() - agoMs);
+      await db.build.update({ where: { id: made.build.id }, data: { createdAt: at, finishedAt: at } });
+      return made;
+    }
+
+    it('releases a build whose push died exactly once, with two processes sweeping and releasing at once', async () => {
+      const other = await startPlatform(['api']);
+      try {
+        const app = await createApp(platform, user, 'orphan');
+        const { build, environment, image } = await finishedBuild(app, 60_000);
+        const releasers = [platform, other].map((p) => p.app.get(BuildReleaser));
+        const sweeps = [platform, other].map((p) => p.app.get(BuildReleaseSweep));
+        const [, , first, second] = await Promise.all([sweeps[0].sweep(0), sweeps[1].sweep(0), releasers[0].release(build.id), releasers[1].release(build.id)]);
+
+        const rows = await db.release.findMany({ where: { environmentId: environment.id } });
+        expect(rows).toHaveLength(1);
+        expect(rows[0]).toMatchObject({ version: 1, buildId: build.id, imageId: image.id });
+        expect([first.release?.id, second.release?.id]).toEqual([rows[0].id, rows[0].id]);
+        // Later passes find nothing left to release.
+        await Promise.all(sweeps.map((sweep) => sweep.sweep(0)));
+        expect(await db.release.count({ where: { environmentId: environment.id } })).toBe(1);
+      } finally {
+        await other.close();
+      }
+    });
+
+    it('does not release an older build once a newer push of the environment was released', async () => {
+      const app = await createApp(platform, user, 'regress');
+      const older = await finishedBuild(app, 120_000);
+      const newer = await finishedBuild(app, 60_000);
+      expect(await platform.app.get(BuildReleaser).release(newer.build.id)).toMatchObject({ made: true, release: { version: 1 } });
+
+      await platform.app.get(BuildReleaseSweep).sweep(0);
+      const rows = await db.release.findMany({ where: { environmentId: newer.environment.id } });
+      expect(rows.map((r) => [r.version, r.buildId])).toEqual([[1, newer.build.id]]);
+      expect(await platform.app.get(BuildReleaser).release(older.build.id)).toEqual({
+        release: null,
+        reason: `a newer push (${newer.image.commitSha.slice(0, 7)}) of this environment was released first, as v1`,
+      });
+    });
+
+    it('leaves builds that were released from their image alone', async () => {
+      const app = await createApp(platform, user, 'byimage');
+      const { build, environment, image } = await finishedBuild(app, 60_000);
+      await releases.deployImage({ environmentId: environment.id, imageId: image.id, createdById: null });
+      await platform.app.get(BuildReleaseSweep).sweep(0);
+      expect(await db.release.count({ where: { environmentId: environment.id } })).toBe(1);
+      expect(await db.release.count({ where: { buildId: build.id } })).toBe(0);
     });
   });
 
@@ -117,6 +166,26 @@ describe('releases and formation', () => {
     expect(Object.keys(releases.openConfig(newest)).sort()).toEqual(keys);
     // The snapshot is stored encrypted.
     expect(newest.configEncrypted).not.toContain('key_0');
+  });
+
+  it('writes a config change and its release together, or neither', async () => {
+    const { base, environment } = await released();
+    await platform.http().patch(`${base}/config`).set(user.auth).send({ A: '1' }).expect(200);
+    // The database refuses this environment's next release, as a full disk or a lost connection would.
+    const refuse = `berth_test_refuse_${environment.id.replace(/-/g, '')}`;
+    await db.$executeRawUnsafe(
+      `CREATE FUNCTION ${refuse}() RETURNS trigger AS $$ BEGIN IF NEW."environmentId" = '${environment.id}' THEN RAISE EXCEPTION 'release refused by the test'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql`,
+    );
+    await db.$executeRawUnsafe(`CREATE TRIGGER ${refuse} BEFORE INSERT ON "Release" FOR EACH ROW EXECUTE FUNCTION ${refuse}()`);
+    try {
+      const res = await platform.http().patch(`${base}/config`).set(user.auth).send({ A: '2', B: '3' });
+      expect(res.status).toBeGreaterThanOrEqual(500);
+    } finally {
+      await db.$executeRawUnsafe(`DROP TRIGGER ${refuse} ON "Release"`);
+      await db.$executeRawUnsafe(`DROP FUNCTION ${refuse}()`);
+    }
+    expect((await platform.http().get(`${base}/config`).set(user.auth).expect(200)).body).toEqual({ A: '1' });
+    expect(await db.release.count({ where: { environmentId: environment.id } })).toBe(2);
   });
 
   it('describes set and unset together, and rolls back to a version that exists', async () => {

@@ -29,20 +29,33 @@ export class BerthProcess {
   /** Everything the process wrote, stdout and stderr interleaved. */
   output = '';
 
+  /**
+   * Settings over the process's own (e.g. BERTH_PROCESSES=per-role). With DATABASE_URL, it joins
+   * that database (migrated already, dropped by its owner); with BERTH_ROLES, it runs those roles only.
+   */
+  private readonly overrides: Record<string, string>;
+
   private constructor(
     ports: [number, number],
-    private readonly extraEnv: Record<string, string>,
+    overrides: Record<string, string>,
     private readonly adminUrl: string,
   ) {
     [this.port, this.routerPort] = ports;
+    this.overrides = overrides;
+    if (overrides.ROUTER_PORT) this.routerPort = Number(overrides.ROUTER_PORT);
   }
 
-  /**
-   * extraEnv is added to (and overrides) the environment below, e.g. BERTH_PROCESSES=per-role;
-   * adminUrl is the PostgreSQL server its database is made on (default: the tests' one).
-   */
-  static async create(extraEnv: Record<string, string> = {}, adminUrl = process.env.BERTH_TEST_ADMIN_URL!): Promise<BerthProcess> {
-    return new BerthProcess([await freePort(), await freePort()], extraEnv, adminUrl);
+  /** adminUrl is the PostgreSQL server its own database is made on (default: the tests' one). */
+  static async create(overrides: Record<string, string> = {}, adminUrl = process.env.BERTH_TEST_ADMIN_URL!): Promise<BerthProcess> {
+    return new BerthProcess([await freePort(), await freePort()], overrides, adminUrl);
+  }
+
+  private get ownDatabase(): boolean {
+    return !this.overrides.DATABASE_URL;
+  }
+
+  private get runsRouter(): boolean {
+    return !this.overrides.BERTH_ROLES || this.overrides.BERTH_ROLES.split(',').includes('router');
   }
 
   /** The output without terminal colours. */
@@ -97,7 +110,7 @@ export class BerthProcess {
       AGENT_MEMORY_MB: '1024',
       AGENT_CPU: '2',
       LOG_LEVEL: 'log',
-      ...this.extraEnv,
+      ...this.overrides,
     };
   }
 
@@ -108,15 +121,17 @@ export class BerthProcess {
    * running beside this one are reading.
    */
   async prepare(): Promise<void> {
-    const admin = new Client({ connectionString: this.adminUrl });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE "${this.databaseName}"`);
-    await admin.end();
+    if (this.ownDatabase) {
+      const admin = new Client({ connectionString: this.adminUrl });
+      await admin.connect();
+      await admin.query(`CREATE DATABASE "${this.databaseName}"`);
+      await admin.end();
+    }
     const options = { cwd: ROOT, env: this.env(), maxBuffer: 64 * 1024 * 1024 };
     const bin = (name: string) => join(ROOT, 'node_modules', '.bin', name);
     await execFileAsync(bin('tsc'), ['-p', 'tsconfig.build.json'], options);
     await execFileAsync(bin('tsc-alias'), ['-p', 'tsconfig.build.json'], options);
-    await execFileAsync(process.execPath, [join(ROOT, 'scripts', 'db-migrate.mjs'), 'deploy'], options);
+    if (this.ownDatabase) await execFileAsync(process.execPath, [join(ROOT, 'scripts', 'db-migrate.mjs'), 'deploy'], options);
   }
 
   /** Starts `node dist/apps/berth/src/main.js`; resolves once the API and the router answer. */
@@ -130,7 +145,7 @@ export class BerthProcess {
     for (;;) {
       if (child.exitCode !== null || child.signalCode !== null) throw new Error(`Berth exited while starting:\n${this.output}`);
       const api = await fetch(`${this.url}/healthz`).then((r) => r.status, () => 0);
-      const router = await fetch(`http://127.0.0.1:${this.routerPort}/`).then((r) => r.status, () => 0);
+      const router = this.runsRouter ? await fetch(`http://127.0.0.1:${this.routerPort}/`).then((r) => r.status, () => 0) : 404;
       if (api === 200 && router === 404) return;
       if (Date.now() > deadline) throw new Error(`Berth did not answer within ${timeoutMs} ms (api ${api}, router ${router}):\n${this.output}`);
       await new Promise((resolve) => setTimeout(resolve, 250));
@@ -184,6 +199,7 @@ export class BerthProcess {
     const ids = stdout.split('\n').filter(Boolean);
     if (ids.length) await execFileAsync('podman', ['rm', '-f', '-t', '0', ...ids]);
     removeDisks(disksOf(`berth.host=${this.hostName}`));
+    if (!this.ownDatabase) return; // the owner of the database, Redis prefix and data directory removes them
     if (!process.env.KEEP_TEST_DB) {
       const admin = new Client({ connectionString: this.adminUrl });
       await admin.connect();

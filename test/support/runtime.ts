@@ -3,12 +3,11 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import Redis from 'ioredis';
 import { Client } from 'pg';
 import { INestApplicationContext } from '@nestjs/common';
-import { EventEmitter2 } from '@nestjs/event-emitter';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { PrismaService } from '@berth/db';
-import { BUILD_SUCCEEDED, BuildSucceededEvent } from '@berth/builds';
+import { BuildReleaser, DeployFollower } from '@berth/releases';
 import { ensureBusyboxImage } from './images';
 import { removeImagesOf } from './builds';
 import { freePort, startPlatform, startRoles, RunningPlatform } from './platform';
@@ -120,20 +119,16 @@ export async function insertImage(db: PrismaService, appName: string, options: {
 }
 
 /**
- * Releases an image the way a finished build does, and waits for its rollout to end; `failure`
- * is what would fail the push.
+ * Releases an image the way a finished build does, and waits until it serves or its rollout
+ * ends; `failure` is what would fail the push.
  */
 export async function deploy(platform: RunningPlatform, appName: string, options: { tag: string; processTypes: Record<string, string>; envName?: string }) {
   const db = platform.app.get(PrismaService);
-  const { app, environment, build, image } = await insertImage(db, appName, options);
-  const event: BuildSucceededEvent = { buildId: build.id, imageId: image.id, appId: app.id, environmentId: environment.id };
-  let failure: Error | null = null;
-  try {
-    await platform.app.get(EventEmitter2).emitAsync(BUILD_SUCCEEDED, event);
-  } catch (error) {
-    failure = error as Error;
-  }
-  return { image, environment, failure };
+  const { environment, build, image } = await insertImage(db, appName, options);
+  const made = await platform.app.get(BuildReleaser).release(build.id);
+  if (!made.release) throw new Error(`not released: ${made.reason}`);
+  const { outcome, message } = await platform.app.get(DeployFollower).follow(made.release.id, async () => undefined, { waitMs: 60_000 });
+  return { image, environment, release: made.release, failure: outcome === 'active' ? null : new Error(message) };
 }
 
 export interface TestAgent {

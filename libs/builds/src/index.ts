@@ -7,7 +7,6 @@ export * from './builds.module';
 export * from './builds/build-records.service';
 export * from './builds/builds.service';
 export * from './engine/build-network';
-export * from './events';
 export * from './queue/build-queue-sweeper';
 export * from './queue/build-sweeper';
 export * from './queue/builds.producer';

@@ -8,6 +8,8 @@ import { FormationController } from './formation/formation.controller';
 import { InstancesController } from './instances/instances.controller';
 import { InstancesService } from './instances/instances.service';
 import { Notifier } from './notifications';
+import { BuildReleaseSweep } from './releases/build-release-sweep';
+import { BuildReleaser } from './releases/build-releaser';
 import { ReleaseEvents } from './releases/release-events';
 import { ReleasesController } from './releases/releases.controller';
 import { ReleasesService } from './releases/releases.service';
@@ -16,12 +18,13 @@ import { RolloutProducer } from './rollouts/rollout.producer';
 
 /**
  * Releases, formations and the instances view of an environment; makes a release when a build
- * succeeds or config changes, and queues its rollout (run by the scheduler role).
+ * succeeds (BuildReleaser, at once from the push and by BuildReleaseSweep in every process that
+ * loads this module) or config changes, and queues its rollout (run by the scheduler role).
  */
 @Module({
   imports: [AppsModule, BuildsModule, LogStoreModule, BullModule.registerQueue({ name: QUEUES.scheduler })],
   controllers: [ReleasesController, FormationController, InstancesController],
-  providers: [ReleasesService, InstancesService, RolloutProducer, Notifier, ReleaseEvents, DeployFollower],
-  exports: [ReleasesService, RolloutProducer, Notifier, DeployFollower],
+  providers: [ReleasesService, InstancesService, RolloutProducer, Notifier, ReleaseEvents, DeployFollower, BuildReleaser, BuildReleaseSweep],
+  exports: [ReleasesService, RolloutProducer, Notifier, DeployFollower, BuildReleaser, BuildReleaseSweep],
 })
 export class ReleasesModule {}

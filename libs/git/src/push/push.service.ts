@@ -1,12 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { EventEmitter2 } from '@nestjs/event-emitter';
 import { branchProblem, Urls } from '@berth/apps';
-import { BUILD_SUCCEEDED, BuildEnd, BuildLog, BuildRecords, BuildsProducer, BuildSucceededEvent, SourceStore, sourceTooLarge } from '@berth/builds';
+import { BuildLog, BuildRecords, BuildsProducer, SourceStore, sourceTooLarge } from '@berth/builds';
 import { BerthConfig } from '@berth/config';
 import { Build, Environment, PrismaService } from '@berth/db';
 import { PreReceive, RefUpdate, ZERO_SHA } from '../hooks/hook-server';
 import { GitRepos } from '../repos/git-repos';
 import { BranchEnvironments, PushedApp } from './branch-environments';
+import { DeployEnd, DeployProgress } from './deploy-progress';
 
 /** Who pushes what: the app (its repository) and the user behind the token. */
 export interface PushContext {
@@ -15,17 +15,12 @@ export interface PushContext {
   repoPath: string;
 }
 
-/** Check the database this often while a build's log is quiet (a missed end, a dead builder). */
-const STATUS_CHECK_EVERY_IDLE = 5;
-const SAY_STILL_QUEUED_AFTER_MS = 30_000;
-
-type Say = (text: string) => void;
-
 /**
  * Decides a push, from the pre-receive hook: every pushed branch is built (one after the
- * other) while the pusher watches the build's log, then released by whoever listens to
- * BUILD_SUCCEEDED; only then are the refs updated. Any failure rejects the whole push, and an
- * environment this push created is removed again, so a rejected push leaves nothing half-made.
+ * other) and released, the pusher following both through DeployProgress; the refs are updated
+ * only when every branch's release serves at its URL. Any failure rejects the whole push, so
+ * the branch points at what serves; an environment this push created is removed again unless a
+ * build of it succeeded (that build is released even though the push gave up).
  */
 @Injectable()
 export class PushService {
@@ -40,8 +35,8 @@ export class PushService {
     private readonly records: BuildRecords,
     private readonly log: BuildLog,
     private readonly urls: Urls,
-    private readonly events: EventEmitter2,
     private readonly config: BerthConfig,
+    private readonly progress: DeployProgress,
   ) {}
 
   async preReceive(context: PushContext, push: PreReceive): Promise<number> {
@@ -70,17 +65,18 @@ export class PushService {
       }
     }
 
-    const deployed: { environment: Environment; branch: string; sha: string }[] = [];
+    const deployed: { environment: Environment; branch: string; sha: string; end: DeployEnd & { ok: true } }[] = [];
     const created: Environment[] = [];
     try {
       for (const update of branches.filter((u) => u.newSha !== ZERO_SHA)) {
         const branch = update.ref.slice('refs/heads/'.length);
         const result = await this.deploy(context, branch, update, push, created);
         if (!result) {
+          say(` !     ${branch} was not moved on Berth: it still points at what the environment served before this push. Pushing the same commit again deploys it again.`);
           await this.undo(app, created);
           return 1;
         }
-        deployed.push({ environment: result, branch, sha: update.newSha });
+        deployed.push({ ...result, branch, sha: update.newSha });
       }
       for (const update of branches.filter((u) => u.newSha === ZERO_SHA)) {
         const branch = update.ref.slice('refs/heads/'.length);
@@ -91,8 +87,12 @@ export class PushService {
       await this.undo(app, created);
       throw error;
     }
-    for (const { environment, branch, sha } of deployed) {
-      say(`-----> Deployed ${branch} (${sha.slice(0, 7)}) to ${environment.name}:`);
+    for (const { environment, branch, sha, end } of deployed) {
+      say(
+        end.served
+          ? `-----> Deployed ${branch} (${sha.slice(0, 7)}) to ${environment.name}:`
+          : `-----> Released ${branch} (${sha.slice(0, 7)}) to ${environment.name} as v${end.version}; the push did not wait for it to serve (GIT_PUSH_DEPLOY_WAIT_SECONDS=0):`,
+      );
       say(`       ${this.urls.environmentUrl(app.name, environment.name, environment.kind === 'production')}`);
     }
     return 0;
@@ -108,8 +108,14 @@ export class PushService {
     return null;
   }
 
-  /** Builds one branch and waits for it and its release; the environment, or null when the push must fail. */
-  private async deploy(context: PushContext, branch: string, update: RefUpdate, push: PreReceive, created: Environment[]): Promise<Environment | null> {
+  /** Builds one branch and follows its release; the environment and how it ended, or null when the push must fail. */
+  private async deploy(
+    context: PushContext,
+    branch: string,
+    update: RefUpdate,
+    push: PreReceive,
+    created: Environment[],
+  ): Promise<{ environment: Environment; end: DeployEnd & { ok: true } } | null> {
     const { app } = context;
     const say = push.say;
     const { environment, created: isNew } = await this.environments.forBranch(app, branch);
@@ -120,30 +126,24 @@ export class PushService {
 
     const build = await this.startBuild(context, environment, branch, update, push);
     if (!build) return null;
-    const end = await this.watch(build.id, say, push.signal);
-    if (!end || end.status === 'failed') {
-      if (!end) {
-        say(' !     The push was interrupted; the build goes on, but nothing is deployed.');
-        await this.closeLog(build.id); // nothing will follow the build
-      }
+    const end = await this.progress.watchBuild(build.id, say, push.signal);
+    if (!end) {
+      // The build is durable: it goes on, and BuildReleaseSweep releases it if it succeeds.
+      say(' !     The push was interrupted; the build goes on and is released if it succeeds.');
+      this.keep(created, environment);
       return null;
     }
-    try {
-      const finished = await this.db.build.findUnique({ where: { id: build.id }, select: { imageId: true } });
-      if (!finished?.imageId) {
-        say(' !     The build succeeded but its image is not recorded; push again.');
-        return null;
-      }
-      const event: BuildSucceededEvent = { buildId: build.id, imageId: finished.imageId, appId: app.id, environmentId: environment.id };
-      return (await this.release(event, end.lastId, say)) ? environment : null;
-    } finally {
-      // The release's lines are in the build's log: readers of it (the dashboard) stop here.
-      await this.closeLog(build.id);
-    }
+    if (end.status === 'failed') return null;
+    const deployed = await this.progress.release(build.id, end.lastId, say, push.signal);
+    // Released (serving or not): the environment stays, whatever the push says.
+    if (await this.db.release.findUnique({ where: { buildId: build.id }, select: { id: true } })) this.keep(created, environment);
+    return deployed.ok ? { environment, end: deployed } : null;
   }
 
-  private async closeLog(buildId: string): Promise<void> {
-    await this.log.close(buildId).catch((error) => this.logger.warn(`could not close the log of build ${buildId}: ${(error as Error).message}`));
+  /** An environment this push created that stays even if the push is rejected (its build is released). */
+  private keep(created: Environment[], environment: Environment): void {
+    const at = created.indexOf(environment);
+    if (at >= 0) created.splice(at, 1);
   }
 
   /** A build of this commit for this environment: one already under way, or a new one. */
@@ -169,7 +169,7 @@ export class PushService {
     } catch (error) {
       await this.sources.remove(build.id);
       await this.records.fail(build.id, `Berth could not read commit ${sha.slice(0, 7)} from the push: ${(error as Error).message}`);
-      await this.watch(build.id, say, push.signal);
+      await this.progress.watchBuild(build.id, say, push.signal);
       return null;
     }
     try {
@@ -177,7 +177,7 @@ export class PushService {
     } catch (error) {
       await this.sources.remove(build.id);
       await this.records.fail(build.id, `Berth could not queue the build: ${(error as Error).message}. Push again.`);
-      await this.watch(build.id, say, push.signal);
+      await this.progress.watchBuild(build.id, say, push.signal);
       return null;
     }
     const ahead = await this.db.build.count({
@@ -185,76 +185,6 @@ export class PushService {
     });
     if (ahead > 0) await this.log.append(build.id, `       Queued behind ${ahead} earlier build${ahead > 1 ? 's' : ''} of ${environment.name}`);
     return build;
-  }
-
-  /**
-   * Shows a build's log to the pusher until it ends; the end (with the id of its log entry), or
-   * null when the pusher went away. The database is checked now and then, in case the end was
-   * written without reaching the live log.
-   */
-  private async watch(buildId: string, say: Say, signal: AbortSignal): Promise<(BuildEnd & { lastId: string }) | null> {
-    let idle = 0;
-    let lastId = '0';
-    const startedAt = Date.now();
-    let saidQueued = false;
-    for await (const entry of this.log.follow(buildId, { signal })) {
-      if ('text' in entry) {
-        say(entry.text);
-        lastId = entry.id;
-      } else if ('end' in entry) {
-        return { ...entry.end, lastId: entry.id };
-      } else if ('closed' in entry) {
-        continue; // another push of this commit was interrupted; the build goes on
-      } else if (++idle % STATUS_CHECK_EVERY_IDLE === 0) {
-        const row = await this.db.build.findUnique({ where: { id: buildId }, select: { status: true, failureReason: true } });
-        if (!row) {
-          say(' !     The build is gone (its environment was deleted meanwhile).');
-          return { status: 'failed', failureReason: 'the build is gone', lastId };
-        }
-        if (row.status === 'succeeded' || row.status === 'failed') {
-          // Give the live log a moment to catch up before trusting the row alone.
-          if (idle >= 3 * STATUS_CHECK_EVERY_IDLE) return { status: row.status, failureReason: row.failureReason, lastId };
-        } else if (row.status === 'queued' && !saidQueued && Date.now() - startedAt > SAY_STILL_QUEUED_AFTER_MS) {
-          saidQueued = true;
-          say('       Still queued: waiting for a free builder (BUILD_CONCURRENCY) or for a builder process to start.');
-        }
-      }
-    }
-    return null;
-  }
-
-  /**
-   * Emits BUILD_SUCCEEDED and waits for its listeners (releases), showing what they add to the
-   * build's log meanwhile. False, after showing why, when a listener throws.
-   */
-  private async release(event: BuildSucceededEvent, afterId: string, say: Say): Promise<boolean> {
-    const stop = new AbortController();
-    let lastId = afterId;
-    const shown = (async () => {
-      for await (const entry of this.log.follow(event.buildId, { after: afterId, signal: stop.signal, blockMs: 200 })) {
-        if ('text' in entry) {
-          say(entry.text);
-          lastId = entry.id;
-        }
-      }
-    })();
-    let failure: unknown = null;
-    try {
-      await this.events.emitAsync(BUILD_SUCCEEDED, event);
-    } catch (error) {
-      failure = error;
-    }
-    stop.abort();
-    await shown;
-    for (const text of await this.log.readAfter(event.buildId, lastId)) say(text);
-    if (failure) {
-      const message = failure instanceof Error ? failure.message : String(failure);
-      this.logger.warn(`release after build ${event.buildId} failed: ${message}`);
-      await this.log.append(event.buildId, ` !     Deploy failed: ${message}`);
-      say(` !     Deploy failed: ${message}`);
-      return false;
-    }
-    return true;
   }
 
   /** Removes the environments this push created, when it is rejected. */

@@ -24,6 +24,8 @@ interface Draft {
   formation: FormationLine[];
   description: string;
   createdById: string | null;
+  /** The build this release deploys (unique: a build is released once). */
+  buildId?: string;
 }
 
 interface DraftContext {
@@ -107,6 +109,7 @@ export class ReleasesService implements ConfigReleaser, OnModuleInit {
         configEncrypted: this.box.sealJson(next.config),
         description: next.description,
         createdById: next.createdById,
+        buildId: next.buildId,
         formation: {
           create: next.formation.map(({ processType, command, quantity, memoryMb, cpuMillis, pidsLimit, diskMb, memoryRequestMb, cpuRequestMillis }) => ({
             processType,
@@ -124,9 +127,20 @@ export class ReleasesService implements ConfigReleaser, OnModuleInit {
     });
   }
 
-  /** A new image for an environment (a successful build): its process types, the current config. */
-  async deployImage(input: { environmentId: string; imageId: string; createdById: string | null; description?: string }): Promise<Release | null> {
+  /**
+   * A new image for an environment (a successful build): its process types, the current config.
+   * `proceed` runs first under the environment's lock and may decline (null: no release).
+   */
+  async deployImage(input: {
+    environmentId: string;
+    imageId: string;
+    createdById: string | null;
+    description?: string;
+    buildId?: string;
+    proceed?: (tx: Prisma.TransactionClient) => Promise<boolean>;
+  }): Promise<Release | null> {
     return this.create(input.environmentId, async ({ tx, base, defaults }) => {
+      if (input.proceed && !(await input.proceed(tx))) return null;
       const image = await tx.image.findFirst({ where: { id: input.imageId, app: { environments: { some: { id: input.environmentId } } } } });
       if (!image) throw notFound('image_not_found', `Image ${input.imageId} does not belong to this environment's app.`);
       return {
@@ -135,6 +149,7 @@ export class ReleasesService implements ConfigReleaser, OnModuleInit {
         formation: formationForImage(processTypesOf(image.processTypes), (base?.formation ?? []).map(toLine), defaults),
         description: input.description ?? `Deploy ${image.commitSha.slice(0, 7)}`,
         createdById: input.createdById,
+        buildId: input.buildId,
       };
     });
   }

@@ -4,25 +4,32 @@ import { Clock } from '@berth/common';
 import { PrismaService } from '@berth/db';
 import { RedisService } from '@berth/redis';
 import { SCHEDULER_LEASE } from '../notifications';
+import { ROUTABLE_INSTANCE } from '../routes';
 
-/** How long a release may sit unplaced (no scheduler took it, or no host has room) before we stop watching. */
-const PATIENCE_MS = 10_000;
+/** How long a release may wait for room on a host before the one who deployed is told so. */
+const ROOM_PATIENCE_MS = 10_000;
 
-/** `waiting`: the release is queued or waits for room; it goes on without the one who deployed watching. */
+/**
+ * `active`: the release serves at its URL. `waiting`: it is not serving yet (queued, waiting for
+ * room, its hosts down) and goes on without the one who deployed watching.
+ */
 export type DeployOutcome = 'active' | 'failed' | 'superseded' | 'waiting';
 
 export interface DeployResult {
   outcome: DeployOutcome;
-  /** The last word for the person who deployed: "Deployed v3: …", or why not. */
+  /** The last word for the person who deployed: "Deployed v3: …", or what state the release is in and what to do. */
   message: string;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /**
- * Watches a release roll out, says how it goes line by line, and returns how it ended. It stops
- * watching (and says so) when no scheduler runs, or when the release has waited PATIENCE_MS for
- * a scheduler or for room on a host: the rollout goes on, the person need not wait for it.
+ * Watches a release roll out, says how it goes line by line, and returns how it ended. It is
+ * `active` only once the release is current and at least one of its web instances is routable
+ * (ROUTABLE_INSTANCE: what the router sends requests to), so "Deployed" means the URL answers
+ * with it. Otherwise it waits up to `waitMs` (GIT_PUSH_DEPLOY_WAIT_SECONDS), and says what the
+ * release waits for; a release that waits for room is reported after ROOM_PATIENCE_MS.
  */
 @Injectable()
 export class DeployFollower {
@@ -33,43 +40,77 @@ export class DeployFollower {
     private readonly clock: Clock,
   ) {}
 
-  async follow(releaseId: string, say: (line: string) => Promise<void>, pollMs = 500): Promise<DeployResult> {
+  async follow(releaseId: string, say: (line: string) => Promise<void>, options: { waitMs?: number; pollMs?: number; signal?: AbortSignal } = {}): Promise<DeployResult> {
+    const waitMs = options.waitMs ?? this.config.git.pushDeployWaitMs;
     const started = this.clock.now().getTime();
-    const deadline = started + this.config.scheduler.rolloutTimeoutMs + 30_000;
     let last = '';
-    while (this.clock.now().getTime() < deadline) {
+    for (;;) {
       const release = await this.db.release.findUnique({
         where: { id: releaseId },
-        include: { formation: true, instances: { select: { processType: true, healthy: true, actualState: true, hostId: true, reason: true } } },
+        include: { formation: true, instances: { where: { desiredState: 'running' }, select: { processType: true, healthy: true, actualState: true, hostId: true, reason: true, host: { select: { name: true, state: true } } } } },
       });
       if (!release) return { outcome: 'superseded', message: 'The release is gone: its app or environment was deleted.' };
-      const patienceOver = this.clock.now().getTime() - started > PATIENCE_MS;
-      if (release.status === 'pending' && (patienceOver || !(await this.redis.client.exists(SCHEDULER_LEASE(this.redis.key()))))) {
-        return { outcome: 'waiting', message: `Release v${release.version} is queued: no scheduler has taken it yet. It rolls out when one runs (BERTH_ROLES with scheduler).` };
+      const v = `v${release.version}`;
+      if (release.status === 'failed') {
+        return { outcome: 'failed', message: `Release ${v} failed: ${release.failureReason ?? 'unknown reason'}. The previous release keeps serving.` };
       }
-      const unplaced = release.instances.find((i) => i.hostId === null && i.reason);
-      if (unplaced && (patienceOver || /no hosts yet/.test(unplaced.reason!))) {
-        return { outcome: 'waiting', message: `Release v${release.version} waits for room: ${unplaced.reason}. It rolls out if room appears within ROLLOUT_TIMEOUT_SECONDS, or fails.` };
+      if (release.status === 'superseded') {
+        return { outcome: 'superseded', message: `Release ${v} was replaced by a newer release before it finished.` };
       }
       const web = release.formation.find((line) => line.processType === 'web');
+      const wantsWeb = Boolean(web && web.quantity > 0);
+      const routable = await this.db.instance.count({ where: { releaseId, ...ROUTABLE_INSTANCE } });
+      if (release.status === 'active' && (!wantsWeb || routable > 0)) {
+        return { outcome: 'active', message: wantsWeb ? `Deployed ${v}: ${plural(routable, 'web instance')} healthy` : `Deployed ${v} (no web process runs)` };
+      }
+
+      const waited = this.clock.now().getTime() - started;
+      const unplaced = release.instances.find((i) => i.hostId === null && i.reason);
+      if (unplaced && (waited > ROOM_PATIENCE_MS || /no hosts yet/.test(unplaced.reason!))) {
+        const reason = unplaced.reason!.replace(/^cannot be placed: /, '');
+        // Larger than any host: no amount of waiting helps.
+        if (/no host is large enough/.test(reason)) {
+          return {
+            outcome: 'waiting',
+            message: `Release ${v} cannot be placed: ${reason}. It fails after ROLLOUT_TIMEOUT_SECONDS and the current release keeps serving; lower the formation's memory or CPU (PATCH …/formation).`,
+          };
+        }
+        return {
+          outcome: 'waiting',
+          message: `Release ${v} is waiting for room: ${reason}. It deploys if room frees up within ROLLOUT_TIMEOUT_SECONDS (otherwise it fails and the current release keeps serving); or lower the formation's memory or CPU (PATCH …/formation).`,
+        };
+      }
       const healthy = release.instances.filter((i) => i.processType === 'web' && i.healthy && i.actualState === 'running').length;
-      const progress = web && web.quantity > 0 ? `${healthy} of ${web.quantity} web instance${web.quantity === 1 ? '' : 's'} healthy…` : '';
-      if (progress && progress !== last && release.status !== 'active') {
+      const progress = wantsWeb && release.status === 'deploying' ? `${healthy} of ${plural(web!.quantity, 'web instance')} healthy…` : '';
+      if (progress && progress !== last) {
         await say(progress);
         last = progress;
       }
-      if (release.status === 'active') {
-        const message = web && web.quantity > 0 ? `Deployed v${release.version}: ${healthy} web instance${healthy === 1 ? '' : 's'} healthy` : `Deployed v${release.version} (no web process runs)`;
-        return { outcome: 'active', message };
-      }
-      if (release.status === 'failed') {
-        return { outcome: 'failed', message: `Release v${release.version} failed: ${release.failureReason ?? 'unknown reason'}. The previous release keeps serving.` };
-      }
-      if (release.status === 'superseded') {
-        return { outcome: 'superseded', message: `Release v${release.version} was replaced by a newer release before it finished.` };
-      }
-      await sleep(pollMs);
+      if (options.signal?.aborted) return { outcome: 'waiting', message: `Stopped watching release ${v}: the one who deployed went away. It goes on.` };
+      if (waited >= waitMs) return { outcome: 'waiting', message: await this.stillWaiting(release, v, waitMs, healthy, web?.quantity ?? 0) };
+      await sleep(Math.min(options.pollMs ?? 500, Math.max(50, waitMs - waited)));
     }
-    return { outcome: 'waiting', message: 'Still deploying; follow it with GET …/releases and …/instances.' };
+  }
+
+  /** What a release that is not serving after the wait is doing, and what to do about it. */
+  private async stillWaiting(
+    release: { status: string; instances: { processType: string; host: { name: string; state: string } | null }[] },
+    v: string,
+    waitMs: number,
+    healthy: number,
+    wanted: number,
+  ): Promise<string> {
+    const waited = `${Math.round(waitMs / 1000)} s`;
+    if (release.status === 'pending') {
+      const scheduler = (await this.redis.client.exists(SCHEDULER_LEASE(this.redis.key()))) > 0;
+      return scheduler
+        ? `Release ${v} is still queued after ${waited}: the scheduler has not taken it yet. It rolls out when the scheduler gets to it.`
+        : `Release ${v} is queued: no scheduler has taken it in ${waited}. It rolls out when a process with the scheduler role (BERTH_ROLES) runs again.`;
+    }
+    const down = release.instances.find((i) => i.processType === 'web' && i.host && i.host.state === 'down');
+    if (release.status === 'active') {
+      return `Release ${v} is current, but none of its web instances can take requests${down ? ` (host ${down.host!.name} is down)` : ''}. The scheduler places them again on a host that is up.`;
+    }
+    return `Release ${v} is still rolling out after ${waited} (${healthy} of ${plural(wanted, 'web instance')} healthy${down ? `; host ${down.host!.name} is down` : ''}). It becomes current once its instances are healthy, or fails after ROLLOUT_TIMEOUT_SECONDS.`;
   }
 }
