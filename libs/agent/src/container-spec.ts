@@ -11,6 +11,8 @@ export const LABELS = {
   process: 'berth.process',
   instance: 'berth.instance',
   host: 'berth.host',
+  /** The install (config.installId) whose agent made it: installs sharing an engine and a host name keep apart. */
+  install: 'berth.install',
   oneOff: 'berth.run',
 } as const;
 

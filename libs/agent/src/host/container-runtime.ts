@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { ContainerCreateOptions } from 'dockerode';
 import { Writable } from 'node:stream';
+import { BerthConfig } from '@berth/config';
 import { ContainerEngine } from '@berth/engine';
 import { CONTAINER_PORT, ContainerDisk, LABELS } from '../container-spec';
 import { InstanceDisks } from './instance-disks';
@@ -38,10 +39,16 @@ export class ContainerRuntime {
   constructor(
     private readonly engine: ContainerEngine,
     private readonly disks: InstanceDisks,
+    private readonly config: BerthConfig,
   ) {}
 
+  /**
+   * This install's containers of a host. Containers made before they carried the install label
+   * count as this install's (the host label was all they had).
+   */
   async list(hostName: string): Promise<ContainerSummary[]> {
-    const containers = await this.engine.api.listContainers({ all: true, filters: { label: [`${LABELS.host}=${hostName}`] } });
+    const all = await this.engine.api.listContainers({ all: true, filters: { label: [`${LABELS.host}=${hostName}`] } });
+    const containers = all.filter((c) => (c.Labels?.[LABELS.install] ?? this.config.installId) === this.config.installId);
     return containers.map((c) => ({ id: c.Id, instanceId: c.Labels?.[LABELS.instance], running: c.State === 'running', labels: c.Labels ?? {} }));
   }
 

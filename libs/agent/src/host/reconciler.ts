@@ -252,6 +252,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
           [LABELS.process]: row.processType,
           [LABELS.instance]: row.id,
           [LABELS.host]: this.host.name,
+          [LABELS.install]: this.config.installId,
         },
         limits: { memoryMb: row.memoryMb, cpuMillis: row.cpuMillis, pidsLimit: row.pidsLimit },
         cpuRequestMillis: row.cpuRequestMillis ?? row.cpuMillis,

@@ -66,6 +66,7 @@ export class RunService {
         [LABELS.release]: `v${release.version}`,
         [LABELS.process]: 'run',
         [LABELS.oneOff]: runId,
+        [LABELS.install]: this.config.installId,
       },
       limits: { memoryMb: size.memoryMb, cpuMillis: size.cpuMillis, pidsLimit: size.pidsLimit },
       // A one-off competes for CPU like the web instances it runs beside.
