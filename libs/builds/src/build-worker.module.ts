@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { Buildpacks } from './buildpacks/buildpacks.service';
 import { BuildsModule } from './builds.module';
 import { BuildCgroups } from './engine/build-cgroups';
+import { BuildDiskGuard } from './engine/build-disk-guard';
 import { BuildFirewall } from './engine/build-firewall';
 import { BuildNetwork } from './engine/build-network';
 import { ImageBuilder } from './engine/image-builder';
@@ -14,6 +15,6 @@ import { RegistryNodeRuntimes } from './registry/node-runtimes';
 /** The builder role: runs build jobs, turning pushed commits into images. */
 @Module({
   imports: [BuildsModule],
-  providers: [BuildsProcessor, BuildSweeper, Buildpacks, RegistryNodeRuntimes, NpmRegistry, ImageBuilder, BuildCgroups, BuildNetwork, BuildFirewall, StackImage],
+  providers: [BuildsProcessor, BuildSweeper, Buildpacks, RegistryNodeRuntimes, NpmRegistry, ImageBuilder, BuildCgroups, BuildDiskGuard, BuildNetwork, BuildFirewall, StackImage],
 })
 export class BuildWorkerModule {}

@@ -62,6 +62,11 @@ export class BuildCgroups {
     return killed;
   }
 
+  /** The processes of a build's steps now (none when it has no cgroup or no step runs). */
+  async pids(buildId: string): Promise<number[]> {
+    return (await Promise.all(this.dirs(buildId).map((dir) => procs(dir)))).flat();
+  }
+
   /** Build ids that have a cgroup on this host (running or left over). */
   async present(): Promise<string[]> {
     const root = existsSync(join(CGROUP_ROOT, 'pids')) ? join(CGROUP_ROOT, 'pids') : CGROUP_ROOT;

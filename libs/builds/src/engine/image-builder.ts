@@ -5,6 +5,7 @@ import { BerthConfig } from '@berth/config';
 import { ContainerEngine } from '@berth/engine';
 import { BuildFailure } from '../buildpacks/build-failure';
 import { BuildCgroups } from './build-cgroups';
+import { BuildDiskGuard } from './build-disk-guard';
 import { BuildNetwork } from './build-network';
 import { StepOutput, stepFailureReason } from './step-failure';
 
@@ -47,6 +48,7 @@ export class ImageBuilder {
   constructor(
     private readonly engine: ContainerEngine,
     private readonly cgroups: BuildCgroups,
+    private readonly diskGuard: BuildDiskGuard,
     private readonly network: BuildNetwork,
     private readonly config: BerthConfig,
   ) {}
@@ -78,10 +80,12 @@ export class ImageBuilder {
 
     let timedOut = false;
     let aborted = false;
+    let wroteTooMuch = false;
     let grace: NodeJS.Timeout | null = null;
-    const stop = (why: 'timeout' | 'abort') => {
-      if (timedOut || aborted) return;
+    const stop = (why: 'timeout' | 'abort' | 'disk') => {
+      if (timedOut || aborted || wroteTooMuch) return;
       if (why === 'timeout') timedOut = true;
+      else if (why === 'disk') wroteTooMuch = true;
       else aborted = true;
       if (!cgroupParent) {
         // Nothing to kill: stop listening; should the engine finish the build, its image is removed.
@@ -94,6 +98,8 @@ export class ImageBuilder {
       grace = setTimeout(() => response.destroy(new Error('the engine did not end the stopped build')), STOP_GRACE_MS);
     };
     const timer = setTimeout(() => stop('timeout'), limits.timeoutMs);
+    // What a step writes is measured through the build's cgroup, so only a build that has one is bounded.
+    const stopGuard = cgroupParent ? this.diskGuard.watch(request.buildId, limits.maxWriteBytes, () => stop('disk')) : () => undefined;
     const onAbort = () => stop('abort');
     request.signal?.addEventListener('abort', onAbort);
 
@@ -109,6 +115,7 @@ export class ImageBuilder {
       streamError = error;
     } finally {
       clearTimeout(timer);
+      stopGuard();
       if (grace) clearTimeout(grace);
       request.signal?.removeEventListener('abort', onAbort);
     }
@@ -117,6 +124,10 @@ export class ImageBuilder {
     if (timedOut) {
       failure = new BuildFailure(
         `The build took longer than ${Math.round(limits.timeoutMs / 1000)} s (BUILD_TIMEOUT_SECONDS) and was stopped. Make it faster, or ask the operator for a longer limit.`,
+      );
+    } else if (wroteTooMuch) {
+      failure = new BuildFailure(
+        `A build step wrote more than ${Math.round(limits.maxWriteBytes / 1024 / 1024)} MB (BUILD_MAX_WRITE_MB) and was stopped. Write less in one step (e.g. remove caches and downloads in the step that makes them), or ask the operator for a higher limit.`,
       );
     } else if (aborted) failure = new Error('the builder stopped while building');
     else if (streamError) failure = this.classify(streamError);

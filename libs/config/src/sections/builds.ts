@@ -63,6 +63,8 @@ export const buildsEnv = z.object({
    * push arrives (the push is refused) and again when the builder unpacks it.
    */
   BUILD_MAX_SOURCE_MB: env.number(500, 0.01, 1_048_576),
+  /** Most a build step may write (its layer), in MiB; measured every second, a step past it is stopped and the build fails. */
+  BUILD_MAX_WRITE_MB: env.int(4096, 16, 1_048_576),
   /** Most files (and symbolic links) a build's source may hold; checked like BUILD_MAX_SOURCE_MB. */
   BUILD_MAX_SOURCE_FILES: env.int(100_000, 1, 100_000_000),
 });
@@ -80,5 +82,6 @@ export const mapBuilds = (e: z.infer<typeof buildsEnv> & { BERTH_REDIS_PREFIX: s
   stackImage: e.BUILD_STACK_IMAGE,
   network: e.BUILD_NETWORK ?? `berth-build-${e.BERTH_REDIS_PREFIX}`,
   networkAllow: e.BUILD_NETWORK_ALLOW,
+  maxWriteBytes: e.BUILD_MAX_WRITE_MB * 1024 * 1024,
   maxSource: { bytes: Math.round(e.BUILD_MAX_SOURCE_MB * 1024 * 1024), files: e.BUILD_MAX_SOURCE_FILES },
 });
