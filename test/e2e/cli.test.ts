@@ -117,10 +117,10 @@ describe('the berth command line', () => {
     const unknown = await berth('apps:info', '-a', 'no-such-app-here');
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/^berth: .*no-such-app-here|^berth: .*[Nn]o such app/);
-    // Until Berth has a logs API, berth logs says so (with one, the app is unknown: exit 1 too).
     const logs = await berth('logs', '-a', 'no-such-app-here');
     expect(logs.code).toBe(1);
-    expect(logs.stderr).toMatch(/not available yet|no-such-app-here|[Nn]o such app/);
+    expect(logs.stderr).toMatch(/no-such-app-here|[Nn]o such app/);
+    expect((await berth('logs', '-n', 'many', '-a', app)).code).toBe(2);
   });
 
   it('creates an app with a berth remote and pushes to it with no token in the URL', async () => {
@@ -194,6 +194,15 @@ describe('the berth command line', () => {
     const builds = await okJson<{ id: string; status: string }[]>('builds');
     expect(builds[0].status).toBe('succeeded');
     expect((await ok('builds:output')).length).toBeGreaterThan(0);
+  });
+
+  it("shows the environment's runtime log, filtered, as text and as JSON", async () => {
+    const text = await ok('logs', '-n', '200', '--source', 'berth');
+    expect(text).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z berth: /m);
+    expect(text).not.toMatch(/ app\[/);
+    const lines = await okJson<{ source: string; text: string }[]>('logs', '-n', '200');
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.some((line) => line.source === 'berth' && /v\d+/.test(line.text))).toBe(true);
   });
 
   it('adds and removes custom domains', async () => {
