@@ -187,12 +187,21 @@ export function removeDisks(disks: { volume: string; file: string }[]): void {
 
 /** Removes the app networks the agents made for these apps (once their containers are gone). */
 export function removeNetworksOf(appIds: string[]): void {
-  const names = appIds.map((id) => `berth-app-${id}`);
-  for (const name of names) {
-    try {
-      execFileSync('podman', ['network', 'rm', '-f', name], { stdio: 'ignore' });
-    } catch {
-      // gone already
+  if (!appIds.length) return;
+  // One listing, then one removal of those that exist: a podman call per app took a second each.
+  const existing = new Set(execFileSync('podman', ['network', 'ls', '--format', '{{.Name}}']).toString().split('\n').filter(Boolean));
+  const names = appIds.map((id) => `berth-app-${id}`).filter((name) => existing.has(name));
+  if (!names.length) return;
+  try {
+    execFileSync('podman', ['network', 'rm', '-f', ...names], { stdio: 'ignore' });
+  } catch {
+    // One went meanwhile: the rest one by one.
+    for (const name of names) {
+      try {
+        execFileSync('podman', ['network', 'rm', '-f', name], { stdio: 'ignore' });
+      } catch {
+        // gone already
+      }
     }
   }
 }
