@@ -64,6 +64,7 @@ const ALLOWED: Record<string, string> = {
   'GET /api/docs/openapi.json': SWAGGER,
   'GET /api/docs-yaml': SWAGGER,
   'GET /api/docs-json': SWAGGER,
+  'GET /cli/berth.tgz': 'the packed command line, the same file for everyone (no tenant data)',
 };
 
 /** The owner's data that the other team's user tries to reach. */
