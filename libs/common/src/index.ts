@@ -8,3 +8,4 @@ export * from './secret-box.service';
 export * from './validation';
 export * from './common.module';
 export * from './params';
+export * from './every';

@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { BerthConfig } from '@berth/config';
-import { Clock } from '@berth/common';
+import { Clock, Every } from '@berth/common';
 import { BuildRecords } from '../builds/build-records.service';
 import { SourceStore } from '../source/source-store';
 import { BuildsProducer } from './builds.producer';
@@ -19,7 +19,7 @@ const GRACE_MS = 60_000;
 @Injectable()
 export class BuildQueueSweeper implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('BuildSweeper');
-  private timer: NodeJS.Timeout | null = null;
+  private readonly every = new Every(SWEEP_EVERY_MS, () => this.sweep(), (error) => this.logger.warn(`sweep failed: ${error.message}`));
 
   constructor(
     private readonly records: BuildRecords,
@@ -30,13 +30,11 @@ export class BuildQueueSweeper implements OnApplicationBootstrap, OnModuleDestro
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer ??= setInterval(() => void this.sweep().catch((error) => this.logger.warn(`sweep failed: ${(error as Error).message}`)), SWEEP_EVERY_MS);
-    this.timer.unref();
+    this.every.start();
   }
 
   onModuleDestroy(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    this.every.stop();
   }
 
   /** Returns how many builds it settled. */

@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Every } from '@berth/common';
 import { PrismaService } from '@berth/db';
 import { AppImages } from '@berth/engine';
 import { BuildCgroups } from '../engine/build-cgroups';
@@ -17,7 +18,7 @@ const SWEEP_EVERY_MS = 30_000;
 @Injectable()
 export class BuildSweeper implements OnModuleDestroy {
   private readonly logger = new Logger('BuildSweeper');
-  private timer: NodeJS.Timeout | null = null;
+  private readonly every = new Every(SWEEP_EVERY_MS, () => this.sweep(), (error) => this.logger.warn(`sweep failed: ${error.message}`));
 
   constructor(
     private readonly db: PrismaService,
@@ -28,13 +29,11 @@ export class BuildSweeper implements OnModuleDestroy {
   ) {}
 
   start(): void {
-    this.timer ??= setInterval(() => void this.sweep().catch((error) => this.logger.warn(`sweep failed: ${(error as Error).message}`)), SWEEP_EVERY_MS);
-    this.timer.unref();
+    this.every.start();
   }
 
   onModuleDestroy(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    this.every.stop();
   }
 
   /** Returns how many unfinished builds were settled. */
