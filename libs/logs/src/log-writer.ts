@@ -19,6 +19,8 @@ export class LogWriter implements OnModuleDestroy {
   private timer: NodeJS.Timeout | null = null;
   private chain: Promise<void> = Promise.resolve();
   private lost = 0;
+  /** After shutdown nothing is scheduled any more: a late line or a failed batch must not retry for ever. */
+  private closed = false;
 
   constructor(private readonly store: LogStore) {}
 
@@ -28,8 +30,9 @@ export class LogWriter implements OnModuleDestroy {
       this.lost += this.pending.length - MAX_PENDING;
       this.pending.splice(0, this.pending.length - MAX_PENDING);
     }
+    if (this.closed) return;
     if (this.pending.length >= BATCH_LINES) void this.flush();
-    else if (!this.timer) this.timer = setTimeout(() => void this.flush(), FLUSH_EVERY_MS);
+    else if (!this.timer) this.timer = setTimeout(() => void this.flush(), FLUSH_EVERY_MS).unref();
   }
 
   /** Stores everything written so far; resolves once it is stored (or failed). */
@@ -44,7 +47,7 @@ export class LogWriter implements OnModuleDestroy {
         } catch (error) {
           this.pending.unshift(...batch);
           this.logger.warn(`could not store ${this.pending.length} log lines, trying again: ${(error as Error).message}`);
-          if (!this.timer) this.timer = setTimeout(() => void this.flush(), 2000);
+          if (!this.timer && !this.closed) this.timer = setTimeout(() => void this.flush(), 2000).unref();
           return;
         }
       }
@@ -57,6 +60,7 @@ export class LogWriter implements OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
+    this.closed = true;
     await this.flush();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
