@@ -28,6 +28,9 @@ module.exports = {
   // A global option: Jest ignores testTimeout inside a project. Tests against real services get
   // 30 s by default; e2e and browser files that push and build set more with jest.setTimeout.
   testTimeout: 30_000,
+  // A handle a test file leaks (a timer of a platform it closed) must not keep the run, and CI,
+  // waiting after the last test; leaks still show as "Jest did not exit" warnings when run alone.
+  forceExit: true,
   projects: [
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/*/src/**/*.spec.ts'] },
     { ...withServices, displayName: 'medium', testMatch: ['<rootDir>/test/medium/**/*.test.ts'] },
