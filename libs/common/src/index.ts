@@ -9,3 +9,4 @@ export * from './validation';
 export * from './common.module';
 export * from './params';
 export * from './every';
+export * from './tcp';

@@ -1,9 +1,8 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { connect } from 'node:net';
 import type Redis from 'ioredis';
 import { BerthConfig } from '@berth/config';
-import { Clock, Coalescer } from '@berth/common';
+import { acceptsTcp, Clock, Coalescer } from '@berth/common';
 import { PrismaService } from '@berth/db';
 import { CHANNELS, Notifier, RolloutProducer, SCHEDULER_LEASE } from '@berth/releases';
 import { RedisService } from '@berth/redis';
@@ -123,7 +122,7 @@ export class SchedulerLoop implements OnApplicationBootstrap, OnModuleDestroy {
   /** How many of a host's running instances accept a TCP connection on their published port. */
   private async answeringInstances(host: { id: string; address: string }): Promise<number> {
     const instances = await this.db.instance.findMany({ where: { hostId: host.id, desiredState: 'running', hostPort: { not: null } }, select: { hostPort: true } });
-    const answers = await Promise.all(instances.map((i) => accepts(host.address, i.hostPort!, 1000)));
+    const answers = await Promise.all(instances.map((i) => acceptsTcp(host.address, i.hostPort!, 1000)));
     return answers.filter(Boolean).length;
   }
 
@@ -138,18 +137,4 @@ export class SchedulerLoop implements OnApplicationBootstrap, OnModuleDestroy {
     // Job ids are the release's: a rollout whose job exists is not queued twice.
     for (const release of stuck) await this.rollouts.rollOut(release.id);
   }
-}
-
-/** Whether something accepts a TCP connection at address:port within timeoutMs. */
-export function accepts(address: string, port: number, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: address, port });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
 }
