@@ -7,6 +7,7 @@ import { parseEnv } from 'node:util';
 import { Client } from 'pg';
 import { containersOfApp } from '../support/fullstack';
 import { WorkingCopy } from '../support/git';
+import { dropDatabase } from '../support/databases';
 import { dropRedisPrefix, freePort } from '../support/platform';
 import { eventually, get } from '../support/router';
 import { unique } from '../support/users';
@@ -75,10 +76,7 @@ describe('a fresh clone', () => {
       if (networks.length) execFileSync('podman', ['network', 'rm', '-f', ...networks], { stdio: 'ignore' });
     }
     if (!process.env.KEEP_TEST_DB) {
-      const admin = new Client({ connectionString: process.env.BERTH_TEST_ADMIN_URL });
-      await admin.connect();
-      await admin.query(`DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`);
-      await admin.end();
+      await dropDatabase(process.env.BERTH_TEST_ADMIN_URL!, databaseName);
     }
     await dropRedisPrefix(redisPrefix);
     copy?.remove();

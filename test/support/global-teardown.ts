@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import Redis from 'ioredis';
-import { Client } from 'pg';
+import { dropDatabase } from './databases';
 import { BuildFirewall } from '../../libs/builds/src/engine/build-firewall';
 
 /** Removes the build networks (and their firewall chains) the builders of this run made: their install label starts with the run's prefix. */
@@ -23,10 +23,7 @@ export default async function globalTeardown(): Promise<void> {
   const name = process.env.BERTH_TEST_DATABASE_NAME;
   if (!name || process.env.KEEP_TEST_DB) return;
   delete process.env.BERTH_TEST_DATABASE_NAME;
-  const admin = new Client({ connectionString: process.env.BERTH_TEST_ADMIN_URL });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  await admin.end();
+  await dropDatabase(process.env.BERTH_TEST_ADMIN_URL!, name);
   const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
   const prefix = process.env.BERTH_REDIS_PREFIX;
   if (prefix?.startsWith('berth_test_')) {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
+import { dropDatabase } from './databases';
 import { dropRedisPrefix, freePort } from './platform';
 import { disksOf, removeDisks } from './runtime';
 
@@ -201,10 +202,7 @@ export class BerthProcess {
     removeDisks(disksOf(`berth.host=${this.hostName}`));
     if (!this.ownDatabase) return; // the owner of the database, Redis prefix and data directory removes them
     if (!process.env.KEEP_TEST_DB) {
-      const admin = new Client({ connectionString: this.adminUrl });
-      await admin.connect();
-      await admin.query(`DROP DATABASE IF EXISTS "${this.databaseName}" WITH (FORCE)`);
-      await admin.end();
+      await dropDatabase(this.adminUrl, this.databaseName);
     }
     await dropRedisPrefix(this.redisPrefix);
     rmSync(this.dataDir, { recursive: true, force: true });

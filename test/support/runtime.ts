@@ -10,6 +10,7 @@ import { PrismaService } from '@berth/db';
 import { BuildReleaser, DeployFollower } from '@berth/releases';
 import { ensureBusyboxImage } from './images';
 import { removeImagesOf } from './builds';
+import { dropDatabase } from './databases';
 import { freePort, startPlatform, startRoles, RunningPlatform } from './platform';
 import { unique } from './users';
 
@@ -277,10 +278,7 @@ export async function isolatedCluster(
       await database.connect();
       const apps = await database.query<{ id: string }>('SELECT id::text AS id FROM "App"').finally(() => database.end());
       removeNetworksOf(apps.rows.map((row) => row.id));
-      const client = new Client({ connectionString: adminUrl });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`);
-      await client.end();
+      await dropDatabase(adminUrl, databaseName);
       const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
       let cursor = '0';
       do {
