@@ -27,11 +27,12 @@ describe('Redis outage', () => {
     port = await freePort();
     await startRedis();
   });
-  // Closing waits for BullMQ's workers to let go of Redis, which takes longer on a loaded machine.
+  // Closing a platform whose Redis restarted has once hung in BullMQ's close on a loaded CI run
+  // (not understood yet; see README "Known limitations"): wait for it a while, not for ever.
   afterAll(async () => {
-    await platform?.close();
+    await Promise.race([platform?.close(), new Promise((resolve) => setTimeout(resolve, 20_000).unref())]);
     redis?.kill('SIGKILL');
-  }, 90_000);
+  }, 60_000);
 
   it('says once that Redis is gone and once that it is back', async () => {
     const printed: string[] = [];
