@@ -10,3 +10,4 @@ export * from './common.module';
 export * from './params';
 export * from './every';
 export * from './tcp';
+export * from './event-stream';

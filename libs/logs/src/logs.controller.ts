@@ -2,7 +2,7 @@ import { Controller, Get, Param, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { CurrentUser, Principal } from '@berth/accounts';
-import { Clock } from '@berth/common';
+import { Clock, openEventStream } from '@berth/common';
 import { formatLine, lineJson, LogLine } from './log-line';
 import { parseLogQuery } from './log-query';
 import { LogsService } from './logs.service';
@@ -52,13 +52,7 @@ export class LogsController {
       return;
     }
 
-    res.status(200);
-    res.setHeader('content-type', 'text/event-stream; charset=utf-8');
-    res.setHeader('cache-control', 'no-cache, no-transform');
-    res.setHeader('x-accel-buffering', 'no');
-    res.flushHeaders();
-    const closed = new AbortController();
-    res.on('close', () => closed.abort());
+    const clientGone = openEventStream(res);
     // One line per event; a line's own newlines are never there (lines are split on them).
     const send = (lines: LogLine[]) => {
       if (lines.length) res.write(lines.map((line) => `id: ${line.id}\ndata: ${render(line).replace(/[\r\n]/g, ' ')}\n\n`).join(''));
@@ -73,14 +67,14 @@ export class LogsController {
     }
     let idle = 0;
     try {
-      for await (const lines of this.logs.follow(environment.id, query, { afterId, signal: closed.signal })) {
+      for await (const lines of this.logs.follow(environment.id, query, { afterId, signal: clientGone })) {
         if (lines.length) {
           idle = 0;
           send(lines);
         } else if (++idle % KEEPALIVE_EVERY_IDLE === 0) res.write(': waiting for lines\n\n');
       }
     } finally {
-      if (!closed.signal.aborted) {
+      if (!clientGone.aborted) {
         res.write('event: end\ndata: {"reason":"the environment was deleted"}\n\n');
         res.end();
       }

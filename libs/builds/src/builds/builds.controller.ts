@@ -2,7 +2,7 @@ import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { CurrentUser, Principal } from '@berth/accounts';
-import { invalidInput, uuidOr404 } from '@berth/common';
+import { invalidInput, openEventStream, uuidOr404 } from '@berth/common';
 import { BuildEnd, BuildLog } from '../build-log/build-log.service';
 import { BuildsService } from './builds.service';
 
@@ -52,13 +52,7 @@ export class BuildsController {
   @ApiProduces('text/event-stream')
   async stream(@CurrentUser() user: Principal, @Param('app') app: string, @Param('id', BUILD_ID) id: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     const build = await this.builds.find(user.userId, app, id);
-    res.status(200);
-    res.setHeader('content-type', 'text/event-stream; charset=utf-8');
-    res.setHeader('cache-control', 'no-cache, no-transform');
-    res.setHeader('x-accel-buffering', 'no');
-    res.flushHeaders();
-    const closed = new AbortController();
-    res.on('close', () => closed.abort());
+    const clientGone = openEventStream(res);
     const send = (text: string, eventId?: string) => {
       const lines = text.replace(/\n$/, '').split('\n');
       res.write(lines.map((line, i) => `${i === lines.length - 1 && eventId ? `id: ${eventId}\n` : ''}data: ${line}\n\n`).join(''));
@@ -81,7 +75,7 @@ export class BuildsController {
     let buildEnd: BuildEnd | null = null;
     let endedAt = 0;
     let logClosed = false;
-    for await (const entry of this.log.follow(id, { after: /^\d+-\d+$/.test(lastEventId) ? lastEventId : undefined, signal: closed.signal })) {
+    for await (const entry of this.log.follow(id, { after: /^\d+-\d+$/.test(lastEventId) ? lastEventId : undefined, signal: clientGone })) {
       if ('text' in entry) send(entry.text, entry.id);
       else if ('end' in entry) {
         if (entry.end.status === 'failed' || logClosed) return end(entry.end.status, entry.end.failureReason);
