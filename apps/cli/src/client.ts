@@ -78,6 +78,20 @@ export class BerthClient {
 }
 
 // What the API returns, as far as the CLI reads it.
+/** A streamed response's lines, without their line ends (server-sent events, logs). */
+export async function* responseLines(response: Response): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+    buffer += decoder.decode(chunk, { stream: true });
+    let at: number;
+    while ((at = buffer.indexOf('\n')) >= 0) {
+      yield buffer.slice(0, at).replace(/\r$/, '');
+      buffer = buffer.slice(at + 1);
+    }
+  }
+}
+
 export interface AppView {
   id: string;
   name: string;

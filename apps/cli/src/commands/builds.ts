@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { appName, client, optionsOf } from '../context';
-import { BuildView } from '../client';
+import { BuildView, responseLines } from '../client';
 import { CliError, json, table, when } from '../output';
 import { withApp, withJson } from './common';
 
@@ -33,23 +33,15 @@ export function register(program: Command): void {
       }
       if (options.json) return json(await api.get<BuildView>(`${buildsPath(app)}/${encodeURIComponent(id)}`));
       const response = await api.stream('GET', `${buildsPath(app)}/${encodeURIComponent(id)}/log`);
-      const decoder = new TextDecoder();
-      let buffer = '';
       let event = 'message';
       let end = null as { status?: string; failureReason?: string | null } | null;
-      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-        buffer += decoder.decode(chunk, { stream: true });
-        let at: number;
-        while ((at = buffer.indexOf('\n')) >= 0) {
-          const text = buffer.slice(0, at).replace(/\r$/, '');
-          buffer = buffer.slice(at + 1);
-          if (text.startsWith('event:')) event = text.slice(6).trim();
-          else if (text.startsWith('data:')) {
-            const data = text.slice(5).replace(/^ /, '');
-            if (event === 'end') end = JSON.parse(data) as typeof end;
-            else process.stdout.write(`${data}\n`);
-          } else if (text === '') event = 'message';
-        }
+      for await (const text of responseLines(response)) {
+        if (text.startsWith('event:')) event = text.slice(6).trim();
+        else if (text.startsWith('data:')) {
+          const data = text.slice(5).replace(/^ /, '');
+          if (event === 'end') end = JSON.parse(data) as typeof end;
+          else process.stdout.write(`${data}\n`);
+        } else if (text === '') event = 'message';
         if (end) break;
       }
       if (end && end.status === 'failed') throw new CliError(`The build failed${end.failureReason ? `: ${end.failureReason}` : ''}.`);

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { UsageError } from '../args';
-import { ApiError } from '../client';
+import { ApiError, responseLines } from '../client';
 import { client, envPath, optionsOf } from '../context';
 import { CliError } from '../output';
 import { withApp, withJson } from './common';
@@ -87,15 +87,8 @@ export function register(program: Command): void {
       for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) process.stdout.write(decoder.decode(chunk, { stream: true }));
       return;
     }
-    let buffer = '';
-    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-      buffer += decoder.decode(chunk, { stream: true });
-      let at: number;
-      while ((at = buffer.indexOf('\n')) >= 0) {
-        const text = buffer.slice(0, at).replace(/\r$/, '');
-        buffer = buffer.slice(at + 1);
-        if (text.startsWith('data:')) process.stdout.write(`${text.slice(5).replace(/^ /, '')}\n`);
-      }
+    for await (const text of responseLines(response)) {
+      if (text.startsWith('data:')) process.stdout.write(`${text.slice(5).replace(/^ /, '')}\n`);
     }
   });
 }
