@@ -1,50 +1,14 @@
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort } from '../support/platform';
 import { containersOfApp } from '../support/fullstack';
+import { OwnPostgres, OwnRedis, sleep, steadyRate } from '../support/faults';
 import { WorkingCopy } from '../support/git';
 import { BerthProcess } from '../support/process';
 import { eventually, get } from '../support/router';
 import { unique } from '../support/users';
 
 jest.setTimeout(300_000);
-
-/** Debian's PostgreSQL programs (the newest version installed). */
-const PG_BIN = `/usr/lib/postgresql/${readdirSync('/usr/lib/postgresql').sort((a, b) => Number(b) - Number(a))[0]}/bin`;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * Requests at a steady rate (not one after the other: a stalled request does not slow the
- * rate down), each with its own connection, through the router to one app.
- */
-function steadyRate(port: number, host: string, perSecond: number) {
-  const failures: string[] = [];
-  let sent = 0;
-  let ok = 0;
-  const inFlight = new Set<Promise<void>>();
-  const timer = setInterval(() => {
-    sent++;
-    const request = get(port, host, '/', { headers: { connection: 'close' } })
-      .then(
-        (answer) => {
-          if (answer.status === 200) ok++;
-          else failures.push(`${answer.status} ${answer.body.slice(0, 120).replace(/\s+/g, ' ')}`);
-        },
-        (error: Error) => void failures.push(error.message),
-      )
-      .finally(() => inFlight.delete(request));
-    inFlight.add(request);
-  }, 1000 / perSecond);
-  return {
-    async stop() {
-      clearInterval(timer);
-      await Promise.all(inFlight);
-      return { sent, ok, failures };
-    },
-  };
-}
 
 /**
  * Fault injection on real processes: Berth as `npm start` runs it with BERTH_PROCESSES=per-role
@@ -66,51 +30,21 @@ describe('killing a role of a running install', () => {
   const viaRouter = () => get(berth.routerPort, appHost());
   const haproxyPid = () => Number(readFileSync(join(berth.dataDir, 'router', String(berth.routerPort), 'haproxy.pid'), 'utf8'));
 
-  // A Redis server of this test's own (with its data on disk, as a restarted server keeps it), so it can be restarted.
-  let redis: ChildProcess | null = null;
-  let redisPort = 0;
-  const redisDir = mkdtempSync(join(tmpdir(), 'berth-faults-redis-'));
-  async function startRedis(): Promise<void> {
-    redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--dir', redisDir, '--appendonly', 'yes', '--save', ''], { stdio: 'ignore' });
-    await eventually(
-      async () => execFileSync('redis-cli', ['-p', String(redisPort), 'ping']).toString().trim(),
-      (answer) => answer === 'PONG',
-      'Redis to answer',
-    );
-  }
-  async function stopRedis(): Promise<void> {
-    const server = redis;
-    redis = null;
-    if (!server || server.exitCode !== null) return;
-    const exited = new Promise((resolve) => server.once('exit', resolve));
-    server.kill('SIGKILL');
-    await exited;
-  }
-
-  // A PostgreSQL cluster of this test's own, so it can be restarted (run as the postgres user: initdb refuses root).
-  const pgDir = mkdtempSync(join(tmpdir(), 'berth-faults-pg-'));
-  let pgPort = 0;
-  const pgCtl = (...args: string[]) =>
-    execFileSync('runuser', ['-u', 'postgres', '--', `${PG_BIN}/pg_ctl`, '-D', join(pgDir, 'data'), ...args], { stdio: 'ignore' });
-  const startPostgres = () => pgCtl('-o', `-p ${pgPort} -k ${pgDir} -c listen_addresses=127.0.0.1`, '-l', join(pgDir, 'log'), '-w', 'start');
-  const stopPostgres = () => pgCtl('-m', 'immediate', '-w', 'stop');
+  const redis = new OwnRedis();
+  const postgres = new OwnPostgres();
 
   beforeAll(async () => {
-    redisPort = await freePort();
-    await startRedis();
-    pgPort = await freePort();
-    execFileSync('chown', ['postgres', pgDir]);
-    execFileSync('runuser', ['-u', 'postgres', '--', `${PG_BIN}/initdb`, '-D', join(pgDir, 'data'), '-A', 'trust', '-U', 'postgres'], { stdio: 'ignore' });
-    startPostgres();
+    await redis.start();
+    await postgres.create();
     berth = await BerthProcess.create(
       {
       BERTH_PROCESSES: 'per-role',
       NO_COLOR: '1',
       AGENT_HEARTBEAT_SECONDS: '2',
       SCHEDULER_INTERVAL_MS: '500',
-      REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+      REDIS_URL: redis.url,
       },
-      `postgresql://postgres@127.0.0.1:${pgPort}/postgres`,
+      postgres.adminUrl,
     );
     await berth.prepare();
     await berth.start(120_000);
@@ -126,14 +60,8 @@ describe('killing a role of a running install', () => {
       await berth.stop('SIGTERM').catch(() => undefined);
       await berth.cleanup();
     }
-    await stopRedis();
-    rmSync(redisDir, { recursive: true, force: true });
-    try {
-      stopPostgres();
-    } catch {
-      // not running
-    }
-    rmSync(pgDir, { recursive: true, force: true });
+    await redis.remove();
+    postgres.remove();
     copy?.remove();
     if (app) {
       const images = execFileSync('podman', ['images', '-q', '--filter', `label=berth.app=${app}`]).toString().split('\n').filter(Boolean);
@@ -199,11 +127,11 @@ describe('killing a role of a running install', () => {
     const health = () => fetch(`${berth.url}/healthz`, { signal: AbortSignal.timeout(5000) }).then((r) => r.status, () => 0);
     const load = steadyRate(berth.routerPort, appHost(), 20);
     await sleep(1000);
-    await stopRedis();
+    await redis.stop();
     const t0 = Date.now();
     await eventually(health, (status) => status === 503, 'the API to answer 503 while Redis is down', 20_000);
     await sleep(3000);
-    await startRedis();
+    await redis.start();
     await eventually(health, (status) => status === 200, 'the API to answer 200 once Redis is back', 60_000);
     const recoverySeconds = (Date.now() - t0) / 1000;
     await sleep(2000);
@@ -220,10 +148,10 @@ describe('killing a role of a running install', () => {
     const load = steadyRate(berth.routerPort, appHost(), 20);
     await sleep(1000);
     const t0 = Date.now();
-    stopPostgres();
+    postgres.stop();
     await eventually(health, (status) => status === 503, 'the API to answer 503 while PostgreSQL is down', 20_000);
     await sleep(3000);
-    startPostgres();
+    postgres.start();
     await eventually(health, (status) => status === 200, 'the API to answer 200 once PostgreSQL is back', 60_000);
     const recoverySeconds = (Date.now() - t0) / 1000;
     await sleep(2000);

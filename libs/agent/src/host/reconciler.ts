@@ -34,9 +34,14 @@ interface Tracked {
   cpu?: { nanos: number; at: number };
 }
 
-/** Probes of healthy web instances after they passed their first one. */
+/**
+ * Probes of healthy web instances after they passed their first one. A liveness probe waits
+ * longer than the first (3 s): on a host whose CPU is contended an app that answers slowly is
+ * not dead, and restarting it would turn slowness into an outage (seen with a load average of 22).
+ */
 const LIVENESS_EVERY_MS = 5000;
 const LIVENESS_MISSES = 3;
+const LIVENESS_TIMEOUT_MS = 3000;
 const STARTS_AT_ONCE = 4;
 
 /** Who an instance is, for its log lines. */
@@ -328,7 +333,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     }
     if (now - t.lastProbeAt < LIVENESS_EVERY_MS) return;
     t.lastProbeAt = now;
-    if (row.hostPort && (await this.probe.check(address, row.hostPort))) {
+    if (row.hostPort && (await this.probe.check(address, row.hostPort, LIVENESS_TIMEOUT_MS))) {
       t.missedProbes = 0;
       return;
     }
