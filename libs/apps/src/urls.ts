@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { environmentLabel } from '@berth/common';
 import { BerthConfig } from '@berth/config';
 
 /** The URLs users see: git remotes and each environment's address on the router. */
@@ -12,8 +13,7 @@ export class Urls {
 
   /** `<app>.<domain>` for production, `<env>--<app>.<domain>` for the rest. */
   hostname(appName: string, envName: string, production: boolean): string {
-    const label = production ? appName : `${envName}--${appName}`;
-    return `${label}.${this.config.router.domain}`;
+    return `${environmentLabel.format(appName, envName, production)}.${this.config.router.domain}`;
   }
 
   environmentUrl(appName: string, envName: string, production: boolean): string {

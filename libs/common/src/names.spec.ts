@@ -1,4 +1,4 @@
-import { appNameProblem, configKeyProblem, environmentSlug, hasControlCharacters, teamNameProblem } from './names';
+import { appNameProblem, configKeyProblem, environmentLabel, environmentSlug, hasControlCharacters, teamNameProblem } from './names';
 
 describe('app names', () => {
   it.each(['abc', 'my-app', 'a1b2', 'x'.repeat(30)])('accepts %s', (name) => expect(appNameProblem(name)).toBeNull());
@@ -59,4 +59,26 @@ describe('config keys', () => {
 describe('control characters', () => {
   it.each(['a\u0000b', 'line\nbreak', 'tab\t', 'del\u007f'])('finds one in %j', (value) => expect(hasControlCharacters(value)).toBe(true));
   it.each(['my-app', 'ünïcode', 'a b', ''])('finds none in %j', (value) => expect(hasControlCharacters(value)).toBe(false));
+});
+
+describe('environmentLabel', () => {
+  it('formats production as the app name and other environments as <env>--<app>', () => {
+    expect(environmentLabel.format('shop', 'production', true)).toBe('shop');
+    expect(environmentLabel.format('shop', 'feature-x', false)).toBe('feature-x--shop');
+  });
+
+  it('parses what it formats, and nothing that is no DNS label', () => {
+    expect(environmentLabel.parse('shop')).toEqual({ appName: 'shop', envName: 'production' });
+    expect(environmentLabel.parse(environmentLabel.format('shop', 'feature-x', false))).toEqual({ appName: 'shop', envName: 'feature-x' });
+    expect(environmentLabel.parse('Shop')).toBeNull();
+    expect(environmentLabel.parse('a'.repeat(64))).toBeNull();
+    expect(environmentLabel.parse('shop.example')).toBeNull();
+  });
+
+  it('tells whether a label is the address of an app or one of its environments', () => {
+    expect(environmentLabel.belongsTo('shop', 'shop')).toBe(true);
+    expect(environmentLabel.belongsTo('pr-1--shop', 'shop')).toBe(true);
+    expect(environmentLabel.belongsTo('pr-1--myshop', 'shop')).toBe(false);
+    expect(environmentLabel.belongsTo('shopping', 'shop')).toBe(false);
+  });
 });

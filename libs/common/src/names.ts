@@ -4,6 +4,28 @@
  * may contain "--".
  */
 
+/**
+ * The label an environment answers at under Berth's domain, and the way back: one codec for
+ * the name the API shows (apps Urls), the router resolves (RouteTableService) and custom
+ * domains must not shadow (router domains/hostnames).
+ */
+export const environmentLabel = {
+  /** `<app>` for production, `<env>--<app>` for the rest. */
+  format(appName: string, envName: string, production: boolean): string {
+    return production ? appName : `${envName}--${appName}`;
+  },
+  /** The app and environment a label names (`production` when it has no `--`), or null when it is no DNS label. */
+  parse(label: string): { appName: string; envName: string } | null {
+    if (!/^[a-z0-9-]{1,63}$/.test(label)) return null;
+    const at = label.indexOf('--');
+    return at < 0 ? { appName: label, envName: 'production' } : { appName: label.slice(at + 2), envName: label.slice(0, at) };
+  },
+  /** Whether `label` is the address of `appName` or one of its environments. */
+  belongsTo(label: string, appName: string): boolean {
+    return environmentLabel.parse(label)?.appName === appName;
+  },
+};
+
 export const APP_NAME_MIN = 3;
 export const APP_NAME_MAX = 30;
 export const DNS_LABEL_MAX = 63;

@@ -1,4 +1,5 @@
 /** Custom domain names: what may point at an environment. */
+import { environmentLabel } from '@berth/common';
 
 const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
@@ -28,7 +29,7 @@ export function hostnameProblem(hostname: string, domain: string, appName: strin
     const under = hostname.slice(0, -domain.length - 1).split('.');
     const top = under[under.length - 1];
     if (under.length === 1) return `is a Berth app address (<app>.${domain}); environments already answer at theirs`;
-    if (top !== appName && !top.endsWith(`--${appName}`)) {
+    if (!environmentLabel.belongsTo(top, appName)) {
       return `is under ${top}.${domain}, the address of another app; under ${domain} you may only add names below ${appName}.${domain}`;
     }
   }

@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { Urls } from '@berth/apps';
+import { environmentLabel } from '@berth/common';
 import { BerthConfig } from '@berth/config';
 import { PrismaService } from '@berth/db';
 import { ROUTABLE_INSTANCE } from '@berth/releases';
@@ -35,8 +36,9 @@ export class RouteTableService {
   async findByHostname(hostname: string): Promise<string | null> {
     const suffix = `.${this.config.router.domain}`;
     const label = hostname.endsWith(suffix) ? hostname.slice(0, -suffix.length) : null;
-    if (label && /^[a-z0-9-]{1,63}$/.test(label)) {
-      const [envName, appName] = label.includes('--') ? label.split('--', 2) : ['production', label];
+    const named = label === null ? null : environmentLabel.parse(label);
+    if (named) {
+      const { envName, appName } = named;
       const env = await this.db.environment.findFirst({ where: { name: envName, app: { name: appName } }, select: { id: true } });
       if (env) return env.id;
     }
