@@ -67,6 +67,11 @@ export interface PlaceWithRetryOptions<Tx extends SqlExecutor, R> {
   write(tx: Tx, plan: PlacementPlan): Promise<R>;
   /** How many plans to try before giving up. Default 8. */
   attempts?: number;
+  /**
+   * Other errors that mean "what the plan was made from changed; plan again" (the scheduler's
+   * instance rows moved under it, say). PlacementConflict always does.
+   */
+  retryable?: (error: unknown) => boolean;
   transactionOptions?: TransactionOptions;
 }
 
@@ -79,8 +84,9 @@ export interface Committed<R> {
 
 /**
  * load → plan → claim + write in one transaction of `db`, again from a fresh snapshot when a
- * host changed in between. Throws the last PlacementConflict after `attempts` tries; any
- * other error at once.
+ * host changed in between (or `retryable` says so). Throws the last such error after
+ * `attempts` tries; any other error at once. The one retry loop of placement: the scheduler's
+ * PlacementService commits through it.
  *
  *   const { plan } = await placeWithRetry(prisma, {
  *     load: () => loadClusterSnapshot(prisma, config.placement),
@@ -90,19 +96,17 @@ export interface Committed<R> {
  */
 export async function placeWithRetry<Tx extends SqlExecutor, R>(db: Transactor<Tx>, options: PlaceWithRetryOptions<Tx, R>): Promise<Committed<R>> {
   const attempts = options.attempts ?? 8;
-  let conflict: PlacementConflict | undefined;
-  for (let attempt = 1; attempt <= attempts; attempt++) {
-    const plan = options.plan(await options.load());
+  for (let attempt = 1; ; attempt++) {
     try {
+      const plan = options.plan(await options.load());
       const result = await db.$transaction(async (tx) => {
         await claimHosts(tx, plan);
         return options.write(tx, plan);
       }, options.transactionOptions);
       return { plan, result, attempts: attempt };
     } catch (error) {
-      if (!(error instanceof PlacementConflict)) throw error;
-      conflict = error;
+      const again = error instanceof PlacementConflict || (options.retryable?.(error) ?? false);
+      if (!again || attempt >= attempts) throw error;
     }
   }
-  throw new PlacementConflict(conflict!.claim);
 }

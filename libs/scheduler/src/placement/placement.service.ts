@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { BerthConfig } from '@berth/config';
 import { Prisma, PrismaService } from '@berth/db';
-import { claimHosts, ClusterSnapshot, loadClusterInput, PlacementConflict, PlacementPlan, placeBatch, spreadGroup } from '@berth/placement';
+import { ClusterSnapshot, loadClusterInput, PlacementPlan, placeBatch, placeWithRetry, spreadGroup } from '@berth/placement';
 import { Notifier } from '@berth/releases';
 
 type InstanceRow = Prisma.InstanceGetPayload<{ include: { host: { select: { name: true } } } }>;
@@ -56,7 +56,8 @@ export class PlacementService {
     );
   }
 
-  private async plan(rows: InstanceRow[], excludeHostIds: string[]): Promise<PlacementPlan> {
+  /** The cluster as placement sees it, with the instances being moved no longer booking their old host. */
+  private async snapshot(rows: InstanceRow[]): Promise<ClusterSnapshot> {
     // Hosts whose agent missed its heartbeats take no new instances (see SchedulerLoop.markSilentHostsDown).
     const cluster = await loadClusterInput(this.db, { unreachableBefore: new Date(Date.now() - this.config.scheduler.hostDownAfterMs) });
     // The rows were read before the cluster: another scheduler (or a rollout) may have placed or
@@ -65,7 +66,10 @@ export class PlacementService {
     if (rows.some((row) => hostNow.has(row.id) && hostNow.get(row.id) !== row.hostId)) throw new InstanceChanged();
     // An instance being moved stops booking its old host: plan it as if it were not there.
     const moving = new Set(rows.filter((row) => row.hostId).map((row) => row.id));
-    const snapshot = ClusterSnapshot.build({ hosts: cluster.hosts, instances: cluster.instances.filter((i) => !moving.has(i.id)) }, this.config.placement);
+    return ClusterSnapshot.build({ hosts: cluster.hosts, instances: cluster.instances.filter((i) => !moving.has(i.id)) }, this.config.placement);
+  }
+
+  private plan(snapshot: ClusterSnapshot, rows: InstanceRow[], excludeHostIds: string[]): PlacementPlan {
     return placeBatch(
       snapshot,
       rows.map((row) => ({
@@ -81,51 +85,54 @@ export class PlacementService {
   }
 
   private async commit(load: () => Promise<InstanceRow[]>, excludeHostIds: string[], why: string, unplaceWhenStuck = false): Promise<PlacementOutcome> {
-    for (let attempt = 1; ; attempt++) {
-      const rows = await load();
-      if (!rows.length) return { placements: [], pending: [] };
-      const byId = new Map(rows.map((row) => [row.id, row]));
-      let plan: PlacementPlan;
-      try {
-        plan = await this.plan(rows, excludeHostIds);
-        await this.db.$transaction(async (tx) => {
-          await claimHosts(tx, plan);
-          for (const p of plan.placements) {
-            const row = byId.get(p.instanceId)!;
-            const moved = row.hostId !== null;
-            const changed = await tx.instance.updateMany({
-              where: { id: row.id, hostId: row.hostId, desiredState: 'running' },
-              data: {
-                hostId: p.hostId,
-                reason: moved ? `moved: ${why}` : null,
-                ...(moved ? { containerId: null, hostPort: null, healthy: false, actualState: 'pending', startedAt: null, memoryUsageBytes: null, cpuUsagePercent: null } : {}),
-              },
-            });
-            if (changed.count !== 1) throw new InstanceChanged();
-          }
-          for (const p of plan.pending) {
-            const row = byId.get(p.instanceId)!;
-            const reason = row.hostId && !unplaceWhenStuck ? `${why}, and it fits on no other host: ${p.reason}` : `cannot be placed: ${p.reason}`;
-            await tx.instance.updateMany({
-              where: { id: row.id, hostId: row.hostId },
-              data: unplaceWhenStuck && row.hostId ? { hostId: null, reason, containerId: null, hostPort: null, healthy: false, actualState: 'pending', startedAt: null } : { reason },
-            });
-          }
-        });
-      } catch (error) {
-        if ((error instanceof PlacementConflict || error instanceof InstanceChanged) && attempt < ATTEMPTS) continue;
-        throw error;
-      }
-      const touched = new Set<string>(plan.placements.map((p) => p.hostId));
-      for (const row of rows) if (row.hostId) touched.add(row.hostId);
-      await this.notifier.placementsChanged(touched);
-      const movedEnvs = rows.filter((row) => row.hostId).map((row) => row.environmentId);
-      if (movedEnvs.length) await this.notifier.routesChanged(...movedEnvs);
-      if (plan.placements.length) this.logger.debug(`placed ${plan.placements.length} instance(s) after ${attempt} attempt(s)`);
-      return {
-        placements: plan.placements.map(({ instanceId, hostId }) => ({ instanceId, hostId })),
-        pending: plan.pending.map(({ instanceId, reason }) => ({ instanceId, reason })),
-      };
-    }
+    let rows = await load();
+    if (!rows.length) return { placements: [], pending: [] };
+    let reread = false;
+    let byId = new Map<string, InstanceRow>();
+    const { plan, attempts } = await placeWithRetry(this.db, {
+      attempts: ATTEMPTS,
+      retryable: (error) => error instanceof InstanceChanged,
+      // Fresh rows on every later attempt: another scheduler (or a rollout) may have moved them.
+      load: async () => {
+        if (reread) rows = await load();
+        reread = true;
+        byId = new Map(rows.map((row) => [row.id, row]));
+        return this.snapshot(rows);
+      },
+      plan: (snapshot) => this.plan(snapshot, rows, excludeHostIds),
+      write: async (tx, plan) => {
+        for (const p of plan.placements) {
+          const row = byId.get(p.instanceId)!;
+          const moved = row.hostId !== null;
+          const changed = await tx.instance.updateMany({
+            where: { id: row.id, hostId: row.hostId, desiredState: 'running' },
+            data: {
+              hostId: p.hostId,
+              reason: moved ? `moved: ${why}` : null,
+              ...(moved ? { containerId: null, hostPort: null, healthy: false, actualState: 'pending', startedAt: null, memoryUsageBytes: null, cpuUsagePercent: null } : {}),
+            },
+          });
+          if (changed.count !== 1) throw new InstanceChanged();
+        }
+        for (const p of plan.pending) {
+          const row = byId.get(p.instanceId)!;
+          const reason = row.hostId && !unplaceWhenStuck ? `${why}, and it fits on no other host: ${p.reason}` : `cannot be placed: ${p.reason}`;
+          await tx.instance.updateMany({
+            where: { id: row.id, hostId: row.hostId },
+            data: unplaceWhenStuck && row.hostId ? { hostId: null, reason, containerId: null, hostPort: null, healthy: false, actualState: 'pending', startedAt: null } : { reason },
+          });
+        }
+      },
+    });
+    const touched = new Set<string>(plan.placements.map((p) => p.hostId));
+    for (const row of rows) if (row.hostId) touched.add(row.hostId);
+    await this.notifier.placementsChanged(touched);
+    const movedEnvs = rows.filter((row) => row.hostId).map((row) => row.environmentId);
+    if (movedEnvs.length) await this.notifier.routesChanged(...movedEnvs);
+    if (plan.placements.length) this.logger.debug(`placed ${plan.placements.length} instance(s) after ${attempts} attempt(s)`);
+    return {
+      placements: plan.placements.map(({ instanceId, hostId }) => ({ instanceId, hostId })),
+      pending: plan.pending.map(({ instanceId, reason }) => ({ instanceId, reason })),
+    };
   }
 }
