@@ -42,7 +42,7 @@ const STARTS_AT_ONCE = 4;
 const WAKE_PROBE_MS = 20;
 
 /** A stopped instance of an asleep environment's current release: its container is kept, stopped. */
-const isAsleep = (row: Wanted) => row.release.environment.sleepingSince !== null && row.release.status === 'active';
+const isAsleep = (row: Wanted) => Boolean(row.release.environment?.sleepingSince) && row.release.status === 'active';
 
 /** Who an instance is, for its log lines. */
 const refOf = (row: Wanted): InstanceRef => ({ environmentId: row.environmentId, processType: row.processType, name: `${row.processType}.${row.index}`, release: row.release.version });
