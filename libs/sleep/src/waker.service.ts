@@ -14,6 +14,7 @@ export class WakeFailed extends Error {
 interface HostRoom {
   version: number;
   ready: boolean;
+  lastHeartbeatAt: Date;
   memoryMb: number;
   cpuMillis: number;
   pidsLimit: number;
@@ -23,7 +24,7 @@ interface HostRoom {
 }
 
 // The host's capacity and what its running instances book, read in the waking transaction.
-const HOST_ROOM = `SELECT h.version, (h.state = 'ready' AND NOT h.cordoned AND h."lastHeartbeatAt" > $2) AS ready,
+const HOST_ROOM = `SELECT h.version, (h.state = 'ready' AND NOT h.cordoned) AS ready, h."lastHeartbeatAt",
   h."memoryMb", h."cpuMillis", h."pidsLimit",
   COALESCE(SUM(COALESCE(i."memoryRequestMb", i."memoryMb")), 0)::int AS "bookedMemoryMb",
   COALESCE(SUM(COALESCE(i."cpuRequestMillis", i."cpuMillis")), 0)::int AS "bookedCpuMillis",
@@ -70,7 +71,9 @@ export class Waker {
   }
 
   private async run(environmentId: string): Promise<Route> {
-    const deadline = Date.now() + this.config.sleep.wakeTimeoutMs;
+    // Answer before HAProxy gives up on the status server (ROUTER_RESPONSE_TIMEOUT_SECONDS) with a bare 504.
+    const waitMs = Math.min(this.config.sleep.wakeTimeoutMs, this.config.router.responseTimeoutSeconds * 1000 - 1000);
+    const deadline = Date.now() + waitMs;
     const woke = await this.startInstances(environmentId);
     for (;;) {
       const routes = await routableInstances(this.db, environmentId);
@@ -78,7 +81,7 @@ export class Waker {
       if (Date.now() > deadline) {
         const reason = await this.db.instance.findFirst({ where: { environmentId, processType: 'web', desiredState: 'running', reason: { not: null } }, select: { reason: true } });
         throw new WakeFailed(
-          `It was asleep and did not wake within ${Math.round(this.config.sleep.wakeTimeoutMs / 1000)} s${reason?.reason ? `: ${reason.reason}` : ''}${woke ? '' : ' (another router is waking it)'}.`,
+          `It was asleep and did not wake within ${Math.round(waitMs / 1000)} s${reason?.reason ? `: ${reason.reason}` : ''}${woke ? '' : ' (another router is waking it)'}.`,
         );
       }
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
@@ -102,7 +105,8 @@ export class Waker {
       // Host ids in order: every claim locks hosts in the same order (see @berth/placement claimHosts).
       for (const [hostId, rows] of byHost) {
         if (hostId && (await this.claimRoom(tx, hostId, rows))) {
-          await tx.instance.updateMany({ where: { id: { in: rows.map((r) => r.id) } }, data: { desiredState: 'running', reason: null } });
+          // Not healthy until the agent has probed it since the wake: it may still be stopping the container for the sleep.
+          await tx.instance.updateMany({ where: { id: { in: rows.map((r) => r.id) } }, data: { desiredState: 'running', healthy: false, reason: null } });
           hosts.push(hostId);
         } else {
           // No room where its containers sleep: the scheduler places them afresh; the agent there removes the old ones.
@@ -126,9 +130,12 @@ export class Waker {
 
   /** Books the instances on their host if it still takes placements and has room for them: no placement round needed. */
   private async claimRoom(tx: Prisma.TransactionClient, hostId: string, rows: { memoryMb: number; memoryRequestMb: number | null; cpuMillis: number; cpuRequestMillis: number | null; pidsLimit: number }[]): Promise<boolean> {
-    const aliveAfter = new Date(this.clock.now().getTime() - this.config.scheduler.hostDownAfterMs);
-    const [room] = await tx.$queryRawUnsafe<HostRoom[]>(HOST_ROOM, hostId, aliveAfter);
-    if (!room?.ready) return false;
+    const [room] = await tx.$queryRawUnsafe<HostRoom[]>(HOST_ROOM, hostId);
+    // A host whose agent went quiet takes no instances (placement reads it as unreachable).
+    if (!room?.ready || new Date(room.lastHeartbeatAt).getTime() < this.clock.now().getTime() - this.config.scheduler.hostDownAfterMs) {
+      this.logger.warn(`waking on host ${hostId}: it does not take instances now; placing them afresh`);
+      return false;
+    }
     const { overcommit } = this.config.placement;
     const ask = rows.reduce(
       (sum, r) => ({ memoryMb: sum.memoryMb + (r.memoryRequestMb ?? r.memoryMb), cpuMillis: sum.cpuMillis + (r.cpuRequestMillis ?? r.cpuMillis), pids: sum.pids + r.pidsLimit }),
@@ -138,9 +145,12 @@ export class Waker {
       room.bookedMemoryMb + ask.memoryMb <= allocatable(room.memoryMb, overcommit.memoryMb) &&
       room.bookedCpuMillis + ask.cpuMillis <= allocatable(room.cpuMillis, overcommit.cpuMillis) &&
       room.bookedPids + ask.pids <= allocatable(room.pidsLimit, overcommit.pidsLimit);
-    if (!fits) return false;
+    if (!fits) {
+      this.logger.warn(`waking on host ${hostId}: no room left for ${ask.memoryMb} MB / ${ask.cpuMillis} millicores; placing them afresh`);
+      return false;
+    }
     // Same rule as every placement: adding booked capacity to a host bumps its version, so a
     // concurrent plan made against the old version fails its claim instead of overbooking.
-    return (await tx.$executeRawUnsafe(CLAIM_HOST, hostId, room.version)) === 1;
+    return (await tx.$executeRawUnsafe(CLAIM_HOST, hostId, Number(room.version))) === 1;
   }
 }

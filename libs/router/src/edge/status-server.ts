@@ -10,6 +10,8 @@ import { EnvironmentRoute, normalizeHost } from '../routes/route-table';
 import { pageFormat, renderPage, unavailablePage, unknownHostPage } from './status-pages';
 
 const CACHE_MS = 1000;
+/** Tries at sending a held request to an instance that refuses connections (one stopping as it was chosen). */
+const FORWARD_ATTEMPTS = 20;
 
 // Hop-by-hop headers are the connection's, not the request's: not passed on.
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade']);
@@ -111,11 +113,20 @@ export class StatusServer {
   private async wakeAndForward(route: EnvironmentRoute, req: IncomingMessage, res: ServerResponse, asleep: boolean): Promise<void> {
     const body = readBody(req, this.config.router.maxBodyBytes);
     body.catch(() => undefined);
-    let target: Route;
     try {
-      target = await this.waker.wake(route.id);
-      this.cache.delete(route.id);
-      await this.forward(req, await body, target, res);
+      for (let attempt = 1; ; attempt++) {
+        const target: Route = await this.waker.wake(route.id);
+        this.cache.delete(route.id);
+        try {
+          await this.forward(req, await body, target, res);
+          return;
+        } catch (error) {
+          // Refused: nothing reached the app (an instance going down as the router looked), so
+          // even a POST may be sent again, to whatever is healthy now.
+          if ((error as NodeJS.ErrnoException).code !== 'ECONNREFUSED' || res.headersSent || attempt >= FORWARD_ATTEMPTS) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      }
     } catch (error) {
       if (res.headersSent) {
         res.destroy();
