@@ -142,6 +142,7 @@ const STATUS_TONE: Record<string, string> = {
   unreachable: 'wait',
   not_deployed: 'quiet',
   scaled_to_zero: 'quiet',
+  sleeping: 'quiet',
   superseded: 'quiet',
   stopped: 'quiet',
   failed: 'bad',

@@ -15,6 +15,7 @@ import { mapPlacement, placementEnv } from './sections/placement';
 import { mapRedis, redisEnv } from './sections/redis';
 import { mapRouter, routerEnv } from './sections/router';
 import { mapScheduler, schedulerEnv } from './sections/scheduler';
+import { mapSleep, sleepEnv } from './sections/sleep';
 
 /**
  * Every environment variable Berth reads, declared once. Each section lives in ./sections;
@@ -35,6 +36,7 @@ const schema = z.object({
   ...schedulerEnv.shape,
   ...agentEnv.shape,
   ...logsEnv.shape,
+  ...sleepEnv.shape,
 });
 
 export type RawEnv = Record<string, string | undefined>;
@@ -61,6 +63,7 @@ function build(e: z.infer<typeof schema>) {
     scheduler: mapScheduler(e),
     agent: mapAgent(e),
     logs: mapLogs(e),
+    sleep: mapSleep(e),
   };
 }
 

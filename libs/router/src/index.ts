@@ -6,3 +6,4 @@ export * from './lifecycle/preview-sweeper';
 export * from './routes/route-changes';
 export * from './routes/route-table';
 export * from './routes/routes.module';
+export * from './edge/request-activity';

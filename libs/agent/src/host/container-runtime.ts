@@ -86,6 +86,28 @@ export class ContainerRuntime {
     }
   }
 
+  /** Stops a container and keeps it (an instance put to sleep); one already stopped or gone is fine. */
+  async stop(id: string, timeoutSeconds: number): Promise<void> {
+    try {
+      await this.engine.api.getContainer(id).stop({ t: timeoutSeconds });
+    } catch (error) {
+      const status = (error as { statusCode?: number }).statusCode;
+      if (status !== 304 && status !== 404) throw error;
+    }
+  }
+
+  /** Starts a kept, stopped container again (an instance woken): no create, no disk copy. */
+  async start(id: string): Promise<ContainerDetails | null> {
+    try {
+      await this.engine.api.getContainer(id).start();
+    } catch (error) {
+      const status = (error as { statusCode?: number }).statusCode;
+      if (status === 404) return null;
+      if (status !== 304) throw error;
+    }
+    return this.inspect(id);
+  }
+
   /**
    * Stops (SIGTERM, then SIGKILL after `timeoutSeconds`) and removes the container and its
    * disk; a container already gone is fine (the reconciler prunes disks left without one).

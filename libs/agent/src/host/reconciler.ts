@@ -43,6 +43,11 @@ const LIVENESS_EVERY_MS = 5000;
 const LIVENESS_MISSES = 3;
 const LIVENESS_TIMEOUT_MS = 3000;
 const STARTS_AT_ONCE = 4;
+/** How often a woken instance is probed until it answers: someone's request is waiting. */
+const WAKE_PROBE_MS = 20;
+
+/** A stopped instance of an asleep environment's current release: its container is kept, stopped. */
+const isAsleep = (row: Wanted) => Boolean(row.release.environment?.sleepingSince) && row.release.status === 'active';
 
 /** Who an instance is, for its log lines. */
 const refOf = (row: Wanted): InstanceRef => ({ environmentId: row.environmentId, processType: row.processType, name: `${row.processType}.${row.index}`, release: row.release.version });
@@ -215,6 +220,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async converge(row: Wanted, containers: ContainerSummary[], oomKills: number): Promise<void> {
+    if (row.desiredState === 'stopped' && isAsleep(row)) return this.sleep(row, containers);
     if (row.desiredState === 'stopped') {
       for (const c of containers) await this.remove(c.id, refOf(row));
       if (containers.length) this.shipper.event(refOf(row), `${refOf(row).name} stopped (v${row.release.version})`);
@@ -226,8 +232,59 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     const [keep, ...extra] = [...containers].sort((a, b) => Number(b.running) - Number(a.running));
     for (const c of extra) await this.remove(c.id, refOf(row));
     if (!keep) return this.start(row);
+    // Put to sleep earlier and woken now: start the kept container, not a new one.
+    if (!keep.running && row.actualState === 'stopped') return this.resume(row, keep);
     if (!keep.running) return this.crashed(row, keep, oomKills);
     return this.watch(row, keep);
+  }
+
+  /** An instance of a sleeping environment: its container stopped and kept, so that waking is a start. */
+  private async sleep(row: Wanted, containers: ContainerSummary[]): Promise<void> {
+    const [keep, ...extra] = [...containers].sort((a, b) => Number(b.running) - Number(a.running));
+    for (const c of extra) await this.remove(c.id, refOf(row));
+    if (keep?.running) {
+      await this.runtime.stop(keep.id, this.config.agent.stopTimeoutSeconds);
+      this.shipper.event(refOf(row), `${refOf(row).name} stopped: the environment is asleep (v${row.release.version})`);
+    }
+    const t = this.tracked.get(row.id);
+    if (t) Object.assign(t, { pid: undefined, cpu: undefined, missedProbes: 0, failures: 0, notBefore: 0 });
+    if (row.actualState !== 'stopped' || row.healthy || row.hostPort !== null) {
+      await this.update(row, { actualState: 'stopped', healthy: false, hostPort: null, memoryUsageBytes: null, cpuUsagePercent: null, reason: null });
+    }
+  }
+
+  /**
+   * Starts the kept container of a woken instance and probes it tightly (not at the pace of the
+   * rounds) so the router can send the waiting request the moment it answers.
+   */
+  private async resume(row: Wanted, container: ContainerSummary): Promise<void> {
+    const t = this.track(row.id);
+    const now = this.clock.now().getTime();
+    const details = await this.runtime.start(container.id);
+    if (!details?.running) return this.crashed(row, container, this.oomKillsSeen);
+    this.shipper.attach(details.id, refOf(row), { resume: true });
+    this.shipper.event(refOf(row), `${refOf(row).name} started: woken (v${row.release.version})`);
+    Object.assign(t, { containerId: details.id, pid: details.pid, startedAt: now, missedProbes: 0, cpu: undefined });
+    await this.update(row, { containerId: details.id, hostPort: details.hostPort, actualState: 'starting', healthy: false, startedAt: details.startedAt ?? new Date(now), reason: null });
+    if (row.processType === 'web' && details.hostPort) void this.probeUntilHealthy(row, details.hostPort).catch((error) => this.logger.warn(`probing woken ${row.processType}.${row.index}: ${(error as Error).message}`));
+  }
+
+  private async probeUntilHealthy(row: Wanted, hostPort: number): Promise<void> {
+    const address = this.config.agent.publishAddress === '0.0.0.0' ? '127.0.0.1' : this.config.agent.publishAddress;
+    const deadline = Date.now() + this.config.agent.healthTimeoutMs;
+    while (Date.now() < deadline && !this.rounds.isStopped) {
+      if (await this.probe.check(address, hostPort)) {
+        const marked = await this.db.instance.updateMany({
+          where: { id: row.id, hostId: this.host.current.id, hostPort, desiredState: 'running', healthy: false },
+          data: { actualState: 'running', healthy: true, reason: null },
+        });
+        const t = this.tracked.get(row.id);
+        if (t) Object.assign(t, { failures: 0, lastProbeAt: this.clock.now().getTime() });
+        if (marked.count) await this.notifier.routesChanged(row.environmentId);
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, WAKE_PROBE_MS));
+    }
   }
 
   private backoff(failures: number): number {

@@ -15,6 +15,8 @@ export interface StatusFacts {
   active: { version: number; webQuantity: number | null } | null;
   /** The newest release when it is newer than the active one. */
   newer: { version: number; status: 'pending' | 'deploying' | 'active' | 'superseded' | 'failed'; failureReason: string | null } | null;
+  /** Set while the environment is asleep (its instances stopped until a request wakes it). */
+  sleeping?: { since: Date; afterMinutes: number | null } | null;
   /** Web instances of the current release that are meant to run. */
   instances: { actualState: 'pending' | 'starting' | 'running' | 'crashed' | 'stopped' | 'failed'; reason: string | null; restartCount: number }[];
 }
@@ -26,6 +28,17 @@ export function deriveStatus(f: StatusFacts): EnvironmentStatus {
   if (f.routable > 0) {
     const n = f.routable;
     return { state: 'running', message: `${n} web instance${n === 1 ? ' is' : 's are'} serving release v${f.active?.version}.`, hint: 'Nothing to do.' };
+  }
+  const rolling = f.newer && (f.newer.status === 'pending' || f.newer.status === 'deploying');
+  if (f.sleeping && f.active && !rolling) {
+    const since = f.sleeping.since.toISOString();
+    const after = f.sleeping.afterMinutes;
+    return {
+      state: 'sleeping',
+      message: `Asleep since ${since}${after ? ` after ${after} minute${after === 1 ? '' : 's'} without requests` : ''}.`,
+      hint: 'The next request wakes it.',
+      since,
+    };
   }
   if (!f.active) {
     if (building) return { state: 'building', message: 'The first build of this environment is running.', hint: 'Wait a minute and reload; follow the build with GET /api/apps/:app/builds.' };
@@ -95,6 +108,8 @@ export class EnvironmentStatusService {
       select: {
         name: true,
         branch: true,
+        sleepingSince: true,
+        sleepAfterMinutes: true,
         app: { select: { name: true } },
         builds: { orderBy: { createdAt: 'desc' }, take: 1, select: { status: true, failureReason: true } },
         releases: { orderBy: { version: 'desc' }, take: 1, select: { version: true, status: true, failureReason: true } },
@@ -122,6 +137,7 @@ export class EnvironmentStatusService {
       // A release without a web formation entry but with web instances still has a web process.
       active: active && { version: active.version, webQuantity: active.formation[0]?.quantity ?? (instances.length || null) },
       newer: newest && (!active || newest.version > active.version) ? newest : null,
+      sleeping: env.sleepingSince && { since: env.sleepingSince, afterMinutes: env.sleepAfterMinutes },
       instances,
     };
   }

@@ -29,6 +29,17 @@ describe('environment status', () => {
     }
   });
 
+  it('says since when and after how long an environment sleeps, and that a request wakes it', () => {
+    const since = new Date('2026-11-30T12:00:00.000Z');
+    const status = deriveStatus({ ...base, active: { version: 3, webQuantity: 1 }, sleeping: { since, afterMinutes: 30 } });
+    expect(status).toEqual({ state: 'sleeping', message: 'Asleep since 2026-11-30T12:00:00.000Z after 30 minutes without requests.', hint: 'The next request wakes it.', since: '2026-11-30T12:00:00.000Z' });
+  });
+
+  it('says a release is starting, not sleeping, while one rolls out in a sleeping environment', () => {
+    const status = deriveStatus({ ...base, active: { version: 3, webQuantity: 1 }, newer: { version: 4, status: 'deploying', failureReason: null }, sleeping: { since: new Date(), afterMinutes: 30 } });
+    expect(status.state).toBe('starting');
+  });
+
   it('says the app is running while a new build runs', () => {
     expect(deriveStatus({ ...base, routable: 1, active: { version: 1, webQuantity: 1 }, latestBuild: { status: 'building', failureReason: null } }).state).toBe('running');
   });

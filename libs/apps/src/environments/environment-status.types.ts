@@ -9,7 +9,8 @@ export type EnvironmentState =
   | 'release_failed'
   | 'crashed'
   | 'unplaced'
-  | 'scaled_to_zero';
+  | 'scaled_to_zero'
+  | 'sleeping';
 
 /** Whether an environment serves traffic, and if not, why and what to do about it. */
 export interface EnvironmentStatus {
@@ -18,4 +19,6 @@ export interface EnvironmentStatus {
   message: string;
   /** What to do next. */
   hint: string;
+  /** Since when, for `sleeping` (ISO 8601). */
+  since?: string;
 }

@@ -20,10 +20,13 @@ export class EnvironmentsController {
     return this.environments.get(user.userId, app, env);
   }
 
-  /** Sets a preview's time to live: `{"ttlHours": 72}`, or `{"ttlHours": null}` to keep it. */
+  /**
+   * Sets a preview's time to live (`{"ttlHours": 72}`, null keeps it) and when an environment
+   * sleeps (`{"sleepAfterMinutes": 30}`, null keeps it awake).
+   */
   @Patch(':env')
   update(@CurrentUser() user: Principal, @Param('app') app: string, @Param('env') env: string, @Body() body: UpdateEnvironmentDto) {
-    return this.environments.setTtl(user.userId, app, env, body.ttlHours);
+    return this.environments.update(user.userId, app, env, body);
   }
 
   /** Deletes a preview: its instances stop and its URL stops answering. */

@@ -29,7 +29,10 @@ export class EnvironmentsService {
     private readonly events: EventEmitter2,
   ) {}
 
-  present(appName: string, env: { id: string; name: string; kind: 'production' | 'preview'; branch: string; createdAt: Date; expiresAt: Date | null }) {
+  present(
+    appName: string,
+    env: { id: string; name: string; kind: 'production' | 'preview'; branch: string; createdAt: Date; expiresAt: Date | null; sleepAfterMinutes: number | null; sleepingSince: Date | null; lastRequestAt: Date | null },
+  ) {
     return {
       id: env.id,
       name: env.name,
@@ -38,6 +41,9 @@ export class EnvironmentsService {
       url: this.urls.environmentUrl(appName, env.name, env.kind === 'production'),
       createdAt: env.createdAt,
       expiresAt: env.expiresAt,
+      sleepAfterMinutes: env.sleepAfterMinutes,
+      sleepingSince: env.sleepingSince,
+      lastRequestAt: env.lastRequestAt,
     };
   }
 
@@ -59,13 +65,27 @@ export class EnvironmentsService {
     return hours > 0 ? new Date(now.getTime() + hours * HOUR_MS) : null;
   }
 
-  async setTtl(userId: string, appName: string, envName: string, ttlHours: number | null) {
+  /** Sleeps after this many minutes without a request by default: PREVIEW_SLEEP_AFTER_MINUTES for previews, never for production. */
+  defaultSleepAfterMinutes(kind: 'production' | 'preview'): number | null {
+    return kind === 'preview' ? this.config.sleep.previewSleepAfterMinutes : null;
+  }
+
+  /**
+   * Sets a preview's time to live and/or when the environment sleeps. A new sleepAfterMinutes
+   * applies from the next check; null leaves a sleeping environment asleep until its next request.
+   */
+  async update(userId: string, appName: string, envName: string, change: { ttlHours?: number | null; sleepAfterMinutes?: number | null }) {
     const { app, environment } = await this.access.environment(userId, appName, envName, 'member');
-    if (environment.kind === 'production') {
+    if (change.ttlHours === undefined && change.sleepAfterMinutes === undefined) {
+      throw badRequest('nothing_to_change', 'Send "ttlHours" (hours, or null) and/or "sleepAfterMinutes" (minutes, or null).');
+    }
+    if (change.ttlHours !== undefined && environment.kind === 'production') {
       throw badRequest('production_has_no_ttl', 'Production stays until its app is deleted; only preview environments can have a time to live.');
     }
-    const expiresAt = ttlHours === null ? null : new Date(this.clock.now().getTime() + ttlHours * HOUR_MS);
-    const updated = await this.db.environment.update({ where: { id: environment.id, appId: app.id }, data: { expiresAt } });
+    const data: { expiresAt?: Date | null; sleepAfterMinutes?: number | null } = {};
+    if (change.ttlHours !== undefined) data.expiresAt = change.ttlHours === null ? null : new Date(this.clock.now().getTime() + change.ttlHours * HOUR_MS);
+    if (change.sleepAfterMinutes !== undefined) data.sleepAfterMinutes = change.sleepAfterMinutes;
+    const updated = await this.db.environment.update({ where: { id: environment.id, appId: app.id }, data });
     return this.present(app.name, updated);
   }
 

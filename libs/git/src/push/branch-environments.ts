@@ -49,6 +49,7 @@ export class BranchEnvironments {
           kind: 'preview',
           branch,
           expiresAt: this.environments.defaultPreviewExpiresAt(),
+          sleepAfterMinutes: this.environments.defaultSleepAfterMinutes('preview'),
         },
       });
       const production = await tx.environment.findFirst({ where: { appId: app.id, kind: 'production' }, include: { config: true } });

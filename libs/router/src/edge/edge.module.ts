@@ -1,16 +1,18 @@
 import { Module } from '@nestjs/common';
 import { AppsModule } from '@berth/apps';
+import { WakeModule } from '@berth/sleep';
 import { PreviewSweeper } from '../lifecycle/preview-sweeper';
 import { AddressResolver, RouteTableService } from '../routes/route-table.service';
 import { RoutesModule } from '../routes/routes.module';
 import { EdgeRouter } from './edge-router.service';
 import { HaproxyProcess } from './haproxy.process';
+import { RequestActivity } from './request-activity';
 import { StatusServer } from './status-server';
 
 /** The router role: HAProxy driven from the route table, status pages, the preview sweeper. */
 @Module({
-  imports: [AppsModule, RoutesModule],
-  providers: [EdgeRouter, HaproxyProcess, StatusServer, RouteTableService, AddressResolver, PreviewSweeper],
-  exports: [EdgeRouter, PreviewSweeper],
+  imports: [AppsModule, RoutesModule, WakeModule],
+  providers: [EdgeRouter, HaproxyProcess, StatusServer, RouteTableService, AddressResolver, PreviewSweeper, RequestActivity],
+  exports: [EdgeRouter, PreviewSweeper, RequestActivity],
 })
 export class EdgeModule {}

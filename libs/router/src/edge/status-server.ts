@@ -1,18 +1,47 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { mkdirSync, rmSync } from 'node:fs';
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer, IncomingHttpHeaders, IncomingMessage, request as httpRequest, Server, ServerResponse } from 'node:http';
 import { dirname } from 'node:path';
 import { BerthConfig } from '@berth/config';
 import { EnvironmentStatus, EnvironmentStatusService } from '@berth/apps';
+import type { Route } from '@berth/releases';
+import { Waker, WakeFailed } from '@berth/sleep';
 import { EnvironmentRoute, normalizeHost } from '../routes/route-table';
 import { pageFormat, renderPage, unavailablePage, unknownHostPage } from './status-pages';
 
 const CACHE_MS = 1000;
+/** Tries at sending a held request to an instance that refuses connections (one stopping as it was chosen). */
+const FORWARD_ATTEMPTS = 20;
+
+// Hop-by-hop headers are the connection's, not the request's: not passed on.
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade']);
+
+/** A request body held while its environment wakes; longer ones than the router passes on are refused. */
+class BodyTooLarge extends Error {}
+
+function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        req.destroy();
+        reject(new BodyTooLarge());
+      } else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
 
 /**
  * The router's own small HTTP server (on a Unix socket) that HAProxy falls back to: 404 for
  * hosts no environment answers to, 503 with the reason when an environment has nothing
  * running. Statuses are cached for a second so a flood of requests to a stopped app stays cheap.
+ * A request to a sleeping environment is held instead: the environment is woken (one wake,
+ * however many requests wait), and the request, body and all, goes to its first healthy
+ * instance, whose answer goes back to the client.
  */
 @Injectable()
 export class StatusServer {
@@ -24,6 +53,7 @@ export class StatusServer {
   constructor(
     private readonly statuses: EnvironmentStatusService,
     private readonly config: BerthConfig,
+    private readonly waker: Waker,
   ) {}
 
   async start(socketPath: string, lookup: (host: string) => Promise<EnvironmentRoute | undefined>): Promise<void> {
@@ -61,12 +91,12 @@ export class StatusServer {
     if (!route) {
       page = unknownHostPage(host, this.config.router.domain);
     } else {
-      const status = await this.status(route.id);
-      page = !status
-        ? unknownHostPage(host, this.config.router.domain)
-        : status.state === 'running'
-          ? unavailablePage(route.appName, route.envName, { message: 'Its instances are changing over right now.', hint: 'Try again in a few seconds.' })
-          : unavailablePage(route.appName, route.envName, status);
+      // Read while someone wakes it (or it just woke and HAProxy has not caught up): no cached status.
+      const status = this.waker.waking(route.id) ? { state: 'sleeping' as const, message: '', hint: '' } : await this.status(route.id);
+      // `running` here means HAProxy has not caught up with instances that just became healthy
+      // (a wake, a rollout): the request goes straight to one of them rather than to a 503.
+      if (status?.state === 'sleeping' || status?.state === 'running') return this.wakeAndForward(route, req, res, status.state === 'sleeping');
+      page = !status ? unknownHostPage(host, this.config.router.domain) : unavailablePage(route.appName, route.envName, status);
     }
     const format = pageFormat(req.headers.accept);
     const body = renderPage(page, format, requestId);
@@ -77,6 +107,65 @@ export class StatusServer {
       ...(page.status === 503 ? { 'retry-after': '5' } : {}),
     });
     res.end(req.method === 'HEAD' ? undefined : body);
+  }
+
+  /** Holds the request (and its body) while the environment wakes, then hands it to an instance. */
+  private async wakeAndForward(route: EnvironmentRoute, req: IncomingMessage, res: ServerResponse, asleep: boolean): Promise<void> {
+    const body = readBody(req, this.config.router.maxBodyBytes);
+    body.catch(() => undefined);
+    try {
+      for (let attempt = 1; ; attempt++) {
+        const target: Route = await this.waker.wake(route.id);
+        this.cache.delete(route.id);
+        try {
+          await this.forward(req, await body, target, res);
+          return;
+        } catch (error) {
+          // Refused: nothing reached the app (an instance going down as the router looked), so
+          // even a POST may be sent again, to whatever is healthy now.
+          if ((error as NodeJS.ErrnoException).code !== 'ECONNREFUSED' || res.headersSent || attempt >= FORWARD_ATTEMPTS) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      }
+    } catch (error) {
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      const message = !asleep
+        ? 'Its instances are changing over right now.'
+        : error instanceof WakeFailed
+          ? error.message
+          : error instanceof BodyTooLarge
+            ? `It was asleep, and the request's body is larger than the router passes on (${Math.round(this.config.router.maxBodyBytes / 1024)} KB).`
+            : `It was asleep and could not be woken: ${(error as Error).message}.`;
+      this.logger.warn(`waking ${route.appName}/${route.envName}: ${message}`);
+      const page = unavailablePage(route.appName, route.envName, { message, hint: 'Try again in a few seconds; if it keeps failing, check its status and logs.' });
+      const format = pageFormat(req.headers.accept);
+      const text = renderPage(page, format, req.headers['x-request-id'] as string | undefined);
+      res.writeHead(page.status, { 'content-type': format === 'html' ? 'text/html; charset=utf-8' : 'text/plain; charset=utf-8', 'cache-control': 'no-store', 'retry-after': '5' });
+      res.end(req.method === 'HEAD' ? undefined : text);
+    }
+  }
+
+  /** Sends the held request to the instance and pipes its answer back as it comes. */
+  private forward(req: IncomingMessage, body: Buffer, target: Route, res: ServerResponse): Promise<void> {
+    const headers: IncomingHttpHeaders = {};
+    for (const [name, value] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(name)) headers[name] = value;
+    if (body.length || req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined) headers['content-length'] = String(body.length);
+    return new Promise((resolve, reject) => {
+      const upstream = httpRequest({ host: target.address, port: target.port, method: req.method, path: req.url, headers, timeout: this.config.router.responseTimeoutSeconds * 1000 }, (answer) => {
+        const out: Record<string, string | string[]> = {};
+        for (const [name, value] of Object.entries(answer.headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value;
+        res.writeHead(answer.statusCode ?? 502, answer.statusMessage, out);
+        answer.pipe(res);
+        answer.on('end', () => resolve());
+        answer.on('error', reject);
+      });
+      upstream.on('timeout', () => upstream.destroy(new Error(`the app did not answer within ${this.config.router.responseTimeoutSeconds} s`)));
+      upstream.on('error', reject);
+      upstream.end(body);
+    });
   }
 
   private status(environmentId: string): Promise<EnvironmentStatus | null> {

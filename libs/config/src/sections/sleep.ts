@@ -1,0 +1,23 @@
+import { z } from 'zod';
+import { env } from '../env';
+
+export const sleepEnv = z.object({
+  /** Minutes without a request after which a new preview goes to sleep; 0 keeps new previews awake. Production never sleeps unless its owner sets sleepAfterMinutes. */
+  PREVIEW_SLEEP_AFTER_MINUTES: env.int(30, 0, 10080),
+  /** How often the scheduler looks for idle environments to put to sleep. */
+  SLEEP_CHECK_SECONDS: env.int(30, 1, 3600),
+  /** Seconds in one minute of sleepAfterMinutes. 60 except in tests, which cannot wait minutes for an environment to fall asleep. */
+  SLEEP_MINUTE_SECONDS: env.int(60, 1, 60),
+  /** How often the router reads HAProxy's per-environment session counters into Environment.lastRequestAt. */
+  ROUTER_ACTIVITY_SECONDS: env.int(10, 1, 600),
+  /** Longest a request to a sleeping environment waits for it to wake before it gets a 503 saying why. */
+  WAKE_TIMEOUT_SECONDS: env.int(30, 1, 600),
+});
+
+export const mapSleep = (e: z.infer<typeof sleepEnv>) => ({
+  previewSleepAfterMinutes: e.PREVIEW_SLEEP_AFTER_MINUTES || null,
+  checkMs: e.SLEEP_CHECK_SECONDS * 1000,
+  minuteMs: e.SLEEP_MINUTE_SECONDS * 1000,
+  activityMs: e.ROUTER_ACTIVITY_SECONDS * 1000,
+  wakeTimeoutMs: e.WAKE_TIMEOUT_SECONDS * 1000,
+});
