@@ -7,3 +7,6 @@ export * from './metric-writers';
 export * from './metrics-series';
 export * from './metrics.module';
 export * from './request-minutes';
+export * from './prometheus/platform-counters';
+export * from './prometheus/platform-metrics';
+export * from './prometheus/prometheus.module';

@@ -2,6 +2,7 @@ import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { RedisService } from '@berth/redis';
 import { InstanceKey, InstanceMinutes } from './instance-minutes';
 import { MetricStore } from './metric-store';
+import { ROUTER_TOTALS_KEY } from './prometheus/platform-counters';
 import { RequestMinutes, statusClass } from './request-minutes';
 
 const REQUEST_FLUSH_MS = 5000;
@@ -9,8 +10,6 @@ const INSTANCE_FLUSH_MS = 15_000;
 /** Minutes held while the database cannot take them; past this the oldest are dropped. */
 const MAX_HELD = 20_000;
 
-/** The Redis hash of the router's request totals by status class (Prometheus counters). */
-export const ROUTER_TOTALS_KEY = 'metrics:router-requests';
 
 /** Flushes on a timer, one flush at a time; rows the database refused are kept for the next. */
 abstract class Flusher<Row> implements OnModuleDestroy {

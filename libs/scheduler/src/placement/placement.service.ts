@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { BerthConfig } from '@berth/config';
 import { Prisma, PrismaService } from '@berth/db';
+import { PlatformCounters } from '@berth/metrics';
 import { claimHosts, ClusterSnapshot, loadClusterInput, PlacementConflict, PlacementPlan, placeBatch, spreadGroup } from '@berth/placement';
 import { Notifier } from '@berth/releases';
 
@@ -31,6 +32,7 @@ export class PlacementService {
     private readonly db: PrismaService,
     private readonly config: BerthConfig,
     private readonly notifier: Notifier,
+    private readonly counters: PlatformCounters,
   ) {}
 
   /** Places every instance that wants to run and has no host (optionally only one release's). */
@@ -121,6 +123,8 @@ export class PlacementService {
       await this.notifier.placementsChanged(touched);
       const movedEnvs = rows.filter((row) => row.hostId).map((row) => row.environmentId);
       if (movedEnvs.length) await this.notifier.routesChanged(...movedEnvs);
+      // For operators' Prometheus metrics (berth_placement_*); never fails the round.
+      void this.counters.add({ placement_rounds: 1, placement_attempts: attempt, instances_placed: plan.placements.length, instances_unplaced: plan.pending.length });
       if (plan.placements.length) this.logger.debug(`placed ${plan.placements.length} instance(s) after ${attempt} attempt(s)`);
       return {
         placements: plan.placements.map(({ instanceId, hostId }) => ({ instanceId, hostId })),
