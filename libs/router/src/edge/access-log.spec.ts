@@ -1,4 +1,6 @@
+import { emptyRouteTable } from '../routes/route-table';
 import { ACCESS_LOG_FORMAT, environmentOfBackend, parseAccessLine, routerLineText } from './access-log';
+import { initialState, renderHaproxyConfig } from './haproxy-config';
 
 const env = '3f1c2a4b-5d6e-4f70-8a9b-0c1d2e3f4a5b';
 
@@ -30,5 +32,16 @@ describe('access lines', () => {
 
   it('logs the fields it parses, in that order', () => {
     expect(ACCESS_LOG_FORMAT.split(' ')).toHaveLength(11);
+  });
+});
+
+describe('HAProxy configuration of access lines', () => {
+  const options = { dir: '/tmp/r', host: '127.0.0.1', port: 8080, connectTimeoutSeconds: 5, responseTimeoutSeconds: 60, idleTimeoutSeconds: 60, websocketTimeoutSeconds: 3600, maxBodyBytes: 1 << 20, maxConnections: 100, threads: 1 };
+
+  it('sends a line per request to the router when it listens, in the format the parser reads', () => {
+    const config = renderHaproxyConfig({ ...options, accessLog: { address: '127.0.0.1', port: 5140 } }, initialState(emptyRouteTable()));
+    expect(config).toContain('  log 127.0.0.1:5140 len 8192 format raw local0 info\n');
+    expect(config).toContain(`  log-format "${ACCESS_LOG_FORMAT}"\n`);
+    expect(renderHaproxyConfig(options, initialState(emptyRouteTable()))).not.toContain('log-format');
   });
 });
