@@ -6,7 +6,7 @@ export const PLATFORM_COUNTERS_KEY = 'metrics:platform';
 /** The Redis hash of the router's request totals by status class. */
 export const ROUTER_TOTALS_KEY = 'metrics:router-requests';
 
-export type PlatformCounter = 'placement_rounds' | 'placement_attempts' | 'instances_placed' | 'instances_unplaced';
+export type PlatformCounter = 'placement_rounds' | 'instances_placed' | 'instances_unplaced';
 
 /**
  * Counters that several processes add to and the api reads for Prometheus: kept in Redis, so

@@ -77,8 +77,7 @@ export class PlatformMetrics {
           this.inc(counts[field] ?? 0);
         },
       });
-    placement('berth_placement_rounds_total', 'Placement rounds that committed a plan.', 'placement_rounds');
-    placement('berth_placement_attempts_total', 'Plans tried, counting those retried after a conflicting commit.', 'placement_attempts');
+    placement('berth_placement_rounds_total', 'Placement rounds that planned instances (placed, moved or left pending).', 'placement_rounds');
     placement('berth_placement_instances_placed_total', 'Instances placed or moved onto a host.', 'instances_placed');
     placement('berth_placement_instances_unplaced_total', 'Instances a round could not place (left pending).', 'instances_unplaced');
 

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { PlatformCounters } from '@berth/metrics';
 import { BerthConfig } from '@berth/config';
 import { Prisma, PrismaService } from '@berth/db';
-import { PlatformCounters } from '@berth/metrics';
 import { claimHosts, ClusterSnapshot, loadClusterInput, PlacementConflict, PlacementPlan, placeBatch, spreadGroup } from '@berth/placement';
 import { Notifier } from '@berth/releases';
 
@@ -35,13 +35,21 @@ export class PlacementService {
     private readonly counters: PlatformCounters,
   ) {}
 
+  /** Counts a round that planned something, for operators' Prometheus metrics (berth_placement_*); never fails it. */
+  private counted(outcome: PlacementOutcome): PlacementOutcome {
+    if (outcome.placements.length || outcome.pending.length) {
+      void this.counters.add({ placement_rounds: 1, instances_placed: outcome.placements.length, instances_unplaced: outcome.pending.length });
+    }
+    return outcome;
+  }
+
   /** Places every instance that wants to run and has no host (optionally only one release's). */
   async placePending(where: { releaseId?: string } = {}): Promise<PlacementOutcome> {
-    return this.commit(
+    return this.counted(await this.commit(
       () => this.db.instance.findMany({ where: { ...where, hostId: null, desiredState: 'running' }, include: { host: { select: { name: true } } } }),
       [],
       'no host',
-    );
+    ));
   }
 
   /**
@@ -50,12 +58,12 @@ export class PlacementService {
    * they stay until room appears.
    */
   async moveOff(host: { id: string; name: string; state: string }): Promise<PlacementOutcome> {
-    return this.commit(
+    return this.counted(await this.commit(
       () => this.db.instance.findMany({ where: { hostId: host.id, desiredState: 'running' }, include: { host: { select: { name: true } } } }),
       [host.id],
       host.state === 'down' ? `host ${host.name} stopped answering` : `host ${host.name} is draining`,
       host.state === 'down',
-    );
+    ));
   }
 
   private async plan(rows: InstanceRow[], excludeHostIds: string[]): Promise<PlacementPlan> {
@@ -123,8 +131,6 @@ export class PlacementService {
       await this.notifier.placementsChanged(touched);
       const movedEnvs = rows.filter((row) => row.hostId).map((row) => row.environmentId);
       if (movedEnvs.length) await this.notifier.routesChanged(...movedEnvs);
-      // For operators' Prometheus metrics (berth_placement_*); never fails the round.
-      void this.counters.add({ placement_rounds: 1, placement_attempts: attempt, instances_placed: plan.placements.length, instances_unplaced: plan.pending.length });
       if (plan.placements.length) this.logger.debug(`placed ${plan.placements.length} instance(s) after ${attempt} attempt(s)`);
       return {
         placements: plan.placements.map(({ instanceId, hostId }) => ({ instanceId, hostId })),
