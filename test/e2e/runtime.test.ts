@@ -258,6 +258,13 @@ describe('running apps on several hosts', () => {
     expect(restarted.reason).toBeNull();
     // While it was down, the API said why.
     expect([...reasons]).toContainEqual(expect.stringMatching(/ran out of memory \(limit 32 MB\) and was killed; restarting in \d+ s/));
+    // The instance's metrics count the restart as an OOM kill, against its 32 MB limit.
+    const metered = await eventually('the OOM kill in the metrics', async () => {
+      const { body } = await platform.http().get(`/api/apps/${hog}/environments/production/metrics?period=1h`).set(user.auth).expect(200);
+      return (body.instances as { instance: string; oomKills: number; restarts: number; memoryLimitMb: number }[]).find((i) => i.instance === 'web.1' && i.oomKills >= 1);
+    }, 60_000);
+    expect(metered.restarts).toBeGreaterThanOrEqual(1);
+    expect(metered.memoryLimitMb).toBe(32);
     await platform.http().delete(`/api/apps/${hog}`).set(user.auth).expect(204);
     await platform.http().delete(`/api/apps/${neighbour}`).set(user.auth).expect(204);
   });

@@ -64,6 +64,7 @@ const ALLOWED: Record<string, string> = {
   'GET /api/docs/openapi.json': SWAGGER,
   'GET /api/docs-yaml': SWAGGER,
   'GET /api/docs-json': SWAGGER,
+  'GET /metrics': 'the platform\'s health for Prometheus: counts by host, state and status class, no app or environment labels; operators only',
   'GET /cli/berth.tgz': 'the packed command line, the same file for everyone (no tenant data)',
 };
 

@@ -4,8 +4,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { dashboardDirectory } from './dashboard-files';
 
-/** Paths the dashboard never answers: the API, git and health keep their own 404s. */
-const NOT_OURS = /^\/(api|git|healthz)(\/|$)/;
+/** Paths the dashboard never answers: the API, git, health and Prometheus' /metrics keep their own 404s. */
+const NOT_OURS = /^\/(api|git|healthz|metrics)(\/|$)/;
 /** Requests for a file (with an extension) get a real 404, never index.html. */
 const LOOKS_LIKE_FILE = /\/[^/]+\.[a-z0-9]+$/i;
 

@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { PlatformCounters } from '@berth/metrics';
 import { BerthConfig } from '@berth/config';
 import { Prisma, PrismaService } from '@berth/db';
 import { ClusterSnapshot, loadClusterInput, PlacementPlan, placeBatch, placeWithRetry, spreadGroup } from '@berth/placement';
@@ -31,15 +32,24 @@ export class PlacementService {
     private readonly db: PrismaService,
     private readonly config: BerthConfig,
     private readonly notifier: Notifier,
+    private readonly counters: PlatformCounters,
   ) {}
+
+  /** Counts a round that planned something, for operators' Prometheus metrics (berth_placement_*); never fails it. */
+  private counted(outcome: PlacementOutcome): PlacementOutcome {
+    if (outcome.placements.length || outcome.pending.length) {
+      void this.counters.add({ placement_rounds: 1, instances_placed: outcome.placements.length, instances_unplaced: outcome.pending.length });
+    }
+    return outcome;
+  }
 
   /** Places every instance that wants to run and has no host (optionally only one release's). */
   async placePending(where: { releaseId?: string } = {}): Promise<PlacementOutcome> {
-    return this.commit(
+    return this.counted(await this.commit(
       () => this.db.instance.findMany({ where: { ...where, hostId: null, desiredState: 'running' }, include: { host: { select: { name: true } } } }),
       [],
       'no host',
-    );
+    ));
   }
 
   /**
@@ -48,12 +58,12 @@ export class PlacementService {
    * they stay until room appears.
    */
   async moveOff(host: { id: string; name: string; state: string }): Promise<PlacementOutcome> {
-    return this.commit(
+    return this.counted(await this.commit(
       () => this.db.instance.findMany({ where: { hostId: host.id, desiredState: 'running' }, include: { host: { select: { name: true } } } }),
       [host.id],
       host.state === 'down' ? `host ${host.name} stopped answering` : `host ${host.name} is draining`,
       host.state === 'down',
-    );
+    ));
   }
 
   /** The cluster as placement sees it, with the instances being moved no longer booking their old host. */
