@@ -118,8 +118,8 @@ describe('log drains', () => {
       const list = (await platform.http().get(base()).set(owner.auth).expect(200)).body as { id: string; lastError: string | null; failures: number }[];
       return list.find((d) => d.id === drain.id && d.lastError);
     });
-    expect(failing.lastError).toBe('the receiver answered 500: receiver is down for maintenance');
-    expect(failing.failures).toBeGreaterThanOrEqual(3);
+    expect(failing!.lastError).toBe('the receiver answered 500: receiver is down for maintenance');
+    expect(failing!.failures).toBeGreaterThanOrEqual(3);
     expect(r.failed).toBeGreaterThanOrEqual(3);
 
     await platform.app.get(LogStore).append([line('third')]);
