@@ -7,6 +7,7 @@ import { DashboardModule } from '@berth/dashboard';
 import { GitModule } from '@berth/git';
 import { HealthModule } from '@berth/health';
 import { LogsModule } from '@berth/logs';
+import { MetricsModule } from '@berth/metrics';
 import { ReleasesModule } from '@berth/releases';
 import { DomainsModule } from '@berth/router';
 import { HostsModule } from '@berth/scheduler';
@@ -24,6 +25,7 @@ import { HostsModule } from '@berth/scheduler';
     DomainsModule,
     HealthModule,
     LogsModule,
+    MetricsModule,
     DashboardModule,
   ],
 })

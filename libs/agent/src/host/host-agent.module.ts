@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { LogStoreModule } from '@berth/logs';
+import { MetricStoreModule } from '@berth/metrics';
 import { Notifier } from '@berth/releases';
 import { AppNetworks } from './app-networks';
 import { Cgroups } from './cgroups';
@@ -14,7 +15,7 @@ import { TcpProbe } from './tcp-probe';
 
 /** The host agent: registers this host, heartbeats, runs and watches its containers (the agent role). */
 @Module({
-  imports: [LogStoreModule],
+  imports: [LogStoreModule, MetricStoreModule],
   providers: [LogShipper, Machine, KernelLog, Cgroups, InstanceDisks, ContainerRuntime, AppNetworks, TcpProbe, HostRegistration, Reconciler, Notifier],
   exports: [ContainerRuntime, AppNetworks, HostRegistration, Reconciler, Machine],
 })

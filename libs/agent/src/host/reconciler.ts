@@ -3,6 +3,7 @@ import type Redis from 'ioredis';
 import { BerthConfig } from '@berth/config';
 import { Clock, Coalescer, SecretBox } from '@berth/common';
 import { Prisma, PrismaService } from '@berth/db';
+import { InstanceKey, InstanceMetricsWriter } from '@berth/metrics';
 import { AppImages } from '@berth/engine';
 import { CHANNELS, Notifier, PlacementsChangedMessage } from '@berth/releases';
 import { RedisService } from '@berth/redis';
@@ -41,6 +42,8 @@ const STARTS_AT_ONCE = 4;
 
 /** Who an instance is, for its log lines. */
 const refOf = (row: Wanted): InstanceRef => ({ environmentId: row.environmentId, processType: row.processType, name: `${row.processType}.${row.index}`, release: row.release.version });
+/** Who an instance is, for its minute metrics. */
+const metricsKeyOf = (row: Wanted): InstanceKey => ({ environmentId: row.environmentId, instance: `${row.processType}.${row.index}`, memoryLimitMb: row.memoryMb });
 
 async function inBatches<T>(items: readonly T[], size: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -90,6 +93,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly images: AppImages,
     private readonly disks: InstanceDisks,
     private readonly shipper: LogShipper,
+    private readonly metrics: InstanceMetricsWriter,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -163,7 +167,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     const now = this.clock.now().getTime();
     if (now - this.lastSample >= this.config.agent.heartbeatMs) {
       this.lastSample = now;
-      await this.sample();
+      await this.sample(wanted);
     }
     if (now - this.lastPrune >= this.config.agent.pruneMs) {
       this.lastPrune = now;
@@ -343,11 +347,12 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     // it cannot be read, a SIGKILL while the kernel's OOM-kill count went up is taken for one.
     const outOfMemory = exitCode === 137 && (this.kernelLog.sawOomKill(container.id) ?? oomKills > this.oomKillsSeen);
     const why = outOfMemory ? `ran out of memory (limit ${row.memoryMb} MB) and was killed` : exitCode === 137 ? 'was killed (SIGKILL)' : `exited with code ${exitCode}`;
-    await this.restart(row, why, 'crashed');
+    await this.restart(row, why, 'crashed', outOfMemory);
   }
 
-  private async restart(row: Wanted, why: string, state: 'crashed' | 'failed'): Promise<void> {
+  private async restart(row: Wanted, why: string, state: 'crashed' | 'failed', outOfMemory = false): Promise<void> {
     const t = this.track(row.id);
+    this.metrics.restarted(metricsKeyOf(row), this.clock.now(), outOfMemory);
     if (t.containerId || row.containerId) await this.remove((t.containerId ?? row.containerId)!, refOf(row));
     t.failures++;
     const delay = this.backoff(t.failures);
@@ -368,8 +373,8 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     if (row.healthy) await this.notifier.routesChanged(row.environmentId);
   }
 
-  /** Memory and CPU of each running container, from its cgroup, onto its row. */
-  private async sample(): Promise<void> {
+  /** Memory and CPU of each running container, from its cgroup, onto its row and into its minute metrics. */
+  private async sample(wanted: Map<string, Wanted>): Promise<void> {
     const now = this.clock.now().getTime();
     const updates: Prisma.PrismaPromise<unknown>[] = [];
     for (const [id, t] of this.tracked) {
@@ -378,6 +383,8 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
       if (!usage) continue;
       const percent = t.cpu && now > t.cpu.at ? ((usage.cpuNanos - t.cpu.nanos) / ((now - t.cpu.at) * 1e6)) * 100 : null;
       t.cpu = { nanos: usage.cpuNanos, at: now };
+      const row = wanted.get(id);
+      if (row) this.metrics.sample(metricsKeyOf(row), new Date(now), usage.memoryBytes, percent === null ? null : Math.max(0, percent));
       updates.push(
         this.db.instance.updateMany({
           where: { id, hostId: this.host.current.id, containerId: t.containerId },

@@ -6,6 +6,7 @@ import { RedisService } from '@berth/redis';
 import { RouteChanges } from '../routes/route-changes';
 import { buildRouteTable, emptyRouteTable, EnvironmentRoute, patchRouteTable, RouteTable } from '../routes/route-table';
 import { RouteTableService } from '../routes/route-table.service';
+import { AccessLog } from './access-log.service';
 import { haproxyFiles, HaproxyOptions, HaproxyState, initialState, paths, planRoutes, runtimeApiRefusals, withMapPath } from './haproxy-config';
 import { HaproxyProcess } from './haproxy.process';
 import { StatusServer } from './status-server';
@@ -29,6 +30,8 @@ export class EdgeRouter implements OnApplicationBootstrap, OnModuleDestroy {
   private closed = false;
   /** Hostnames recently looked up and not found, until when. */
   private readonly misses = new Map<string, number>();
+  /** Where HAProxy sends access lines (AccessLog listens there). */
+  private accessLogAddress?: { address: string; port: number };
 
   constructor(
     private readonly config: BerthConfig,
@@ -37,6 +40,7 @@ export class EdgeRouter implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly redis: RedisService,
     private readonly haproxy: HaproxyProcess,
     private readonly statusServer: StatusServer,
+    private readonly accessLog: AccessLog,
   ) {}
 
   /** One directory per router port, so several routers (tests) can share a data directory. */
@@ -71,8 +75,16 @@ export class EdgeRouter implements OnApplicationBootstrap, OnModuleDestroy {
     return this.route(host);
   }
 
+  /** The instance a server slot of an environment's backend serves now, e.g. web.1 (null when empty or unknown). */
+  instanceAt(environmentId: string, server: string): string | null {
+    const key = this.state?.backends.get(environmentId)?.slots.find((slot) => slot.name === server)?.key;
+    if (!key) return null;
+    return this.table.environments.get(environmentId)?.backends.find((b) => b.key === key)?.name ?? null;
+  }
+
   async onApplicationBootstrap(): Promise<void> {
     const { host, port } = this.config.router;
+    this.accessLogAddress = await this.accessLog.start((environmentId, server) => this.instanceAt(environmentId, server));
     await this.statusServer.start(paths(this.dir).statusSocket, (h) => this.resolve(h));
     this.subscriber = this.redis.subscriber();
     this.subscriber.on('message', (_channel: string, message: string) => this.refresh(message));
@@ -151,6 +163,7 @@ export class EdgeRouter implements OnApplicationBootstrap, OnModuleDestroy {
       forwardedProto: r.publicScheme,
       maxConnections: r.maxConnections,
       threads: r.threads,
+      accessLog: this.accessLogAddress,
     };
   }
 

@@ -8,6 +8,7 @@
  */
 import { join } from 'node:path';
 import { RouteTable } from '../routes/route-table';
+import { ACCESS_LOG_FORMAT } from './access-log';
 import { renderErrorFile } from './status-pages';
 
 export interface HaproxyOptions {
@@ -28,6 +29,8 @@ export interface HaproxyOptions {
    * app behind a TLS-terminating balancer sees `https`. Default `http`.
    */
   forwardedProto?: 'http' | 'https';
+  /** Where HAProxy sends an access line per request (the router's UDP listener, AccessLog); none when absent. */
+  accessLog?: { address: string; port: number };
 }
 
 export interface ServerSlot {
@@ -199,7 +202,7 @@ export function renderHaproxyConfig(options: HaproxyOptions, state: HaproxyState
     '',
     'defaults',
     '  mode http',
-    // No access log: apps log their own requests, and a log line per request costs throughput.
+    // No access log here: the frontend sends one to the router (ACCESS_LOG_FORMAT) when it listens.
     '  option http-keep-alive',
     // During a reload the old process answers a kept-alive client's next request (with
     // Connection: close) instead of closing under it: no reset for a client mid-send.
@@ -223,6 +226,10 @@ export function renderHaproxyConfig(options: HaproxyOptions, state: HaproxyState
     `  bind ${options.host}:${options.port}`,
     // Where processes left over from a reload hand requests on (see HANDOVER_BACKEND).
     `  bind unix@${p.handoverSocket} mode 600 accept-proxy`,
+    // One line per request to the router's listener: the environment's router lines and request metrics.
+    ...(options.accessLog
+      ? [`  log ${options.accessLog.address}:${options.accessLog.port} len 8192 format raw local0 info`, `  log-format "${ACCESS_LOG_FORMAT}"`, '  option dontlognull']
+      : []),
     // Rules are ordered and conditioned so the common request pays for the fewest steps.
     '  http-request set-var(txn.host) req.hdr(host),field(1,:),lower',
     '  http-request set-var(txn.host) var(txn.host),regsub([.]$,) if { var(txn.host) -m end . }',

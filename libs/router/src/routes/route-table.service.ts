@@ -63,7 +63,7 @@ export class RouteTableService {
           where: { status: 'active' },
           orderBy: { version: 'desc' },
           take: 1,
-          select: { instances: { where: ROUTABLE_INSTANCE, select: { id: true, hostPort: true, host: { select: { address: true } } } } },
+          select: { instances: { where: ROUTABLE_INSTANCE, select: { id: true, processType: true, index: true, hostPort: true, host: { select: { address: true } } } } },
         },
       },
     });
@@ -74,7 +74,7 @@ export class RouteTableService {
         for (const instance of row.releases[0]?.instances ?? []) {
           try {
             const address = await this.resolver.ip(instance.host!.address);
-            backends.push({ key: `${address}:${instance.hostPort}`, address, port: instance.hostPort!, instanceId: instance.id });
+            backends.push({ key: `${address}:${instance.hostPort}`, address, port: instance.hostPort!, instanceId: instance.id, name: `${instance.processType}.${instance.index}` });
           } catch (error) {
             this.logger.warn(`instance ${instance.id}: cannot resolve host address "${instance.host!.address}": ${(error as Error).message}`);
           }

@@ -9,6 +9,8 @@ export interface Backend {
   address: string;
   port: number;
   instanceId: string;
+  /** The instance's name, e.g. web.1 (for the router's access lines). */
+  name?: string;
 }
 
 export interface EnvironmentRoute {

@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { AppsModule } from '@berth/apps';
+import { MetricRetention } from './metric-retention';
+import { MetricStoreModule } from './metric-store.module';
+import { MetricsController } from './metrics.controller';
+import { MetricsService } from './metrics.service';
+
+/** The metrics API of environments (api role), and the trim that keeps 7 days of minutes. */
+@Module({
+  imports: [AppsModule, MetricStoreModule],
+  controllers: [MetricsController],
+  providers: [MetricsService, MetricRetention],
+  exports: [MetricStoreModule, MetricRetention],
+})
+export class MetricsModule {}
