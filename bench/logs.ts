@@ -7,7 +7,7 @@
  *
  * Ingest: `--hosts` writers (one per agent) each store batches of `--batch` lines from their
  * share of `--instances` instances, as LogStore.append does (one INSERT … unnest per batch, the
- * append lock, the trigram and (environmentId, time) indexes), until `--lines` lines are in;
+ * append lock, the (environmentId, id), (environmentId, time) and BRIN(time) indexes), until `--lines` lines are in;
  * one in ten environments' worth goes to the environment that is queried afterwards, so it
  * holds about `--lines` ÷ 10, the rest spread over 99 others. Two baselines store the same
  * batches: a copy of the table with a pg_trgm GIN index on the text (what an indexed `q`
@@ -15,6 +15,7 @@
  * lock. Reads on Berth's table: the last 1,000 lines of the big environment (as the API reads
  * them), the same filtered to one instance, a text search that matches a few lines (a scan of the
  * environment's lines), and one live-tail poll; 20 times each (median, p90).
+ * Then the scale part (`--scale-lines`, 10 M by default, 0 skips it): see atScale.
  * It runs in a database of its own, dropped at the end.
  */
 import { execFileSync } from 'node:child_process';
@@ -145,7 +146,7 @@ async function main(): Promise<void> {
     console.log(`\n${result.lines.toLocaleString()} lines stored (${result.linesInQueriedEnvironment.toLocaleString()} in the queried environment); table ${size.table}, indexes ${size.indexes}\n`);
     console.log(`| ingest (${HOSTS} writers, ${INSTANCES} instances, batches of ${BATCH}; 2 runs of ${sample.toLocaleString()} lines each, alternating) | lines/s (best run) |`);
     console.log('| --- | ---: |');
-    console.log(`| Berth (LogStore.append: append lock, (environmentId, id) and BRIN(time) indexes) | ${best(berth).toLocaleString()} |`);
+    console.log(`| Berth (LogStore.append: append lock, (environmentId, id), (environmentId, time) and BRIN(time) indexes) | ${best(berth).toLocaleString()} |`);
     console.log(`| the same table plus a pg_trgm GIN index on text | ${best(trigram).toLocaleString()} |`);
     console.log(`| a plain table (primary key only, no lock) | ${best(plain).toLocaleString()} |`);
     console.log(`| Berth, filling the rest of the history (${fill.lines.toLocaleString()} lines) | ${fill.perSecond.toLocaleString()} |`);
@@ -188,6 +189,8 @@ async function atScale(db: PrismaService, store: LogStore, time: Timer) {
   await db.$executeRawUnsafe('ALTER TABLE "LogLine" DROP CONSTRAINT "LogLine_pkey"');
   await db.$executeRawUnsafe('DROP INDEX "LogLine_environmentId_id_idx"');
   await db.$executeRawUnsafe('DROP INDEX "LogLine_time_brin_idx"');
+  // Measured without it first, then with it (the migration log_line_environment_time adds it).
+  await db.$executeRawUnsafe('DROP INDEX "LogLine_environmentId_time_idx"');
   const environments = Array.from({ length: SCALE_ENVIRONMENTS }, () => randomUUID());
   const now = Date.now();
   const span = 7 * 24 * 3600 * 1000;
@@ -221,13 +224,13 @@ async function atScale(db: PrismaService, store: LogStore, time: Timer) {
   });
   const before = await reads();
   const t1 = process.hrtime.bigint();
-  await db.$executeRawUnsafe('CREATE INDEX "LogLine_scale_env_time" ON "LogLine" ("environmentId", time)');
+  await db.$executeRawUnsafe('CREATE INDEX "LogLine_environmentId_time_idx" ON "LogLine" ("environmentId", time)');
   const indexSeconds = Math.round(Number(process.hrtime.bigint() - t1) / 1e8) / 10;
   await db.$executeRawUnsafe('ANALYZE "LogLine"');
   const after = await reads();
   const [{ n }] = await db.$queryRawUnsafe<{ n: bigint }[]>(`SELECT count(*) AS n FROM "LogLine" WHERE "environmentId" = '${env}'`);
   const [size] = await db.$queryRawUnsafe<{ table: string; indexes: string; index: string }[]>(
-    `SELECT pg_size_pretty(pg_table_size('"LogLine"')) AS table, pg_size_pretty(pg_indexes_size('"LogLine"')) AS indexes, pg_size_pretty(pg_relation_size('"LogLine_scale_env_time"')) AS index`,
+    `SELECT pg_size_pretty(pg_table_size('"LogLine"')) AS table, pg_size_pretty(pg_indexes_size('"LogLine"')) AS indexes, pg_size_pretty(pg_relation_size('"LogLine_environmentId_time_idx"')) AS index`,
   );
   return { lines: SCALE_LINES, linesInQueriedEnvironment: Number(n), insertSeconds, indexSeconds, indexSize: size.index, size: { table: size.table, indexes: size.indexes }, before, after };
 }
