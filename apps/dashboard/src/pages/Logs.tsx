@@ -5,6 +5,7 @@ import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router';
 import { api, ApiError, type LogFilters, type LogLine } from '../api';
 import { useTitle } from '../hooks';
+import { isCrashLine } from '../log-lines';
 import { ErrorNotice } from '../ui';
 import { EnvironmentPicker, useApp } from './AppLayout';
 
@@ -22,10 +23,6 @@ const SINCE_PRESETS: [string, string][] = [
   ['7d', 'last 7 days'],
 ];
 const FILTER_KEYS = ['source', 'process', 'instance', 'q', 'since'] as const;
-
-/** Berth's line about an instance that stopped against its will ("web.1 crashed: exited with code 1 …"). */
-export const isCrashLine = (line: Pick<LogLine, 'source' | 'text'>) =>
-  line.source === 'berth' && /^\S+ (crashed|failed|could not start)\b|ran out of memory|was killed/.test(line.text);
 
 export function LogsPage() {
   const { app } = useApp();
