@@ -115,11 +115,13 @@ export function LogsPage() {
           <span>Search</span>
           <input type="search" value={search} placeholder="text in the line" onChange={(event) => setSearch(event.target.value)} />
         </label>
-        <button type="submit">Search</button>
-        <button type="button" className="secondary" aria-pressed={paused} onClick={() => setPaused((p) => !p)}>
+        <button type="submit" className="button small">
+          Search
+        </button>
+        <button type="button" className="button small secondary" aria-pressed={paused} onClick={() => setPaused((p) => !p)}>
           {paused ? 'Resume' : 'Pause'}
         </button>
-        <button type="button" className="secondary" onClick={download.run} disabled={download.busy}>
+        <button type="button" className="button small secondary" onClick={download.run} disabled={download.busy}>
           {download.busy ? 'Preparing…' : 'Download'}
         </button>
       </form>

@@ -43,7 +43,7 @@ export function MetricsPage() {
           <button
             key={value}
             type="button"
-            className={value === period ? '' : 'secondary'}
+            className={value === period ? 'button small' : 'button small secondary'}
             aria-pressed={value === period}
             onClick={() => setParams(value === '1h' ? {} : { period: value }, { replace: true })}
           >
@@ -185,7 +185,8 @@ function Chart({ title, unit, x, series, limits = [] }: { title: string; unit: s
       axes: [{}, { size: 56, values: (_u, values) => values.map((v) => (v >= 1000 ? `${Math.round(v / 100) / 10}k` : String(v))) }],
       series: [
         {},
-        ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, spanGaps: false, value: (_u: uPlot, v: number | null) => format(v) })),
+        // Points too: a step between two gaps (an instance that ran one minute) is a dot, not nothing.
+        ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, spanGaps: false, points: { show: true, size: 5, fill: s.color }, value: (_u: uPlot, v: number | null) => format(v) })),
         ...limits.map((l) => ({ label: l.label, stroke: l.color, width: 1, dash: [6, 4], value: (_u: uPlot, v: number | null) => format(v) })),
       ],
     };
