@@ -168,6 +168,8 @@ interface ChartSeries {
 }
 
 const HEIGHT = 220;
+/** Series with this many values or fewer are drawn with dots. */
+const SPARSE = 10;
 
 /** A uPlot time chart that fills its container's width; limits are dashed lines. */
 function Chart({ title, unit, x, series, limits = [] }: { title: string; unit: string; x: number[]; series: ChartSeries[]; limits?: { label: string; color: string; value: number }[] }) {
@@ -185,8 +187,15 @@ function Chart({ title, unit, x, series, limits = [] }: { title: string; unit: s
       axes: [{}, { size: 56, values: (_u, values) => values.map((v) => (v >= 1000 ? `${Math.round(v / 100) / 10}k` : String(v))) }],
       series: [
         {},
-        // Points too: a step between two gaps (an instance that ran one minute) is a dot, not nothing.
-        ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, spanGaps: false, points: { show: true, size: 5, fill: s.color }, value: (_u: uPlot, v: number | null) => format(v) })),
+        // A sparse series gets dots: a step between two gaps (an instance that ran one minute) would draw nothing.
+        ...series.map((s) => ({
+          label: s.label,
+          stroke: s.color,
+          width: 2,
+          spanGaps: false,
+          ...(s.values.filter((v) => v !== null).length <= SPARSE ? { points: { show: true, size: 6, fill: s.color } } : {}),
+          value: (_u: uPlot, v: number | null) => format(v),
+        })),
         ...limits.map((l) => ({ label: l.label, stroke: l.color, width: 1, dash: [6, 4], value: (_u: uPlot, v: number | null) => format(v) })),
       ],
     };
