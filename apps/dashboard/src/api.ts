@@ -426,17 +426,6 @@ export interface Metrics {
   instances: InstanceSeries[];
 }
 
-export interface LogDrain {
-  id: string;
-  /** With any password masked. */
-  url: string;
-  createdAt: string;
-  lastDeliveredAt: string | null;
-  failures: number;
-  lastError: string | null;
-  lastErrorAt: string | null;
-}
-
 /**
  * Follows an environment's log: the newest \`tail\` lines, then new ones as they are stored,
  * resuming after the last line seen (Last-Event-ID) when the connection breaks, until aborted.
