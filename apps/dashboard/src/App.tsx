@@ -16,6 +16,7 @@ import { LoginPage, SignupPage } from './pages/Auth';
 import { NewAppPage } from './pages/NewApp';
 import { NotFoundPage } from './pages/NotFound';
 import { LogsPage } from './pages/Logs';
+import { MetricsPage } from './pages/Metrics';
 import { ReleasesPage } from './pages/Releases';
 import { SettingsPage } from './pages/Settings';
 import { TeamPage, TeamsPage } from './pages/Teams';
@@ -41,6 +42,7 @@ export function App() {
           <Route path="builds" element={<BuildsPage />} />
           <Route path="builds/:build" element={<BuildPage />} />
           <Route path="environments/:env/logs" element={<LogsPage />} />
+          <Route path="environments/:env/metrics" element={<MetricsPage />} />
           <Route path="environments/:env/releases" element={<ReleasesPage />} />
           <Route path="environments/:env/config" element={<ConfigPage />} />
           <Route path="environments/:env/formation" element={<FormationPage />} />

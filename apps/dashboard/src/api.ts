@@ -365,17 +365,66 @@ export interface LogLine {
 
 export interface LogFilters {
   process?: string;
+  /** `web.1` */
+  instance?: string;
   source?: '' | 'app' | 'router' | 'berth';
   q?: string;
+  /** A time ago: `15m`, `1h`, `24h`, `7d`; empty for the newest lines whatever their age. */
+  since?: string;
 }
 
 const logsQuery = (filters: LogFilters, extra: Record<string, string>) => {
   const params = new URLSearchParams({ format: 'json', ...extra });
   if (filters.process) params.set('process', filters.process);
+  if (filters.instance) params.set('instance', filters.instance);
   if (filters.source) params.set('source', filters.source);
   if (filters.q) params.set('q', filters.q);
+  if (filters.since) params.set('since', filters.since);
   return params.toString();
 };
+
+/** The matching lines as Heroku-format text, for a download. */
+async function logsText(app: string, env: string, filters: LogFilters, tail: number): Promise<string> {
+  const path = `${envPath(app, env)}/logs?${logsQuery(filters, { tail: String(tail), format: 'text' })}`;
+  let response: Response;
+  try {
+    response = await fetch(path, { headers: headers({ accept: 'text/plain' }) });
+  } catch {
+    throw unreachable();
+  }
+  if (!response.ok) throw await errorFrom(response);
+  return response.text();
+}
+
+export type MetricsPeriod = '1h' | '24h' | '7d';
+export interface RequestPoint {
+  t: string;
+  count: number;
+  status2xx: number;
+  status3xx: number;
+  status4xx: number;
+  status5xx: number;
+  p50Ms: number | null;
+  p95Ms: number | null;
+  p99Ms: number | null;
+}
+export interface InstanceSeries {
+  /** `web.1` */
+  instance: string;
+  memoryLimitMb: number;
+  restarts: number;
+  oomKills: number;
+  points: { t: string; cpuPercent: number | null; memoryMb: number | null }[];
+}
+/** GET …/metrics: a point per step (a minute over 1h, 5 minutes over 24h, an hour over 7d). */
+export interface Metrics {
+  period: MetricsPeriod;
+  stepSeconds: number;
+  from: string;
+  to: string;
+  requests: RequestPoint[];
+  instances: InstanceSeries[];
+}
 
 /**
  * Follows an environment's log: the newest \`tail\` lines, then new ones as they are stored,
@@ -461,6 +510,9 @@ export const api = {
   logs: (app: string, env: string, filters: LogFilters, tail: number, signal?: AbortSignal) =>
     get<LogLine[]>(`${envPath(app, env)}/logs?${logsQuery(filters, { tail: String(tail) })}`, signal),
   followLogs,
+  logsText,
+
+  metrics: (app: string, env: string, period: MetricsPeriod, signal?: AbortSignal) => get<Metrics>(`${envPath(app, env)}/metrics?period=${period}`, signal),
 
   hosts: (signal?: AbortSignal) => get<Host[]>('/api/hosts', signal),
   hostAction: (host: string, action: 'cordon' | 'uncordon' | 'drain') => request<Host>('POST', `/api/hosts/${seg(host)}/${action}`),

@@ -6,3 +6,7 @@ export * from './log-store';
 export * from './log-store.module';
 export * from './log-writer';
 export * from './logs.module';
+export * from './drains/drain-address';
+export * from './drains/drain-transport';
+export * from './drains/log-drain-forwarder';
+export * from './drains/log-drains.service';

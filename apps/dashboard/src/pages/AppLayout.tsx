@@ -33,6 +33,7 @@ export function AppLayout() {
     ['Overview', base, true],
     ['Builds', `${base}/builds`],
     ['Logs', `${base}/environments/${envName}/logs`],
+    ['Metrics', `${base}/environments/${envName}/metrics`],
     ['Releases', `${base}/environments/${envName}/releases`],
     ['Config', `${base}/environments/${envName}/config`],
     ['Formation', `${base}/environments/${envName}/formation`],

@@ -166,7 +166,17 @@ function EnvironmentCard({ app, env, latestBuild, onChanged, onDeleted }: CardPr
           </a>
         ))}
       </p>
-      {status ? <StatusLine status={status} app={app} env={env} latestBuild={latestBuild} /> : <ErrorNotice error={detail.error} />}
+      {status ? (
+        <StatusLine
+          status={status}
+          app={app}
+          env={env}
+          latestBuild={latestBuild}
+          crashedInstance={instances.data?.find((i) => i.actualState === 'crashed' || i.actualState === 'failed')?.name}
+        />
+      ) : (
+        <ErrorNotice error={detail.error} />
+      )}
 
       <div className="release-line">
         <h3>Current release</h3>
@@ -204,7 +214,20 @@ function EnvironmentCard({ app, env, latestBuild, onChanged, onDeleted }: CardPr
 }
 
 /** Why the environment does (not) serve traffic, and what to do about it here in the dashboard. */
-function StatusLine({ status, app, env, latestBuild }: { status: EnvironmentStatus; app: AppDetail; env: Environment; latestBuild: Build | undefined }) {
+function StatusLine({
+  status,
+  app,
+  env,
+  latestBuild,
+  crashedInstance,
+}: {
+  status: EnvironmentStatus;
+  app: AppDetail;
+  env: Environment;
+  latestBuild: Build | undefined;
+  /** `web.1`: the crash hint opens the log of that instance. */
+  crashedInstance?: string;
+}) {
   const envPath = `/apps/${app.name}/environments/${env.name}`;
   const buildLink = latestBuild ? `/apps/${app.name}/builds/${latestBuild.id}` : `/apps/${app.name}/builds`;
   let next: ReactNode;
@@ -239,7 +262,7 @@ function StatusLine({ status, app, env, latestBuild }: { status: EnvironmentStat
     case 'crashed':
       next = (
         <>
-          <Link to={`${envPath}/logs`}>Read its logs</Link>: the lines it wrote before it stopped and why it stopped. Make sure it listens on <code>$PORT</code> and stays up; it is
+          <Link to={`${envPath}/logs${crashedInstance ? `?instance=${encodeURIComponent(crashedInstance)}` : ''}`}>Read its logs</Link>: the lines it wrote before it stopped and why it stopped. Make sure it listens on <code>$PORT</code> and stays up; it is
           restarted automatically.
         </>
       );

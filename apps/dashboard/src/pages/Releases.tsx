@@ -99,7 +99,7 @@ export function ReleasesPage() {
         {(items) => (
           <DataTable className="releases" columns={['Version', 'Status', 'What changed', 'Image', 'Formation', 'When', '']}>
             {items.map((release) => (
-              <tr key={release.version} className={release.current ? 'current' : undefined} data-version={release.version}>
+              <tr key={release.version} id={`v${release.version}`} className={release.current ? 'current' : undefined} data-version={release.version}>
                 <td data-label="Version">
                   <strong>v{release.version}</strong> {release.current && <StatusPill status="current" />}
                 </td>

@@ -12,6 +12,13 @@ export const logsEnv = z.object({
   LOGS_MAX_LINE_BYTES: env.int(8192, 256, 1_048_576),
   /** How often the api role trims log history. */
   LOGS_TRIM_INTERVAL_SECONDS: env.int(600, 1, 86400),
+  /** Log drains an environment may have. */
+  LOGS_MAX_DRAINS_PER_ENV: env.int(5, 0, 100),
+  /**
+   * For tests only: lets a drain POST over plain http to a loopback address (a receiver in the
+   * test process). Every other private, link-local or platform address stays refused.
+   */
+  LOGS_DRAINS_ALLOW_LOOPBACK: env.bool(false),
 });
 
 export const mapLogs = (e: z.infer<typeof logsEnv>) => ({
@@ -20,4 +27,6 @@ export const mapLogs = (e: z.infer<typeof logsEnv>) => ({
   linesPerSecond: e.LOGS_RATE_LINES_PER_SECOND,
   maxLineBytes: e.LOGS_MAX_LINE_BYTES,
   trimIntervalMs: e.LOGS_TRIM_INTERVAL_SECONDS * 1000,
+  maxDrainsPerEnvironment: e.LOGS_MAX_DRAINS_PER_ENV,
+  drainsAllowLoopback: e.LOGS_DRAINS_ALLOW_LOOPBACK,
 });

@@ -1,0 +1,2 @@
+-- CreateIndex
+CREATE INDEX "LogLine_environmentId_time_idx" ON "LogLine"("environmentId", "time");
