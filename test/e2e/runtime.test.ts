@@ -257,7 +257,7 @@ describe('running apps on several hosts', () => {
     expect(failures).toEqual([]);
     expect(restarted.reason).toBeNull();
     // While it was down, the API said why.
-    expect([...reasons]).toContainEqual(expect.stringMatching(/ran out of memory \(limit 32 MB\) and was killed; restarting in \d+ s/));
+    expect([...reasons]).toContainEqual(expect.stringMatching(/ran out of memory at 32 MB and was killed; restarting in \d+ s/));
     await platform.http().delete(`/api/apps/${hog}`).set(user.auth).expect(204);
     await platform.http().delete(`/api/apps/${neighbour}`).set(user.auth).expect(204);
   });
