@@ -77,7 +77,7 @@ describe('releases and formation', () => {
     // No scheduler role runs in this test (one of another test file may be about).
     expect(await follower.follow(made.release!.id, async () => undefined, { waitMs: 1000 })).toEqual({
       outcome: 'waiting',
-      message: expect.stringMatching(/^Release v1 (is queued: no scheduler has taken it in 1 s|is still queued after 1 s|is waiting for room: )/),
+      message: expect.stringMatching(/^Release v1 (is queued: no scheduler has taken it in 1 s|is still queued after 1 s|waits for room on a host: )/),
     });
   });
 

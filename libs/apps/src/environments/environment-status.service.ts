@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { BerthConfig } from '@berth/config';
 import { PrismaService } from '@berth/db';
 import type { EnvironmentStatus, StatusAudience } from './environment-status.types';
 
@@ -163,11 +164,20 @@ function latestPushFailure(f: StatusFacts, audience: StatusAudience, push: strin
 
 /**
  * Why an environment does or does not serve traffic, derived from the database. Used by the
- * API (`status` on an environment), the router's 503 page and the dashboard.
+ * API (`status` on an environment), the router's 503 page, the push's last words and the dashboard:
+ * one text for one state, wherever it is read.
  */
 @Injectable()
 export class EnvironmentStatusService {
-  constructor(private readonly db: PrismaService) {}
+  constructor(
+    private readonly db: PrismaService,
+    private readonly config: BerthConfig,
+  ) {}
+
+  /** Operators (BERTH_OPERATOR_EMAILS) are shown the placement's numbers; everyone else, what the team can change. */
+  audienceOf(email: string | null | undefined): StatusAudience {
+    return email && this.config.scheduler.operatorEmails.includes(email.toLowerCase()) ? 'operator' : 'member';
+  }
 
   /** The status of an environment, or null when it does not exist. Callers check access. */
   async status(environmentId: string, audience: StatusAudience = 'member'): Promise<EnvironmentStatus | null> {
