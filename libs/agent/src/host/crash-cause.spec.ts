@@ -13,7 +13,7 @@ describe('crash cause', () => {
   });
 
   it('reports an OOM kill of a child whose parent exited with code 1', () => {
-    expect(crashCause({ ...base, kernelSawOomKill: true })).toBe('ran out of memory at 256 MB and was killed (then exited with code 1)');
+    expect(crashCause({ ...base, kernelSawOomKill: true })).toBe('ran out of memory at 256 MB and was killed');
     expect(crashCause({ ...base, kernelSawOomKill: null, cgroupOomKills: 1 })).toMatch(/^ran out of memory at 256 MB/);
   });
 

@@ -19,7 +19,7 @@ export interface CrashFacts {
  */
 export function crashCause(f: CrashFacts): string {
   const oom = f.kernelSawOomKill === true || f.cgroupOomKills > 0 || (f.kernelSawOomKill === null && f.exitCode === 137 && f.hostOomKillsRose);
-  if (oom) return `ran out of memory at ${f.memoryMb} MB and was killed${f.exitCode === 137 ? '' : ` (then exited with code ${f.exitCode})`}`;
+  if (oom) return `ran out of memory at ${f.memoryMb} MB and was killed`;
   if (f.exitCode === 137) return 'was killed (SIGKILL)';
   return `exited with code ${f.exitCode}`;
 }
