@@ -24,11 +24,12 @@ describe('the dashboard tells the same story as the API', () => {
   let page: Page;
   let user: TestUser;
   let hostId: string;
+  const operatorEmail = `${unique('operator')}@example.com`;
 
   const card = (env: string) => page.getByRole('article', { name: `Environment ${env}` });
 
   beforeAll(async () => {
-    [platform, browser] = await Promise.all([startPlatform(['api']), launchBrowser()]);
+    [platform, browser] = await Promise.all([startPlatform(['api'], { BERTH_OPERATOR_EMAILS: operatorEmail }), launchBrowser()]);
     db = platform.app.get(PrismaService);
     user = await signUp(platform, 'truth');
     tab = await openPage(browser, platform.url);
@@ -93,6 +94,13 @@ describe('the dashboard tells the same story as the API', () => {
     expect(await production.locator('.status-line').innerText()).not.toMatch(/reload|host-a|starting/i);
     await production.locator('.status-line').getByRole('link', { name: 'Formation' }).waitFor();
     await screenshot(page, 'truth-unplaced');
+
+    // An operator in the team is shown the numbers, and what only an operator can do.
+    const signedUp = await platform.http().post('/api/auth/signup').send({ email: operatorEmail, password: 'correct horse battery staple' }).expect(201);
+    await platform.http().post(`/api/teams/${user.team}/members`).set(user.auth).send({ email: operatorEmail, role: 'member' }).expect(201);
+    const asOperator = (await platform.http().get(`/api/apps/${app}/environments/production`).set({ Authorization: `Bearer ${signedUp.body.token}` }).expect(200)).body.status;
+    expect(asOperator).toMatchObject({ state: 'unplaced', message: 'Release v1 waits for room on a host: no host is large enough for 4096 MB memory (largest: 1024 MB on host-a).' });
+    expect(asOperator.hint).toMatch(/^No host is that large: add a larger host/);
   });
 
   it('shows that the latest push failed while an older release serves, on the overview and in the builds list', async () => {
