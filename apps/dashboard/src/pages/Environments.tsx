@@ -260,6 +260,17 @@ function StatusLine({ status, app, env, latestBuild }: { status: EnvironmentStat
   );
 }
 
+/**
+ * An instance's state as a word: one restarting after a crash that has not answered since (its
+ * reason is kept until it does) is "crashed" all along, as the environment's status says, not
+ * "starting" between two crashes.
+ */
+function instanceState(instance: Instance): string {
+  if (instance.desiredState === 'stopped' && instance.actualState !== 'stopped') return 'stopping';
+  if (instance.actualState === 'starting' && instance.restartCount > 0 && instance.reason) return 'crashed';
+  return instance.actualState;
+}
+
 function Instances({ result, envPath }: { result: Resource<Instance[]>; envPath: string }) {
   if (result.error && !result.data) return <ErrorNotice error={result.error} />;
   if (!result.data) return <Loading />;
@@ -279,7 +290,7 @@ function Instances({ result, envPath }: { result: Resource<Instance[]>; envPath:
           </td>
           <td data-label="Host">{instance.host ?? '—'}</td>
           <td data-label="State">
-            <StatusPill status={instance.desiredState === 'stopped' && instance.actualState !== 'stopped' ? 'stopping' : instance.actualState} />
+            <StatusPill status={instanceState(instance)} />
             {instance.processType === 'web' && instance.actualState === 'running' && !instance.healthy && <StatusPill status="unhealthy" />}
             {/* A running instance's reason is history (e.g. why it moved); otherwise it is why it is not running. */}
             {instance.reason && <span className={instance.actualState === 'running' ? 'meta' : 'reason'}> {instance.reason}</span>}
