@@ -43,6 +43,12 @@ export function statusLines(status: EnvironmentStatusView): string[] {
   return lines;
 }
 
+/** An instance restarting after a crash that has not answered since reads as crashed, as the status says. */
+export function instanceState(i: Pick<InstanceView, 'actualState' | 'desiredState' | 'restartCount' | 'reason'>): string {
+  const actual = i.actualState === 'starting' && i.restartCount > 0 && i.reason ? 'crashed' : i.actualState;
+  return actual === i.desiredState || (actual === 'crashed' && i.desiredState === 'running') ? actual : `${actual} → ${i.desiredState}`;
+}
+
 export function register(program: Command): void {
   withJson(withApp(program.command('ps').description("an environment's instances: state, host, CPU and memory; and its formation"))).action(async (_: unknown, command: Command) => {
     const options = optionsOf(command);
@@ -63,7 +69,7 @@ export function register(program: Command): void {
       instances.map((i) => [
         i.name,
         `v${i.release}`,
-        i.actualState === i.desiredState ? i.actualState : `${i.actualState} → ${i.desiredState}`,
+        instanceState(i),
         i.healthy ? 'yes' : 'no',
         i.host,
         i.cpu.percent === null ? '-' : `${i.cpu.percent.toFixed(1)}% of ${i.cpu.limit}`,
