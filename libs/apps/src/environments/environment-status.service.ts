@@ -17,7 +17,7 @@ export interface StatusFacts {
   /** The current release: the newest active one. */
   active: { version: number; webQuantity: number | null; createdAt?: Date } | null;
   /** The newest release when it is newer than the active one, with its web instances meant to run. */
-  newer: { version: number; status: 'pending' | 'deploying' | 'active' | 'superseded' | 'failed'; failureReason: string | null; instances?: InstanceFacts[] } | null;
+  newer: { version: number; status: 'pending' | 'deploying' | 'active' | 'superseded' | 'failed'; failureReason: string | null; createdAt?: Date; instances?: InstanceFacts[] } | null;
   /** Web instances of the current release that are meant to run. */
   instances: InstanceFacts[];
 }
@@ -115,7 +115,9 @@ export function deriveStatus(f: StatusFacts, audience: StatusAudience = 'member'
       return { state: 'crashed', message: `Release v${newerRolling.version} is starting, but its web process crashed: ${withoutRetry(crash.reason ?? 'it exited')}.`, hint: failureHint(crash.reason) };
     }
     if (newerRolling) return { state: 'starting', message: `Release v${newerRolling.version} is starting.`, hint: 'Wait a few seconds and reload.' };
-    if (f.newer?.status === 'failed') return { state: 'release_failed', ...releaseFailed(f.newer.version, f.newer.failureReason) };
+    // Whichever came last: a release that failed, or a build after it that failed.
+    const buildFailedLast = f.latestBuild?.status === 'failed' && (!f.newer?.createdAt || !f.latestBuild.createdAt || f.latestBuild.createdAt > f.newer.createdAt);
+    if (f.newer?.status === 'failed' && !buildFailedLast) return { state: 'release_failed', ...releaseFailed(f.newer.version, f.newer.failureReason) };
     if (f.latestBuild?.status === 'failed') return { state: 'build_failed', ...buildFailed(f.latestBuild.failureReason, push) };
     if (f.latestBuild?.status === 'succeeded') return { state: 'starting', message: 'The build succeeded; its release is being prepared.', hint: 'Wait a few seconds and reload.' };
     return { state: 'not_deployed', message: 'Nothing has been deployed to this environment yet.', hint: push };
@@ -148,8 +150,10 @@ function latestPushFailure(f: StatusFacts, audience: StatusAudience, push: strin
   const building = f.latestBuild && (f.latestBuild.status === 'queued' || f.latestBuild.status === 'building');
   if (building) return null;
   // A build newer than the current release that failed: nothing was released from it.
-  const buildAfterRelease = !f.active?.createdAt || !f.latestBuild?.createdAt || f.latestBuild.createdAt > f.active.createdAt;
-  if (f.latestBuild?.status === 'failed' && buildAfterRelease && f.newer?.status !== 'failed') return { state: 'build_failed', ...buildFailed(f.latestBuild.failureReason, push) };
+  // A failed build counts when it came after the newest release (the serving one, or a newer that failed or waits).
+  const newestRelease = f.newer?.createdAt ?? f.active?.createdAt;
+  const buildIsLatest = !newestRelease || !f.latestBuild?.createdAt ? f.newer?.status !== 'failed' : f.latestBuild.createdAt > newestRelease;
+  if (f.latestBuild?.status === 'failed' && buildIsLatest) return { state: 'build_failed', ...buildFailed(f.latestBuild.failureReason, push) };
   if (f.newer?.status === 'failed') {
     const failed = releaseFailed(f.newer.version, f.newer.failureReason);
     return { state: 'release_failed', message: `${failed.message} v${f.active?.version} keeps serving.`, hint: `${failed.hint} Or redeploy v${f.newer.version} (POST …/releases/v${f.newer.version}/redeploy).` };
@@ -196,7 +200,7 @@ export class EnvironmentStatusService {
         releases: {
           orderBy: { version: 'desc' },
           take: 1,
-          select: { version: true, status: true, failureReason: true, instances: { where: { processType: 'web', desiredState: 'running' }, select: { actualState: true, reason: true, restartCount: true } } },
+          select: { version: true, status: true, failureReason: true, createdAt: true, instances: { where: { processType: 'web', desiredState: 'running' }, select: { actualState: true, reason: true, restartCount: true } } },
         },
       },
     });

@@ -65,6 +65,13 @@ describe('environment status', () => {
     expect(status.message).toBe('The web process keeps crashing: exited with code 1 (restarted 5 times).');
   });
 
+  it('tells the last of a failed first release and a failed build after it', () => {
+    const release = { version: 1, status: 'failed' as const, failureReason: 'web.1 exited with code 1', createdAt: new Date('2026-11-30T10:00:00Z') };
+    const build = { status: 'failed' as const, failureReason: 'npm install failed', createdAt: new Date('2026-11-30T11:00:00Z') };
+    expect(deriveStatus({ ...base, newer: release, latestBuild: build }).state).toBe('build_failed');
+    expect(deriveStatus({ ...base, newer: release, latestBuild: { ...build, createdAt: new Date('2026-11-30T09:00:00Z') } }).state).toBe('release_failed');
+  });
+
   it('says a fresh start (never crashed) is starting', () => {
     expect(deriveStatus({ ...base, active: { version: 3, webQuantity: 1 }, instances: [{ actualState: 'starting', reason: null, restartCount: 0 }] }).state).toBe('starting');
   });
@@ -88,6 +95,23 @@ describe('environment status', () => {
       expect(status.latestPush?.state).toBe('release_failed');
       expect(status.latestPush?.message).toBe('Release v5 failed to start: web.1 exited with code 1. v4 keeps serving.');
       expect(status.latestPush?.hint).toMatch(/redeploy/);
+    });
+
+    it('says the latest build failed after an earlier push whose release failed', () => {
+      const status = deriveStatus({
+        ...base,
+        ...serving,
+        newer: { version: 5, status: 'failed', failureReason: 'web.1 exited with code 1', createdAt: new Date('2026-11-30T11:00:00Z') },
+        latestBuild: { status: 'failed', failureReason: 'npm install failed', createdAt: new Date('2026-11-30T12:00:00Z') },
+      });
+      expect(status.latestPush?.state).toBe('build_failed');
+      const older = deriveStatus({
+        ...base,
+        ...serving,
+        newer: { version: 5, status: 'failed', failureReason: 'web.1 exited with code 1', createdAt: new Date('2026-11-30T12:00:00Z') },
+        latestBuild: { status: 'failed', failureReason: 'npm install failed', createdAt: new Date('2026-11-30T11:00:00Z') },
+      });
+      expect(older.latestPush?.state).toBe('release_failed');
     });
 
     it('says the latest release waits for room', () => {
