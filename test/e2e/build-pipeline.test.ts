@@ -108,7 +108,7 @@ describe('build pipeline', () => {
       config.git.pushDeployWaitMs = 0;
     }
     expect(push.code).not.toBe(0);
-    expect(push.stderr).toMatch(/remote:  !     Release v2 (is queued: no scheduler has taken it in 1 s|is still queued after 1 s|is waiting for room: )/);
+    expect(push.stderr).toMatch(/remote:  !     Release v2 (is queued: no scheduler has taken it in 1 s|is still queued after 1 s|waits for room on a host: )/);
     expect(push.stderr).toContain('remote:  !     main was not moved on Berth');
     expect(push.stderr).not.toMatch(/Deployed main|Released main/);
     expect((await copy.git('ls-remote', url, 'refs/heads/main')).stdout).toContain(served);

@@ -161,7 +161,7 @@ describe('durable deploys', () => {
     await commit('third\n');
     push = await copy.push(url, 'main');
     expect(push.code).not.toBe(0);
-    expect(push.stderr).toMatch(/remote:  !     Release v5 is waiting for room: no host has 1024 MiB of memory free[^\n]*\. It deploys if room frees up[^\n]*or lower the formation's memory/);
+    expect(push.stderr).toMatch(/remote:  !     Release v5 waits for room on a host: no host has 1024 MiB of memory free\. v\d+ keeps serving\.\s+remote:        Lower what it books \(quantity, memoryRequestMb or cpuRequest in the formation/);
     expect(push.stderr).toContain('remote:  !     main was not moved on Berth');
     expect(push.stderr).not.toMatch(/Deployed main/);
     expect(await serverBranch(app)).toBe(served);

@@ -257,7 +257,7 @@ describe('running apps on several hosts', () => {
     expect(failures).toEqual([]);
     expect(restarted.reason).toBeNull();
     // While it was down, the API said why.
-    expect([...reasons]).toContainEqual(expect.stringMatching(/ran out of memory \(limit 32 MB\) and was killed; restarting in \d+ s/));
+    expect([...reasons]).toContainEqual(expect.stringMatching(/ran out of memory at 32 MB and was killed; restarting in \d+ s/));
     // The instance's metrics count the restart as an OOM kill, against its 32 MB limit.
     const metered = await eventually('the OOM kill in the metrics', async () => {
       const { body } = await platform.http().get(`/api/apps/${hog}/environments/production/metrics?period=1h`).set(user.auth).expect(200);

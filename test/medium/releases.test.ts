@@ -77,7 +77,7 @@ describe('releases and formation', () => {
     // No scheduler role runs in this test (one of another test file may be about).
     expect(await follower.follow(made.release!.id, async () => undefined, { waitMs: 1000 })).toEqual({
       outcome: 'waiting',
-      message: expect.stringMatching(/^Release v1 (is queued: no scheduler has taken it in 1 s|is still queued after 1 s|is waiting for room: )/),
+      message: expect.stringMatching(/^Release v1 (is queued: no scheduler has taken it in 1 s|is still queued after 1 s|waits for room on a host: )/),
     });
   });
 
@@ -188,8 +188,8 @@ describe('releases and formation', () => {
     expect(await db.release.count({ where: { environmentId: environment.id } })).toBe(2);
   });
 
-  it('describes set and unset together, and rolls back to a version that exists', async () => {
-    const { base } = await released();
+  it('describes set and unset together, and rolls back only to a version that served', async () => {
+    const { app, base } = await released();
     await platform.http().patch(`${base}/config`).set(user.auth).send({ A: '1', B: '2' }).expect(200);
     await platform.http().patch(`${base}/config`).set(user.auth).send({ C: '3', A: null }).expect(200);
     const list = (await platform.http().get(`${base}/releases`).set(user.auth).expect(200)).body;
@@ -197,6 +197,16 @@ describe('releases and formation', () => {
     expect(list[0].createdBy).toBe(user.email);
     await platform.http().post(`${base}/releases/v9/rollback`).set(user.auth).expect(404);
     await platform.http().post(`${base}/releases/nope/rollback`).set(user.auth).expect(404);
+    // No scheduler runs here: v2 never served, and is not offered.
+    const early = await platform.http().post(`${base}/releases/2/rollback`).set(user.auth).expect(409);
+    expect(early.body).toMatchObject({ code: 'release_never_served', message: expect.stringMatching(/^Release v2 never served \(it is still deploying\)/) });
+    expect(list.find((r: { version: number }) => r.version === 2).served).toBe(false);
+    // As the scheduler leaves them: v2 served and was replaced by v3, which never served (failed).
+    await db.release.updateMany({ where: { environment: { app: { name: app } }, version: 2 }, data: { status: 'superseded' } });
+    await db.release.updateMany({ where: { environment: { app: { name: app } }, version: 3 }, data: { status: 'failed', failureReason: 'web.1 exited with code 1' } });
+    expect((await platform.http().post(`${base}/releases/3/rollback`).set(user.auth).expect(409)).body.message).toMatch(/^Release v3 never served \(it failed\)/);
+    const served = (await platform.http().get(`${base}/releases`).set(user.auth).expect(200)).body;
+    expect(served.map((r: { version: number; served: boolean }) => [r.version, r.served])).toEqual([[3, false], [2, true], [1, false]]);
     const rolled = await platform.http().post(`${base}/releases/2/rollback`).set(user.auth).expect(201);
     expect(rolled.body).toMatchObject({ version: 4, description: 'Rollback to v2' });
     expect((await platform.http().get(`${base}/config`).set(user.auth).expect(200)).body).toEqual({ A: '1', B: '2' });

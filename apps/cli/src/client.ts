@@ -110,7 +110,14 @@ export interface EnvironmentView {
   url: string;
   createdAt: string;
   expiresAt: string | null;
-  status?: { state: string; message: string; hint?: string | null };
+  status?: EnvironmentStatusView | null;
+}
+/** The environment's status, as the API, the router's 503 page and the push word it. */
+export interface EnvironmentStatusView {
+  state: string;
+  message: string;
+  hint?: string | null;
+  latestPush?: { state: string; message: string; hint: string } | null;
 }
 export interface FormationLine {
   quantity: number;

@@ -136,6 +136,8 @@ export interface Build {
   startedAt: string | null;
   finishedAt: string | null;
   image: { id: string; tag: string; digest: string; sizeBytes: number; processTypes: Record<string, string | null> } | null;
+  /** The release this build made, if any. */
+  release?: { version: number; status: ReleaseStatus; failureReason: string | null } | null;
 }
 export interface BuildWithLog extends Build {
   log: string;
@@ -153,6 +155,8 @@ export interface Release {
   status: ReleaseStatus;
   /** The release that serves traffic. */
   current: boolean;
+  /** It served once: what a rollback can go back to. */
+  served: boolean;
   description: string;
   failureReason: string | null;
   image: { id: string; digest: string; commitSha: string } | null;

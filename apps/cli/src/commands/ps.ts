@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { parseResize, parseScale } from '../args';
-import { BerthClient, Formation, InstanceView, ReleaseView } from '../client';
+import { BerthClient, EnvironmentStatusView, EnvironmentView, Formation, InstanceView, ReleaseView } from '../client';
 import { client, envPath, newestVersion, optionsOf, waitForRelease } from '../context';
 import { CliError, json, line, megabytes, note, table } from '../output';
 import { withApp, withJson, withWait } from './common';
@@ -35,13 +35,33 @@ export async function redeployNewest(api: BerthClient, path: string, wait: boole
   return release;
 }
 
+/** The environment's status in the API's own words (the push and the 503 page say the same). */
+export function statusLines(status: EnvironmentStatusView): string[] {
+  const lines = [`Status: ${status.state.replace(/_/g, ' ')}: ${status.message}`];
+  if (status.state !== 'running' && status.hint) lines.push(`  ${status.hint}`);
+  if (status.latestPush) lines.push(`Latest push: ${status.latestPush.state.replace(/_/g, ' ')}: ${status.latestPush.message}`, `  ${status.latestPush.hint}`);
+  return lines;
+}
+
+/** An instance restarting after a crash that has not answered since reads as crashed, as the status says. */
+export function instanceState(i: Pick<InstanceView, 'actualState' | 'desiredState' | 'restartCount' | 'reason'>): string {
+  const actual = i.actualState === 'starting' && i.restartCount > 0 && i.reason ? 'crashed' : i.actualState;
+  return actual === i.desiredState || (actual === 'crashed' && i.desiredState === 'running') ? actual : `${actual} → ${i.desiredState}`;
+}
+
 export function register(program: Command): void {
   withJson(withApp(program.command('ps').description("an environment's instances: state, host, CPU and memory; and its formation"))).action(async (_: unknown, command: Command) => {
     const options = optionsOf(command);
     const api = client(options);
     const path = envPath(options);
-    const [instances, formation] = await Promise.all([api.get<InstanceView[]>(`${path}/instances`), api.get<Formation>(`${path}/formation`).catch(() => ({}) as Formation)]);
-    if (options.json) return json({ formation, instances });
+    const [environment, instances, formation] = await Promise.all([
+      api.get<EnvironmentView>(path),
+      api.get<InstanceView[]>(`${path}/instances`),
+      api.get<Formation>(`${path}/formation`).catch(() => ({}) as Formation),
+    ]);
+    if (options.json) return json({ status: environment.status ?? null, formation, instances });
+    if (environment.status) statusLines(environment.status).forEach((text) => line(text));
+    line();
     table(['Type', 'Instances', 'Memory', 'CPU'], formationRows(formation), 'No formation yet: git push first.');
     line();
     table(
@@ -49,7 +69,7 @@ export function register(program: Command): void {
       instances.map((i) => [
         i.name,
         `v${i.release}`,
-        i.actualState === i.desiredState ? i.actualState : `${i.actualState} → ${i.desiredState}`,
+        instanceState(i),
         i.healthy ? 'yes' : 'no',
         i.host,
         i.cpu.percent === null ? '-' : `${i.cpu.percent.toFixed(1)}% of ${i.cpu.limit}`,

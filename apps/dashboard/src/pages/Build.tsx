@@ -6,6 +6,7 @@ import { api, ApiError, buildIsActive } from '../api';
 import { ago, bytes, duration, shortSha, when } from '../format';
 import { useResource, useTitle } from '../hooks';
 import { ErrorNotice, Loading, Notice, StatusPill } from '../ui';
+import { buildOutcome } from '../status-text';
 import { useApp } from './AppLayout';
 
 // eslint-disable-next-line no-control-regex
@@ -47,7 +48,7 @@ export function BuildPage() {
           <h2>
             Build <code>{shortSha(b.commitSha)}</code> of {b.branch}
           </h2>
-          <StatusPill status={b.status} />
+          <StatusPill status={buildOutcome(b).status} />
         </div>
         <dl className="facts">
           <dt>Environment</dt>
@@ -94,7 +95,18 @@ export function BuildPage() {
             <p>Fix it and push again; the log below shows where it stopped.</p>
           </div>
         )}
-        {b.status === 'succeeded' && (
+        {b.status === 'succeeded' && b.release?.status === 'failed' && (
+          <div className="notice error" role="alert">
+            <p>
+              <strong>Built, but release v{b.release.version} failed:</strong> {b.release.failureReason ?? 'see its release'}
+            </p>
+            <p>
+              The release that served before keeps serving. <Link to={`/apps/${app.name}/environments/${b.environment}/releases`}>See the releases</Link> to redeploy it
+              once fixed, or push again.
+            </p>
+          </div>
+        )}
+        {b.status === 'succeeded' && b.release?.status !== 'failed' && (
           <Notice kind="success">
             <p>
               Built. <Link to={`/apps/${app.name}`}>See {b.environment} running</Link> or{' '}

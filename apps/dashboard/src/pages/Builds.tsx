@@ -7,6 +7,7 @@ import { useResource, useTitle } from '../hooks';
 import { DataTable, Empty, ListOf, StatusPill } from '../ui';
 import { useApp } from './AppLayout';
 import { PushInstructions } from './Environments';
+import { buildOutcome } from '../status-text';
 
 /** Faster while a build runs, so its end shows soon. */
 const POLL_MS = 3000;
@@ -64,11 +65,12 @@ export function BuildsPage() {
 
 function BuildRow({ app, build }: { app: string; build: Build }) {
   const to = `/apps/${app}/builds/${build.id}`;
+  const outcome = buildOutcome(build);
   return (
     <tr data-build={build.id}>
       <td data-label="Status">
-        <Link to={to} aria-label={`Build ${shortSha(build.commitSha)} of ${build.branch}: ${build.status}`}>
-          <StatusPill status={build.status} />
+        <Link to={to} aria-label={`Build ${shortSha(build.commitSha)} of ${build.branch}: ${outcome.status.replace(/_/g, ' ')}`}>
+          <StatusPill status={outcome.status} />
         </Link>
       </td>
       <td data-label="Environment">
@@ -78,7 +80,7 @@ function BuildRow({ app, build }: { app: string; build: Build }) {
         <Link to={to}>
           <code>{shortSha(build.commitSha)}</code>
         </Link>
-        {build.failureReason && <div className="reason">{build.failureReason}</div>}
+        {outcome.reason && <div className="reason">{outcome.reason}</div>}
       </td>
       <td data-label="Buildpack">{build.buildpack ?? '—'}</td>
       <td data-label="Started" className="nowrap" title={when(build.startedAt ?? build.createdAt)}>

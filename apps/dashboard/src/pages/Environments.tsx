@@ -5,6 +5,7 @@ import { Link, useSearchParams } from 'react-router';
 import { api, hasRole, type AppDetail, type Build, type Environment, type EnvironmentStatus, type Instance } from '../api';
 import { ago, bytes, percent, shortSha, when } from '../format';
 import { useAction, useResource, type Resource } from '../hooks';
+import { withoutApiCalls } from '../status-text';
 import { Commands, DataTable, Empty, ErrorNotice, Loading, Meter, Notice, StatusPill, useConfirm } from '../ui';
 import { useApp } from './AppLayout';
 
@@ -213,7 +214,10 @@ function EnvironmentCard({ app, env, latestBuild, onChanged, onDeleted }: CardPr
   );
 }
 
-/** Why the environment does (not) serve traffic, and what to do about it here in the dashboard. */
+/**
+ * Why the environment does (not) serve traffic, and what to do about it: the API's own
+ * message and hint (the push and the 503 page say the same), with a link to where to act.
+ */
 function StatusLine({
   status,
   app,
@@ -230,71 +234,64 @@ function StatusLine({
 }) {
   const envPath = `/apps/${app.name}/environments/${env.name}`;
   const buildLink = latestBuild ? `/apps/${app.name}/builds/${latestBuild.id}` : `/apps/${app.name}/builds`;
-  let next: ReactNode;
-  switch (status.state) {
-    case 'running':
-      next = null;
-      break;
-    case 'building':
-      next = (
-        <>
-          <Link to={buildLink}>Follow the build's log</Link>. This page updates by itself.
-        </>
-      );
-      break;
-    case 'starting':
-      next = 'This page updates by itself.';
-      break;
-    case 'build_failed':
-      next = (
-        <>
-          <Link to={buildLink}>Read the build's log</Link>, fix the problem and push <code>{env.branch}</code> again.
-        </>
-      );
-      break;
-    case 'release_failed':
-      next = (
-        <>
-          {status.hint} <Link to={`${envPath}/releases`}>See the releases</Link>.
-        </>
-      );
-      break;
-    case 'crashed':
-      next = (
-        <>
-          <Link to={`${envPath}/logs${crashedInstance ? `?instance=${encodeURIComponent(crashedInstance)}` : ''}`}>Read its logs</Link>: the lines it wrote before it stopped and why it stopped. Make sure it listens on <code>$PORT</code> and stays up; it is
-          restarted automatically.
-        </>
-      );
-      break;
-    case 'unplaced':
-    case 'scaled_to_zero':
-      next = /\/api\//.test(status.hint) ? (
-        <>
-          Scale the web process up in <Link to={`${envPath}/formation`}>Formation</Link>.
-        </>
-      ) : (
-        <>
-          {status.hint} <Link to={`${envPath}/formation`}>Formation</Link>
-        </>
-      );
-      break;
-    case 'not_deployed':
-      next = (
-        <>
-          Push a commit to deploy it: <code>git push berth {env.branch}</code>
-        </>
-      );
-      break;
-    default:
-      next = status.hint;
-  }
+  const where = (state: EnvironmentStatus['state']): ReactNode => {
+    switch (state) {
+      case 'building':
+        return <Link to={buildLink}>Follow the build's log</Link>;
+      case 'build_failed':
+        return <Link to={buildLink}>Read the build's log</Link>;
+      case 'release_failed':
+        return <Link to={`${envPath}/releases`}>See the releases</Link>;
+      case 'crashed':
+        return <Link to={`${envPath}/logs${crashedInstance ? `?instance=${encodeURIComponent(crashedInstance)}` : ''}`}>Read its logs</Link>;
+      case 'unplaced':
+      case 'scaled_to_zero':
+        return <Link to={`${envPath}/formation`}>Formation</Link>;
+      default:
+        return null;
+    }
+  };
+  const push = status.latestPush;
   return (
     <div className="status-line" role="status">
       <p>{status.message}</p>
-      {next && <p className="hint">{next}</p>}
+      {status.state !== 'running' && (
+        <p className="hint">
+          {status.state === 'not_deployed' ? (
+            <>
+              Push a commit to deploy it: <code>git push berth {env.branch}</code>
+            </>
+          ) : (
+            <>
+              {withoutApiCalls(status.hint)} {where(status.state)}
+            </>
+          )}
+        </p>
+      )}
+      {push && (
+        <Notice kind="warning">
+          <p className="latest-push" data-state={push.state}>
+            <strong>{push.state === 'build_failed' ? 'The latest push failed to build.' : push.state === 'release_failed' ? 'The latest push failed to deploy.' : 'The latest push waits for room.'}</strong>{' '}
+            {push.message}
+          </p>
+          <p className="hint">
+            {withoutApiCalls(push.hint)} {where(push.state)}
+          </p>
+        </Notice>
+      )}
     </div>
   );
+}
+
+/**
+ * An instance's state as a word: one restarting after a crash that has not answered since (its
+ * reason is kept until it does) is "crashed" all along, as the environment's status says, not
+ * "starting" between two crashes.
+ */
+function instanceState(instance: Instance): string {
+  if (instance.desiredState === 'stopped' && instance.actualState !== 'stopped') return 'stopping';
+  if (instance.actualState === 'starting' && instance.restartCount > 0 && instance.reason) return 'crashed';
+  return instance.actualState;
 }
 
 function Instances({ result, envPath }: { result: Resource<Instance[]>; envPath: string }) {
@@ -316,7 +313,7 @@ function Instances({ result, envPath }: { result: Resource<Instance[]>; envPath:
           </td>
           <td data-label="Host">{instance.host ?? '—'}</td>
           <td data-label="State">
-            <StatusPill status={instance.desiredState === 'stopped' && instance.actualState !== 'stopped' ? 'stopping' : instance.actualState} />
+            <StatusPill status={instanceState(instance)} />
             {instance.processType === 'web' && instance.actualState === 'running' && !instance.healthy && <StatusPill status="unhealthy" />}
             {/* A running instance's reason is history (e.g. why it moved); otherwise it is why it is not running. */}
             {instance.reason && <span className={instance.actualState === 'running' ? 'meta' : 'reason'}> {instance.reason}</span>}

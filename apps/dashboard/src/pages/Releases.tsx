@@ -123,8 +123,8 @@ export function ReleasesPage() {
                   <div className="meta">{release.createdBy ?? 'Berth'}</div>
                 </td>
                 <td data-label="">
-                  {/* Only to a release that once served, and not while another rolls out. */}
-                  {canRollBack && !anyRollingOut && release.status === 'superseded' && release.image && (
+                  {/* Only to a release that once served (not one replaced or failed before it did), and not while another rolls out. */}
+                  {canRollBack && !anyRollingOut && release.served && !release.current && release.image && (
                     <button type="button" className="button small secondary" onClick={() => rollBackTo(release)} disabled={rollback.busy}>
                       Roll back to v{release.version}
                     </button>

@@ -6,6 +6,8 @@ export interface CgroupUsage {
   memoryBytes: number;
   /** CPU time used since the container started, in nanoseconds. */
   cpuNanos: number;
+  /** OOM kills in the container's memory cgroup so far (v1 memory.oom_control, v2 memory.events). */
+  oomKills: number;
 }
 
 /**
@@ -36,13 +38,15 @@ export class Cgroups {
         const cache = statValue(await readFile(join(memoryDir, 'memory.stat'), 'utf8'), 'total_inactive_file');
         const cpuPath = paths.get('cpuacct') ?? paths.get('cpu');
         const cpuNanos = cpuPath === undefined ? 0 : Number(await readFile(join(this.root, 'cpuacct', cpuPath, 'cpuacct.usage'), 'utf8'));
-        return { memoryBytes: Math.max(0, usage - cache), cpuNanos };
+        const oomKills = statValue(await readFile(join(memoryDir, 'memory.oom_control'), 'utf8').catch(() => ''), 'oom_kill');
+        return { memoryBytes: Math.max(0, usage - cache), cpuNanos, oomKills };
       }
       const unified = join(this.root, paths.get('') ?? '/');
       const current = Number(await readFile(join(unified, 'memory.current'), 'utf8'));
       const cache = statValue(await readFile(join(unified, 'memory.stat'), 'utf8'), 'inactive_file');
       const usec = statValue(await readFile(join(unified, 'cpu.stat'), 'utf8'), 'usage_usec');
-      return { memoryBytes: Math.max(0, current - cache), cpuNanos: usec * 1000 };
+      const oomKills = statValue(await readFile(join(unified, 'memory.events'), 'utf8').catch(() => ''), 'oom_kill');
+      return { memoryBytes: Math.max(0, current - cache), cpuNanos: usec * 1000, oomKills };
     } catch {
       return null;
     }

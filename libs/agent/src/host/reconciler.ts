@@ -15,6 +15,7 @@ import { AppNetworks } from './app-networks';
 import { InstanceDisks } from './instance-disks';
 import { KernelLog } from './kernel-log';
 import { InstanceRef, LogShipper } from './log-shipper';
+import { crashCause } from './crash-cause';
 import { Machine } from './machine';
 import { TcpProbe } from './tcp-probe';
 
@@ -33,6 +34,8 @@ interface Tracked {
   missedProbes: number;
   lastProbeAt: number;
   cpu?: { nanos: number; at: number };
+  /** OOM kills its memory cgroup counted when last sampled (the cgroup is gone once it exits). */
+  oomKills?: number;
 }
 
 /**
@@ -331,7 +334,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
       const details = await this.runtime.run(spec, disk);
       this.shipper.attach(details.id, refOf(row));
       this.shipper.event(refOf(row), `${refOf(row).name} started (v${release.version})`);
-      Object.assign(t, { containerId: details.id, pid: details.pid, startedAt: now, missedProbes: 0, cpu: undefined });
+      Object.assign(t, { containerId: details.id, pid: details.pid, startedAt: now, missedProbes: 0, cpu: undefined, oomKills: undefined });
       await this.update(row, { containerId: details.id, hostPort: details.hostPort, actualState: 'starting', healthy: false, startedAt: details.startedAt ?? new Date(now) });
     } catch (error) {
       t.failures++;
@@ -404,12 +407,16 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
   /** The container is gone or exited: remove it, say why, and start it again after the backoff. */
   private async crashed(row: Wanted, container: ContainerSummary, oomKills: number): Promise<void> {
     const details = await this.runtime.inspect(container.id);
-    const exitCode = details?.exitCode ?? -1;
-    // Podman does not report OOMKilled on cgroup v1. The kernel log names the container; where
-    // it cannot be read, a SIGKILL while the kernel's OOM-kill count went up is taken for one.
-    const outOfMemory = exitCode === 137 && (this.kernelLog.sawOomKill(container.id) ?? oomKills > this.oomKillsSeen);
-    const why = outOfMemory ? `ran out of memory (limit ${row.memoryMb} MB) and was killed` : exitCode === 137 ? 'was killed (SIGKILL)' : `exited with code ${exitCode}`;
-    await this.restart(row, why, 'crashed', outOfMemory);
+    // Podman does not report OOMKilled on cgroup v1: the kernel log names the container, and its
+    // cgroup counts OOM kills while it runs (also of a child whose parent then exits with 1).
+    const why = crashCause({
+      exitCode: details?.exitCode ?? -1,
+      memoryMb: row.memoryMb,
+      kernelSawOomKill: this.kernelLog.sawOomKill(container.id),
+      cgroupOomKills: this.tracked.get(row.id)?.oomKills ?? 0,
+      hostOomKillsRose: oomKills > this.oomKillsSeen,
+    });
+    await this.restart(row, why, 'crashed', /ran out of memory/.test(why));
   }
 
   private async restart(row: Wanted, why: string, state: 'crashed' | 'failed', outOfMemory = false): Promise<void> {
@@ -419,7 +426,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     t.failures++;
     const delay = this.backoff(t.failures);
     t.notBefore = this.clock.now().getTime() + delay;
-    Object.assign(t, { containerId: undefined, pid: undefined, cpu: undefined, missedProbes: 0 });
+    Object.assign(t, { containerId: undefined, pid: undefined, cpu: undefined, oomKills: undefined, missedProbes: 0 });
     this.logger.warn(`${row.release.environment.app.name}/${row.release.environment.name} ${row.processType}.${row.index} ${why}; restarting in ${delay / 1000} s`);
     this.shipper.event(refOf(row), `${refOf(row).name} ${state}: ${why}; restarting in ${Math.round(delay / 1000)} s`);
     await this.update(row, {
@@ -447,6 +454,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
       t.cpu = { nanos: usage.cpuNanos, at: now };
       const row = wanted.get(id);
       if (row) this.metrics.sample(metricsKeyOf(row), new Date(now), usage.memoryBytes, percent === null ? null : Math.max(0, percent));
+      t.oomKills = usage.oomKills;
       updates.push(
         this.db.instance.updateMany({
           where: { id, hostId: this.host.current.id, containerId: t.containerId },

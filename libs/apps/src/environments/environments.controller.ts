@@ -17,7 +17,7 @@ export class EnvironmentsController {
 
   @Get(':env')
   get(@CurrentUser() user: Principal, @Param('app') app: string, @Param('env') env: string) {
-    return this.environments.get(user.userId, app, env);
+    return this.environments.get(user.userId, app, env, user.email);
   }
 
   /**

@@ -54,9 +54,9 @@ export class EnvironmentsService {
   }
 
   /** One environment with its `status`: whether it serves traffic and, if not, why. */
-  async get(userId: string, appName: string, envName: string) {
+  async get(userId: string, appName: string, envName: string, email?: string) {
     const { app, environment } = await this.access.environment(userId, appName, envName);
-    return { ...this.present(app.name, environment), status: await this.statuses.status(environment.id) };
+    return { ...this.present(app.name, environment), status: await this.statuses.status(environment.id, this.statuses.audienceOf(email)) };
   }
 
   /** When a preview created now expires by default (PREVIEW_TTL_HOURS), or null. For whoever creates previews. */

@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { EnvironmentStatus, EnvironmentStatusService } from '@berth/apps';
 import { BuildEnd, BuildLog } from '@berth/builds';
 import { BerthConfig } from '@berth/config';
 import { PrismaService } from '@berth/db';
@@ -7,6 +8,8 @@ import { BuildReleaser, DeployFollower } from '@berth/releases';
 /** Check the database this often while a build's log is quiet (a missed end, a dead builder). */
 const STATUS_CHECK_EVERY_IDLE = 5;
 const SAY_STILL_QUEUED_AFTER_MS = 30_000;
+/** States whose words the push ends with when its release does not serve: the API and the 503 page say the same. */
+const TOLD_AS_STATUS = new Set<EnvironmentStatus['state']>(['build_failed', 'release_failed', 'unplaced', 'crashed']);
 
 export type Say = (text: string) => void;
 
@@ -30,6 +33,7 @@ export class DeployProgress {
     private readonly releaser: BuildReleaser,
     private readonly follower: DeployFollower,
     private readonly config: BerthConfig,
+    private readonly statuses: EnvironmentStatusService,
   ) {}
 
   /**
@@ -116,10 +120,25 @@ export class DeployProgress {
     }
     const { outcome, message } = await this.follower.follow(id, (line) => this.log.append(buildId, `       ${line}\n`), { waitMs, signal });
     if (outcome !== 'active') {
-      await this.log.append(buildId, ` !     ${message}\n`);
+      const build = await this.db.build.findUnique({ where: { id: buildId }, select: { environmentId: true, createdById: true } });
+      const told = build && (await this.lastWords(build.environmentId, build.createdById));
+      await this.log.append(buildId, told ? ` !     ${told.message}\n       ${told.hint}\n` : ` !     ${message}\n`);
       return { ok: false };
     }
     await this.log.append(buildId, `       ${message}\n`);
     return { ok: true, version, served: true };
+  }
+
+  /**
+   * What the environment's status says about this push when it failed or waits (for the
+   * pusher: an operator gets the numbers): the latest push's failure while an older release
+   * serves, or the status itself. Null when the status has nothing more precise to say.
+   */
+  async lastWords(environmentId: string, pusherId: string | null): Promise<{ message: string; hint: string } | null> {
+    const pusher = pusherId ? await this.db.user.findUnique({ where: { id: pusherId }, select: { email: true } }) : null;
+    const status = await this.statuses.status(environmentId, this.statuses.audienceOf(pusher?.email));
+    if (!status) return null;
+    if (status.latestPush) return status.latestPush;
+    return TOLD_AS_STATUS.has(status.state) ? status : null;
   }
 }

@@ -133,7 +133,15 @@ export class PushService {
       this.keep(created, environment);
       return null;
     }
-    if (end.status === 'failed') return null;
+    if (end.status === 'failed') {
+      // The words the environment's status (the API, the 503 page) has for it: one text.
+      const told = await this.progress.lastWords(environment.id, context.userId);
+      if (told) {
+        say(` !     ${told.message}`);
+        say(`       ${told.hint}`);
+      }
+      return null;
+    }
     const deployed = await this.progress.release(build.id, end.lastId, say, push.signal);
     // Released (serving or not): the environment stays, whatever the push says.
     if (await this.db.release.findUnique({ where: { buildId: build.id }, select: { id: true } })) this.keep(created, environment);

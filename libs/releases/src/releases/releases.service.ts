@@ -215,6 +215,13 @@ export class ReleasesService implements ConfigReleaser, OnModuleInit {
       const target = version === null ? null : await tx.release.findUnique({ where: { environmentId_version: { environmentId: environment.id, version } }, include: { image: true, formation: true } });
       if (!target) throw notFound('release_not_found', `Environment "${envName}" has no release ${versionParam}. List them with GET /api/apps/${appName}/environments/${envName}/releases.`);
       if (!target.image) throw conflict('release_without_image', `Release v${target.version} has no image to roll back to.`);
+      if (!servedOnce(target)) {
+        const what = target.status === 'failed' ? 'failed' : target.status === 'superseded' ? 'was replaced before it served' : 'is still deploying';
+        throw conflict(
+          'release_never_served',
+          `Release v${target.version} never served (it ${what}), so there is nothing known to work to go back to. Roll back to a release that served ("served": true in GET /api/apps/${appName}/environments/${envName}/releases), or redeploy the newest release.`,
+        );
+      }
       const config = this.openConfig(target);
       await this.configVars.replaceAll(environment.id, config, tx);
       // The formation stays as it is now, for the process types the old image has.
@@ -275,6 +282,8 @@ export class ReleasesService implements ConfigReleaser, OnModuleInit {
       version: release.version,
       status: release.status,
       current: release.status === 'active',
+      /** It served at its URL once: what a rollback can go back to. */
+      served: servedOnce(release),
       description: release.description,
       failureReason: release.failureReason,
       image: release.image ? { id: release.image.id, digest: release.image.digest, commitSha: release.image.commitSha } : null,
@@ -283,4 +292,13 @@ export class ReleasesService implements ConfigReleaser, OnModuleInit {
       createdBy: release.createdById ? (emails.get(release.createdById) ?? null) : null,
     };
   }
+}
+
+/**
+ * Whether a release became current once (and so served): the current one, or one a newer
+ * release replaced after it served. A release replaced while it was still rolling out has the
+ * reason it was superseded; a failed or deploying one never served.
+ */
+export function servedOnce(release: Pick<Release, 'status' | 'failureReason'>): boolean {
+  return release.status === 'active' || (release.status === 'superseded' && release.failureReason === null);
 }

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { waitingForRoom } from '@berth/apps';
 import { BerthConfig } from '@berth/config';
 import { Clock } from '@berth/common';
 import { PrismaService } from '@berth/db';
@@ -67,18 +68,10 @@ export class DeployFollower {
       const waited = this.clock.now().getTime() - started;
       const unplaced = release.instances.find((i) => i.hostId === null && i.reason);
       if (unplaced && (waited > ROOM_PATIENCE_MS || /no hosts yet/.test(unplaced.reason!))) {
-        const reason = unplaced.reason!.replace(/^cannot be placed: /, '');
-        // Larger than any host: no amount of waiting helps.
-        if (/no host is large enough/.test(reason)) {
-          return {
-            outcome: 'waiting',
-            message: `Release ${v} cannot be placed: ${reason}. It fails after ROLLOUT_TIMEOUT_SECONDS and the current release keeps serving; lower the formation's memory or CPU (PATCH …/formation).`,
-          };
-        }
-        return {
-          outcome: 'waiting',
-          message: `Release ${v} is waiting for room: ${reason}. It deploys if room frees up within ROLLOUT_TIMEOUT_SECONDS (otherwise it fails and the current release keeps serving); or lower the formation's memory or CPU (PATCH …/formation).`,
-        };
+        // The words of the environment's status (waitingForRoom), for a member: the push, the
+        // API and the 503 page say the same. The push prints them for its pusher.
+        const room = waitingForRoom(release.version, unplaced.reason!, 'member');
+        return { outcome: 'waiting', message: `${room.message} ${room.hint}` };
       }
       const healthy = release.instances.filter((i) => i.processType === 'web' && i.healthy && i.actualState === 'running').length;
       const progress = wantsWeb && release.status === 'deploying' ? `${healthy} of ${plural(web!.quantity, 'web instance')} healthy…` : '';
