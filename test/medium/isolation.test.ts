@@ -75,6 +75,7 @@ interface Fixture {
   app: string;
   buildId: string;
   tokenId: string;
+  drainId: string;
   domain: string;
   /** Values that must never appear in an answer to someone else (unless they sent them). */
   secrets: string[];
@@ -92,7 +93,14 @@ const PARAMS: Record<string, (f: Fixture, route: Route) => string | undefined> =
   version: () => 'v1',
   hostname: (f) => f.domain,
   repo: (f) => `${f.app}.git`,
-  id: (f, route) => (route.path.startsWith('/api/tokens/') ? f.tokenId : route.path.startsWith('/api/apps/:app/builds/') ? f.buildId : undefined),
+  id: (f, route) =>
+    route.path.startsWith('/api/tokens/')
+      ? f.tokenId
+      : route.path.startsWith('/api/apps/:app/builds/')
+        ? f.buildId
+        : route.path.startsWith('/api/apps/:app/environments/:env/log-drains/')
+          ? f.drainId
+          : undefined,
 };
 
 /** Bodies and queries that pass validation, so the request reaches the tenant check. */
@@ -160,14 +168,18 @@ describe('tenant isolation', () => {
     ownerGit = (await platform.http().post('/api/tokens').set(owner.auth).send({ name: 'git', scopes: ['git'] }).expect(201)).body.token;
     malloryGit = (await platform.http().post('/api/tokens').set(mallory.auth).send({ name: 'git', scopes: ['git'] }).expect(201)).body.token;
     const team = await db.team.findUniqueOrThrow({ where: { name: owner.team } });
+    // A log drain written directly: through the API it would need a public https receiver.
+    const drainUrl = `https://${unique('drain')}.example.com/ingest`;
+    const drain = await db.logDrain.create({ data: { environmentId: environment.id, url: drainUrl } });
     f = {
       owner,
       member,
       app,
       buildId: build.id,
       tokenId: token.id,
+      drainId: drain.id,
       domain,
-      secrets: [secretValue, owner.team, owner.email, member.email, app, team.id, environment.id, build.id, image.id, image.digest, image.commitSha, token.id, token.name, token.prefix, domain],
+      secrets: [secretValue, owner.team, owner.email, member.email, app, team.id, environment.id, build.id, image.id, image.digest, image.commitSha, token.id, token.name, token.prefix, domain, drain.id, drainUrl],
     };
   });
   afterAll(async () => platform.close());
