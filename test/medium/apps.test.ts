@@ -69,7 +69,7 @@ describe('apps, environments and config', () => {
         expect(res.body.apps.length).toBeLessThanOrEqual(2);
         seen.push(...res.body.apps);
         cursor = res.body.nextCursor;
-        cursors.push(cursor);
+        cursors.push(cursor ?? null);
       } while (cursor);
       expect(seen.map((a) => a.name)).toEqual(names);
       expect(cursors).toEqual([names[1], names[3], null]);
