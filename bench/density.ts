@@ -27,7 +27,8 @@
 import 'reflect-metadata';
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
@@ -78,14 +79,16 @@ function childrenOf(pid: number): number[] {
   }
 }
 
-async function answersHttp(url: string, host?: string): Promise<boolean> {
-  try {
-    const response = await fetch(url, { headers: host ? { host } : {}, signal: AbortSignal.timeout(2000) });
-    await response.arrayBuffer();
-    return response.status === 200;
-  } catch {
-    return false;
-  }
+/** Whether 127.0.0.1:port answers GET / with 200 (fetch cannot set Host, so node:http). */
+function answersHttp(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = httpGet({ host: '127.0.0.1', port, path: '/', headers: { host }, timeout: 5000 }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode === 200));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+  });
 }
 
 interface Baseline {
@@ -110,7 +113,7 @@ async function measureBaseline(image: string, memoryMb: number, cpu: number): Pr
       const t = Date.now();
       execFileSync('podman', ['start', name], { stdio: 'ignore' });
       const port = execFileSync('podman', ['port', name, '5000/tcp']).toString().trim().split(':').pop();
-      while (!(await answersHttp(`http://127.0.0.1:${port}/`))) {
+      while (!(await answersHttp(Number(port)))) {
         if (Date.now() - t > 30_000) throw new Error('the baseline container did not answer within 30 s');
         await sleep(5);
       }
@@ -129,8 +132,10 @@ interface DeployResult {
   unplaced: number;
   awakeMax: number;
   placementsCommittedPerSecond: number | null;
-  /** From the first release to the last instance healthy, in seconds. */
+  /** From the first release to the last one decided (active or failed), in seconds. */
   allHealthySeconds: number | null;
+  /** Releases whose instance was not ready in time (AGENT_HEALTH_TIMEOUT_SECONDS, the rollout's wait). */
+  failedReleases: number;
   memoryPerAwakeInstanceMb: { cgroup: number; monitor: number; berth: number; total: number } | null;
   routedChecked: number;
   routedAnswered: number;
@@ -230,7 +235,7 @@ async function measureDeploy(b: Bench, count: number, perApp: number): Promise<D
   let next = 0;
   // A few releases at a time, as builds finishing side by side would make them.
   await Promise.all(
-    Array.from({ length: 8 }, async () => {
+    Array.from({ length: 4 }, async () => {
       while (next < envs.length) {
         const env = envs[next++];
         await b.releases.deployImage({ environmentId: env.environmentId, imageId: env.imageId, createdById: null });
@@ -242,14 +247,23 @@ async function measureDeploy(b: Bench, count: number, perApp: number): Promise<D
   let awakeMax = 0;
   let allHealthyAt: number | null = null;
   let quietSince = Date.now();
-  // Until every instance is decided (placed, or declared unplaceable) and the healthy count rests.
+  let reportedAt = Date.now();
+  // Until every release is decided (active, or failed: an instance that never became ready) and
+  // no instance waits for placement without a reason.
   for (;;) {
     await sleep(250);
-    const [nowPlaced, undecided, healthy] = await Promise.all([
+    const [nowPlaced, undecided, healthy, rolling] = await Promise.all([
       b.db.instance.count({ where: { hostId: { not: null }, desiredState: 'running' } }),
       b.db.instance.count({ where: { hostId: null, desiredState: 'running', reason: null } }),
       b.db.instance.count({ where: { healthy: true, actualState: 'running', desiredState: 'running' } }),
+      b.db.release.count({ where: { status: { in: ['pending', 'deploying'] } } }),
     ]);
+    if (Date.now() - reportedAt > 10_000) {
+      reportedAt = Date.now();
+      const states = await b.db.instance.groupBy({ by: ['actualState'], _count: true });
+      const hosts = await b.db.host.findMany({ select: { name: true, state: true, memoryMb: true, cpuMillis: true } });
+      console.log(`  ${Math.round((Date.now() - started) / 1000)} s: ${rolling} releases rolling out, ${nowPlaced} instances placed, ${undecided} waiting for placement, ${healthy} healthy; instances ${states.map((s) => `${s.actualState} ${s._count}`).join(', ')}; hosts ${hosts.map((h) => `${h.name} ${h.state} ${h.memoryMb} MB ${h.cpuMillis / 1000} CPU`).join(', ')}`);
+    }
     if (nowPlaced > placed) {
       placed = nowPlaced;
       lastPlacedAt = Date.now();
@@ -258,21 +272,22 @@ async function measureDeploy(b: Bench, count: number, perApp: number): Promise<D
       awakeMax = healthy;
       quietSince = Date.now();
     }
-    if (undecided === 0 && healthy >= placed && placed > 0) {
-      allHealthyAt ??= Date.now();
+    if (rolling === 0 && undecided === 0) {
+      allHealthyAt = Date.now();
       break;
     }
-    if (Date.now() - quietSince > 180_000) {
-      console.warn(`no instance became healthy for 3 minutes (${healthy} healthy of ${placed} placed); measuring what runs`);
+    if (Date.now() - quietSince > 300_000) {
+      console.warn(`no instance became healthy for 5 minutes (${healthy} healthy of ${placed} placed, ${rolling} releases rolling out); measuring what runs`);
       break;
     }
   }
+  const failedReleases = await b.db.release.count({ where: { status: 'failed' } });
   const unplaced = await b.db.instance.count({ where: { hostId: null, desiredState: 'running' } });
   // The router knows every environment once its poll or notifications caught up.
   await b.router.refresh();
   const awake = envs.filter((env) => (b.router.route(env.hostname)?.backends.length ?? 0) > 0);
   const sample = awake.sort(() => Math.random() - 0.5).slice(0, 50);
-  const answered = (await Promise.all(sample.map((env) => answersHttp(`http://127.0.0.1:${b.routerPort}/`, env.hostname)))).filter(Boolean).length;
+  const answered = (await Promise.all(sample.map((env) => answersHttp(b.routerPort, env.hostname)))).filter(Boolean).length;
   await sleep(3000); // memory settles
   const ids = execFileSync('podman', ['ps', '-q', '--no-trunc', '--filter', `label=berth.host=${b.hostName}`]).toString().trim().split('\n').filter(Boolean);
   const { cgroupMb, monitorMb } = containerMemory(ids);
@@ -285,6 +300,7 @@ async function measureDeploy(b: Bench, count: number, perApp: number): Promise<D
     awakeMax,
     placementsCommittedPerSecond: placed && placingSeconds > 0 ? placed / placingSeconds : null,
     allHealthySeconds: allHealthyAt === null ? null : (allHealthyAt - started) / 1000,
+    failedReleases,
     memoryPerAwakeInstanceMb: ids.length ? { cgroup: cgroupMb, monitor: monitorMb, berth: berthMb, total: cgroupMb + monitorMb + berthMb } : null,
     routedChecked: sample.length,
     routedAnswered: answered,
@@ -346,12 +362,30 @@ async function measureWake(_b: Bench): Promise<WakeResult> {
   return { wakeP50Ms: null, wakeP99Ms: null, wakeFailed: null };
 }
 
+/**
+ * The Node web app of test/support with busybox as /bin/sh and /bin/true (Berth runs a process
+ * type's command through `sh -c`, and prepares an image's disk template with `true`): the one image every environment runs, built once per run.
+ */
+function ensureNodeWebImage(suffix: string): string {
+  const base = ensureWebAppImage();
+  const tag = `localhost/berth-bench/density-node:${suffix}`;
+  const dir = mkdtempSync(join(tmpdir(), 'berth-bench-density-image-'));
+  try {
+    copyFileSync('/bin/busybox', join(dir, 'busybox'));
+    writeFileSync(join(dir, 'Containerfile'), `FROM ${base}\nCOPY busybox /bin/sh\nCOPY busybox /bin/true\n`);
+    execFileSync('podman', ['build', '-q', '--label', TEST_LABEL, '--label', BENCH_LABEL, '-t', tag, dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return tag;
+}
+
 async function main(): Promise<void> {
   loadEnvFile(); // PostgreSQL and Redis as `npm start` finds them (.env fills what is not exported)
   const environments = option('environments', 5000);
   const perApp = option('per-app', 1);
-  const image = ensureWebAppImage();
   const suffix = randomBytes(3).toString('hex');
+  const image = ensureNodeWebImage(suffix);
   const secretKey = randomBytes(32).toString('hex');
   const defaults = parseConfig({ ...process.env, BERTH_SECRET_KEY: secretKey });
   console.log(`${environments} environments (${perApp} to an app) of one image, ${image}; Berth's default settings`);
@@ -405,6 +439,7 @@ async function main(): Promise<void> {
     removeContainersOf([hostName]);
     await cluster.drop();
     rmSync(dataDir, { recursive: true, force: true });
+    execFileSync('podman', ['rmi', '-f', image], { stdio: 'ignore' });
   }
   const dir = join(__dirname, '..', '..', 'bench', 'results');
   mkdirSync(dir, { recursive: true });
@@ -419,7 +454,7 @@ function print(r: Record<string, unknown>, baseline: Baseline): void {
     ['environments deployed (routes)', `${r.environments} (${r.routes})`, ''],
     ['awake at most / unplaced', `${r.awakeMax} / ${r.unplaced}`, ''],
     ['placements committed per second', f(r.placementsCommittedPerSecond), ''],
-    ['first release → all healthy (s)', f(r.allHealthySeconds), ''],
+    ['first release → all rolled out (s); failed releases', `${f(r.allHealthySeconds)}; ${r.failedReleases}`, ''],
     ['memory per awake instance: cgroup MB', f(memory?.cgroup, 2), ''],
     ['  conmon monitor MB', f(memory?.monitor, 2), ''],
     ['  Berth process growth MB', f(memory?.berth, 2), ''],
