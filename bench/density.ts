@@ -373,7 +373,7 @@ function ensureNodeWebImage(suffix: string): string {
   try {
     copyFileSync('/bin/busybox', join(dir, 'busybox'));
     writeFileSync(join(dir, 'Containerfile'), `FROM ${base}\nCOPY busybox /bin/sh\nCOPY busybox /bin/true\n`);
-    execFileSync('podman', ['build', '-q', '--label', TEST_LABEL, '--label', BENCH_LABEL, '-t', tag, dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync('podman', ['build', '-q', '--no-cache', '--label', TEST_LABEL, '--label', BENCH_LABEL, '-t', tag, dir], { stdio: ['ignore', 'ignore', 'pipe'] });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
