@@ -1,238 +1,472 @@
 /**
- * npm run bench:density — how densely and quickly this machine runs small web apps through
- * Berth's scheduler and agent, against `podman run` from the CLI as the baseline, measured in
- * the same run.
+ * npm run bench:density — how many environments one host carries through Berth's real path,
+ * and what each costs, against `podman start` of an existing stopped container of the same
+ * image (the baseline, measured in the same run).
  *
- * Each side starts N instances (BENCH_INSTANCES, default 30) of busybox httpd with a 32 MB
- * limit one after another, timing each until its port answers, then measures memory with
- * all N running: the MemAvailable drop of the host (noisy on a shared machine), what the
- * containers' memory cgroups are charged, and the conmon monitor each container has on the
- * host (PSS). Then N more at once (a burst) for throughput. Berth runs with a throw-away
- * database; every app is a separate app (its own release and rollout), as tenants would be.
- * Prints a table and writes bench/results/density.json.
+ *   node dist/bench/density.js [--environments N] [--per-app K]
+ *
+ * N environments (default 5,000; `--environments 500` for a quick run), K to an app (default 1:
+ * every environment a separate tenant, with its own app network), all from ONE image (the Node
+ * web app of test/support, built once). Apps, environments and their images' rows are written
+ * in bulk; each environment is then deployed as a build would deploy it (ReleasesService →
+ * rollout queue → scheduler placement committed in PostgreSQL → agent starts the container →
+ * router routes it), with Berth's default settings (formation size, requests, host capacity).
+ * Environments that do not fit on the host stay pending ("cannot be placed"), as a user's would.
+ *
+ * Phases (each a function; a wake phase, once environments sleep, is one more: measureWake):
+ *  1. baseline: `podman start` of a stopped container of the image until it answers HTTP;
+ *  2. deploy: placements committed per second, most awake at once, memory per awake instance
+ *     (memory cgroup, conmon monitor, growth of this process, which runs every Berth role);
+ *  3. control plane at N routes: the router's reload for a new environment (database read,
+ *     plan, configuration, validation, seamless reload) and HAProxy's memory; a scheduler
+ *     round; one page of the apps list with statuses;
+ *  4. wake (not measured yet: wakeP50Ms, wakeP99Ms and wakeFailed are null).
+ * Prints a table and writes bench/results/density.json. Everything it creates carries the test
+ * label or lives in its own database, and is removed at the end.
  */
 import 'reflect-metadata';
-import { execFile, execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { execFileSync } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { NestFactory } from '@nestjs/core';
+import { AppsService } from '@berth/apps';
 import { loadEnvFile, parseConfig } from '@berth/config';
 import { PrismaService } from '@berth/db';
 import { ReleasesService } from '@berth/releases';
+import { EdgeRouter } from '@berth/router';
+import { SchedulerLoop } from '@berth/scheduler';
 import { rootModuleFor } from '../apps/berth/src/bootstrap';
-import { ensureBusyboxImage } from '../test/support/images';
+import { runningHaproxy } from '../libs/router/src/edge/haproxy.process';
+import { ensureWebAppImage } from '../test/support/images';
+import { freePort } from '../test/support/platform';
 import { isolatedCluster, removeContainersOf, TEST_LABEL } from '../test/support/runtime';
 
-const N = Number(process.env.BENCH_INSTANCES ?? 30);
-const MEMORY_MB = 32;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const run = promisify(execFile);
+const BENCH_LABEL = 'berth.bench=density';
 
-interface Result {
-  name: string;
-  instances: number;
-  startMedianMs: number;
-  startP90Ms: number;
-  hostMemoryMb: number;
-  cgroupMemoryMb: number;
-  monitorMemoryMb: number;
-  /** Growth of this process (Berth's scheduler and agent run in it), per instance. */
-  controlPlaneMemoryMb: number;
-  burstMsPerInstance: number;
+function option(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  const value = i >= 0 ? Number(process.argv[i + 1]) : fallback;
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} takes a whole number of at least 1`);
+  return value;
 }
 
-function memAvailableKb(): number {
-  return Number(/^MemAvailable:\s+(\d+)/m.exec(readFileSync('/proc/meminfo', 'utf8'))![1]);
-}
-
-/** MemAvailable averaged over a few seconds, once page cache and lazy frees have settled. */
-async function settledMemAvailableKb(): Promise<number> {
-  const samples: number[] = [];
-  for (let i = 0; i < 8; i++) {
-    samples.push(memAvailableKb());
-    await sleep(400);
-  }
-  return samples.slice(3).reduce((a, b) => a + b, 0) / (samples.length - 3);
-}
-
-function answers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.setTimeout(500, () => (socket.destroy(), resolve(false)));
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
-    socket.once('error', () => resolve(false));
-  });
-}
-
-async function untilAnswers(port: number): Promise<void> {
-  while (!(await answers(port))) await sleep(10);
-}
-
-/** Memory charged to the containers' memory cgroups, and the PSS of their conmon monitors, in MB. */
-function containerMemory(ids: string[]): { cgroupMb: number; monitorMb: number } {
-  let cgroup = 0;
-  let monitor = 0;
-  for (const id of ids) {
-    const [pid, conmon] = execFileSync('podman', ['inspect', '-f', '{{.State.Pid}} {{.State.ConmonPid}}', id]).toString().trim().split(' ');
-    const path = readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').find((line) => /:memory:/.test(line))?.split(':')[2];
-    if (path) cgroup += Number(readFileSync(`/sys/fs/cgroup/memory${path}/memory.usage_in_bytes`, 'utf8'));
-    const pss = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${conmon}/smaps_rollup`, 'utf8'));
-    if (pss) monitor += Number(pss[1]) * 1024;
-  }
-  return { cgroupMb: cgroup / 2 ** 20, monitorMb: monitor / 2 ** 20 };
-}
-
-const percentile = (values: number[], p: number) => {
+const percentile = (values: number[], p: number): number | null => {
+  if (!values.length) return null;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 };
 
-/**
- * N starts one after another (each timed until it serves), memory with those N running, then
- * N more at once. `start` starts one instance and resolves when it serves; `running` lists
- * the container ids of the side measured.
- */
-async function measure(name: string, start: () => Promise<unknown>, running: () => string[]): Promise<Result> {
-  const before = await settledMemAvailableKb();
-  const rssBefore = process.memoryUsage().rss;
-  const starts: number[] = [];
-  for (let i = 0; i < N; i++) {
-    const t = Date.now();
-    await start();
-    starts.push(Date.now() - t);
-  }
-  const after = await settledMemAvailableKb();
-  const rssAfter = process.memoryUsage().rss;
-  const ids = running();
-  const { cgroupMb, monitorMb } = containerMemory(ids);
-  const burstStarted = Date.now();
-  await Promise.all(Array.from({ length: N }, start));
-  return {
-    name,
-    instances: ids.length,
-    startMedianMs: percentile(starts, 50),
-    startP90Ms: percentile(starts, 90),
-    hostMemoryMb: (before - after) / 1024 / N,
-    cgroupMemoryMb: cgroupMb / N,
-    monitorMemoryMb: monitorMb / N,
-    controlPlaneMemoryMb: (rssAfter - rssBefore) / 2 ** 20 / N,
-    burstMsPerInstance: (Date.now() - burstStarted) / N,
-  };
-}
-
-/**
- * The baseline: the same containers (limits, user, capabilities, init, published port) started
- * with the podman CLI. With `ownNetwork`, each on an isolated bridge network of its own, made
- * first with `podman network create`, as Berth gives every app (here every instance is an app).
- */
-async function throughCli(image: string, ownNetwork: boolean): Promise<Result> {
-  const ids: string[] = [];
-  const networks: string[] = [];
-  const start = async () => {
-    const network: string[] = [];
-    if (ownNetwork) {
-      const name = `berth-bench-${randomBytes(4).toString('hex')}`;
-      await run('podman', ['network', 'create', '--opt', 'isolate=true', '--label', TEST_LABEL, name]);
-      networks.push(name);
-      network.push('--network', name);
-    }
-    const { stdout } = await run('podman', [
-      'run', '-d', '--label', TEST_LABEL, ...network, '--init', '--memory', `${MEMORY_MB}m`, '--memory-swap', `${MEMORY_MB}m`, '--cpus', '0.1',
-      '--pids-limit', '32', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '--user', '65534:65534',
-      '-e', 'PORT=5000', '-p', '127.0.0.1::5000', image, 'httpd', '-f', '-p', '5000', '-h', '/www',
-    ]);
-    const id = stdout.trim();
-    ids.push(id);
-    const { stdout: port } = await run('podman', ['port', id, '5000/tcp']);
-    await untilAnswers(Number(port.trim().split(':').pop()));
-  };
+/** Proportional set size of a process in MB (its share of pages it shares with others). */
+function pssMb(pid: number): number {
   try {
-    return await measure(ownNetwork ? 'podman run, a network each (CLI)' : 'podman run (CLI)', start, () => [...ids]);
-  } finally {
-    if (ids.length) execFileSync('podman', ['rm', '-f', '-t', '0', ...ids], { stdio: 'ignore' });
-    if (networks.length) execFileSync('podman', ['network', 'rm', '-f', ...networks], { stdio: 'ignore' });
+    return Number(/^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))![1]) / 1024;
+  } catch {
+    return 0;
   }
 }
 
-async function throughBerth(image: string): Promise<Result> {
-  const secretKey = randomBytes(32).toString('hex');
+function childrenOf(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((task) =>
+      readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number),
+    );
+  } catch {
+    return [];
+  }
+}
+
+/** Whether 127.0.0.1:port answers GET / with 200 (fetch cannot set Host, so node:http). */
+function answersHttp(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = httpGet({ host: '127.0.0.1', port, path: '/', headers: { host }, timeout: 5000 }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode === 200));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+  });
+}
+
+interface Baseline {
+  podmanStartP50Ms: number | null;
+  podmanStartP90Ms: number | null;
+  starts: number;
+}
+
+/**
+ * The baseline: an existing stopped container of the image (same memory and CPU limits as a
+ * default web instance), started with `podman start` until it answers HTTP, then stopped; ten times.
+ */
+async function measureBaseline(image: string, memoryMb: number, cpu: number): Promise<Baseline> {
+  const name = `berth-bench-density-${randomBytes(4).toString('hex')}`;
+  execFileSync('podman', [
+    'create', '--name', name, '--label', TEST_LABEL, '--label', BENCH_LABEL, '--init', '--memory', `${memoryMb}m`, '--cpus', String(cpu),
+    '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '--user', '65534:65534', '-e', 'PORT=5000', '-p', '127.0.0.1::5000', image,
+  ], { stdio: 'ignore' });
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < 10; i++) {
+      const t = Date.now();
+      execFileSync('podman', ['start', name], { stdio: 'ignore' });
+      const port = execFileSync('podman', ['port', name, '5000/tcp']).toString().trim().split(':').pop();
+      while (!(await answersHttp(Number(port)))) {
+        if (Date.now() - t > 30_000) throw new Error('the baseline container did not answer within 30 s');
+        await sleep(5);
+      }
+      times.push(Date.now() - t);
+      execFileSync('podman', ['stop', '-t', '0', name], { stdio: 'ignore' });
+    }
+  } finally {
+    execFileSync('podman', ['rm', '-f', '-t', '0', name], { stdio: 'ignore' });
+  }
+  return { podmanStartP50Ms: percentile(times, 50), podmanStartP90Ms: percentile(times, 90), starts: times.length };
+}
+
+interface DeployResult {
+  environments: number;
+  placed: number;
+  unplaced: number;
+  awakeMax: number;
+  placementsCommittedPerSecond: number | null;
+  /** From the first release to the last one decided (active or failed), in seconds. */
+  allHealthySeconds: number | null;
+  /** Releases whose instance was not ready in time (AGENT_HEALTH_TIMEOUT_SECONDS, the rollout's wait). */
+  failedReleases: number;
+  memoryPerAwakeInstanceMb: { cgroup: number; monitor: number; berth: number; total: number } | null;
+  routedChecked: number;
+  routedAnswered: number;
+}
+
+interface ControlPlane {
+  routes: number;
+  routerReloadMs: number | null;
+  routerMemoryMb: number | null;
+  /** Every HAProxy process of the router (master, current worker, workers left from reloads still serving). */
+  routerMemoryAllProcessesMb: number | null;
+  schedulerRoundMs: number | null;
+  appsPageMs: number | null;
+}
+
+interface WakeResult {
+  wakeP50Ms: number | null;
+  wakeP99Ms: number | null;
+  wakeFailed: number | null;
+}
+
+interface Bench {
+  db: PrismaService;
+  releases: ReleasesService;
+  router: EdgeRouter;
+  scheduler: SchedulerLoop;
+  apps: AppsService;
+  routerPort: number;
+  hostName: string;
+  teamId: string;
+  userId: string;
+  image: string;
+  suffix: string;
+}
+
+/** Memory charged to containers' memory cgroups, and the PSS of their conmon monitors, in MB each (a sample of up to 100). */
+function containerMemory(ids: string[]): { cgroupMb: number; monitorMb: number } {
+  const sample = ids.slice(0, 100);
+  if (!sample.length) return { cgroupMb: 0, monitorMb: 0 };
+  const rows = execFileSync('podman', ['inspect', '-f', '{{.State.Pid}} {{.State.ConmonPid}}', ...sample]).toString().trim().split('\n');
+  let cgroup = 0;
+  let monitor = 0;
+  for (const row of rows) {
+    const [pid, conmon] = row.split(' ').map(Number);
+    try {
+      const path = readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').find((line) => /:memory:/.test(line))?.split(':')[2];
+      if (path) cgroup += Number(readFileSync(`/sys/fs/cgroup/memory${path}/memory.usage_in_bytes`, 'utf8')) / 2 ** 20;
+    } catch {
+      // stopped meanwhile
+    }
+    monitor += pssMb(conmon);
+  }
+  return { cgroupMb: cgroup / rows.length, monitorMb: monitor / rows.length };
+}
+
+/** Apps and environments (and a build and image row each, all naming the one image) written in bulk. */
+async function createEnvironments(b: Bench, count: number, perApp: number, from: number): Promise<{ environmentId: string; imageId: string; hostname: string }[]> {
+  const created: { environmentId: string; imageId: string; hostname: string }[] = [];
+  for (let start = 0; start < count; start += 1000) {
+    const apps: { id: string; teamId: string; name: string }[] = [];
+    const environments: { id: string; appId: string; name: string; kind: 'production' | 'preview'; branch: string }[] = [];
+    const builds: { id: string; appId: string; environmentId: string; commitSha: string; branch: string; status: 'succeeded' }[] = [];
+    const images: { id: string; appId: string; buildId: string; digest: string; tag: string; sizeBytes: bigint; commitSha: string; processTypes: object }[] = [];
+    for (let i = start; i < Math.min(count, start + 1000); i++) {
+      const n = from + i;
+      const appIndex = Math.floor(n / perApp);
+      const appName = `bd${b.suffix}-${appIndex}`;
+      if (n % perApp === 0) apps.push({ id: randomUUID(), teamId: b.teamId, name: appName });
+      const appId = apps[apps.length - 1]?.id ?? (await b.db.app.findUniqueOrThrow({ where: { name: appName } })).id;
+      const production = n % perApp === 0;
+      const envName = production ? 'production' : `p${n % perApp}`;
+      const environmentId = randomUUID();
+      const commitSha = randomBytes(20).toString('hex');
+      const buildId = randomUUID();
+      const imageId = randomUUID();
+      environments.push({ id: environmentId, appId, name: envName, kind: production ? 'production' : 'preview', branch: production ? 'main' : envName });
+      builds.push({ id: buildId, appId, environmentId, commitSha, branch: production ? 'main' : envName, status: 'succeeded' });
+      images.push({ id: imageId, appId, buildId, digest: `sha256:${randomBytes(32).toString('hex')}`, tag: b.image, sizeBytes: BigInt(0), commitSha, processTypes: { web: 'node /app/web-app.js' } });
+      created.push({ environmentId, imageId, hostname: production ? `${appName}.localhost` : `${envName}--${appName}.localhost` });
+    }
+    await b.db.app.createMany({ data: apps });
+    await b.db.environment.createMany({ data: environments });
+    await b.db.build.createMany({ data: builds });
+    await b.db.image.createMany({ data: images });
+  }
+  return created;
+}
+
+/**
+ * Deploys every environment as a finished build does, then follows the instances: placed and
+ * committed (host set in PostgreSQL), healthy, routed by the router.
+ */
+async function measureDeploy(b: Bench, count: number, perApp: number): Promise<DeployResult> {
+  const envs = await createEnvironments(b, count, perApp, 0);
+  const rssBefore = process.memoryUsage().rss;
+  const started = Date.now();
+  let next = 0;
+  // A few releases at a time, as builds finishing side by side would make them.
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      while (next < envs.length) {
+        const env = envs[next++];
+        await b.releases.deployImage({ environmentId: env.environmentId, imageId: env.imageId, createdById: null });
+      }
+    }),
+  );
+  let placed = 0;
+  let lastPlacedAt = started;
+  let awakeMax = 0;
+  let allHealthyAt: number | null = null;
+  let quietSince = Date.now();
+  let reportedAt = Date.now();
+  // Until every release is decided (active, or failed: an instance that never became ready) and
+  // no instance waits for placement without a reason.
+  for (;;) {
+    await sleep(250);
+    const [nowPlaced, undecided, healthy, rolling] = await Promise.all([
+      b.db.instance.count({ where: { hostId: { not: null }, desiredState: 'running' } }),
+      b.db.instance.count({ where: { hostId: null, desiredState: 'running', reason: null } }),
+      b.db.instance.count({ where: { healthy: true, actualState: 'running', desiredState: 'running' } }),
+      b.db.release.count({ where: { status: { in: ['pending', 'deploying'] } } }),
+    ]);
+    if (Date.now() - reportedAt > 10_000) {
+      reportedAt = Date.now();
+      const states = await b.db.instance.groupBy({ by: ['actualState'], _count: true });
+      const hosts = await b.db.host.findMany({ select: { name: true, state: true, memoryMb: true, cpuMillis: true } });
+      console.log(`  ${Math.round((Date.now() - started) / 1000)} s: ${rolling} releases rolling out, ${nowPlaced} instances placed, ${undecided} waiting for placement, ${healthy} healthy; instances ${states.map((s) => `${s.actualState} ${s._count}`).join(', ')}; hosts ${hosts.map((h) => `${h.name} ${h.state} ${h.memoryMb} MB ${h.cpuMillis / 1000} CPU`).join(', ')}`);
+    }
+    if (nowPlaced > placed) {
+      placed = nowPlaced;
+      lastPlacedAt = Date.now();
+    }
+    if (healthy > awakeMax) {
+      awakeMax = healthy;
+      quietSince = Date.now();
+    }
+    if (rolling === 0 && undecided === 0) {
+      allHealthyAt = Date.now();
+      break;
+    }
+    if (Date.now() - quietSince > 300_000) {
+      console.warn(`no instance became healthy for 5 minutes (${healthy} healthy of ${placed} placed, ${rolling} releases rolling out); measuring what runs`);
+      break;
+    }
+  }
+  const failedReleases = await b.db.release.count({ where: { status: 'failed' } });
+  const unplaced = await b.db.instance.count({ where: { hostId: null, desiredState: 'running' } });
+  // The router knows every environment once its poll or notifications caught up.
+  await b.router.refresh();
+  const awake = envs.filter((env) => (b.router.route(env.hostname)?.backends.length ?? 0) > 0);
+  const sample = awake.sort(() => Math.random() - 0.5).slice(0, 50);
+  const answered = (await Promise.all(sample.map((env) => answersHttp(b.routerPort, env.hostname)))).filter(Boolean).length;
+  await sleep(3000); // memory settles
+  const ids = execFileSync('podman', ['ps', '-q', '--no-trunc', '--filter', `label=berth.host=${b.hostName}`]).toString().trim().split('\n').filter(Boolean);
+  const { cgroupMb, monitorMb } = containerMemory(ids);
+  const berthMb = ids.length ? (process.memoryUsage().rss - rssBefore) / 2 ** 20 / ids.length : 0;
+  const placingSeconds = (lastPlacedAt - started) / 1000;
+  return {
+    environments: count,
+    placed,
+    unplaced,
+    awakeMax,
+    placementsCommittedPerSecond: placed && placingSeconds > 0 ? placed / placingSeconds : null,
+    allHealthySeconds: allHealthyAt === null ? null : (allHealthyAt - started) / 1000,
+    failedReleases,
+    memoryPerAwakeInstanceMb: ids.length ? { cgroup: cgroupMb, monitor: monitorMb, berth: berthMb, total: cgroupMb + monitorMb + berthMb } : null,
+    routedChecked: sample.length,
+    routedAnswered: answered,
+  };
+}
+
+/** The router's HAProxy: master, current worker, and the memory of all its processes. */
+function haproxyMemory(dir: string): { worker: number; all: number } | null {
+  const master = runningHaproxy(dir);
+  if (master === null) return null;
+  const workers = childrenOf(master);
+  const newest = Math.max(...workers);
+  return { worker: pssMb(master) + pssMb(newest), all: pssMb(master) + workers.reduce((sum, pid) => sum + pssMb(pid), 0) };
+}
+
+/**
+ * The control plane at `routes` environments: adds environments with nothing running (as
+ * sleeping ones will be) up to that many, then times what each new environment and each round costs.
+ */
+async function measureControlPlane(b: Bench, routes: number, existing: number, perApp: number): Promise<ControlPlane> {
+  if (routes > existing) await createEnvironments(b, routes - existing, perApp, existing);
+  await b.router.refresh(); // the reload to `routes` backends
+  const reloads: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const [env] = await createEnvironments(b, 1, 1, routes + i * 1000); // an app of its own: a new route
+    const t = Date.now();
+    await b.router.refresh(env.environmentId);
+    reloads.push(Date.now() - t);
+  }
+  await sleep(2000);
+  const memory = haproxyMemory(b.router.dir);
+  const rounds: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t = Date.now();
+    await b.scheduler.round();
+    rounds.push(Date.now() - t);
+  }
+  const pages: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t = Date.now();
+    await b.apps.page(b.userId, { limit: 48 });
+    pages.push(Date.now() - t);
+  }
+  return {
+    routes: await b.db.environment.count(),
+    routerReloadMs: percentile(reloads, 50),
+    routerMemoryMb: memory?.worker ?? null,
+    routerMemoryAllProcessesMb: memory?.all ?? null,
+    schedulerRoundMs: percentile(rounds, 50),
+    appsPageMs: percentile(pages, 50),
+  };
+}
+
+/**
+ * First requests to sleeping environments through the router (50 concurrent clients picking
+ * random sleeping environments). Environments do not sleep yet: to be written when they do.
+ */
+async function measureWake(_b: Bench): Promise<WakeResult> {
+  return { wakeP50Ms: null, wakeP99Ms: null, wakeFailed: null };
+}
+
+/**
+ * The Node web app of test/support with busybox as /bin/sh and /bin/true (Berth runs a process
+ * type's command through `sh -c`, and prepares an image's disk template with `true`): the one image every environment runs, built once per run.
+ */
+function ensureNodeWebImage(suffix: string): string {
+  const base = ensureWebAppImage();
+  const tag = `localhost/berth-bench/density-node:${suffix}`;
+  const dir = mkdtempSync(join(tmpdir(), 'berth-bench-density-image-'));
+  try {
+    copyFileSync('/bin/busybox', join(dir, 'busybox'));
+    writeFileSync(join(dir, 'Containerfile'), `FROM ${base}\nCOPY busybox /bin/sh\nCOPY busybox /bin/true\n`);
+    execFileSync('podman', ['build', '-q', '--no-cache', '--label', TEST_LABEL, '--label', BENCH_LABEL, '-t', tag, dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return tag;
+}
+
+async function main(): Promise<void> {
+  loadEnvFile(); // PostgreSQL and Redis as `npm start` finds them (.env fills what is not exported)
+  const environments = option('environments', 5000);
+  const perApp = option('per-app', 1);
   const suffix = randomBytes(3).toString('hex');
-  const adminUrl = parseConfig({ ...process.env, BERTH_SECRET_KEY: secretKey }).database.url;
-  const cluster = await isolatedCluster({ adminUrl, databaseName: `berth_bench_${suffix}`, redisPrefix: `berth_bench_${suffix}` });
-  const hostName = `bench-${suffix}`;
+  const image = ensureNodeWebImage(suffix);
+  const secretKey = randomBytes(32).toString('hex');
+  const defaults = parseConfig({ ...process.env, BERTH_SECRET_KEY: secretKey });
+  console.log(`${environments} environments (${perApp} to an app) of one image, ${image}; Berth's default settings`);
+
+  const baseline = await measureBaseline(image, defaults.formation.production.memoryMb, defaults.formation.production.cpuMillis / 1000);
+  console.log(`baseline: podman start until HTTP answers, p50 ${baseline.podmanStartP50Ms} ms`);
+
+  const cluster = await isolatedCluster({ adminUrl: defaults.database.url, databaseName: `berth_bench_${suffix}`, redisPrefix: `berth_bench_${suffix}` });
+  const hostName = `bench-density-${suffix}`;
+  const routerPort = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), 'berth-bench-density-'));
   const config = parseConfig({
     ...process.env,
     ...cluster.env,
     BERTH_ENV_FILE: 'none',
     BERTH_SECRET_KEY: secretKey,
     BERTH_HOST_NAME: hostName,
-    AGENT_MEMORY_MB: String(2 * N * MEMORY_MB),
-    AGENT_CPU: String(N),
-    FORMATION_DEFAULT_MEMORY_MB: String(MEMORY_MB),
-    FORMATION_DEFAULT_CPU: '0.1',
-    FORMATION_DEFAULT_PIDS: '32',
-    ROLLOUT_DRAIN_SECONDS: '0',
+    BERTH_DATA_DIR: dataDir,
+    ROUTER_PORT: String(routerPort),
+    ROUTER_HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
   });
-  const context = await NestFactory.createApplicationContext(rootModuleFor(config, ['scheduler', 'agent']), { logger: ['error', 'warn'] });
+  const context = await NestFactory.createApplicationContext(rootModuleFor(config, ['scheduler', 'agent', 'router']), { logger: ['error', 'warn'] });
   await context.init();
   const db = context.get(PrismaService);
-  const releases = context.get(ReleasesService);
+  let result: object | undefined;
   try {
     const user = await db.user.create({ data: { email: `bench-${suffix}@example.com`, passwordHash: 'x' } });
     const team = await db.team.create({ data: { name: `bench-${suffix}`, memberships: { create: { userId: user.id, role: 'owner' } } } });
-    let count = 0;
-    /** A new app whose build produced `image`; resolves when its web instance is healthy. */
-    const deployApp = async (): Promise<void> => {
-      const i = count++;
-      const app = await db.app.create({ data: { name: `bench-${suffix}-${i}`, teamId: team.id, environments: { create: { name: 'production', kind: 'production', branch: 'main' } } }, include: { environments: true } });
-      const environmentId = app.environments[0].id;
-      const commitSha = randomBytes(20).toString('hex');
-      const build = await db.build.create({ data: { appId: app.id, environmentId, commitSha, branch: 'main', status: 'succeeded' } });
-      const made = await db.image.create({ data: { appId: app.id, buildId: build.id, digest: `sha256:${randomBytes(32).toString('hex')}`, tag: image, sizeBytes: BigInt(0), commitSha, processTypes: { web: 'httpd -f -p $PORT -h /www' } } });
-      const t = Date.now();
-      await releases.deployImage({ environmentId, imageId: made.id, createdById: null });
-      while (!(await db.instance.findFirst({ where: { environmentId, healthy: true, actualState: 'running' } }))) {
-        if (Date.now() - t > 120_000) throw new Error(`app ${i} did not become healthy in 2 minutes`);
-        await sleep(20);
-      }
+    const bench: Bench = {
+      db,
+      releases: context.get(ReleasesService, { strict: false }),
+      router: context.get(EdgeRouter, { strict: false }),
+      scheduler: context.get(SchedulerLoop, { strict: false }),
+      apps: context.get(AppsService, { strict: false }),
+      routerPort,
+      hostName,
+      teamId: team.id,
+      userId: user.id,
+      image,
+      suffix,
     };
-    const running = () => execFileSync('podman', ['ps', '-q', '--no-trunc', '--filter', `label=berth.host=${hostName}`]).toString().trim().split('\n').filter(Boolean);
-    return await measure('Berth (release → scheduler → agent)', deployApp, running);
+    const deploy = await measureDeploy(bench, environments, perApp);
+    console.log(`deployed: ${deploy.placed} placed, ${deploy.unplaced} unplaced, ${deploy.awakeMax} awake at most`);
+    const wake = await measureWake(bench);
+    const controlPlane = await measureControlPlane(bench, environments, environments, perApp);
+    result = { ...deploy, perApp, image, baseline, ...controlPlane, ...wake };
+    print(result as Record<string, unknown>, baseline);
   } finally {
     await context.close();
     removeContainersOf([hostName]);
     await cluster.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+    execFileSync('podman', ['rmi', '-f', image], { stdio: 'ignore' });
   }
-}
-
-async function main(): Promise<void> {
-  loadEnvFile(); // PostgreSQL and Redis as `npm start` finds them (.env fills what is not exported)
-  const image = ensureBusyboxImage();
-  console.log(`${N} web instances (busybox httpd, ${MEMORY_MB} MB limit) one after another, then ${N} more at once; ${image}\n`);
-  const results = [await throughCli(image, false), await throughCli(image, true), await throughBerth(image)];
-  const f = (n: number, digits = 1) => n.toFixed(digits);
-  const rows = [
-    ['', 'start median ms', 'start p90 ms', 'burst ms/inst.', 'host MB/inst.', 'cgroup MB/inst.', 'conmon MB/inst.', 'own RSS MB/inst.'],
-    ...results.map((r) => [r.name, f(r.startMedianMs, 0), f(r.startP90Ms, 0), f(r.burstMsPerInstance, 0), f(r.hostMemoryMb, 2), f(r.cgroupMemoryMb, 2), f(r.monitorMemoryMb, 2), f(r.controlPlaneMemoryMb, 2)]),
-  ];
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
-  for (const row of rows) console.log(row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
-  const berth = results[results.length - 1];
-  console.log('');
-  for (const cli of results.slice(0, -1)) {
-    console.log(
-      `Berth / ${cli.name}: start median ×${f(berth.startMedianMs / cli.startMedianMs, 2)}, burst ×${f(berth.burstMsPerInstance / cli.burstMsPerInstance, 2)}, ` +
-        `charged memory per instance (cgroup + conmon) ×${f((berth.cgroupMemoryMb + berth.monitorMemoryMb) / (cli.cgroupMemoryMb + cli.monitorMemoryMb), 2)}`,
-    );
-  }
-  console.log('host MB/inst.: drop of MemAvailable over the N sequential starts (other work on the machine moves it; it includes the own RSS growth of this process, where Berth runs).');
   const dir = join(__dirname, '..', '..', 'bench', 'results');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'density.json'), JSON.stringify({ instances: N, memoryLimitMb: MEMORY_MB, results }, null, 2) + '\n');
+  writeFileSync(join(dir, 'density.json'), JSON.stringify({ measuredAt: new Date().toISOString(), ...result }, null, 2) + '\n');
+}
+
+function print(r: Record<string, unknown>, baseline: Baseline): void {
+  const f = (v: unknown, digits = 1) => (typeof v === 'number' ? v.toFixed(digits) : v === null || v === undefined ? '—' : String(v));
+  const memory = r.memoryPerAwakeInstanceMb as DeployResult['memoryPerAwakeInstanceMb'];
+  const rows: [string, string, string][] = [
+    ['', 'Berth', 'baseline'],
+    ['environments deployed (routes)', `${r.environments} (${r.routes})`, ''],
+    ['awake at most / unplaced', `${r.awakeMax} / ${r.unplaced}`, ''],
+    ['placements committed per second', f(r.placementsCommittedPerSecond), ''],
+    ['first release → all rolled out (s); failed releases', `${f(r.allHealthySeconds)}; ${r.failedReleases}`, ''],
+    ['memory per awake instance: cgroup MB', f(memory?.cgroup, 2), ''],
+    ['  conmon monitor MB', f(memory?.monitor, 2), ''],
+    ['  Berth process growth MB', f(memory?.berth, 2), ''],
+    ['routed requests answered', `${r.routedAnswered}/${r.routedChecked}`, ''],
+    ['router reload for a new environment (ms)', f(r.routerReloadMs, 0), ''],
+    ['HAProxy memory: master + worker (all processes) MB', `${f(r.routerMemoryMb)} (${f(r.routerMemoryAllProcessesMb)})`, ''],
+    ['scheduler round (ms)', f(r.schedulerRoundMs, 0), ''],
+    ['apps list page of 48 with statuses (ms)', f(r.appsPageMs, 0), ''],
+    ['wake p50 / p99 ms (failed)', `${f(r.wakeP50Ms, 0)} / ${f(r.wakeP99Ms, 0)} (${f(r.wakeFailed, 0)})`, `podman start → HTTP: p50 ${f(baseline.podmanStartP50Ms, 0)}, p90 ${f(baseline.podmanStartP90Ms, 0)}`],
+  ];
+  const widths = [0, 1, 2].map((c) => Math.max(...rows.map((row) => row[c].length)));
+  for (const row of rows) console.log(row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
 }
 
 main().then(

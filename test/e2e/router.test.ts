@@ -149,6 +149,29 @@ describe('edge router', () => {
     expect(seen.get('pair-a')).toBe(10);
   });
 
+  it('scales an environment past the slots its backend started with, without a reload', async () => {
+    const name = await createApp(platform, user, 'grow');
+    const env = await environment(name);
+    const first = await apps.start('grow-1');
+    await runtime.release(env.id, [first.port]);
+    await serves(`${name}.localhost`, 'grow-1');
+    const before = await workerPid();
+    // One instance gets two slots; five need three more, added through HAProxy's runtime API.
+    const more = await Promise.all([apps.start('grow-2'), apps.start('grow-3'), apps.start('grow-4'), apps.start('grow-5')]);
+    await runtime.release(env.id, [first.port, ...more.map((c) => c.port)]);
+    const seen = new Set<string>();
+    await eventually(
+      async () => {
+        seen.add((await url(`${name}.localhost`)).body);
+        return seen.size;
+      },
+      (size) => size === 5,
+      'all five instances answer',
+    );
+    expect([...seen].sort()).toEqual(['grow-1', 'grow-2', 'grow-3', 'grow-4', 'grow-5']);
+    expect(await workerPid()).toBe(before);
+  });
+
   describe('on an app with one instance', () => {
     let name: string;
     beforeAll(async () => {

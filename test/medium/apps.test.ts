@@ -49,6 +49,56 @@ describe('apps, environments and config', () => {
     expect(await db.environment.count({ where: { app: { name } } })).toBe(0);
   });
 
+  describe('the apps list in pages', () => {
+    it('pages through the apps by name with each one\'s production status, and keeps the plain array without paging', async () => {
+      const owner = await signUp(platform, 'pager');
+      const names = [await createApp(platform, owner, 'pa'), await createApp(platform, owner, 'pb'), await createApp(platform, owner, 'pc'), await createApp(platform, owner, 'pd'), await createApp(platform, owner, 'pe')].sort();
+      await createApp(platform, user, 'notmine');
+      // One app deployed (its release is starting, no scheduler runs here), one with a preview.
+      const db = platform.app.get(PrismaService);
+      const { environment, image } = await insertImage(db, names[1], { tag: 'localhost/none:1', processTypes: { web: 'httpd -f -p $PORT' } });
+      await platform.app.get(ReleasesService).deployImage({ environmentId: environment.id, imageId: image.id, createdById: null });
+      const app = await db.app.findUniqueOrThrow({ where: { name: names[2] } });
+      await db.environment.create({ data: { appId: app.id, name: 'feature-x', kind: 'preview', branch: 'feature-x' } });
+
+      const seen: { name: string; previews: number; status: { state: string; message: string } }[] = [];
+      const cursors: (string | null)[] = [];
+      let cursor: string | null | undefined;
+      do {
+        const res = await platform.http().get(`/api/apps?limit=2${cursor ? `&cursor=${cursor}` : ''}`).set(owner.auth).expect(200);
+        expect(res.body.apps.length).toBeLessThanOrEqual(2);
+        seen.push(...res.body.apps);
+        cursor = res.body.nextCursor;
+        cursors.push(cursor ?? null);
+      } while (cursor);
+      expect(seen.map((a) => a.name)).toEqual(names);
+      expect(cursors).toEqual([names[1], names[3], null]);
+      expect(seen.map((a) => a.status.state)).toEqual(['not_deployed', 'starting', 'not_deployed', 'not_deployed', 'not_deployed']);
+      expect(seen.map((a) => a.previews)).toEqual([0, 0, 1, 0, 0]);
+      // The same status as the environment's own endpoint gives.
+      for (const a of seen) {
+        const env = await platform.http().get(`/api/apps/${a.name}/environments/production`).set(owner.auth).expect(200);
+        expect(a.status).toEqual(env.body.status);
+      }
+      expect(seen[0]).toMatchObject({ team: { name: owner.team }, url: `http://${names[0]}.localhost:8080` });
+
+      const plain = await platform.http().get('/api/apps').set(owner.auth).expect(200);
+      expect(plain.body.map((a: { name: string }) => a.name)).toEqual(names);
+      expect(plain.body[0]).not.toHaveProperty('status');
+      const all = await platform.http().get('/api/apps?limit=200').set(owner.auth).expect(200);
+      expect(all.body).toMatchObject({ nextCursor: null });
+      expect(all.body.apps).toHaveLength(5);
+    });
+
+    it('refuses a limit outside 1 to 200', async () => {
+      for (const limit of ['0', '201', 'ten', '1.5']) {
+        const res = await platform.http().get(`/api/apps?limit=${limit}`).set(user.auth).expect(400);
+        expect(res.body.code).toBe('invalid_input');
+        expect(res.body.fields?.limit ?? JSON.stringify(res.body)).toMatch(/1 to 200/);
+      }
+    });
+  });
+
   describe('app names', () => {
     it.each([
       ['ab', /3 to 30/],

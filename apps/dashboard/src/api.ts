@@ -90,6 +90,16 @@ export interface App {
   url: string;
   createdAt: string;
 }
+/** An app in a page of the apps list: with its production status and how many previews it has. */
+export interface AppSummary extends App {
+  previews: number;
+  status: EnvironmentStatus | null;
+}
+export interface AppsPage {
+  apps: AppSummary[];
+  /** The `cursor` of the next page; null on the last. */
+  nextCursor: string | null;
+}
 export interface AppDetail extends App {
   role: Role;
   environments: { name: string; kind: EnvironmentKind; branch: string; url: string }[];
@@ -482,6 +492,8 @@ export const api = {
   removeMember: (team: string, member: string) => request<void>('DELETE', `/api/teams/${seg(team)}/members/${seg(member)}`),
 
   apps: (signal?: AbortSignal) => get<App[]>('/api/apps', signal),
+  appsPage: (options: { limit: number; cursor?: string | null }, signal?: AbortSignal) =>
+    get<AppsPage>(`/api/apps?limit=${options.limit}${options.cursor ? `&cursor=${encodeURIComponent(options.cursor)}` : ''}`, signal),
   app: (app: string, signal?: AbortSignal) => get<AppDetail>(`/api/apps/${seg(app)}`, signal),
   createApp: (input: { name: string; team?: string; productionBranch?: string }) => request<App>('POST', '/api/apps', input),
   deleteApp: (app: string) => request<void>('DELETE', `/api/apps/${seg(app)}`),

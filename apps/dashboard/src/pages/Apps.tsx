@@ -1,6 +1,7 @@
-// The apps of every team the user belongs to, each with its production URL and status.
+// The apps of every team the user belongs to, each with its production URL and status, a page
+// at a time (one request a page, statuses included: a user with thousands of apps gets a page).
 import { Link, useSearchParams } from 'react-router';
-import { api, type App } from '../api';
+import { api, type AppSummary } from '../api';
 import { useResource, useTitle } from '../hooks';
 import { Empty, ErrorNotice, Loading, Notice, StatusPill } from '../ui';
 import { ago } from '../format';
@@ -8,7 +9,10 @@ import { ago } from '../format';
 export function AppsPage() {
   useTitle('Apps');
   const [params] = useSearchParams();
-  const apps = useResource('apps', (signal) => api.apps(signal));
+  // The page after the app named `after` (the cursor); Back in the browser returns to the page before.
+  const after = params.get('after');
+  const page = useResource(`apps:${after ?? ''}`, (signal) => api.appsPage({ limit: PAGE_SIZE, cursor: after }, signal), { pollMs: 15_000 });
+  const apps = page.data?.apps;
   return (
     <>
       <div className="page-head">
@@ -24,9 +28,9 @@ export function AppsPage() {
           </p>
         </Notice>
       )}
-      <ErrorNotice error={apps.error} onRetry={apps.reload} />
-      {!apps.data && !apps.error && <Loading what="Loading your apps" />}
-      {apps.data?.length === 0 && (
+      <ErrorNotice error={page.error} onRetry={page.reload} />
+      {!page.data && !page.error && <Loading what="Loading your apps" />}
+      {apps?.length === 0 && !after && (
         <Empty title="No apps yet">
           <p>An app is something you deploy with git: a web service, an API, a static site. Create one and Berth gives you a git remote and a URL.</p>
           <Link className="button" to="/apps/new">
@@ -34,22 +38,27 @@ export function AppsPage() {
           </Link>
         </Empty>
       )}
-      {!!apps.data?.length && (
+      {!!apps?.length && (
         <ul className="cards" aria-label="Apps">
-          {apps.data.map((app) => (
+          {apps.map((app) => (
             <AppCard key={app.id} app={app} />
           ))}
         </ul>
+      )}
+      {(after || page.data?.nextCursor) && (
+        <nav className="pager" aria-label="Pages of apps">
+          {after && <Link to="/apps">First page</Link>}
+          {page.data?.nextCursor && <Link to={`/apps?after=${encodeURIComponent(page.data.nextCursor)}`}>Next page</Link>}
+        </nav>
       )}
     </>
   );
 }
 
-function AppCard({ app }: { app: App }) {
-  const environments = useResource(`envs:${app.name}`, (signal) => api.environments(app.name, signal), { pollMs: 15_000 });
-  const production = useResource(`env:${app.name}/production`, (signal) => api.environment(app.name, 'production', signal), { pollMs: 15_000 });
-  const previews = environments.data?.filter((env) => env.kind === 'preview').length ?? 0;
-  const status = production.data?.status;
+const PAGE_SIZE = 48;
+
+function AppCard({ app }: { app: AppSummary }) {
+  const { previews, status } = app;
   return (
     <li className="card app-card" data-app={app.name}>
       <div className="card-head">
@@ -63,7 +72,7 @@ function AppCard({ app }: { app: App }) {
       </a>
       <p className="meta">
         <span>team {app.team.name}</span>
-        {environments.data && <span>{previews === 0 ? 'no previews' : `${previews} preview${previews === 1 ? '' : 's'}`}</span>}
+        <span>{previews === 0 ? 'no previews' : `${previews} preview${previews === 1 ? '' : 's'}`}</span>
         <span>created {ago(app.createdAt)}</span>
       </p>
       {status && status.state !== 'running' && <p className="reason">{status.message}</p>}

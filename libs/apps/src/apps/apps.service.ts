@@ -7,6 +7,15 @@ import { AppAccess } from '../app-access.service';
 import { APP_DELETED, AppDeletedEvent } from '../events';
 import { Urls } from '../urls';
 import { branchProblem } from '../branches';
+import { EnvironmentStatusService } from '../environments/environment-status.service';
+import type { EnvironmentStatus } from '../environments/environment-status.types';
+
+/** One page of the apps list: each app with its production status and how many previews it has. */
+export interface AppsPage {
+  apps: (ReturnType<AppsService['present']> & { previews: number; status: EnvironmentStatus | null })[];
+  /** Pass as `cursor` for the next page; null on the last one. */
+  nextCursor: string | null;
+}
 
 /** Apps: created with their production environment, listed and deleted within the caller's teams. */
 @Injectable()
@@ -17,9 +26,10 @@ export class AppsService {
     private readonly teams: TeamsService,
     private readonly urls: Urls,
     private readonly events: EventEmitter2,
+    private readonly statuses: EnvironmentStatusService,
   ) {}
 
-  private present(app: { id: string; name: string; productionBranch: string; createdAt: Date; team: { id: string; name: string } }) {
+  present(app: { id: string; name: string; productionBranch: string; createdAt: Date; team: { id: string; name: string } }) {
     return {
       id: app.id,
       name: app.name,
@@ -71,6 +81,31 @@ export class AppsService {
       orderBy: { name: 'asc' },
     });
     return apps.map((app) => this.present(app));
+  }
+
+  /**
+   * A page of the apps list, by name: `limit` apps after the one named `cursor`, each with its
+   * production status, in a fixed number of queries whatever the page size (the dashboard showed
+   * one app card per app and asked for each card's status separately).
+   */
+  async page(userId: string, options: { limit: number; cursor?: string }): Promise<AppsPage> {
+    const rows = await this.db.app.findMany({
+      where: { team: { memberships: { some: { userId } } }, ...(options.cursor ? { name: { gt: options.cursor } } : {}) },
+      include: { team: true, environments: { select: { id: true, kind: true } } },
+      orderBy: { name: 'asc' },
+      take: options.limit + 1,
+    });
+    const page = rows.slice(0, options.limit);
+    const production = new Map(page.map((app) => [app.id, app.environments.find((e) => e.kind === 'production')?.id]));
+    const statuses = await this.statuses.statuses([...production.values()].filter((id): id is string => id !== undefined));
+    return {
+      apps: page.map((app) => ({
+        ...this.present(app),
+        previews: app.environments.filter((e) => e.kind === 'preview').length,
+        status: statuses.get(production.get(app.id) ?? '') ?? null,
+      })),
+      nextCursor: rows.length > options.limit ? page[page.length - 1].name : null,
+    };
   }
 
   async get(userId: string, name: string) {

@@ -202,47 +202,83 @@ export class EnvironmentStatusService {
   }
 
   async facts(environmentId: string): Promise<StatusFacts | null> {
-    const env = await this.db.environment.findUnique({
-      where: { id: environmentId },
-      select: {
-        name: true,
-        branch: true,
-        sleepingSince: true,
-        sleepAfterMinutes: true,
-        app: { select: { name: true } },
-        builds: { orderBy: { createdAt: 'desc' }, take: 1, select: { status: true, failureReason: true, createdAt: true } },
-        releases: {
-          orderBy: { version: 'desc' },
-          take: 1,
-          select: { version: true, status: true, failureReason: true, createdAt: true, instances: { where: { processType: 'web', desiredState: 'running' }, select: { actualState: true, reason: true, restartCount: true } } },
+    return (await this.factsOf([environmentId])).get(environmentId) ?? null;
+  }
+
+  /** The statuses of several environments (absent ones are left out), in a fixed number of queries. */
+  async statuses(environmentIds: string[]): Promise<Map<string, EnvironmentStatus>> {
+    const facts = await this.factsOf(environmentIds);
+    return new Map([...facts].map(([id, f]) => [id, deriveStatus(f)]));
+  }
+
+  /**
+   * The facts of several environments by id: three queries whatever their number (a list page
+   * of apps asks for its statuses at once, not one environment at a time).
+   */
+  async factsOf(environmentIds: string[]): Promise<Map<string, StatusFacts>> {
+    const facts = new Map<string, StatusFacts>();
+    if (!environmentIds.length) return facts;
+    const envs = await this.db.environment.findMany({
+      where: { id: { in: environmentIds } },
+      select: { id: true, name: true, branch: true, sleepingSince: true, sleepAfterMinutes: true, app: { select: { name: true } } },
+    });
+    if (!envs.length) return facts;
+    const ids = envs.map((e) => e.id);
+    // The newest build and the newest release of each, and its newest active release: DISTINCT ON
+    // picks one row per environment in the database instead of reading every environment's history.
+    const [builds, releases, actives] = await Promise.all([
+      this.db.build.findMany({
+        where: { environmentId: { in: ids } },
+        distinct: ['environmentId'],
+        orderBy: [{ environmentId: 'asc' }, { createdAt: 'desc' }],
+        select: { environmentId: true, status: true, failureReason: true, createdAt: true },
+      }),
+      this.db.release.findMany({
+        where: { environmentId: { in: ids } },
+        distinct: ['environmentId'],
+        orderBy: [{ environmentId: 'asc' }, { version: 'desc' }],
+        select: {
+          environmentId: true,
+          version: true,
+          status: true,
+          failureReason: true,
+          createdAt: true,
+          instances: { where: { processType: 'web', desiredState: 'running' }, select: { actualState: true, reason: true, restartCount: true } },
         },
-      },
-    });
-    if (!env) return null;
-    const active = await this.db.release.findFirst({
-      where: { environmentId, status: 'active' },
-      orderBy: { version: 'desc' },
-      select: {
-        id: true,
-        version: true,
-        createdAt: true,
-        formation: { where: { processType: 'web' }, select: { quantity: true } },
-        instances: { where: { processType: 'web', desiredState: 'running' }, select: { actualState: true, reason: true, restartCount: true, healthy: true, hostPort: true, hostId: true } },
-      },
-    });
-    const newest = env.releases[0] ?? null;
-    const instances = active?.instances ?? [];
-    return {
-      appName: env.app.name,
-      envName: env.name,
-      branch: env.branch,
-      routable: instances.filter((i) => i.actualState === 'running' && i.healthy && i.hostPort !== null && i.hostId !== null).length,
-      latestBuild: env.builds[0] ?? null,
-      // A release without a web formation entry but with web instances still has a web process.
-      active: active && { version: active.version, createdAt: active.createdAt, webQuantity: active.formation[0]?.quantity ?? (instances.length || null) },
-      newer: newest && (!active || newest.version > active.version) ? newest : null,
-      sleeping: env.sleepingSince && { since: env.sleepingSince, afterMinutes: env.sleepAfterMinutes },
-      instances,
-    };
+      }),
+      this.db.release.findMany({
+        where: { environmentId: { in: ids }, status: 'active' },
+        distinct: ['environmentId'],
+        orderBy: [{ environmentId: 'asc' }, { version: 'desc' }],
+        select: {
+          environmentId: true,
+          version: true,
+          createdAt: true,
+          formation: { where: { processType: 'web' }, select: { quantity: true } },
+          instances: { where: { processType: 'web', desiredState: 'running' }, select: { actualState: true, reason: true, restartCount: true, healthy: true, hostPort: true, hostId: true } },
+        },
+      }),
+    ]);
+    const build = new Map(builds.map(({ environmentId, ...b }) => [environmentId, b]));
+    const release = new Map(releases.map(({ environmentId, ...r }) => [environmentId, r]));
+    const activeOf = new Map(actives.map((a) => [a.environmentId, a]));
+    for (const env of envs) {
+      const active = activeOf.get(env.id) ?? null;
+      const newest = release.get(env.id) ?? null;
+      const instances = active?.instances ?? [];
+      facts.set(env.id, {
+        appName: env.app.name,
+        envName: env.name,
+        branch: env.branch,
+        routable: instances.filter((i) => i.actualState === 'running' && i.healthy && i.hostPort !== null && i.hostId !== null).length,
+        latestBuild: build.get(env.id) ?? null,
+        // A release without a web formation entry but with web instances still has a web process.
+        active: active && { version: active.version, createdAt: active.createdAt, webQuantity: active.formation[0]?.quantity ?? (instances.length || null) },
+        newer: newest && (!active || newest.version > active.version) ? newest : null,
+        sleeping: env.sleepingSince && { since: env.sleepingSince, afterMinutes: env.sleepAfterMinutes },
+        instances,
+      });
+    }
+    return facts;
   }
 }

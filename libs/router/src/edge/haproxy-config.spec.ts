@@ -46,8 +46,8 @@ describe('planning HAProxy changes', () => {
   });
 
   it('changes nothing when nothing changed, and reuses the slot emptied longest ago', () => {
-    const v1 = planRoutes(null, buildRouteTable([env('a', [1001])])).state;
-    expect(planRoutes(v1, buildRouteTable([env('a', [1001])])).commands).toEqual([]);
+    const v1 = planRoutes(null, buildRouteTable([env('a', [1001, 1002])])).state; // s1, s2 used; s3, s4 empty
+    expect(planRoutes(v1, buildRouteTable([env('a', [1001, 1002])])).commands).toEqual([]);
     const v2 = planRoutes(v1, buildRouteTable([env('a', [1002])])).state; // s1 freed now
     const v3 = planRoutes(v2, buildRouteTable([env('a', [1003])])); // s2 freed now; s3 never used
     expect(v3.commands[0]).toBe('set server env_a/s3 addr 127.0.0.1 port 1003');
@@ -55,13 +55,39 @@ describe('planning HAProxy changes', () => {
     expect(v4.commands).toEqual(expect.arrayContaining(['set server env_a/s4 addr 127.0.0.1 port 1004', 'set server env_a/s1 addr 127.0.0.1 port 1005']));
   });
 
-  it('reloads with more slots when an environment outgrows its own', () => {
+  it('gives an environment with nothing running one slot, and one instance room for a rollout', () => {
+    const state = planRoutes(null, buildRouteTable([env('idle', []), env('one', [1001])])).state;
+    expect(state.backends.get('idle')!.slots).toHaveLength(1);
+    expect(state.backends.get('one')!.slots).toHaveLength(2);
+    expect([0, 1, 2, 3, 5].map(slotCount)).toEqual([1, 2, 4, 8, 16]);
+    // Its first instance fills the slot it has; its rollout fits beside it.
+    const woken = planRoutes(state, buildRouteTable([env('idle', [2001]), env('one', [1001])]));
+    expect(woken.commands).toEqual(['set server env_idle/s1 addr 127.0.0.1 port 2001', 'set server env_idle/s1 state ready']);
+    const rolled = planRoutes(woken.state, buildRouteTable([env('idle', [2001]), env('one', [1002])]));
+    expect(rolled.reload).toBe(false);
+    expect(rolled.commands).toEqual(['set server env_one/s2 addr 127.0.0.1 port 1002', 'set server env_one/s2 state ready', 'set server env_one/s1 state maint']);
+  });
+
+  it('adds slots through the runtime API when an environment outgrows its own, without a reload', () => {
     const v1 = planRoutes(null, buildRouteTable([env('a', [1])])).state;
-    expect(v1.backends.get('a')!.slots).toHaveLength(4);
-    const grown = planRoutes(v1, buildRouteTable([env('a', [1, 2, 3, 4, 5])]));
-    expect(grown.reload).toBe(true);
-    expect(grown.state.backends.get('a')!.slots).toHaveLength(slotCount(5));
-    expect(slotCount(5)).toBe(16);
+    const grown = planRoutes(v1, buildRouteTable([env('a', [1, 2, 3, 4])]));
+    expect(grown.reload).toBe(false);
+    expect(grown.commands).toEqual([
+      'set server env_a/s2 addr 127.0.0.1 port 2',
+      'set server env_a/s2 state ready',
+      'add server env_a/s3 127.0.0.1:3 check inter 2s fall 2 rise 2',
+      'enable health env_a/s3',
+      'set server env_a/s3 state ready',
+      'add server env_a/s4 127.0.0.1:4 check inter 2s fall 2 rise 2',
+      'enable health env_a/s4',
+      'set server env_a/s4 state ready',
+    ]);
+    expect(grown.state.backends.get('a')!.slots.map((s) => s.name)).toEqual(['s1', 's2', 's3', 's4']);
+    // Slots added at run time are reused like the others.
+    const shrunk = planRoutes(grown.state, buildRouteTable([env('a', [1])]));
+    expect(planRoutes(shrunk.state, buildRouteTable([env('a', [1, 5, 6, 7])])).commands.filter((c) => c.startsWith('add server'))).toEqual([]);
+    // A reload lays the backend out afresh for what runs then.
+    expect(initialState(buildRouteTable([env('a', [1, 2, 3, 4])])).backends.get('a')!.slots).toHaveLength(8);
   });
 
   it('updates the hosts map for custom domains without a reload', () => {
@@ -122,6 +148,8 @@ describe("reading HAProxy's runtime API answers", () => {
     ].join('\n');
     expect(runtimeApiRefusals(answer)).toEqual([]);
     expect(runtimeApiRefusals('\n')).toEqual([]);
+    // `add server` then `enable health` and `set server … state ready`, as HAProxy 2.6.12 answered them.
+    expect(runtimeApiRefusals('New server registered.\n\n\n\n')).toEqual([]);
   });
 
   it('reports everything else', () => {

@@ -1,10 +1,10 @@
 /**
  * What HAProxy should run, as pure functions: the configuration file, the hosts map, and the
  * plan that moves a running HAProxy from one route table to the next. A backend per
- * environment holds a fixed number of server slots; instances come and go by filling and
- * emptying slots through the runtime API, so a rollout never reloads HAProxy. Only when
- * environments appear or disappear (or one outgrows its slots) is the configuration rewritten
- * and HAProxy reloaded seamlessly.
+ * environment holds server slots; instances come and go by filling and emptying slots through
+ * the runtime API, and an environment that outgrows its slots gets more the same way (`add
+ * server`), so neither a rollout nor a scale-up reloads HAProxy. Only when environments appear
+ * or disappear is the configuration rewritten and HAProxy reloaded seamlessly.
  */
 import { join } from 'node:path';
 import { RouteTable } from '../routes/route-table';
@@ -81,9 +81,18 @@ export const paths = (dir: string) => ({
 
 export const backendName = (environmentId: string) => `env_${environmentId}`;
 
-/** Room for the instances plus as many again, so a rollout (old and new side by side) fits without a reload. */
+/**
+ * Slots a backend starts with at a reload: room for the instances plus as many again, so a
+ * rollout (old and new side by side) fits as it is; one for an environment with nothing
+ * running, enough for its first instance. Kept small because every slot costs HAProxy memory
+ * (about 6 kB a server with two threads) and a file descriptor it reserves for its health
+ * check: HAProxy refuses to start when maxconn × 2 plus its checked servers exceed the
+ * process's nofile limit (20,000 here), which four slots each reached at about 2,900
+ * environments. Slots beyond these are added at run time when needed (planRoutes).
+ */
 export function slotCount(instances: number): number {
-  let n = 4;
+  if (instances === 0) return 1;
+  let n = 2;
   while (n < instances * 2) n *= 2;
   return n;
 }
@@ -127,11 +136,19 @@ export function planRoutes(current: HaproxyState | null, table: RouteTable): Hap
     const placed = new Set(slots.map((s) => s.key).filter(Boolean));
     const free = slots.filter((s) => s.key === null).sort((a, b) => a.freedAt - b.freedAt);
     const missing = env.backends.filter((b) => !placed.has(b.key));
-    if (missing.length > free.length) return { state: initialState(table, tick), reload: true, commands: [] };
     missing.forEach((backend, i) => {
-      const slot = free[i];
+      let slot = free[i];
+      if (!slot) {
+        // Outgrown: a new slot through the runtime API (added in maintenance, its health
+        // check off until enabled), kept until the next reload lays the backend out afresh.
+        slot = { name: `s${slots.length + 1}`, key: null, ...PLACEHOLDER, freedAt: 0 };
+        slots.push(slot);
+        enable.push(`add server ${before.name}/${slot.name} ${backend.address}:${backend.port} ${SERVER_CHECK}`, `enable health ${before.name}/${slot.name}`);
+      } else {
+        enable.push(`set server ${before.name}/${slot.name} addr ${backend.address} port ${backend.port}`);
+      }
       Object.assign(slot, { key: backend.key, address: backend.address, port: backend.port });
-      enable.push(`set server ${before.name}/${slot.name} addr ${backend.address} port ${backend.port}`, `set server ${before.name}/${slot.name} state ready`);
+      enable.push(`set server ${before.name}/${slot.name} state ready`);
     });
     backends.set(env.id, { ...before, slots });
   }
@@ -162,7 +179,7 @@ export function runtimeApiRefusals(answer: string): string[] {
   return answer
     .split('\n')
     .map((line) => line.trim())
-    .filter((line) => line && !changed.test(line));
+    .filter((line) => line && !changed.test(line) && line !== 'New server registered.');
 }
 
 /** Fills in the hosts map path of a plan's commands. */

@@ -154,13 +154,15 @@ export class HaproxyProcess {
     await this.validate();
     const before = await this.workerPid();
     process.kill(this.pid, 'SIGUSR2');
-    const deadline = Date.now() + 10_000;
+    // The new worker parses the whole configuration first: about 2 s for 5,000 backends on a
+    // busy 2-core host, so the wait leaves room for several times that.
+    const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
       await sleep(25);
       const pid = await this.workerPid().catch(() => before);
       if (pid !== before) return;
     }
-    throw new Error('HAProxy did not reload within 10 s');
+    throw new Error('HAProxy did not reload within 30 s');
   }
 
   /**
