@@ -15,7 +15,7 @@ describe('build and git configuration', () => {
       cache: true,
       npmRegistry: 'https://registry.npmjs.org/',
       nodeVersion: '24.x',
-      stackImage: 'localhost/berth/stack:bookworm-1',
+      stackImage: 'localhost/berth/stack:bookworm-2',
       caBundle: existsSync(HOST_CA_BUNDLE) ? HOST_CA_BUNDLE : null,
       network: 'berth-build-berth',
       networkAllow: [],
