@@ -62,7 +62,7 @@ describe('Python buildpack', () => {
 
   it('serves a Flask app with a Procfile, its packages installed into a venv from the local index', async () => {
     const { app, push, host } = await deploy('python-flask');
-    expect({ code: push.code, stderr: push.stderr }).toMatchObject({ code: 0 });
+    expect(`${push.stderr}\nexit code ${push.code}`).toMatch(/\nexit code 0$/);
     expect(push.stderr).toContain('remote: -----> Python app detected: requirements.txt at the root');
     expect(push.stderr).toContain('Berth saw requirements.txt and a Procfile; it builds by requirements.txt and no Dockerfile or package.json: Python');
     expect(push.stderr).toMatch(/Python 3\.11 \(the stack image's; pin it with a \.python-version of 3\.11\)/);
@@ -80,7 +80,7 @@ describe('Python buildpack', () => {
 
   it('serves a Django project with gunicorn, detected without a Procfile, after collectstatic', async () => {
     const { app, push, host } = await deploy('python-django');
-    expect({ code: push.code, stderr: push.stderr }).toMatchObject({ code: 0 });
+    expect(`${push.stderr}\nexit code ${push.code}`).toMatch(/\nexit code 0$/);
     expect(push.stderr).toContain('Python 3.11 (.python-version "3.11")');
     expect(push.stderr).toContain('Django project gettingstarted: python manage.py collectstatic --noinput (STATIC_ROOT is set in gettingstarted/settings.py)');
     expect(push.stderr).toContain('web: exec gunicorn gettingstarted.wsgi --bind "0.0.0.0:$PORT" (Django project gettingstarted (manage.py), served by gunicorn)');
