@@ -4,15 +4,16 @@
 # one. Used by `npm run setup` (scripts/setup.d/50-stack-image.sh) and by the builder when the
 # image is missing. Idempotent: does nothing when the image exists.
 #
-#   scripts/stack-image.sh [IMAGE]     (default: $BERTH_STACK_IMAGE or localhost/berth/stack:bookworm-1)
+#   scripts/stack-image.sh [IMAGE]     (default: $BERTH_STACK_IMAGE or localhost/berth/stack:bookworm-2)
 #
 # Change what goes into the image => bump the tag (bookworm-N) and BUILD_STACK_IMAGE's default.
 set -euo pipefail
 
-IMAGE=${1:-${BERTH_STACK_IMAGE:-localhost/berth/stack:bookworm-1}}
+IMAGE=${1:-${BERTH_STACK_IMAGE:-localhost/berth/stack:bookworm-2}}
 # Packages on top of minbase: certificates and curl to fetch Node.js from the npm registry,
-# busybox for the static-site server (httpd).
-PACKAGES=ca-certificates,curl,busybox
+# busybox for the static-site server (httpd), and Debian's Python (3.11 on bookworm) with venv
+# and pip for the Python buildpack, which installs apps' packages into a venv at build time.
+PACKAGES=ca-certificates,curl,busybox,python3,python3-venv,python3-pip
 
 if podman image exists "$IMAGE"; then
   echo "present"

@@ -2,7 +2,7 @@
 # made with debootstrap: no registry can be reached to pull one). The first build makes it too
 # when it is missing, but that build then waits about a minute.
 say "Build stack image"
-STACK_IMAGE=${BUILD_STACK_IMAGE:-localhost/berth/stack:bookworm-1}
+STACK_IMAGE=${BUILD_STACK_IMAGE:-localhost/berth/stack:bookworm-2}
 if as_root podman image exists "$STACK_IMAGE"; then
   ok "$STACK_IMAGE" "present"
 else

@@ -222,7 +222,7 @@ describe('from sign-up to a running app and its previews, in the dashboard', () 
     site.write(
       'Dockerfile',
       [
-        'FROM localhost/berth/stack:bookworm-1',
+        'FROM localhost/berth/stack:bookworm-2',
         `RUN for i in 1 2 3 4 5 6 7 8; do echo "warming up $i of 8 (${nonce})"; sleep 1; done`,
         'COPY public /srv/www',
         'USER app',

@@ -30,7 +30,7 @@ describe('build disk quota', () => {
     copy.write(
       'Dockerfile',
       [
-        'FROM localhost/berth/stack:bookworm-1',
+        'FROM localhost/berth/stack:bookworm-2',
         'USER root',
         'COPY nonce /nonce',
         'RUN dd if=/dev/zero of=/small bs=1M count=16 status=none && echo "SMALL STEP DONE"',

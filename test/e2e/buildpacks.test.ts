@@ -123,9 +123,9 @@ describe('buildpacks', () => {
     ['broken-procfile', /remote:  !     Invalid Procfile: Procfile line 2 \("this line has no colon"\) is not "<process type>: <command>"/, /^Invalid Procfile: Procfile line 2/],
     ['broken-engines', /remote:  !     No Node.js release matches engines.node ">=99" in package.json\..*newest release is \d+/, /^No Node.js release matches engines.node ">=99"/],
     [
-      'python',
-      /remote:  !     Berth saw requirements.txt and a Procfile; Python apps are not supported by this Berth yet\.\s+remote:  !     It builds, in this order:/,
-      /^Berth saw requirements.txt and a Procfile; Python apps are not supported by this Berth yet\.\n[\s\S]*add a Dockerfile/,
+      'ruby',
+      /remote:  !     Berth saw Gemfile and a Procfile; Ruby apps are not supported by this Berth yet\.\s+remote:  !     It builds, in this order:/,
+      /^Berth saw Gemfile and a Procfile; Ruby apps are not supported by this Berth yet\.\n[\s\S]*add a Dockerfile/,
     ],
     [
       'broken-build',

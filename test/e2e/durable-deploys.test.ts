@@ -21,7 +21,7 @@ async function slowSite(pushes: Pushes, text: string): Promise<WorkingCopy> {
   copy.write(
     'Dockerfile',
     [
-      'FROM localhost/berth/stack:bookworm-1',
+      'FROM localhost/berth/stack:bookworm-2',
       'COPY nonce /nonce',
       'RUN sleep 4; echo "slow step of $(cat /nonce) done"',
       'COPY index.html /srv/www/index.html',

@@ -17,11 +17,13 @@ export interface BuildSettings {
   /** PEM text of the CA bundle builds trust, or null for the stack's own. */
   caBundle: string | null;
   npmRegistry: string;
+  /** Python package index (PEP 503 simple URL) Python builds install from. */
+  pipIndexUrl: string;
   /** Node.js range when package.json has none. */
   nodeVersion: string;
 }
 
-export type BuildpackName = 'dockerfile' | 'nodejs' | 'static';
+export type BuildpackName = 'dockerfile' | 'nodejs' | 'python' | 'static';
 
 /** The outcome of detection: how to build this commit. */
 export interface BuildPlan {

@@ -15,8 +15,8 @@ export class Buildpacks {
     config: BerthConfig,
     private readonly runtimes: RegistryNodeRuntimes,
   ) {
-    const { stackImage, caBundle, npmRegistry, nodeVersion } = config.builds;
-    this.settings = { stackImage, caBundle: caBundle ? readFileSync(caBundle, 'utf8') : null, npmRegistry, nodeVersion };
+    const { stackImage, caBundle, npmRegistry, pipIndexUrl, nodeVersion } = config.builds;
+    this.settings = { stackImage, caBundle: caBundle ? readFileSync(caBundle, 'utf8') : null, npmRegistry, pipIndexUrl, nodeVersion };
   }
 
   plan(tree: SourceTree, subject: ImageSubject): Promise<BuildPlan> {

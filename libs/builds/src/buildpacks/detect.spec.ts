@@ -5,7 +5,7 @@ import { execInPlace, NodeRuntime, NodeRuntimes, pnpmForLockfile, pnpmWorkspaceP
 import { MemoryTree } from './source-tree';
 
 const subject: ImageSubject = { appName: 'shop', appId: '22222222-2222-2222-2222-222222222222', installId: 'berth-test', envName: 'production', commitSha: 'a'.repeat(40), buildId: '11111111-1111-1111-1111-111111111111' };
-const settings: BuildSettings = { stackImage: 'localhost/berth/stack:test', caBundle: 'PEM', npmRegistry: 'https://registry.example/', nodeVersion: '24.x' };
+const settings: BuildSettings = { stackImage: 'localhost/berth/stack:test', caBundle: 'PEM', npmRegistry: 'https://registry.example/', pipIndexUrl: 'https://pypi.example/simple/', nodeVersion: '24.x' };
 
 /** Knows Node.js 22.1.0 and 24.2.0; npm 11.0.0 for both. */
 class FakeRuntimes implements NodeRuntimes {
@@ -61,23 +61,25 @@ describe('buildpack detection', () => {
 
   it('says what it saw and why it chose', async () => {
     const result = await plan({ 'package.json': pkg(), Procfile: 'web: node web.js', 'requirements.txt': '' });
-    expect(result.notes[0]).toBe('Berth saw package.json, requirements.txt and a Procfile; it builds by package.json and no Dockerfile: Node.js');
+    expect(result.notes[0]).toBe(
+      'Berth saw package.json, requirements.txt and a Procfile; it builds by package.json and no Dockerfile: Node.js (package.json comes before the Python files; to build the Python app, add a Dockerfile or move package.json out of the root)',
+    );
     expect((await plan({ Dockerfile: 'FROM x', 'package.json': pkg() })).notes[0]).toBe(
       'Berth saw Dockerfile and package.json; it builds by the Dockerfile, which comes first (the app says how to build itself)',
     );
   });
 
   it('says what it saw when it cannot build it: other languages are named, with what to do', async () => {
-    const python = await failure({ 'requirements.txt': 'flask\n', Procfile: 'web: gunicorn app:app', 'app.py': '' });
-    expect(python).toMatch(/^Berth saw requirements.txt and a Procfile; Python apps are not supported by this Berth yet\.\nIt builds, in this order:\n {2}- a Dockerfile/);
-    expect(python).toMatch(/add a Dockerfile that installs and starts it \(for example FROM localhost\/berth\/stack:test/);
+    const ruby = await failure({ Gemfile: 'gem "sinatra"\n', Procfile: 'web: bundle exec rackup', 'config.ru': '' });
+    expect(ruby).toMatch(/^Berth saw Gemfile and a Procfile; Ruby apps are not supported by this Berth yet\.\nIt builds, in this order:\n {2}- a Dockerfile/);
+    expect(ruby).toMatch(/\(Python\)\n[\s\S]*add a Dockerfile that installs and starts it \(for example FROM localhost\/berth\/stack:test/);
     expect(await failure({ Gemfile: '', 'go.mod': '' })).toMatch(/^Berth saw Gemfile and go.mod; Ruby and Go apps are not supported/);
     expect(await failure({ Procfile: 'web: ./run' })).toBe(`Berth saw a Procfile, but nothing it builds from.\n${NOTHING_DETECTED}`);
   });
 
   it('lists what it looked for when nothing matches', async () => {
     expect(await failure({ 'README.md': '' })).toBe(NOTHING_DETECTED);
-    expect(NOTHING_DETECTED).toMatch(/Dockerfile.*\n.*package\.json.*\n.*index\.html/);
+    expect(NOTHING_DETECTED).toMatch(/Dockerfile.*\n.*package\.json.*\n.*requirements\.txt, pyproject\.toml or setup\.py.*\(Python\)\n.*index\.html/);
   });
 
   it('refuses an invalid Procfile whatever the buildpack', async () => {

@@ -44,6 +44,15 @@ describe('build firewall rules', () => {
     expect(rules.some((line) => / -j ACCEPT/.test(line))).toBe(false);
   });
 
+  it('lets the steps reach a host service it names on that one address and port, and nothing else on the host', () => {
+    const withIndex = buildFirewallRules({ ...plan, hostServices: [{ address: '10.89.3.1', port: 3141 }] }).split('\n');
+    expect(withIndex.filter((line) => line.startsWith(`-A ${input} `))).toEqual([
+      `-A ${input} -m conntrack --ctstate ESTABLISHED,RELATED -j RETURN`,
+      `-A ${input} -d 10.89.3.1/32 -p tcp -m tcp --dport 3141 -j RETURN`,
+      `-A ${input} -j REJECT --reject-with icmp-port-unreachable`,
+    ]);
+  });
+
   it('refuses all IPv6 from the bridge', () => {
     expect(buildFirewallRules6(plan.bridge)).toContain(`-A ${forward} -j REJECT --reject-with icmp6-port-unreachable`);
     expect(buildFirewallRules6(plan.bridge)).toContain(`-A ${input} -j REJECT --reject-with icmp6-port-unreachable`);

@@ -14,6 +14,12 @@ export interface BuildFirewallPlan {
   allow: string[];
   /** The host's own IPv4 subnets (its LAN, every container network), refused. */
   hostSubnets: string[];
+  /**
+   * Services on the host itself that build steps may reach, each one address and TCP port (the
+   * operator's package index on the host's loopback, reached through the bridge's gateway). Nothing
+   * else on the host is.
+   */
+  hostServices?: { address: string; port: number }[];
 }
 
 /**
@@ -31,7 +37,8 @@ export function chainsOf(bridge: string): { forward: string; input: string } {
 /**
  * The IPv4 rules of a build network, as `iptables-restore --noflush` input: declaring a chain
  * empties it, so the whole set is replaced in one transaction and never stands half-written.
- * Packets entering the host from the bridge are refused; packets forwarded from it are refused
+ * Packets entering the host from the bridge are refused, but for the host services the plan names
+ * (one address and port each); packets forwarded from it are refused
  * when they go to another build on the bridge, to any published port (DNAT), or to a refused
  * range, except DNS to the host's servers and what the operator allows. The rest (the package
  * registries, through the upstream proxy) goes out.
@@ -41,7 +48,9 @@ export function buildFirewallRules(plan: BuildFirewallPlan): string {
   const reject = '-j REJECT --reject-with icmp-port-unreachable';
   const lines = ['*filter', `:${forward} - [0:0]`, `:${input} - [0:0]`];
   // Order matters: the first matching rule decides.
-  lines.push(`-A ${input} -m conntrack --ctstate ESTABLISHED,RELATED -j RETURN`, `-A ${input} ${reject}`);
+  lines.push(`-A ${input} -m conntrack --ctstate ESTABLISHED,RELATED -j RETURN`);
+  for (const { address, port } of plan.hostServices ?? []) lines.push(`-A ${input} -d ${address}/32 -p tcp -m tcp --dport ${port} -j RETURN`);
+  lines.push(`-A ${input} ${reject}`);
   // Seen only when the host passes bridged frames to iptables (br_netfilter): builds of different apps share the bridge.
   lines.push(`-A ${forward} -o ${plan.bridge} ${reject}`);
   lines.push(`-A ${forward} -m conntrack --ctstate DNAT ${reject}`);

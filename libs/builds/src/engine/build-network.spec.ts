@@ -1,12 +1,12 @@
 import type { BerthConfig } from '@berth/config';
 import type { ContainerEngine } from '@berth/engine';
 import type { BuildFirewall, BuildFirewallPlan } from './build-firewall';
-import { BUILD_DROPPED_CAPABILITIES, BuildNetwork } from './build-network';
+import { BUILD_DROPPED_CAPABILITIES, BuildNetwork, loopbackIndexRoute } from './build-network';
 
 type Dial = { path: string; method: string; options?: Record<string, unknown> };
 
 /** An engine that speaks like Podman: a network store behind the libpod endpoints. */
-function fakePodman(existing: Record<string, { driver: string; network_interface: string }> = {}) {
+function fakePodman(existing: Record<string, { driver: string; network_interface: string; subnets?: { subnet: string; gateway: string }[] }> = {}) {
   const networks = { ...existing };
   const dials: Dial[] = [];
   const engine = {
@@ -86,5 +86,27 @@ describe('BuildNetwork', () => {
   it('refuses a network of that name that is not a bridge', async () => {
     const { engine } = fakePodman({ 'berth-build-test': { driver: 'macvlan', network_interface: 'eth0' } });
     await expect(new BuildNetwork(engine, config, new FakeFirewall() as unknown as BuildFirewall).prepare()).rejects.toThrow(/exists but is not a bridge; remove it/);
+  });
+
+  it('routes a package index on the host loopback through the gateway, opening that port only', async () => {
+    const { engine } = fakePodman({ 'berth-build-test': { driver: 'bridge', network_interface: 'berthb1', subnets: [{ subnet: '10.89.3.0/24', gateway: '10.89.3.1' }] } });
+    const firewall = new FakeFirewall();
+    const withIndex = { ...config, builds: { ...config.builds, pipIndexUrl: 'http://127.0.0.1:3141/simple/' } } as unknown as BerthConfig;
+    const options = await new BuildNetwork(engine, withIndex, firewall as unknown as BuildFirewall).prepare();
+    expect(firewall.applied[0].hostServices).toEqual([{ address: '10.89.3.1', port: 3141 }]);
+    expect(JSON.parse(options.buildargs)).toEqual({ BERTH_PIP_INDEX_URL: 'http://10.89.3.1:3141/simple/', BERTH_PIP_TRUSTED_HOST: '10.89.3.1' });
+
+    // An index elsewhere is reached as configured: no host service, no build arguments.
+    const remote = { ...config, builds: { ...config.builds, pipIndexUrl: 'https://pypi.example/simple/' } } as unknown as BerthConfig;
+    const plain = new FakeFirewall();
+    expect((await new BuildNetwork(engine, remote, plain as unknown as BuildFirewall).prepare()).buildargs).toBeUndefined();
+    expect(plain.applied[0].hostServices).toBeUndefined();
+  });
+
+  it('reads a loopback index URL, localhost and the default port included', () => {
+    expect(loopbackIndexRoute('http://localhost/simple/', '10.89.0.1')).toEqual({ service: { address: '10.89.0.1', port: 80 }, buildArgs: { BERTH_PIP_INDEX_URL: 'http://10.89.0.1/simple/', BERTH_PIP_TRUSTED_HOST: '10.89.0.1' } });
+    expect(loopbackIndexRoute('https://127.0.0.2/pypi/simple/', '10.89.0.1')?.service).toEqual({ address: '10.89.0.1', port: 443 });
+    expect(loopbackIndexRoute('http://192.168.1.5:3141/simple/', '10.89.0.1')).toBeNull();
+    expect(loopbackIndexRoute('http://127.0.0.1:3141/simple/', null)).toBeNull();
   });
 });

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { BerthConfig } from '@berth/config';
 import { ContainerEngine, ENGINE_LABELS } from '@berth/engine';
+import { PIP_INDEX_ARG, PIP_TRUSTED_HOST_ARG } from '../buildpacks/python';
 import { BuildFirewall } from './build-firewall';
 
 const { network: NETWORK_LABEL, install: INSTALL_LABEL } = ENGINE_LABELS;
@@ -12,6 +13,25 @@ const { network: NETWORK_LABEL, install: INSTALL_LABEL } = ENGINE_LABELS;
  * keep CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, SETUID, SETGID and SETFCAP.
  */
 export const BUILD_DROPPED_CAPABILITIES = ['CAP_NET_RAW', 'CAP_MKNOD', 'CAP_AUDIT_WRITE', 'CAP_SYS_CHROOT', 'CAP_NET_BIND_SERVICE', 'CAP_SETPCAP'];
+
+/**
+ * How build steps reach a package index the operator runs on this host's loopback (BUILD_PIP_INDEX_URL
+ * such as http://127.0.0.1:3141/simple/): a step's own loopback is its own, so it is given the
+ * bridge's gateway instead, and the firewall lets it reach that address on that port only. Null
+ * when the index is not on loopback (it is reached as configured, through the firewall's usual
+ * rules) or the bridge has no IPv4 gateway.
+ */
+export function loopbackIndexRoute(indexUrl: string | undefined, gateway: string | null): { service: { address: string; port: number }; buildArgs: Record<string, string> } | null {
+  if (!indexUrl || !gateway) return null;
+  const url = new URL(indexUrl);
+  if (url.hostname !== 'localhost' && !/^127\.\d+\.\d+\.\d+$/.test(url.hostname)) return null;
+  const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  url.hostname = gateway;
+  return {
+    service: { address: gateway, port },
+    buildArgs: { [PIP_INDEX_ARG]: url.toString(), [PIP_TRUSTED_HOST_ARG]: url.protocol === 'http:' ? gateway : '' },
+  };
+}
 
 const isNotFound = (error: unknown) => (error as { statusCode?: number }).statusCode === 404;
 const isConflict = (error: unknown) => (error as { statusCode?: number }).statusCode === 409;
@@ -29,6 +49,8 @@ export class BuildNetwork {
   private podman?: Promise<boolean>;
   /** Builds of this process prepare one after the other, so their rule updates never interleave. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** Build arguments that route the steps to a loopback package index (loopbackIndexRoute), once known. */
+  private buildArgs: Record<string, string> | null = null;
 
   constructor(
     private readonly engine: ContainerEngine,
@@ -54,19 +76,23 @@ export class BuildNetwork {
     const turn = this.queue.then(() => this.guard());
     this.queue = turn.catch(() => undefined);
     await turn;
-    if (!(await this.isPodman())) return { networkmode: this.name };
+    const args: Record<string, string> = this.buildArgs ? { buildargs: JSON.stringify(this.buildArgs) } : {};
+    if (!(await this.isPodman())) return { networkmode: this.name, ...args };
     // Podman's build API ignores a network name in `networkmode`; a namespace option carries it.
     return {
       nsoptions: JSON.stringify([{ Name: 'network', Path: this.name }]),
       dropcaps: JSON.stringify(BUILD_DROPPED_CAPABILITIES),
+      ...args,
     };
   }
 
   private async guard(): Promise<void> {
     try {
-      const bridge = await this.ensure();
+      const { bridge, gateway } = await this.ensure();
       const facts = await this.firewall.hostFacts(bridge);
-      await this.firewall.apply({ bridge, allow: this.config.builds.networkAllow, ...facts });
+      const index = loopbackIndexRoute(this.config.builds.pipIndexUrl, gateway);
+      await this.firewall.apply({ bridge, allow: this.config.builds.networkAllow, ...facts, ...(index ? { hostServices: [index.service] } : {}) });
+      this.buildArgs = index?.buildArgs ?? null;
     } catch (error) {
       throw new Error(
         `Build steps run on an isolated network (${this.name}) behind host firewall rules, and these could not be set up: ${(error as Error).message}. ` +
@@ -77,13 +103,13 @@ export class BuildNetwork {
 
   /** Removes the network and its firewall rules (an install or test run going away). */
   async remove(): Promise<void> {
-    const bridge = await this.bridgeOf().catch((error) => (isNotFound(error) ? null : Promise.reject(error)));
+    const bridge = await this.bridgeOf().then(({ bridge }) => bridge, (error) => (isNotFound(error) ? null : Promise.reject(error)));
     if (bridge) await this.engine.api.getNetwork(this.name).remove().catch((error) => (isNotFound(error) ? undefined : Promise.reject(error)));
     await this.firewall.remove(bridge ?? BuildNetwork.bridgeFor(this.name));
   }
 
-  /** The network's bridge, the network created first when missing. Builders of one install may race: both succeed. */
-  private async ensure(): Promise<string> {
+  /** The network's bridge and its IPv4 gateway, the network created first when missing. Builders of one install may race: both succeed. */
+  private async ensure(): Promise<{ bridge: string; gateway: string | null }> {
     try {
       return await this.bridgeOf();
     } catch (error) {
@@ -97,16 +123,17 @@ export class BuildNetwork {
     return this.bridgeOf();
   }
 
-  private async bridgeOf(): Promise<string> {
+  private async bridgeOf(): Promise<{ bridge: string; gateway: string | null }> {
+    const ipv4 = (address: string | undefined) => (address && /^\d+\.\d+\.\d+\.\d+$/.test(address) ? address : undefined);
     if (await this.isPodman()) {
-      const network = await this.dial<{ driver?: string; network_interface?: string }>('GET', `/v4.0.0/libpod/networks/${encodeURIComponent(this.name)}/json`);
+      const network = await this.dial<{ driver?: string; network_interface?: string; subnets?: { gateway?: string }[] }>('GET', `/v4.0.0/libpod/networks/${encodeURIComponent(this.name)}/json`);
       if (network.driver !== 'bridge' || !network.network_interface) throw new Error(`the network ${this.name} exists but is not a bridge; remove it so the builder can make its own`);
-      return network.network_interface;
+      return { bridge: network.network_interface, gateway: (network.subnets ?? []).map((s) => ipv4(s.gateway)).find(Boolean) ?? null };
     }
-    const network = (await this.engine.api.getNetwork(this.name).inspect()) as { Driver?: string; Options?: Record<string, string> };
+    const network = (await this.engine.api.getNetwork(this.name).inspect()) as { Driver?: string; Options?: Record<string, string>; IPAM?: { Config?: { Gateway?: string }[] } };
     const bridge = network.Options?.['com.docker.network.bridge.name'];
     if (network.Driver !== 'bridge' || !bridge) throw new Error(`the network ${this.name} exists but is not a bridge Berth made; remove it so the builder can make its own`);
-    return bridge;
+    return { bridge, gateway: (network.IPAM?.Config ?? []).map((c) => ipv4(c.Gateway)).find(Boolean) ?? null };
   }
 
   private async create(): Promise<void> {

@@ -5,7 +5,7 @@ const RUNTIME_STEP =
 const ENGINE_ERROR = (step: string) => `building at STEP "${step.replace(/^STEP \d+\/\d+: /, '')}": while running runtime: exit status 2`;
 const failed = (step: string, output: string) => {
   const steps = new StepOutput();
-  steps.write(`STEP 1/12: FROM localhost/berth/stack:bookworm-1\n${step}\n`);
+  steps.write(`STEP 1/12: FROM localhost/berth/stack:bookworm-2\n${step}\n`);
   // Engine output arrives in chunks that cut lines anywhere.
   for (let i = 0; i < output.length; i += 37) steps.write(output.slice(i, i + 37));
   const current = steps.current();

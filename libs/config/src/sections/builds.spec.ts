@@ -14,8 +14,9 @@ describe('build and git configuration', () => {
       timeoutMs: 900_000,
       cache: true,
       npmRegistry: 'https://registry.npmjs.org/',
+      pipIndexUrl: 'https://pypi.org/simple/',
       nodeVersion: '24.x',
-      stackImage: 'localhost/berth/stack:bookworm-1',
+      stackImage: 'localhost/berth/stack:bookworm-2',
       caBundle: existsSync(HOST_CA_BUNDLE) ? HOST_CA_BUNDLE : null,
       network: 'berth-build-berth',
       networkAllow: [],
@@ -26,9 +27,9 @@ describe('build and git configuration', () => {
   });
 
   it('reads overrides, including fractions of a MiB and "none" for the CA bundle', () => {
-    const config = parseConfig({ BERTH_SECRET_KEY: KEY, GIT_MAX_PUSH_MB: '0.5', BUILD_CPUS: '1.5', BUILD_CACHE: 'false', BUILD_CA_BUNDLE: 'none', BUILD_NPM_REGISTRY: 'https://npm.example.com/repo', BUILD_NETWORK: 'builds', BUILD_NETWORK_ALLOW: '10.0.0.5, 192.168.10.0/24', BUILD_MAX_SOURCE_MB: '8', BUILD_MAX_SOURCE_FILES: '300' });
+    const config = parseConfig({ BERTH_SECRET_KEY: KEY, GIT_MAX_PUSH_MB: '0.5', BUILD_CPUS: '1.5', BUILD_CACHE: 'false', BUILD_CA_BUNDLE: 'none', BUILD_NPM_REGISTRY: 'https://npm.example.com/repo', BUILD_PIP_INDEX_URL: 'http://127.0.0.1:3141/root/pypi/+simple', BUILD_NETWORK: 'builds', BUILD_NETWORK_ALLOW: '10.0.0.5, 192.168.10.0/24', BUILD_MAX_SOURCE_MB: '8', BUILD_MAX_SOURCE_FILES: '300' });
     expect(config.git.maxPushBytes).toBe(512 * 1024);
-    expect(config.builds).toMatchObject({ cpus: 1.5, cache: false, caBundle: null, npmRegistry: 'https://npm.example.com/repo/', network: 'builds', networkAllow: ['10.0.0.5', '192.168.10.0/24'] });
+    expect(config.builds).toMatchObject({ cpus: 1.5, cache: false, caBundle: null, npmRegistry: 'https://npm.example.com/repo/', pipIndexUrl: 'http://127.0.0.1:3141/root/pypi/+simple/', network: 'builds', networkAllow: ['10.0.0.5', '192.168.10.0/24'] });
     expect(config.builds.maxSource).toEqual({ bytes: 8 * 1024 * 1024, files: 300 });
   });
 

