@@ -89,7 +89,7 @@ export function PushInstructions({ app }: { app: Pick<AppDetail, 'name' | 'gitUr
       <Commands label="First push" lines={[`git remote add berth ${app.gitUrl}`, `git push berth ${app.productionBranch}`]} />
       <p>
         When git asks for credentials, any user name will do; the password is an API token with the <code>git</code> scope.{' '}
-        <Link to={`/tokens?new=git`}>Create a git token</Link>. To avoid typing it each time, let git remember it:{' '}
+        <Link to={`/tokens?new=git&return=${encodeURIComponent(`/apps/${app.name}`)}`}>Create a git token</Link>. To avoid typing it each time, let git remember it:{' '}
         <code>git config credential.helper store</code>.
       </p>
       <p className="hint">
