@@ -3,7 +3,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { WorkingCopy } from '../support/git';
 import { freePort } from '../support/platform';
+import { eventually, get } from '../support/router';
 import { unique } from '../support/users';
 
 const execFileAsync = promisify(execFile);
@@ -40,7 +42,13 @@ describe('docker/: Berth, PostgreSQL and Redis in containers', () => {
   const base = process.env.BERTH_STACK_IMAGE ?? 'localhost/berth/stack:bookworm-1';
   const caBundle = '/etc/ssl/certs/ca-certificates.crt';
 
+  let port = 0;
+  let routerPort = 0;
+  let token = '';
+  let copy: WorkingCopy | undefined;
+
   afterAll(async () => {
+    copy?.remove();
     for (const name of ['berth', 'postgres', 'redis']) quietly('rm', '-f', '-v', '-t', '5', container(name));
     // What Berth made on the engine under its install id (its build network, at least).
     for (const kind of ['container', 'network'] as const) {
@@ -50,6 +58,9 @@ describe('docker/: Berth, PostgreSQL and Redis in containers', () => {
         .filter(Boolean);
       for (const item of listed) quietly(kind === 'container' ? 'rm' : 'network', ...(kind === 'container' ? ['-f', '-v', item] : ['rm', '-f', item]));
     }
+    // The images its builds made, then the three built here.
+    const built = execFileSync('podman', ['images', '-q', '--filter', `label=berth.install=${id}`]).toString().split('\n').filter(Boolean);
+    if (built.length) quietly('rmi', '-f', ...new Set(built));
     for (const name of ['berth', 'postgres', 'redis']) quietly('rmi', '-f', image(name));
     rmSync(secrets, { recursive: true, force: true });
   });
@@ -64,7 +75,8 @@ describe('docker/: Berth, PostgreSQL and Redis in containers', () => {
 
     execFileSync('sh', [join(ROOT, 'docker/init-secrets.sh'), secrets], { stdio: 'ignore' });
     const secret = (name: string) => ['-v', `${join(secrets, name)}:/run/secrets/${name}:ro`];
-    const [pgPort, redisPort, port, routerPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    const [pgPort, redisPort] = [await freePort(), await freePort()];
+    [port, routerPort] = [await freePort(), await freePort()];
 
     await podman('run', '-d', '--name', container('postgres'), ...labels, '-e', 'POSTGRES_PASSWORD_FILE=/run/secrets/postgres_password', ...secret('postgres_password'), '-p', `127.0.0.1:${pgPort}:5432`, image('postgres'));
     await podman('run', '-d', '--name', container('redis'), ...labels, '-e', 'REDIS_PASSWORD_FILE=/run/secrets/redis_password', ...secret('redis_password'), '-p', `127.0.0.1:${redisPort}:6379`, image('redis'));
@@ -87,7 +99,8 @@ describe('docker/: Berth, PostgreSQL and Redis in containers', () => {
       NODE_EXTRA_CA_CERTS: '/etc/berth/ca-bundle.crt',
     };
     await podman(
-      'run', '-d', '--name', container('berth'), ...labels, '--network', 'host',
+      'run', '-d', '--name', container('berth'), ...labels, '--network', 'host', '--cap-add', 'NET_ADMIN',
+      '--ulimit', 'nofile=16384:16384', '--ulimit', 'nproc=16384:16384',
       ...Object.entries(env).flatMap(([key, value]) => ['-e', `${key}=${value}`]),
       ...secret('berth_secret_key'), ...secret('postgres_password'), ...secret('redis_password'),
       '-v', '/run/podman/podman.sock:/run/engine.sock', '-v', `${caBundle}:/etc/berth/ca-bundle.crt:ro`,
@@ -111,9 +124,28 @@ describe('docker/: Berth, PostgreSQL and Redis in containers', () => {
       body: JSON.stringify({ email: `${unique('ctr')}@example.com`, password: 'a long password indeed' }),
     });
     expect(signup.status).toBe(201);
+    token = ((await signup.json()) as { token: string }).token;
     // The dashboard is in the image.
     const page = await fetch(`http://127.0.0.1:${port}/apps`);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<div id="root">');
+  });
+
+  it('deploys a pushed static site through its router', async () => {
+    expect(token).not.toBe('');
+    const app = unique('ctr');
+    const created = await fetch(`http://127.0.0.1:${port}/api/apps`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ name: app }),
+    });
+    expect(created.status).toBe(201);
+    copy = await WorkingCopy.fromFixture('static');
+    copy.write('public/index.html', 'hello from the containers\n');
+    await copy.commitAll('hello');
+    const push = await copy.push(`http://git:${token}@127.0.0.1:${port}/git/${app}.git`, 'main');
+    if (push.code !== 0) throw new Error(`git push failed:\n${push.stderr}\n${await podman('logs', '--tail', '40', container('berth'))}`);
+    await eventually(() => get(routerPort, `${app}.localhost:${routerPort}`), (res) => res.status === 200, 'the app to answer through the router', 60_000);
+    expect(await get(routerPort, `${app}.localhost:${routerPort}`)).toMatchObject({ status: 200, body: 'hello from the containers\n' });
   });
 });
