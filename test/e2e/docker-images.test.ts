@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { WorkingCopy } from '../support/git';
 import { freePort } from '../support/platform';
 import { eventually, get } from '../support/router';
+import { disksOf, removeDisks } from '../support/runtime';
 import { unique } from '../support/users';
 
 const execFileAsync = promisify(execFile);
@@ -39,6 +40,8 @@ describe('docker/: Berth, PostgreSQL and Redis in containers', () => {
   const image = (name: string) => `localhost/berth/${id}-${name}:test`;
   const container = (name: string) => `${id}-${name}`;
   const secrets = mkdtempSync(join(tmpdir(), 'berth-docker-secrets-'));
+  // Mounted at the same path inside, as compose.yaml does: the engine reads instance disks' paths on the host.
+  const data = mkdtempSync(join(tmpdir(), 'berth-docker-data-'));
   const base = process.env.BERTH_STACK_IMAGE ?? 'localhost/berth/stack:bookworm-1';
   const caBundle = '/etc/ssl/certs/ca-certificates.crt';
 
@@ -58,18 +61,29 @@ describe('docker/: Berth, PostgreSQL and Redis in containers', () => {
         .filter(Boolean);
       for (const item of listed) quietly(kind === 'container' ? 'rm' : 'network', ...(kind === 'container' ? ['-f', '-v', item] : ['rm', '-f', item]));
     }
+    removeDisks(disksOf(`berth.install=${id}`));
     // The images its builds made, then the three built here.
     const built = execFileSync('podman', ['images', '-q', '--filter', `label=berth.install=${id}`]).toString().split('\n').filter(Boolean);
     if (built.length) quietly('rmi', '-f', ...new Set(built));
     for (const name of ['berth', 'postgres', 'redis']) quietly('rmi', '-f', image(name));
     rmSync(secrets, { recursive: true, force: true });
+    rmSync(data, { recursive: true, force: true });
   });
 
   it('builds the images, starts the three containers and answers /healthz and a sign-up', async () => {
     execFileSync('bash', [join(ROOT, 'scripts/stack-image.sh'), base], { stdio: 'ignore' });
     // --layers=false: no intermediate images stay behind on the shared engine.
-    const build = (file: string, context: string, name: string, extra: string[] = []) =>
-      podman('build', '--layers=false', '-f', file, '--build-arg', `BASE_IMAGE=${base}`, ...labels, ...extra, '-t', image(name), context);
+    const build = async (file: string, context: string, name: string, extra: string[] = []) => {
+      const args = ['build', '--layers=false', '-f', file, '--build-arg', `BASE_IMAGE=${base}`, ...labels, ...extra, '-t', image(name), context];
+      try {
+        await podman(...args);
+      } catch (error) {
+        // Podman 4.3 fails a build when another client removes an unrelated image meanwhile
+        // ("image not known"): the engine is shared, so that happens; once more then.
+        if (!/(image|layer) not known/.test(String((error as { stderr?: string }).stderr ?? error))) throw error;
+        await podman(...args);
+      }
+    };
     await Promise.all([build('docker/postgres.Containerfile', 'docker', 'postgres'), build('docker/redis.Containerfile', 'docker', 'redis')]);
     await build('docker/Containerfile', '.', 'berth', existsSync(caBundle) ? ['--secret', `id=ca_bundle,src=${caBundle}`] : []);
 
@@ -88,6 +102,7 @@ describe('docker/: Berth, PostgreSQL and Redis in containers', () => {
       BERTH_INSTALL_ID: id,
       BERTH_REDIS_PREFIX: id,
       BERTH_HOST_NAME: id,
+      BERTH_DATA_DIR: data,
       BERTH_SECRET_KEY_FILE: '/run/secrets/berth_secret_key',
       POSTGRES_HOST: '127.0.0.1',
       POSTGRES_PORT: String(pgPort),
@@ -103,7 +118,7 @@ describe('docker/: Berth, PostgreSQL and Redis in containers', () => {
       '--ulimit', 'nofile=16384:16384', '--ulimit', 'nproc=16384:16384',
       ...Object.entries(env).flatMap(([key, value]) => ['-e', `${key}=${value}`]),
       ...secret('berth_secret_key'), ...secret('postgres_password'), ...secret('redis_password'),
-      '-v', '/run/podman/podman.sock:/run/engine.sock', '-v', `${caBundle}:/etc/berth/ca-bundle.crt:ro`,
+      '-v', '/run/podman/podman.sock:/run/engine.sock', '-v', `${data}:${data}`, '-v', `${caBundle}:/etc/berth/ca-bundle.crt:ro`,
       image('berth'),
     ); // prettier-ignore
 
