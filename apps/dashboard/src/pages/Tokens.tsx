@@ -3,6 +3,7 @@ import { useState, type FormEvent } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { api, SCOPES, type NewToken, type Scope, type Token } from '../api';
 import { ago, when } from '../format';
+import { returnTarget } from '../return-to';
 import { useAction, useResource, useTitle } from '../hooks';
 import { CopyButton, DataTable, Empty, ErrorNotice, Field, formMessage, Loading, Notice, useConfirm } from '../ui';
 
@@ -19,17 +20,6 @@ const EXPIRY: { label: string; days?: number }[] = [
   { label: '7 days', days: 7 },
   { label: 'Never', days: undefined },
 ];
-
-/**
- * Where to go back to once the token is copied (`?return=/apps/shop`, from an app's push
- * instructions): a page of ours only, and named for the link.
- */
-export function returnTarget(value: string | null): { to: string; label: string } | null {
-  if (!value || !value.startsWith('/') || value.startsWith('//') || value.startsWith('/tokens')) return null;
-  const app = /^\/apps\/([^/?#]+)/.exec(value);
-  if (app && app[1] !== 'new') return { to: value, label: `Back to ${decodeURIComponent(app[1])}` };
-  return { to: value, label: 'Back' };
-}
 
 export function TokensPage() {
   useTitle('API tokens');
