@@ -5,7 +5,7 @@
  * instructions): a page of ours only, and named for the link.
  */
 export function returnTarget(value: string | null): { to: string; label: string } | null {
-  // A backslash counts as a slash in URLs: "/\\evil.example" is another site.
+  // A backslash counts as a slash in URLs: "/\evil.example" is another site.
   if (!value || !value.startsWith('/') || value.startsWith('//') || value.includes('\\') || value.startsWith('/tokens')) return null;
   const app = /^\/apps\/([^/?#]+)/.exec(value);
   if (app && app[1] !== 'new') return { to: value, label: `Back to ${safeDecode(app[1])}` };
