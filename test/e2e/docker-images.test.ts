@@ -84,8 +84,11 @@ describe('docker/: Berth, PostgreSQL and Redis in containers', () => {
         await podman(...args);
       }
     };
-    await Promise.all([build('docker/postgres.Containerfile', 'docker', 'postgres'), build('docker/redis.Containerfile', 'docker', 'redis')]);
-    await build('docker/Containerfile', '.', 'berth', existsSync(caBundle) ? ['--secret', `id=ca_bundle,src=${caBundle}`] : []);
+    await Promise.all([
+      build('docker/Containerfile', '.', 'berth', existsSync(caBundle) ? ['--secret', `id=ca_bundle,src=${caBundle}`] : []),
+      build('docker/postgres.Containerfile', 'docker', 'postgres'),
+      build('docker/redis.Containerfile', 'docker', 'redis'),
+    ]);
 
     execFileSync('sh', [join(ROOT, 'docker/init-secrets.sh'), secrets], { stdio: 'ignore' });
     const secret = (name: string) => ['-v', `${join(secrets, name)}:/run/secrets/${name}:ro`];
