@@ -23,6 +23,8 @@ describe('password strength', () => {
       error = e as AppError;
     }
     expect(error).toMatchObject({ status: 400, code: 'weak_password' });
+    // Also the password field's message, so a form shows it beside the field.
+    expect(error?.fields).toEqual({ password: error?.message });
     expect(error?.message).toBe(
       'This password is too easy to guess: it is one of the ten most used passwords. Add more words, ones less common. Four or more unrelated words make a strong one that is easy to remember.',
     );
