@@ -127,8 +127,11 @@ describe('dashboard in a browser', () => {
     await screenshot(page, 'laptop-token-created');
     await platform.http().get('/api/auth/me').set('authorization', `Bearer ${secret}`).expect(200);
 
-    await page.getByRole('button', { name: 'Done, I have copied it' }).click();
+    // Made from the app's page: done, it goes back there.
+    await page.getByRole('button', { name: `Done, I have copied it: back to ${appName}` }).click();
+    await page.waitForURL(`**/apps/${appName}`);
     expect(await page.content()).not.toContain(secret);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'API tokens' }).click();
     const row = page.locator('tr[data-token="laptop git"]');
     await expect(row.innerText()).resolves.toContain('read, git');
     await row.getByRole('button', { name: 'Revoke laptop git' }).click();

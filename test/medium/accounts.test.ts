@@ -94,6 +94,26 @@ describe('accounts: signup, login, tokens', () => {
     await platform.http().get('/api/apps').set('Authorization', `Bearer ${created.body.token}`).expect(401);
   });
 
+  describe('password strength', () => {
+    it.each(['password', 'qwerty123', 'iloveyou', 'berth2026!', 'Password1!'])('refuses %s with 400 weak_password and creates nothing', async (password) => {
+      const email = `${unique('weak')}@example.com`;
+      const res = await platform.http().post('/api/auth/signup').send({ email, password }).expect(400);
+      expect(res.body.code).toBe('weak_password');
+      expect(res.body.message).toMatch(/^This password is too easy to guess/);
+      expect(await platform.app.get(PrismaService).user.count({ where: { email } })).toBe(0);
+    });
+
+    it('refuses a password made of the email, saying so', async () => {
+      const stem = unique('margaret.hamilton');
+      const res = await platform.http().post('/api/auth/signup').send({ email: `${stem}@example.com`, password: `${stem}1` }).expect(400);
+      expect(res.body.message).toContain('it contains your email address');
+    });
+
+    it('accepts a few unrelated words', async () => {
+      await platform.http().post('/api/auth/signup').send({ email: `${unique('strong')}@example.com`, password: 'violet anchor pumpkin' }).expect(201);
+    });
+  });
+
   describe('bad input', () => {
     it.each([
       [{ email: 'not-an-email', password: 'long enough' }, 'email'],

@@ -1,4 +1,4 @@
-import { api, parseEnd } from './api';
+import { api, messageForPeople, parseEnd } from './api';
 
 describe('the end of a build log stream', () => {
   it('reads the final status and the reason a build failed', () => {
@@ -43,5 +43,25 @@ describe('following a build log', () => {
     expect(lines).toEqual(['STEP 1/2', 'STEP 2/2', 'Built image x']);
     expect(asked).toEqual([null, '2-0']);
     expect(restart).not.toHaveBeenCalled();
+  });
+});
+
+describe('API error messages in the dashboard', () => {
+  it('says in its own words what an error code means', () => {
+    expect(messageForPeople('app_not_found', 'There is no app named "shop" that you can see. List your apps with GET /api/apps.')).toBe(
+      'This app was deleted, or you no longer have access to it.',
+    );
+  });
+
+  it('drops the sentences and asides that name API requests', () => {
+    expect(messageForPeople('some_new_code', 'Wait a minute and reload. Follow the build with GET /api/apps/shop/builds.')).toBe('Wait a minute and reload.');
+    expect(messageForPeople('invalid_token', 'The API token is invalid, expired or revoked. Log in again (POST /api/auth/login) to get a new one.')).toBe(
+      'The API token is invalid, expired or revoked. Log in again to get a new one.',
+    );
+  });
+
+  it('keeps other messages as they are, and a message that is all API', () => {
+    expect(messageForPeople('email_taken', 'An account for a@example.com already exists. Log in instead.')).toBe('An account for a@example.com already exists. Log in instead.');
+    expect(messageForPeople('x', 'GET /api/apps.')).toBe('GET /api/apps.');
   });
 });

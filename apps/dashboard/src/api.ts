@@ -27,6 +27,36 @@ export class ApiError extends Error {
   }
 }
 
+// The API's messages end with what to do next for API users ("List your apps with GET
+// /api/apps."). The dashboard says it in its own words: by error code where it knows one,
+// otherwise without the sentences that name API requests.
+const FOR_PEOPLE: Record<string, string> = {
+  app_not_found: 'This app was deleted, or you no longer have access to it.',
+  environment_not_found: 'This environment does not exist any more: its branch was deleted, or its time to live ran out.',
+  build_not_found: 'This app has no such build. Its builds are listed under Builds.',
+  release_not_found: 'This environment has no such release. Its releases are listed under Releases.',
+  domain_not_found: 'This domain is no longer attached to the environment. Reload the page to see its domains.',
+  team_not_found: 'This team was deleted, or you are no longer one of its members.',
+  token_not_found: 'This token was already revoked.',
+  host_not_found: 'This host is no longer registered. Reload the page to see the hosts.',
+  cannot_delete_production: 'Production goes only with its app: delete the app in its Settings.',
+  insufficient_scope: 'This session cannot do that. Log out and in again.',
+};
+const API_REQUEST = /\b(GET|POST|PUT|PATCH|DELETE) \/(api|git)\b/;
+
+/** An API error's message as the dashboard shows it. */
+export function messageForPeople(code: string, message: string): string {
+  if (FOR_PEOPLE[code]) return FOR_PEOPLE[code];
+  if (!API_REQUEST.test(message)) return message;
+  const kept = message
+    // "… (POST /api/auth/login) …": the aside goes.
+    .replace(/\s*\((GET|POST|PUT|PATCH|DELETE) \/[^)]*\)/g, '')
+    .split(/(?<=[.!?])\s+/)
+    .filter((sentence) => !API_REQUEST.test(sentence))
+    .join(' ');
+  return kept.trim() || message;
+}
+
 /** A network failure, shown the same way as an API error. */
 const unreachable = () =>
   new ApiError({ statusCode: 0, code: 'network_error', message: 'Could not reach the Berth server. Check your connection and that Berth is running, then try again.' });
@@ -245,10 +275,11 @@ async function errorFrom(response: Response): Promise<ApiError> {
   } catch {
     // not JSON: a proxy in between, or the server is down
   }
+  const code = body.code ?? 'http_error';
   return new ApiError({
     statusCode: response.status,
-    code: body.code ?? 'http_error',
-    message: body.message ?? `The server answered ${response.status} ${response.statusText}. Try again in a moment.`,
+    code,
+    message: body.message ? messageForPeople(code, body.message) : `The server answered ${response.status} ${response.statusText}. Try again in a moment.`,
     fields: body.fields,
   });
 }

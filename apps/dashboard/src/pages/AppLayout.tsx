@@ -17,6 +17,23 @@ export function AppLayout() {
   const app = useResource(`app:${name}`, (signal) => api.app(name, signal));
   const envName = env ?? 'production';
 
+  if (!app.data && app.error?.code === 'app_not_found') {
+    // Typically Back after deleting it, or a link kept from before it was deleted or shared.
+    return (
+      <section className="empty" data-gone="app">
+        <p className="crumbs">
+          <Link to="/apps">Apps</Link> /
+        </p>
+        <h1>{name}</h1>
+        <p>
+          <strong>This app was deleted or you no longer have access to it.</strong> If it should be here, ask an admin of its team.
+        </p>
+        <p>
+          <Link to="/apps">Go to your apps</Link>
+        </p>
+      </section>
+    );
+  }
   if (!app.data) {
     return (
       <>

@@ -1,8 +1,9 @@
 // Sign up and log in. Both end with a token kept in this browser (see session.ts).
-import { useState, type FormEvent, type ReactNode } from 'react';
+import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { Link, Navigate, useNavigate, useSearchParams } from 'react-router';
 import { api } from '../api';
 import { useAction, useTitle } from '../hooks';
+import { loadPasswordJudge, type PasswordVerdict } from '../password-meter';
 import { session } from '../session';
 import { ErrorNotice, Field, formMessage, Notice } from '../ui';
 
@@ -62,6 +63,7 @@ export function SignupPage() {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const signup = useAction(api.signup);
+  const strength = usePasswordStrength(password, email);
   // Only someone who arrives signed in is sent on; signing up here navigates by itself.
   const [signedIn] = useState(() => !!session.token());
   if (signedIn) return <Navigate to={next} replace />;
@@ -80,8 +82,21 @@ export function SignupPage() {
         <Field label="Email" error={signup.error?.fields.email}>
           {(props) => <input {...props} type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} autoFocus />}
         </Field>
-        <Field label="Password" error={signup.error?.fields.password} hint="At least 8 characters. A few unrelated words make a strong one.">
-          {(props) => <input {...props} type="password" autoComplete="new-password" required value={password} onChange={(e) => setPassword(e.target.value)} />}
+        <Field label="Password" error={signup.error?.fields.password} hint={<StrengthHint verdict={password ? strength : undefined} />}>
+          {(props) => (
+            <input
+              {...props}
+              type="password"
+              autoComplete="new-password"
+              required
+              value={password}
+              onChange={(e) => {
+                setPassword(e.target.value);
+                // The refusal was about the old password; the hint now speaks for the new one.
+                if (signup.error?.code === 'weak_password') signup.clearError();
+              }}
+            />
+          )}
         </Field>
         <ErrorNotice error={formMessage(signup.error, ['email', 'password'])} />
         <button className="button wide" type="submit" disabled={signup.busy}>
@@ -92,6 +107,34 @@ export function SignupPage() {
         Already have an account? <Link to="/login">Log in</Link>
       </p>
     </AuthFrame>
+  );
+}
+
+/** The estimator's verdict on the password being typed; undefined until its dictionaries load. */
+function usePasswordStrength(password: string, email: string): PasswordVerdict | undefined {
+  const [verdict, setVerdict] = useState<PasswordVerdict>();
+  useEffect(() => {
+    if (!password) return;
+    let current = true;
+    loadPasswordJudge().then(
+      (judge) => current && setVerdict(judge(password, email)),
+      () => undefined,
+    );
+    return () => {
+      current = false;
+    };
+  }, [password, email]);
+  return verdict;
+}
+
+function StrengthHint({ verdict }: { verdict: PasswordVerdict | undefined }) {
+  if (!verdict) return <>At least 8 characters, hard to guess. A few unrelated words make a strong one.</>;
+  if (verdict.score >= 4) return <span data-strength="strong">Strong.</span>;
+  if (verdict.score >= 3) return <span data-strength="good">Good enough. A word more makes it stronger.</span>;
+  return (
+    <span data-strength="weak">
+      Too easy to guess{verdict.warning ? `: ${verdict.warning}` : ''}. {verdict.suggestions[0] ?? 'Add more words.'}
+    </span>
   );
 }
 

@@ -1,7 +1,7 @@
 // An app's overview: how to deploy it, and each environment (production, then previews) with
 // its URL, status, current release and instances, refreshed while the page is open.
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
-import { Link, useSearchParams } from 'react-router';
+import { Link, useLocation, useSearchParams } from 'react-router';
 import { api, hasRole, type AppDetail, type Build, type Environment, type EnvironmentStatus, type Instance } from '../api';
 import { ago, bytes, percent, shortSha, when } from '../format';
 import { useAction, useResource, type Resource } from '../hooks';
@@ -84,13 +84,15 @@ export function EnvironmentsPage() {
 }
 
 export function PushInstructions({ app }: { app: Pick<AppDetail, 'name' | 'gitUrl' | 'productionBranch'> }) {
+  // The token page comes back here once the token is copied.
+  const location = useLocation();
   return (
     <>
       <p>In your app's folder (run <code>git init</code> first if it is not a git repository yet):</p>
       <Commands label="First push" lines={[`git remote add berth ${app.gitUrl}`, `git push berth ${app.productionBranch}`]} />
       <p>
         When git asks for credentials, any user name will do; the password is an API token with the <code>git</code> scope.{' '}
-        <Link to={`/tokens?new=git`}>Create a git token</Link>. To avoid typing it each time, let git remember it:{' '}
+        <Link to={`/tokens?new=git&return=${encodeURIComponent(location.pathname)}`}>Create a git token</Link>. To avoid typing it each time, let git remember it:{' '}
         <code>git config credential.helper store</code>.
       </p>
       <p className="hint">

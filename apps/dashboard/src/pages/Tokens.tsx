@@ -1,8 +1,9 @@
 // API tokens: for scripts, CI and `git push`. A new token's secret is shown once.
 import { useState, type FormEvent } from 'react';
-import { useSearchParams } from 'react-router';
+import { Link, useNavigate, useSearchParams } from 'react-router';
 import { api, SCOPES, type NewToken, type Scope, type Token } from '../api';
 import { ago, when } from '../format';
+import { returnTarget } from '../return-to';
 import { useAction, useResource, useTitle } from '../hooks';
 import { CopyButton, DataTable, Empty, ErrorNotice, Field, formMessage, Loading, Notice, useConfirm } from '../ui';
 
@@ -22,6 +23,9 @@ const EXPIRY: { label: string; days?: number }[] = [
 
 export function TokensPage() {
   useTitle('API tokens');
+  const [params] = useSearchParams();
+  const back = returnTarget(params.get('return'));
+  const navigate = useNavigate();
   const tokens = useResource('tokens', (signal) => api.tokens(signal));
   const [created, setCreated] = useState<NewToken>();
   const [dialog, confirm] = useConfirm();
@@ -52,6 +56,11 @@ export function TokensPage() {
   return (
     <>
       {dialog}
+      {back && (
+        <p className="crumbs">
+          <Link to={back.to}>{back.label}</Link>
+        </p>
+      )}
       <div className="page-head">
         <h1>API tokens</h1>
       </div>
@@ -60,7 +69,7 @@ export function TokensPage() {
         asks.
       </p>
       {created ? (
-        <NewTokenNotice token={created} onDone={() => setCreated(undefined)} />
+        <NewTokenNotice token={created} doneLabel={back ? `Done, I have copied it: ${back.label.toLowerCase()}` : undefined} onDone={() => (back ? navigate(back.to) : setCreated(undefined))} />
       ) : (
         <CreateToken
           onCreated={(token) => {
@@ -168,7 +177,7 @@ function CreateToken({ onCreated }: { onCreated: (token: NewToken) => void }) {
   );
 }
 
-function NewTokenNotice({ token, onDone }: { token: NewToken; onDone: () => void }) {
+function NewTokenNotice({ token, doneLabel, onDone }: { token: NewToken; doneLabel?: string; onDone: () => void }) {
   return (
     <section className="card new-token" aria-labelledby="created-title">
       <h2 id="created-title">Token “{token.name}” created</h2>
@@ -185,7 +194,7 @@ function NewTokenNotice({ token, onDone }: { token: NewToken; onDone: () => void
         </p>
       )}
       <button type="button" className="button secondary" onClick={onDone}>
-        Done, I have copied it
+        {doneLabel ?? 'Done, I have copied it'}
       </button>
     </section>
   );

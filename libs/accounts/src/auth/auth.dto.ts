@@ -8,7 +8,7 @@ export class SignupDto {
   @IsEmail({}, { message: 'must be an email address such as ada@example.com' })
   email: string;
 
-  @ApiProperty({ minLength: 8, maxLength: 200 })
+  @ApiProperty({ minLength: 8, maxLength: 200, description: 'At least 8 characters and hard to guess: common passwords, keyboard patterns and the email itself are refused (400 weak_password)' })
   @IsString()
   @Length(8, 200, { message: 'must be 8 to 200 characters long' })
   password: string;

@@ -6,6 +6,7 @@ import { ALL_SCOPES } from '../tokens/scopes';
 import { TokensService } from '../tokens/tokens.service';
 import { TeamsService } from '../teams/teams.service';
 import { AuthLimits } from './auth-limits';
+import { assertStrongPassword } from './password-strength';
 
 const DAY_MS = 86_400_000;
 // Compared against when the email is unknown, so a login takes as long either way.
@@ -31,6 +32,7 @@ export class AuthService {
   async signup(emailInput: string, password: string, address: string | undefined) {
     await this.limits.signupAttempt(address);
     const email = emailInput.trim().toLowerCase();
+    assertStrongPassword(password, [email]);
     const passwordHash = await hashPassword(password);
     try {
       return await this.db.$transaction(async (tx) => {
