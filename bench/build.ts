@@ -9,10 +9,15 @@
  *   warm         a push that changes source only: the dependency layer is reused
  *   reuse        the same commit pushed to another branch: the image is reused, nothing built
  *
+ * Then the Next.js app (test/fixtures/apps/next-app) with build caches (npm cache, .next/cache):
+ *
+ *   cold rebuild  its first push to a new app: the environment's build cache is empty
+ *   warm rebuild  a one-line source change pushed next: npm's cache and .next/cache restored
+ *
  * Time is from starting `git push` to its exit (the push ends when the image is recorded).
  * Each cell is the median of --runs runs (default 1; the machine is shared and noisy).
  *
- *   node dist/bench/build.js [--runs 3] [--fixtures dockerfile,static,node-npm]
+ *   node dist/bench/build.js [--runs 3] [--fixtures dockerfile,static,node-npm] [--next false]
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -23,8 +28,10 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import Redis from 'ioredis';
 import { Client } from 'pg';
+import { BuildCaches } from '@berth/builds';
 import { loadConfig, parseConfig } from '@berth/config';
 import { configureHttpApp } from '@berth/core';
+import { PrismaService } from '@berth/db';
 import { ContainerEngine } from '@berth/engine';
 import { rootModuleFor } from '../apps/berth/src/bootstrap';
 import { freePort } from '../test/support/platform';
@@ -35,7 +42,8 @@ const option = (name: string, fallback: string) => {
   return at >= 0 && args[at + 1] ? args[at + 1] : fallback;
 };
 const RUNS = Number(option('runs', '1'));
-const FIXTURES = option('fixtures', 'dockerfile,static,node-npm').split(',');
+const FIXTURES = option('fixtures', 'dockerfile,static,node-npm').split(',').filter(Boolean);
+const NEXT = option('next', 'true') !== 'false';
 
 function repoRoot(): string {
   for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) if (existsSync(join(dir, 'test', 'fixtures', 'apps'))) return dir;
@@ -115,6 +123,11 @@ class Copy {
 
 /** A source-only change for each kind of fixture. */
 function touchSource(copy: Copy, fixture: string): void {
+  if (fixture === 'next-app') {
+    writeFileSync(join(copy.dir, 'lib', 'message.js'), `export const message = 'hello from next, ${randomBytes(4).toString('hex')}';\n`);
+    copy.commit('one-line source change');
+    return;
+  }
   const file = fixture.startsWith('node') ? 'version.json' : fixture === 'static' ? 'public/index.html' : 'index.html';
   writeFileSync(join(copy.dir, file), fixture.startsWith('node') ? `{ "version": "${randomBytes(4).toString('hex')}" }\n` : `<h1>${randomBytes(4).toString('hex')}</h1>\n`);
   copy.commit('source change');
@@ -141,7 +154,9 @@ async function main(): Promise<void> {
   const warm = await startPlatform({ ...common, BERTH_REDIS_PREFIX: prefixes[1] });
   const apps: string[] = [];
   const copies: Copy[] = [];
+  const cacheKeys: string[] = [];
   const results: Record<string, Record<string, number[]>> = {};
+  const next = { cold: [] as number[], warm: [] as number[] };
   try {
     for (let run = 0; run < RUNS; run++) {
       for (const fixture of FIXTURES) {
@@ -166,8 +181,25 @@ async function main(): Promise<void> {
         row.reuse.push(await copy.push(gitUrl(warm, app), 'main:feature/bench'));
         process.stderr.write(`run ${run + 1}/${RUNS} ${fixture}: cold ${seconds(row.cold.at(-1)!)}, warm ${seconds(row.warm.at(-1)!)}\n`);
       }
+      if (NEXT) {
+        // A new app each run, so its environment's build cache starts empty.
+        const gitUrl = `${warm.url.replace('http://', `http://git:${warm.token}@`)}/git/`;
+        const app = await createApp(warm);
+        apps.push(app);
+        const copy = new Copy('next-app');
+        copies.push(copy);
+        next.cold.push(await copy.push(`${gitUrl}${app}.git`, 'main'));
+        touchSource(copy, 'next-app');
+        next.warm.push(await copy.push(`${gitUrl}${app}.git`, 'main'));
+        process.stderr.write(`run ${run + 1}/${RUNS} next-app: cold rebuild ${seconds(next.cold.at(-1)!)}, warm rebuild ${seconds(next.warm.at(-1)!)}\n`);
+        const caches = warm.app.get(BuildCaches);
+        const db = warm.app.get(PrismaService);
+        const environment = await db.environment.findFirst({ where: { app: { name: app } }, select: { id: true } });
+        if (environment) cacheKeys.push(caches.keyFor(environment.id)!);
+      }
     }
   } finally {
+    for (const key of cacheKeys) await warm.app.get(BuildCaches).clear(key).catch(() => undefined);
     const engine = warm.app.get(ContainerEngine);
     for (const app of apps) {
       const images = await engine.api.listImages({ filters: JSON.stringify({ label: [`berth.app=${app}`] }) });
@@ -201,6 +233,17 @@ async function main(): Promise<void> {
   console.log(line(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   rows.forEach((row) => console.log(line(row)));
+
+  if (NEXT && next.cold.length) {
+    console.log(`\nNext.js app (next-app), build caches on: cold = first push (empty build cache), warm = one-line source change\n`);
+    const nextHeader = ['fixture', 'cold rebuild', 'warm rebuild', 'warm / cold'];
+    const nextRow = ['next-app', seconds(median(next.cold)), seconds(median(next.warm)), `${((median(next.warm) / median(next.cold)) * 100).toFixed(0)} %`];
+    const nextWidths = nextHeader.map((h, i) => Math.max(h.length, nextRow[i].length));
+    const nextLine = (cells: string[]) => cells.map((cell, i) => (i === 0 ? cell.padEnd(nextWidths[i]) : cell.padStart(nextWidths[i]))).join('  ');
+    console.log(nextLine(nextHeader));
+    console.log(nextWidths.map((w) => '-'.repeat(w)).join('  '));
+    console.log(nextLine(nextRow));
+  }
 }
 
 main().then(
