@@ -17,7 +17,7 @@
  * Time is from starting `git push` to its exit (the push ends when the image is recorded).
  * Each cell is the median of --runs runs (default 1; the machine is shared and noisy).
  *
- *   node dist/bench/build.js [--runs 3] [--fixtures dockerfile,static,node-npm] [--next false]
+ *   node dist/bench/build.js [--runs 3] [--fixtures dockerfile,static,node-npm | none] [--next false]
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -42,7 +42,7 @@ const option = (name: string, fallback: string) => {
   return at >= 0 && args[at + 1] ? args[at + 1] : fallback;
 };
 const RUNS = Number(option('runs', '1'));
-const FIXTURES = option('fixtures', 'dockerfile,static,node-npm').split(',').filter(Boolean);
+const FIXTURES = option('fixtures', 'dockerfile,static,node-npm').split(',').filter((name) => name && name !== 'none');
 const NEXT = option('next', 'true') !== 'false';
 
 function repoRoot(): string {
