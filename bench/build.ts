@@ -186,16 +186,14 @@ async function main(): Promise<void> {
         const gitUrl = `${warm.url.replace('http://', `http://git:${warm.token}@`)}/git/`;
         const app = await createApp(warm);
         apps.push(app);
+        const environment = await warm.app.get(PrismaService).environment.findFirst({ where: { app: { name: app } }, select: { id: true } });
+        if (environment) cacheKeys.push(warm.app.get(BuildCaches).keyFor(environment.id)!);
         const copy = new Copy('next-app');
         copies.push(copy);
         next.cold.push(await copy.push(`${gitUrl}${app}.git`, 'main'));
         touchSource(copy, 'next-app');
         next.warm.push(await copy.push(`${gitUrl}${app}.git`, 'main'));
         process.stderr.write(`run ${run + 1}/${RUNS} next-app: cold rebuild ${seconds(next.cold.at(-1)!)}, warm rebuild ${seconds(next.warm.at(-1)!)}\n`);
-        const caches = warm.app.get(BuildCaches);
-        const db = warm.app.get(PrismaService);
-        const environment = await db.environment.findFirst({ where: { app: { name: app } }, select: { id: true } });
-        if (environment) cacheKeys.push(caches.keyFor(environment.id)!);
       }
     }
   } finally {

@@ -53,6 +53,7 @@ describe('build caches', () => {
     copy.write('lib/message.js', "export const message = 'hello from next, version 2';\n");
     await copy.commitAll('one-line source change');
     const warm = await copy.push(url, 'main');
+    expect(warm.stderr).not.toContain('remote:  !');
     expect(warm.code).toBe(0);
     expect(warm.stderr).toMatch(/remote:\s+Restored build cache from this environment's previous builds: [^\n]*\bnext \d+(\.\d)? MB/);
     expect(warm.stderr).toMatch(/Restored build cache [^\n]*\bnpm \d+(\.\d)? MB/);
