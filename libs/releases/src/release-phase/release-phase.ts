@@ -79,7 +79,6 @@ export class LastLine {
   }
 
   private keep(line: string): void {
-    // eslint-disable-next-line no-control-regex
     const clean = line.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').trim();
     if (clean) this.last = clean.length > MAX_LINE ? `${clean.slice(0, MAX_LINE - 1)}…` : clean;
   }
