@@ -149,7 +149,8 @@ async function main(): Promise<void> {
   execFileSync(process.execPath, [join(ROOT, 'scripts', 'db-migrate.mjs'), 'deploy'], { env: { ...process.env, DATABASE_URL: databaseUrl }, stdio: 'pipe' });
 
   const prefixes = [`berth_bench_${id}_cold`, `berth_bench_${id}_warm`];
-  const common = { DATABASE_URL: databaseUrl, BERTH_ENV_FILE: 'none', BERTH_SECRET_KEY: randomBytes(32).toString('hex') };
+  // 4096 MB: `next build` (the Next.js app) was killed at the default 2048 MB on a loaded 2-core machine.
+  const common = { DATABASE_URL: databaseUrl, BERTH_ENV_FILE: 'none', BERTH_SECRET_KEY: randomBytes(32).toString('hex'), BUILD_MEMORY_MB: '4096' };
   const cold = await startPlatform({ ...common, BERTH_REDIS_PREFIX: prefixes[0], BUILD_CACHE: 'false' });
   const warm = await startPlatform({ ...common, BERTH_REDIS_PREFIX: prefixes[1] });
   const apps: string[] = [];
