@@ -9,10 +9,15 @@
  *   warm         a push that changes source only: the dependency layer is reused
  *   reuse        the same commit pushed to another branch: the image is reused, nothing built
  *
+ * Then the Next.js app (test/fixtures/apps/next-app) with build caches (npm cache, .next/cache):
+ *
+ *   cold rebuild  its first push to a new app: the environment's build cache is empty
+ *   warm rebuild  a one-line source change pushed next: npm's cache and .next/cache restored
+ *
  * Time is from starting `git push` to its exit (the push ends when the image is recorded).
  * Each cell is the median of --runs runs (default 1; the machine is shared and noisy).
  *
- *   node dist/bench/build.js [--runs 3] [--fixtures dockerfile,static,node-npm]
+ *   node dist/bench/build.js [--runs 3] [--fixtures dockerfile,static,node-npm | none] [--next false]
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -23,8 +28,10 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import Redis from 'ioredis';
 import { Client } from 'pg';
+import { BuildCaches } from '@berth/builds';
 import { loadConfig, parseConfig } from '@berth/config';
 import { configureHttpApp } from '@berth/core';
+import { PrismaService } from '@berth/db';
 import { ContainerEngine } from '@berth/engine';
 import { rootModuleFor } from '../apps/berth/src/bootstrap';
 import { freePort } from '../test/support/platform';
@@ -35,7 +42,8 @@ const option = (name: string, fallback: string) => {
   return at >= 0 && args[at + 1] ? args[at + 1] : fallback;
 };
 const RUNS = Number(option('runs', '1'));
-const FIXTURES = option('fixtures', 'dockerfile,static,node-npm').split(',');
+const FIXTURES = option('fixtures', 'dockerfile,static,node-npm').split(',').filter((name) => name && name !== 'none');
+const NEXT = option('next', 'true') !== 'false';
 
 function repoRoot(): string {
   for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) if (existsSync(join(dir, 'test', 'fixtures', 'apps'))) return dir;
@@ -115,6 +123,11 @@ class Copy {
 
 /** A source-only change for each kind of fixture. */
 function touchSource(copy: Copy, fixture: string): void {
+  if (fixture === 'next-app') {
+    writeFileSync(join(copy.dir, 'lib', 'message.js'), `export const message = 'hello from next, ${randomBytes(4).toString('hex')}';\n`);
+    copy.commit('one-line source change');
+    return;
+  }
   const file = fixture.startsWith('node') ? 'version.json' : fixture === 'static' ? 'public/index.html' : 'index.html';
   writeFileSync(join(copy.dir, file), fixture.startsWith('node') ? `{ "version": "${randomBytes(4).toString('hex')}" }\n` : `<h1>${randomBytes(4).toString('hex')}</h1>\n`);
   copy.commit('source change');
@@ -136,12 +149,16 @@ async function main(): Promise<void> {
   execFileSync(process.execPath, [join(ROOT, 'scripts', 'db-migrate.mjs'), 'deploy'], { env: { ...process.env, DATABASE_URL: databaseUrl }, stdio: 'pipe' });
 
   const prefixes = [`berth_bench_${id}_cold`, `berth_bench_${id}_warm`];
-  const common = { DATABASE_URL: databaseUrl, BERTH_ENV_FILE: 'none', BERTH_SECRET_KEY: randomBytes(32).toString('hex') };
+  // 4096 MB: `next build` (the Next.js app) was killed at the default 2048 MB on a loaded 2-core machine.
+  const common = { DATABASE_URL: databaseUrl, BERTH_ENV_FILE: 'none', BERTH_SECRET_KEY: randomBytes(32).toString('hex'), BUILD_MEMORY_MB: '4096' };
   const cold = await startPlatform({ ...common, BERTH_REDIS_PREFIX: prefixes[0], BUILD_CACHE: 'false' });
   const warm = await startPlatform({ ...common, BERTH_REDIS_PREFIX: prefixes[1] });
   const apps: string[] = [];
   const copies: Copy[] = [];
+  const cacheKeys: string[] = [];
+  let coldClosed = false;
   const results: Record<string, Record<string, number[]>> = {};
+  const next = { cold: [] as number[], warm: [] as number[] };
   try {
     for (let run = 0; run < RUNS; run++) {
       for (const fixture of FIXTURES) {
@@ -167,14 +184,33 @@ async function main(): Promise<void> {
         process.stderr.write(`run ${run + 1}/${RUNS} ${fixture}: cold ${seconds(row.cold.at(-1)!)}, warm ${seconds(row.warm.at(-1)!)}\n`);
       }
     }
+    // The cold platform shares the database under another queue prefix: its sweeper would take a
+    // long build of the warm one for abandoned (no job in its queue) and stop it. It is done now.
+    await cold.close();
+    coldClosed = true;
+    for (let run = 0; run < RUNS && NEXT; run++) {
+      // A new app each run, so its environment's build cache starts empty.
+      const gitUrl = `${warm.url.replace('http://', `http://git:${warm.token}@`)}/git/`;
+      const app = await createApp(warm);
+      apps.push(app);
+      const environment = await warm.app.get(PrismaService).environment.findFirst({ where: { app: { name: app } }, select: { id: true } });
+      if (environment) cacheKeys.push(warm.app.get(BuildCaches).keyFor(environment.id)!);
+      const copy = new Copy('next-app');
+      copies.push(copy);
+      next.cold.push(await copy.push(`${gitUrl}${app}.git`, 'main'));
+      touchSource(copy, 'next-app');
+      next.warm.push(await copy.push(`${gitUrl}${app}.git`, 'main'));
+      process.stderr.write(`run ${run + 1}/${RUNS} next-app: cold rebuild ${seconds(next.cold.at(-1)!)}, warm rebuild ${seconds(next.warm.at(-1)!)}\n`);
+    }
   } finally {
+    for (const key of cacheKeys) await warm.app.get(BuildCaches).clear(key).catch(() => undefined);
     const engine = warm.app.get(ContainerEngine);
     for (const app of apps) {
       const images = await engine.api.listImages({ filters: JSON.stringify({ label: [`berth.app=${app}`] }) });
       for (const image of images) await engine.api.getImage(image.Id).remove({ force: true }).catch(() => undefined);
     }
     copies.forEach((copy) => copy.remove());
-    await cold.close();
+    if (!coldClosed) await cold.close();
     await warm.close();
     await admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
     await admin.end();
@@ -201,6 +237,17 @@ async function main(): Promise<void> {
   console.log(line(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   rows.forEach((row) => console.log(line(row)));
+
+  if (NEXT && next.cold.length) {
+    console.log(`\nNext.js app (next-app), build caches on: cold = first push (empty build cache), warm = one-line source change\n`);
+    const nextHeader = ['fixture', 'cold rebuild', 'warm rebuild', 'warm / cold'];
+    const nextRow = ['next-app', seconds(median(next.cold)), seconds(median(next.warm)), `${((median(next.warm) / median(next.cold)) * 100).toFixed(0)} %`];
+    const nextWidths = nextHeader.map((h, i) => Math.max(h.length, nextRow[i].length));
+    const nextLine = (cells: string[]) => cells.map((cell, i) => (i === 0 ? cell.padEnd(nextWidths[i]) : cell.padStart(nextWidths[i]))).join('  ');
+    console.log(nextLine(nextHeader));
+    console.log(nextWidths.map((w) => '-'.repeat(w)).join('  '));
+    console.log(nextLine(nextRow));
+  }
 }
 
 main().then(

@@ -51,7 +51,7 @@ describe('buildpacks', () => {
     expect(push.stderr).toContain('remote: -----> Node.js app detected: package.json at the root');
     expect(push.stderr).toMatch(/remote:\s+Node.js 24\.\d+\.\d+ \(engines.node "24.x"\), npm \d+\.\d+\.\d+/);
     expect(push.stderr).toContain('Installing dependencies with npm ci (package-lock.json)');
-    expect(push.stderr).toMatch(/remote: STEP \d+\/\d+: RUN npm run build/);
+    expect(push.stderr).toMatch(/remote: STEP \d+\/\d+: RUN (?:--mount=\S+ )*npm run build/);
 
     copy.write('version.json', '{ "version": 2 }');
     await copy.commitAll('source change only');
@@ -61,9 +61,9 @@ describe('buildpacks', () => {
     const [latest, first] = await builds(platform, user, app);
     expect([first.status, latest.status]).toEqual(['succeeded', 'succeeded']);
     const logs = await Promise.all([first, latest].map(async (b) => (await platform.http().get(`/api/apps/${app}/builds/${b.id}`).set(user.auth)).body.log as string));
-    const install = /RUN npm ci/;
+    const install = /RUN (?:--mount=\S+ )*npm ci/;
     expect(layerAfterStep(logs[1], install)).toMatch(/^[0-9a-f]{11}$/);
-    expect(logs[1]).toMatch(/STEP \d+\/\d+: RUN npm ci[^\n]*\n--> Using cache [0-9a-f]{64}/);
+    expect(logs[1]).toMatch(/STEP \d+\/\d+: RUN (?:--mount=\S+ )*npm ci[^\n]*\n--> Using cache [0-9a-f]{64}/);
     expect(layerAfterStep(logs[1], install)).toBe(layerAfterStep(logs[0], install));
     // The source did change: that layer is new.
     expect(logs[1]).not.toMatch(/STEP \d+\/\d+: COPY --chown=app:app \. \.\n--> Using cache/);
@@ -77,9 +77,9 @@ describe('buildpacks', () => {
   });
 
   it.each([
-    ['node-yarn', /yarn install --frozen-lockfile/, /RUN yarn run build/],
-    ['node-pnpm', /pnpm install --frozen-lockfile/, /RUN pnpm run build/],
-    ['node-yarn-berry', /RUN YARN_NODE_LINKER=node-modules .* yarn install --immutable/, /RUN yarn run build/],
+    ['node-yarn', /yarn install --frozen-lockfile/, /RUN (?:--mount=\S+ )*yarn run build/],
+    ['node-pnpm', /pnpm install --frozen-lockfile/, /RUN (?:--mount=\S+ )*pnpm run build/],
+    ['node-yarn-berry', /RUN (?:--mount=\S+ )*YARN_NODE_LINKER=node-modules .* yarn install --immutable/, /RUN (?:--mount=\S+ )*yarn run build/],
   ])('builds %s with the package manager of its lockfile', async (fixture, install, buildStep) => {
     const { app, push } = await pushFixture(fixture);
     expect(push.stderr).not.toContain('remote:  !');
@@ -103,8 +103,8 @@ describe('buildpacks', () => {
     expect((await copy.push(url, 'main')).code).toBe(0);
     const [latest, first] = await builds(platform, user, app);
     const logs = await Promise.all([first, latest].map(async (b) => (await platform.http().get(`/api/apps/${app}/builds/${b.id}`).set(user.auth)).body.log as string));
-    expect(logs[1]).toMatch(/STEP \d+\/\d+: RUN pnpm install[^\n]*\n--> Using cache [0-9a-f]{64}/);
-    expect(layerAfterStep(logs[1], /RUN pnpm install/)).toBe(layerAfterStep(logs[0], /RUN pnpm install/));
+    expect(logs[1]).toMatch(/STEP \d+\/\d+: RUN (?:--mount=\S+ )*pnpm install[^\n]*\n--> Using cache [0-9a-f]{64}/);
+    expect(layerAfterStep(logs[1], /RUN (?:--mount=\S+ )*pnpm install/)).toBe(layerAfterStep(logs[0], /RUN (?:--mount=\S+ )*pnpm install/));
   });
 
   it('runs the Procfile process types: web by default, worker beside it', async () => {

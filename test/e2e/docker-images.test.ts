@@ -42,7 +42,7 @@ describe('docker/: Berth, PostgreSQL and Redis in containers', () => {
   const secrets = mkdtempSync(join(tmpdir(), 'berth-docker-secrets-'));
   // Mounted at the same path inside, as compose.yaml does: the engine reads instance disks' paths on the host.
   const data = mkdtempSync(join(tmpdir(), 'berth-docker-data-'));
-  const base = process.env.BERTH_STACK_IMAGE ?? 'localhost/berth/stack:bookworm-1';
+  const base = process.env.BERTH_STACK_IMAGE ?? 'localhost/berth/stack:bookworm-2';
   const caBundle = '/etc/ssl/certs/ca-certificates.crt';
 
   let port = 0;

@@ -136,6 +136,19 @@ describe('releases and formation', () => {
     });
   });
 
+  it('fails a release whose release phase lost the process running it, and leaves one still in time alone', async () => {
+    const { environment } = await released();
+    const v1 = await db.release.findFirstOrThrow({ where: { environmentId: environment.id, version: 1 } });
+    // Begun long before RELEASE_PHASE_TIMEOUT_SECONDS (900 s by default) and never ended: its process died.
+    await db.release.update({ where: { id: v1.id }, data: { status: 'deploying', releasePhaseStartedAt: new Date(Date.now() - 3600_000) } });
+    const fresh = await releases.deployImage({ environmentId: environment.id, imageId: v1.imageId!, createdById: null });
+    await db.release.update({ where: { id: fresh!.id }, data: { status: 'deploying', releasePhaseStartedAt: new Date() } });
+
+    expect(await platform.app.get(BuildReleaseSweep).failReleasePhasesLeftRunning()).toBeGreaterThanOrEqual(1);
+    expect(await db.release.findUniqueOrThrow({ where: { id: v1.id } })).toMatchObject({ status: 'failed', failureReason: expect.stringMatching(/^the release command was interrupted .*redeploy$/) });
+    expect(await db.release.findUniqueOrThrow({ where: { id: fresh!.id } })).toMatchObject({ status: 'deploying', failureReason: null });
+  });
+
   it('gives previews smaller defaults', async () => {
     const app = await createApp(platform, user, 'prev');
     const appRow = await db.app.findUniqueOrThrow({ where: { name: app } });

@@ -9,3 +9,4 @@ export * from './host/tcp-probe';
 export * from './run/one-off.module';
 export * from './host/kernel-log';
 export * from './host/log-shipper';
+export * from './run/release-phase-container';

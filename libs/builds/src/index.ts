@@ -6,6 +6,7 @@ export * from './builds-http.module';
 export * from './builds.module';
 export * from './builds/build-records.service';
 export * from './builds/builds.service';
+export * from './engine/build-cache';
 export * from './engine/build-network';
 export * from './queue/build-queue-sweeper';
 export * from './queue/build-sweeper';

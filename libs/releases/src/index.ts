@@ -8,3 +8,4 @@ export * from './releases/releases.service';
 export * from './rollouts/deploy-follower';
 export * from './rollouts/rollout.producer';
 export * from './routes';
+export * from './release-phase/release-phase';

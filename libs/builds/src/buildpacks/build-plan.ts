@@ -9,6 +9,12 @@ export interface ImageSubject {
   envName: string;
   commitSha: string;
   buildId: string;
+  /**
+   * The environment's build cache key (BuildCaches.keyFor): cache mounts of a buildpack's steps
+   * are named from it, so builds of one environment share them and nobody else can. Null or
+   * absent: no build caches (BUILD_CACHE=false).
+   */
+  cacheKey?: string | null;
 }
 
 /** Host settings every generated Containerfile uses. */

@@ -61,5 +61,16 @@ export function shellQuote(value: string): string {
 
 /** The unprivileged user of the stack image that apps build and run as, and their directory. */
 export const APP_USER = 'app';
+/** The stack image's uid and gid of APP_USER: cache mounts are given to it. */
+export const APP_UID = 1000;
 export const APP_DIR = '/app';
 export const appDirLines = [`RUN mkdir -p ${APP_DIR} && chown ${APP_USER}:${APP_USER} ${APP_DIR}`, `WORKDIR ${APP_DIR}`, `USER ${APP_USER}`];
+
+/**
+ * A `RUN --mount=type=cache` option: a directory the engine keeps between builds of the same
+ * environment (its id is the environment's secret-keyed cache key and a name), owned by the app
+ * user. The target's parent directories must exist already, or the engine makes them root's.
+ */
+export function cacheMount(cacheKey: string, name: string, target: string): string {
+  return `--mount=type=cache,id=${cacheKey}-${name},target=${target},uid=${APP_UID},gid=${APP_UID}`;
+}

@@ -1,7 +1,7 @@
 import semver from 'semver';
 import { BuildFailure } from './build-failure';
 import { BuildPlan, BuildSettings, ImageSubject } from './build-plan';
-import { appDirLines, cmdLine, IMAGE_CA_BUNDLE, labelLine, shellQuote, trustAndRegistry } from './containerfile';
+import { APP_DIR, appDirLines, cacheMount, cmdLine, IMAGE_CA_BUNDLE, labelLine, shellQuote, trustAndRegistry } from './containerfile';
 import type { SourceTree } from './source-tree';
 import { STATIC_SERVER_CONTEXT_PATH, STATIC_SERVER_IMAGE_PATH, STATIC_SERVER_JS } from './static-server';
 
@@ -55,6 +55,8 @@ interface PackageManager {
   /** Further lines for the log. */
   notes?: string[];
   install: string;
+  /** Where `install` keeps the package manager's cache (its last step removes it, unless a build cache keeps it). */
+  cacheDir: string;
   run: (script: string) => string;
   why: string;
 }
@@ -112,6 +114,7 @@ export async function planNodejs(
   for (const file of INSTALL_CONFIG_FILES) if (await tree.isFile(file)) manifests.push(file);
 
   const trust = trustAndRegistry(settings);
+  const caches = buildCaches(subject.cacheKey ?? null, manager, pkg, hasBuild);
   const lines = [
     `FROM ${settings.stackImage}`,
     ...trust.lines,
@@ -121,9 +124,9 @@ export async function planNodejs(
     ...(output ? [`COPY ${STATIC_SERVER_CONTEXT_PATH} ${STATIC_SERVER_IMAGE_PATH}`] : []),
     ...appDirLines,
     ...(copyAllFirst
-      ? ['COPY --chown=app:app . .', `RUN ${manager.install}`]
-      : [`COPY --chown=app:app ${manifests.join(' ')} ./`, `RUN ${manager.install}`, 'COPY --chown=app:app . .']),
-    ...(hasBuild ? [`RUN ${manager.run('build')}`] : []),
+      ? ['COPY --chown=app:app . .', `RUN ${caches.install}`]
+      : [`COPY --chown=app:app ${manifests.join(' ')} ./`, `RUN ${caches.install}`, 'COPY --chown=app:app . .']),
+    ...(hasBuild ? [...caches.beforeBuild, `RUN ${caches.mounts}${manager.run('build')}`] : []),
     ...(output ? [outputCheck(output)] : []),
     `ENV NODE_ENV=production PATH=/app/node_modules/.bin:$PATH${packageEnv(pkg)}`,
     labelLine(subject),
@@ -137,6 +140,7 @@ export async function planNodejs(
     ...(manager.notes ?? []),
     ...(!workspaces && (await tree.isFile('pnpm-workspace.yaml')) ? ['pnpm-workspace.yaml lists no packages (settings only): not a workspace, so dependencies install from the manifests alone and stay cached while they do not change'] : []),
     hasBuild ? `Then: ${manager.run('build')} (scripts.build)` : 'No build script in package.json',
+    ...(caches.note ? [caches.note] : []),
     ...(web ? [`web: ${web} (${webWhy})`] : []),
   ];
   const files = output ? { ...trust.files, [STATIC_SERVER_CONTEXT_PATH]: STATIC_SERVER_JS } : trust.files;
@@ -145,6 +149,43 @@ export async function planNodejs(
 }
 
 const APP_DIR_OF = (dir: string) => `/app/${dir}`;
+
+/**
+ * Framework caches kept between builds of an environment (under the app's directory), each
+ * when the app uses the tool that writes it. node_modules/.cache is where Babel, webpack,
+ * Terser, ESLint and Create React App keep theirs.
+ */
+export const FRAMEWORK_CACHES: { dir: string; name: string; when: (deps: Record<string, unknown>) => boolean }[] = [
+  { dir: '.next/cache', name: 'next', when: (deps) => 'next' in deps },
+  { dir: '.angular/cache', name: 'angular', when: (deps) => '@angular/cli' in deps },
+  { dir: '.parcel-cache', name: 'parcel', when: (deps) => 'parcel' in deps },
+  { dir: 'node_modules/.cache', name: 'modules', when: () => true },
+];
+
+/**
+ * The install and build steps with the environment's build caches mounted: the package
+ * manager's cache stays (it is no longer removed at the end of the install) and the framework
+ * caches the build writes. With no cache key, the steps as they were.
+ */
+export function buildCaches(
+  cacheKey: string | null,
+  manager: Pick<PackageManager, 'install' | 'cacheDir' | 'name'>,
+  pkg: Pick<PackageJson, 'dependencies' | 'devDependencies'>,
+  hasBuild: boolean,
+): { install: string; beforeBuild: string[]; mounts: string; note: string | null } {
+  if (!cacheKey) return { install: manager.install, beforeBuild: [], mounts: '', note: null };
+  const install = `${cacheMount(cacheKey, manager.name, manager.cacheDir)} ${manager.install.replace(` && rm -rf ${manager.cacheDir}`, '')}`;
+  const deps = { ...pkg.devDependencies, ...pkg.dependencies };
+  const framework = hasBuild ? FRAMEWORK_CACHES.filter((cache) => cache.when(deps)) : [];
+  const dirs = framework.map((cache) => cache.dir);
+  return {
+    install,
+    // The mount points made by the app user first: the engine would make missing parents root's.
+    beforeBuild: framework.length ? [`RUN mkdir -p ${dirs.join(' ')}`] : [],
+    mounts: framework.map((cache) => `${cacheMount(cacheKey, cache.name, `${APP_DIR}/${cache.dir}`)} `).join(''),
+    note: `Build cache kept for this environment: the ${manager.name} cache${dirs.length ? ` and ${dirs.join(', ')}` : ''}`,
+  };
+}
 
 /** A front-end build's static output, served by Berth's static server. */
 interface StaticOutput {
@@ -394,7 +435,7 @@ async function packageManager(tree: SourceTree, pkg: PackageJson, runtime: NodeR
   if (name === 'npm') {
     // npm ci arrived in npm 5.7; the npm of an old Node.js installs from package.json.
     const ci = lockfile !== null && runtime.npm !== null && semver.gte(runtime.npm.version, '5.7.0');
-    return { name, lockfile, setup: null, install: `${ci ? 'npm ci' : 'npm install'} --cache /tmp/npm-cache && rm -rf /tmp/npm-cache`, run: (s) => `npm run ${s}`, why };
+    return { name, lockfile, setup: null, install: `${ci ? 'npm ci' : 'npm install'} --cache /tmp/npm-cache && rm -rf /tmp/npm-cache`, cacheDir: '/tmp/npm-cache', run: (s) => `npm run ${s}`, why };
   }
   if (name === 'yarn') {
     const text = lockfile ? ((await tree.read(lockfile)) ?? '') : '';
@@ -407,6 +448,7 @@ async function packageManager(tree: SourceTree, pkg: PackageJson, runtime: NodeR
       lockfile,
       setup: `RUN npm install -g --ignore-scripts --cache /tmp/npm-cache yarn@${yarnVersion} && rm -rf /tmp/npm-cache && yarn --version`,
       install: `yarn install ${lockfile ? '--frozen-lockfile ' : ''}--non-interactive --production=false --cache-folder /tmp/yarn-cache && rm -rf /tmp/yarn-cache`,
+      cacheDir: '/tmp/yarn-cache',
       run: (s) => `yarn run ${s}`,
       why,
     };
@@ -421,6 +463,7 @@ async function packageManager(tree: SourceTree, pkg: PackageJson, runtime: NodeR
     lockfile,
     setup: `RUN npm install -g --ignore-scripts --cache /tmp/npm-cache pnpm@${pnpmSpec} && rm -rf /tmp/npm-cache && pnpm --version`,
     install: `pnpm install ${lockfile ? '--frozen-lockfile ' : ''}--prod=false --store-dir /tmp/pnpm-store && rm -rf /tmp/pnpm-store`,
+    cacheDir: '/tmp/pnpm-store',
     run: (s) => `pnpm run ${s}`,
     why: !version && settingsOnly && pnpmSpec === '10' ? `${why}; pnpm 10, which keeps settings in pnpm-workspace.yaml` : why,
   };
@@ -449,6 +492,7 @@ function yarnBerry(lockfile: string | null, version: string | undefined, yarnrc:
     lockfile,
     setup: `RUN npm install -g --ignore-scripts --cache /tmp/npm-cache @yarnpkg/cli-dist@${spec} && rm -rf /tmp/npm-cache && yarn --version`,
     install: `${env} yarn install${lockfile ? ' --immutable' : ''} && rm -rf /tmp/yarn-cache`,
+    cacheDir: '/tmp/yarn-cache',
     run: (s) => `yarn run ${s}`,
     why: `${why}; Yarn ${spec === '4' ? '4 (newest)' : spec} from @yarnpkg/cli-dist`,
     // yarnPath and plugins point into .yarn/, which the install needs.

@@ -71,6 +71,8 @@ describe('failure reasons of build steps', () => {
       'Step 2/2 (RUN echo "this step is about to fail" && exit 3) failed (exit status 2): this step is about to fail',
     );
     expect(stepName('STEP 9/12: RUN pnpm run build')).toBe('The build script (pnpm run build)');
+    expect(stepName('STEP 9/12: RUN --mount=type=cache,id=k-next,target=/app/.next/cache,uid=1000,gid=1000 npm run build')).toBe('The build script (npm run build)');
+    expect(stepName('STEP 7/12: RUN --mount=type=cache,id=k-npm,target=/tmp/npm-cache,uid=1000,gid=1000 npm ci --cache /tmp/npm-cache')).toBe('Installing dependencies');
     expect(stepName('STEP 5/12: RUN npm install -g --ignore-scripts --cache /tmp/npm-cache pnpm@9 && rm -rf /tmp/npm-cache')).toBe('Installing pnpm');
   });
 

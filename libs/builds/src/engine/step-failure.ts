@@ -49,7 +49,8 @@ export function stepFailureReason(step: string | null, output: string[], engineE
 /** What a step does, in a few words: Berth's own steps by name, anything else by its start. */
 export function stepName(stepLine: string): string {
   const match = /^STEP (\d+)\/(\d+): (.*)$/.exec(stepLine);
-  const instruction = match ? match[3] : stepLine;
+  // Cache mounts (build caches) say nothing about what the step does.
+  const instruction = (match ? match[3] : stepLine).replace(/^RUN (?:--mount=\S+ )+/, 'RUN ');
   if (/\/tmp\/node\.tgz/.test(instruction)) return 'Installing Node.js and npm';
   if (/^RUN npm install -g .*(yarn|pnpm|@yarnpkg\/cli-dist)/.test(instruction)) return `Installing ${/pnpm/.test(instruction) ? 'pnpm' : 'Yarn'}`;
   if (/^RUN (?:\S+=\S+ )*(npm ci|npm install|yarn install|pnpm install)\b/.test(instruction)) return 'Installing dependencies';

@@ -2,6 +2,7 @@ import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { Every } from '@berth/common';
 import { PrismaService } from '@berth/db';
 import { AppImages } from '@berth/engine';
+import { BuildCaches } from '../engine/build-cache';
 import { BuildCgroups } from '../engine/build-cgroups';
 import { ImageBuilder } from '../engine/image-builder';
 import { BuildQueueSweeper } from './build-queue-sweeper';
@@ -12,8 +13,8 @@ const SWEEP_EVERY_MS = 30_000;
  * The builder's own sweep: what only the host that ran a build can clean. Settling builds no
  * builder will finish is BuildQueueSweeper's (it runs in the api too); this runs it first, then
  * stops leftover build steps of finished builds on this host, removes images the engine
- * finished for failed builds and the images of deleted apps (for a host that builds but runs
- * no agent; agents prune too). Runs when a builder starts and every half minute.
+ * finished for failed builds, the images of deleted apps (for a host that builds but runs
+ * no agent; agents prune too) and the build caches of deleted environments. Runs when a builder starts and every half minute.
  */
 @Injectable()
 export class BuildSweeper implements OnModuleDestroy {
@@ -26,6 +27,7 @@ export class BuildSweeper implements OnModuleDestroy {
     private readonly cgroups: BuildCgroups,
     private readonly images: ImageBuilder,
     private readonly appImages: AppImages,
+    private readonly caches: BuildCaches,
   ) {}
 
   start(): void {
@@ -50,6 +52,8 @@ export class BuildSweeper implements OnModuleDestroy {
       if (row?.status === 'failed') await this.images.removeImagesOf(buildId);
     }
     await this.appImages.pruneDeletedApps(async (ids) => new Set((await this.db.app.findMany({ where: { id: { in: ids } }, select: { id: true } })).map((app) => app.id)));
+    // Build caches of deleted environments (an app's deletion deletes its environments).
+    await this.caches.pruneDeleted(async (ids) => new Set((await this.db.environment.findMany({ where: { id: { in: ids } }, select: { id: true } })).map((env) => env.id)));
     return settled;
   }
 

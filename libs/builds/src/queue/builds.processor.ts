@@ -16,6 +16,7 @@ import { BuildPlan, CONTAINERFILE_PATH } from '../buildpacks/build-plan';
 import { Buildpacks } from '../buildpacks/buildpacks.service';
 import { DirectoryTree } from '../buildpacks/source-tree';
 import { contextFiles, packBuildContext } from '../engine/build-context';
+import { BuildCaches, describeRestored } from '../engine/build-cache';
 import { ImageBuilder } from '../engine/image-builder';
 import { StackImage } from '../engine/stack-image';
 import { SourceStore } from '../source/source-store';
@@ -51,6 +52,7 @@ export class BuildsProcessor extends CatalogueWorker implements OnApplicationBoo
     private readonly engine: ContainerEngine,
     private readonly sweeper: BuildSweeper,
     private readonly config: BerthConfig,
+    private readonly caches: BuildCaches,
   ) {
     super();
   }
@@ -123,16 +125,24 @@ export class BuildsProcessor extends CatalogueWorker implements OnApplicationBoo
       await rm(workspace, { recursive: true, force: true });
       const src = join(workspace, 'src');
       await this.sources.extract(buildId, src);
-      plan = await this.buildpacks.plan(new DirectoryTree(src), { appName: build.app.name, appId: build.appId, installId: this.config.installId, envName: build.environment.name, commitSha: build.commitSha, buildId });
+      const cacheKey = this.caches.keyFor(build.environmentId);
+      plan = await this.buildpacks.plan(new DirectoryTree(src), { appName: build.app.name, appId: build.appId, installId: this.config.installId, envName: build.environment.name, commitSha: build.commitSha, buildId, cacheKey });
       out.step(plan.detected);
       await this.records.planned(buildId, plan.buildpack);
       for (const note of plan.notes) out.detail(note);
       // Berth's files join the source in the stream sent to the engine, never on disk in the
       // app's tree, where the app's own links could send them elsewhere.
       const files = await contextFiles(src, { ...plan.files, [CONTAINERFILE_PATH]: plan.containerfile });
+      // Only a plan whose steps mount the environment's caches uses them (not a Dockerfile's).
+      const cached = cacheKey !== null && plan.containerfile.includes(`id=${cacheKey}-`);
+      if (cached) out.detail(describeRestored(await this.caches.measure(cacheKey)));
       out.step('Building the image');
       context = packBuildContext(src, files);
       const imageId = await this.images.build({ buildId, context, containerfile: CONTAINERFILE_PATH, output: (text) => out.write(text), signal: controller.signal });
+      if (cached) {
+        const emptied = await this.caches.bound(cacheKey).catch((error: Error) => `Could not measure the build cache: ${error.message}`);
+        if (emptied) out.detail(emptied);
+      }
       await this.record(build, imageId, plan, out);
       return 'built';
     } catch (error) {

@@ -23,6 +23,16 @@ export const buildsEnv = z.object({
   /** Reuse cached layers between builds (dependency installs, Node.js downloads). `false` builds every layer afresh. */
   BUILD_CACHE: env.bool(true),
   /**
+   * Most an environment's build caches (package manager cache, framework caches such as .next/cache)
+   * may hold, in MiB; a cache over it is emptied after the build, so the next build starts cold.
+   */
+  BUILD_CACHE_MAX_MB: env.int(1024, 1, 1_048_576),
+  /**
+   * Where the engine keeps `RUN --mount=type=cache` directories on the build host (Buildah's
+   * /var/tmp/buildah-cache when Podman runs as root); Berth measures and removes its caches there.
+   */
+  BUILD_CACHE_DIR: env.string('/var/tmp/buildah-cache'),
+  /**
    * CA bundle (PEM) that builds trust for HTTPS, e.g. behind a TLS-inspecting proxy: the full set of
    * roots, not just the extra one. Defaults to /etc/ssl/certs/ca-certificates.crt when present; `none` to not pass one.
    */
@@ -82,6 +92,8 @@ export const mapBuilds = (e: z.infer<typeof buildsEnv> & { BERTH_REDIS_PREFIX: s
   timeoutMs: e.BUILD_TIMEOUT_SECONDS * 1000,
   queueTimeoutMs: e.BUILD_QUEUE_TIMEOUT_SECONDS * 1000,
   cache: e.BUILD_CACHE,
+  cacheMaxBytes: e.BUILD_CACHE_MAX_MB * 1024 * 1024,
+  cacheDir: e.BUILD_CACHE_DIR,
   caBundle: e.BUILD_CA_BUNDLE === 'none' ? null : (e.BUILD_CA_BUNDLE ?? (existsSync(HOST_CA_BUNDLE) ? HOST_CA_BUNDLE : null)),
   npmRegistry: e.BUILD_NPM_REGISTRY.replace(/\/*$/, '/'),
   pipIndexUrl: e.BUILD_PIP_INDEX_URL.replace(/\/*$/, '/'),

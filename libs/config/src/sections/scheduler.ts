@@ -16,6 +16,8 @@ export const schedulerEnv = z.object({
   ROLLOUT_TIMEOUT_SECONDS: env.int(120, 5, 3600),
   /** Pause between switching routes to a new release and stopping the old one, so the router has switched first. */
   ROLLOUT_DRAIN_SECONDS: env.number(3, 0, 600),
+  /** How long a release phase (the Procfile's `release:` command) may run before it is stopped and its release fails. */
+  RELEASE_PHASE_TIMEOUT_SECONDS: env.int(900, 1, 86400),
   /** Comma-separated emails of the users who may list, cordon and drain hosts (hosts are shared by every team). */
   BERTH_OPERATOR_EMAILS: z.string().default(''),
 });
@@ -26,5 +28,6 @@ export const mapScheduler = (e: z.infer<typeof schedulerEnv>) => ({
   hostLostAfterMs: Math.max(e.HOST_LOST_AFTER_SECONDS, e.HOST_DOWN_AFTER_SECONDS) * 1000,
   rolloutTimeoutMs: e.ROLLOUT_TIMEOUT_SECONDS * 1000,
   drainMs: Math.round(e.ROLLOUT_DRAIN_SECONDS * 1000),
+  releasePhaseTimeoutMs: e.RELEASE_PHASE_TIMEOUT_SECONDS * 1000,
   operatorEmails: e.BERTH_OPERATOR_EMAILS.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean),
 });

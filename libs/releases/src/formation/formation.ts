@@ -1,4 +1,5 @@
 import { DEFAULT_REQUEST_RATIOS, RequestRatios, requestsFor } from '@berth/placement';
+import { RELEASE_PROCESS_TYPE } from '../release-phase/release-phase';
 
 /**
  * Formation rules, pure: which process types a release runs, how many of each and how big.
@@ -60,6 +61,8 @@ export function processTypesOf(value: unknown): ProcessTypes {
 export function formationForImage(processTypes: ProcessTypes, previous: readonly FormationLine[], defaults: FormationSize): FormationLine[] {
   const before = new Map(previous.map((line) => [line.processType, line]));
   return Object.keys(processTypes)
+    // The release phase runs once per release (ReleasePhaseService), never as a scaled process.
+    .filter((processType) => processType !== RELEASE_PROCESS_TYPE)
     .sort()
     .map((processType) => {
       const old = before.get(processType);

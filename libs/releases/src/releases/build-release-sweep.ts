@@ -1,7 +1,10 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { BuildLog } from '@berth/builds';
 import { Clock } from '@berth/common';
+import { BerthConfig } from '@berth/config';
 import { PrismaService } from '@berth/db';
+import { LogWriter } from '@berth/logs';
+import { INTERRUPTED_REASON } from '../release-phase/release-phase';
 import { BuildReleaser } from './build-releaser';
 
 /** How often every process that loads releases looks for succeeded builds nobody released. */
@@ -11,12 +14,15 @@ const GRACE_MS = 5_000;
 /** Older builds are history: one nobody released for this long is not released behind the user's back. */
 const LOOK_BACK_MS = 60 * 60_000;
 const BATCH = 20;
+/** A release phase not ended this long after its time limit lost the process that ran it (which stops it at the limit). */
+const RELEASE_PHASE_GRACE_MS = 60_000;
 
 /**
  * Releases succeeded builds that have no release, so a build's release does not depend on the
  * process that held its push staying alive. Runs in every process that loads ReleasesModule
  * (api and scheduler); BuildReleaser makes sure each build is released once, and never after a
- * newer push of its environment.
+ * newer push of its environment. It also fails releases whose release phase lost the process
+ * running it (failReleasePhasesLeftRunning), so such a release never stays "deploying".
  */
 @Injectable()
 export class BuildReleaseSweep implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -31,6 +37,8 @@ export class BuildReleaseSweep implements OnApplicationBootstrap, OnApplicationS
     private readonly releaser: BuildReleaser,
     private readonly log: BuildLog,
     private readonly clock: Clock,
+    private readonly config: BerthConfig,
+    private readonly logs: LogWriter,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -62,6 +70,7 @@ export class BuildReleaseSweep implements OnApplicationBootstrap, OnApplicationS
         AND NOT EXISTS (SELECT 1 FROM "Release" r WHERE r."environmentId" = b."environmentId" AND r."imageId" = b."imageId" AND r."createdAt" >= b."createdAt")
       ORDER BY b."createdAt" DESC
       LIMIT ${BATCH}`;
+    await this.failReleasePhasesLeftRunning();
     const made: string[] = [];
     for (const build of builds) {
       const result = await this.releaser.release(build.id).catch((error: Error) => ({ release: null, reason: error.message }));
@@ -77,5 +86,33 @@ export class BuildReleaseSweep implements OnApplicationBootstrap, OnApplicationS
       }
     }
     return made;
+  }
+
+  /**
+   * Releases whose release phase began but did not end long after RELEASE_PHASE_TIMEOUT_SECONDS:
+   * the process running it died (it stops the phase at the limit) and no retry of the rollout
+   * got to it. They are failed, not run again (a half-run migration is the developer's to look
+   * at); their instances never started, so the previous release keeps serving. The rollout
+   * itself fails such a release the same way when its job is retried first.
+   */
+  async failReleasePhasesLeftRunning(): Promise<number> {
+    const before = new Date(this.clock.now().getTime() - this.config.scheduler.releasePhaseTimeoutMs - RELEASE_PHASE_GRACE_MS);
+    const stuck = await this.db.release.findMany({
+      where: { status: { in: ['pending', 'deploying'] }, releasePhaseStartedAt: { lt: before }, releasePhaseEndedAt: null },
+      select: { id: true, version: true, environmentId: true },
+      take: BATCH,
+    });
+    let failed = 0;
+    for (const release of stuck) {
+      const changed = await this.db.release.updateMany({
+        where: { id: release.id, status: { in: ['pending', 'deploying'] }, releasePhaseEndedAt: null },
+        data: { status: 'failed', failureReason: INTERRUPTED_REASON },
+      });
+      if (!changed.count) continue;
+      failed++;
+      this.logger.warn(`release ${release.id} failed: its release phase lost the process running it`);
+      this.logs.write({ environmentId: release.environmentId, time: this.clock.now(), source: 'berth', release: release.version, text: `release v${release.version} failed: ${INTERRUPTED_REASON}; the previous release keeps serving` });
+    }
+    return failed;
   }
 }

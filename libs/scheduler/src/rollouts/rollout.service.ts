@@ -6,6 +6,7 @@ import { LogWriter } from '@berth/logs';
 import { requestsFor } from '@berth/placement';
 import { Notifier } from '@berth/releases';
 import { PlacementService } from '../placement/placement.service';
+import { ReleasePhaseService } from './release-phase.service';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const ROLLING = ['pending', 'deploying'] as const;
@@ -15,7 +16,8 @@ export type RolloutOutcome = 'active' | 'failed' | 'superseded' | 'skipped';
 const label = (i: Pick<Instance, 'processType' | 'index'>) => `${i.processType}.${i.index}`;
 
 /**
- * Zero-downtime rollout of one release: start its instances beside the running ones, wait
+ * Zero-downtime rollout of one release: run its release phase (ReleasePhaseService), if any,
+ * then start its instances beside the running ones, wait
  * until every web instance answers (and every other process runs), mark it current (the
  * router follows), wait ROLLOUT_DRAIN_SECONDS, then stop the older releases' instances. If the
  * new instances fail or time out, the release is marked failed and the old one keeps serving.
@@ -32,6 +34,7 @@ export class RolloutService {
     private readonly config: BerthConfig,
     private readonly clock: Clock,
     private readonly logs: LogWriter,
+    private readonly releasePhase: ReleasePhaseService,
   ) {}
 
   async run(releaseId: string, pollMs = 300): Promise<RolloutOutcome> {
@@ -40,6 +43,9 @@ export class RolloutService {
     if (await this.newerActive(release)) return this.supersede(release);
 
     await this.db.release.updateMany({ where: { id: release.id, status: { in: [...ROLLING] } }, data: { status: 'deploying' } });
+    // The release phase (a Procfile `release:` command) ends before any instance of the release starts.
+    const phaseFailure = await this.releasePhase.run(release);
+    if (phaseFailure) return this.fail(release, phaseFailure);
     await this.startInstances(release);
 
     const deadline = this.clock.now().getTime() + this.config.scheduler.rolloutTimeoutMs;
