@@ -21,3 +21,29 @@ describe('Every', () => {
     expect(runs).toBe(3);
   });
 });
+
+describe('Every, one run at a time', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it('skips the ticks that come while a run is going, and stop() waits for that run', async () => {
+    let runs = 0;
+    let finish: () => void = () => undefined;
+    const every = new Every(1000, () => {
+      runs++;
+      return new Promise<void>((resolve) => (finish = resolve));
+    }, () => undefined, { oneAtATime: true });
+    every.start();
+    await jest.advanceTimersByTimeAsync(3500);
+    expect(runs).toBe(1);
+    let stopped = false;
+    const stopping = every.stop().then(() => (stopped = true));
+    await jest.advanceTimersByTimeAsync(0);
+    expect(stopped).toBe(false);
+    finish();
+    await stopping;
+    expect(stopped).toBe(true);
+    await jest.advanceTimersByTimeAsync(5000);
+    expect(runs).toBe(1);
+  });
+});

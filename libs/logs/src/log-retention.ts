@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { BerthConfig } from '@berth/config';
-import { Clock } from '@berth/common';
+import { Clock, Every } from '@berth/common';
 import { LogStore } from './log-store';
 
 /**
@@ -12,24 +12,23 @@ import { LogStore } from './log-store';
 @Injectable()
 export class LogRetention implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(LogRetention.name);
-  private timer?: NodeJS.Timeout;
   private running?: Promise<number>;
+  private readonly every: Every;
 
   constructor(
     private readonly store: LogStore,
     private readonly config: BerthConfig,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.every = new Every(this.config.logs.trimIntervalMs, () => this.trim(), (error) => this.logger.warn(`trimming logs failed: ${error.message}`), { oneAtATime: true });
+  }
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => {
-      this.trim().catch((error) => this.logger.warn(`trimming logs failed: ${(error as Error).message}`));
-    }, this.config.logs.trimIntervalMs);
-    this.timer.unref();
+    this.every.start();
   }
 
   async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
+    await this.every.stop();
     await this.running?.catch(() => undefined);
   }
 

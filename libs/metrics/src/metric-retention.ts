@@ -1,5 +1,5 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { Clock } from '@berth/common';
+import { Clock, Every } from '@berth/common';
 import { MetricStore } from './metric-store';
 
 /** Minute metrics are kept this long (the longest period the API answers). */
@@ -15,23 +15,22 @@ const TRIM_EVERY_MS = 10 * 60_000;
 @Injectable()
 export class MetricRetention implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(MetricRetention.name);
-  private timer?: NodeJS.Timeout;
   private running?: Promise<number>;
+  private readonly every: Every;
 
   constructor(
     private readonly store: MetricStore,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.every = new Every(TRIM_EVERY_MS, () => this.trim(), (error) => this.logger.warn(`trimming metrics failed: ${error.message}`), { oneAtATime: true });
+  }
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => {
-      this.trim().catch((error) => this.logger.warn(`trimming metrics failed: ${(error as Error).message}`));
-    }, TRIM_EVERY_MS);
-    this.timer.unref();
+    this.every.start();
   }
 
   async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
+    await this.every.stop();
     await this.running?.catch(() => undefined);
   }
 

@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { BerthConfig } from '@berth/config';
-import { Clock } from '@berth/common';
+import { Clock, Every } from '@berth/common';
 import { PrismaService } from '@berth/db';
 import { LogWriter } from '@berth/logs';
 import { Notifier } from '@berth/releases';
@@ -16,8 +16,7 @@ import { decideSleep, SleepDecision } from './sleep-decision';
 @Injectable()
 export class Sleeper implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Sleeper');
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
+  private readonly every: Every;
 
   constructor(
     private readonly db: PrismaService,
@@ -25,22 +24,16 @@ export class Sleeper implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly clock: Clock,
     private readonly notifier: Notifier,
     private readonly logs: LogWriter,
-  ) {}
+  ) {
+    this.every = new Every(this.config.sleep.checkMs, () => this.round(), (error) => this.logger.error(`sleep round failed: ${error.message}`), { oneAtATime: true });
+  }
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => {
-      if (this.running) return;
-      this.running = this.round()
-        .then(() => undefined)
-        .catch((error) => this.logger.error(`sleep round failed: ${(error as Error).message}`))
-        .finally(() => (this.running = undefined));
-    }, this.config.sleep.checkMs);
-    this.timer.unref();
+    this.every.start();
   }
 
   async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+    await this.every.stop();
   }
 
   /** One pass over the environments that sleep or may; returns what it decided for each one it changed. */
