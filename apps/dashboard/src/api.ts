@@ -4,6 +4,7 @@ import { session } from './session';
 import { parseEventStream, type ServerSentEvent } from './sse';
 // Types only (erased from the bundle): the API's own, shared rather than copied.
 import type { EnvironmentStatus } from '../../../libs/apps/src/environments/environment-status.types';
+import type { MetricsAnswer as Metrics, MetricsPeriod } from '../../../libs/metrics/src/metrics.types';
 
 // ---------------------------------------------------------------- errors
 
@@ -441,35 +442,7 @@ async function logsText(app: string, env: string, filters: LogFilters, tail: num
   return response.text();
 }
 
-export type MetricsPeriod = '1h' | '24h' | '7d';
-export interface RequestPoint {
-  t: string;
-  count: number;
-  status2xx: number;
-  status3xx: number;
-  status4xx: number;
-  status5xx: number;
-  p50Ms: number | null;
-  p95Ms: number | null;
-  p99Ms: number | null;
-}
-export interface InstanceSeries {
-  /** `web.1` */
-  instance: string;
-  memoryLimitMb: number;
-  restarts: number;
-  oomKills: number;
-  points: { t: string; cpuPercent: number | null; memoryMb: number | null }[];
-}
-/** GET …/metrics: a point per step (a minute over 1h, 5 minutes over 24h, an hour over 7d). */
-export interface Metrics {
-  period: MetricsPeriod;
-  stepSeconds: number;
-  from: string;
-  to: string;
-  requests: RequestPoint[];
-  instances: InstanceSeries[];
-}
+export type { InstanceSeries, MetricsAnswer as Metrics, MetricsPeriod, RequestPoint } from '../../../libs/metrics/src/metrics.types';
 
 /**
  * Follows an environment's log: the newest \`tail\` lines, then new ones as they are stored,

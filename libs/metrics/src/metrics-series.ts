@@ -1,12 +1,15 @@
 import { invalidInput } from '@berth/common';
 import { mergeInto, percentile } from './histogram';
+import type { InstanceSeries, MetricsAnswer, MetricsPeriod, RequestPoint } from './metrics.types';
+
+export type { InstanceSeries, MetricsAnswer, RequestPoint } from './metrics.types';
 
 /** The periods of GET …/metrics and the width of their points. */
 export const PERIODS = {
   '1h': { seconds: 3600, stepSeconds: 60 },
   '24h': { seconds: 86_400, stepSeconds: 300 },
   '7d': { seconds: 7 * 86_400, stepSeconds: 3600 },
-} as const;
+} as const satisfies Record<MetricsPeriod, { seconds: number; stepSeconds: number }>;
 export type Period = keyof typeof PERIODS;
 
 /** A stored minute of one environment's requests. */
@@ -30,35 +33,6 @@ export interface InstanceMinute {
   memoryLimitMb: number;
   restarts: number;
   oomKills: number;
-}
-
-export interface RequestPoint {
-  t: string;
-  count: number;
-  status2xx: number;
-  status3xx: number;
-  status4xx: number;
-  status5xx: number;
-  p50Ms: number | null;
-  p95Ms: number | null;
-  p99Ms: number | null;
-}
-
-export interface InstanceSeries {
-  instance: string;
-  memoryLimitMb: number;
-  restarts: number;
-  oomKills: number;
-  points: { t: string; cpuPercent: number | null; memoryMb: number | null }[];
-}
-
-export interface MetricsAnswer {
-  period: Period;
-  stepSeconds: number;
-  from: string;
-  to: string;
-  requests: RequestPoint[];
-  instances: InstanceSeries[];
 }
 
 /** The window of a period ending now: whole steps, the last one holding now. */
