@@ -104,7 +104,7 @@ describe('release phase', () => {
     const failing = await copy.push(remote, 'main');
     expect(failing.code).not.toBe(0);
     expect(failing.stderr).toContain('remote:        migration 2 failed: relation "users" already exists');
-    expect(failing.stderr).toContain('Release v4 failed: release command exited with code 3: migration 2 failed: relation "users" already exists. The previous release keeps serving.');
+    expect(failing.stderr).toContain('Release v4 failed to start: release command exited with code 3: migration 2 failed: relation "users" already exists. v3 keeps serving.');
     expect(markers[3].body).toBe('released version 3 with config-changed');
     const [v4, v3] = await releases();
     expect(v4).toMatchObject({ version: 4, status: 'failed', current: false, failureReason: 'release command exited with code 3: migration 2 failed: relation "users" already exists' });
