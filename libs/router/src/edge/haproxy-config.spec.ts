@@ -77,9 +77,11 @@ describe('planning HAProxy changes', () => {
       'set server env_a/s2 state ready',
       'add server env_a/s3 127.0.0.1:3 check inter 2s fall 2 rise 2',
       'enable health env_a/s3',
+      'set server env_a/s3 health up',
       'set server env_a/s3 state ready',
       'add server env_a/s4 127.0.0.1:4 check inter 2s fall 2 rise 2',
       'enable health env_a/s4',
+      'set server env_a/s4 health up',
       'set server env_a/s4 state ready',
     ]);
     expect(grown.state.backends.get('a')!.slots.map((s) => s.name)).toEqual(['s1', 's2', 's3', 's4']);

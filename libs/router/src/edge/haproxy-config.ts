@@ -143,7 +143,13 @@ export function planRoutes(current: HaproxyState | null, table: RouteTable): Hap
         // check off until enabled), kept until the next reload lays the backend out afresh.
         slot = { name: `s${slots.length + 1}`, key: null, ...PLACEHOLDER, freedAt: 0 };
         slots.push(slot);
-        enable.push(`add server ${before.name}/${slot.name} ${backend.address}:${backend.port} ${SERVER_CHECK}`, `enable health ${before.name}/${slot.name}`);
+        // Its check starts from "down" (two good checks to rise): the agent found the instance
+        // healthy, so it is marked up at once and takes traffic like a refilled slot.
+        enable.push(
+          `add server ${before.name}/${slot.name} ${backend.address}:${backend.port} ${SERVER_CHECK}`,
+          `enable health ${before.name}/${slot.name}`,
+          `set server ${before.name}/${slot.name} health up`,
+        );
       } else {
         enable.push(`set server ${before.name}/${slot.name} addr ${backend.address} port ${backend.port}`);
       }
