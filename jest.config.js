@@ -38,5 +38,8 @@ module.exports = {
     { ...withServices, displayName: 'browser', testMatch: ['<rootDir>/test/browser/**/*.test.ts'] },
     // Roles killed under load on real processes (npm start with BERTH_PROCESSES=per-role).
     { ...withServices, displayName: 'faults', testMatch: ['<rootDir>/test/faults/**/*.test.ts'] },
+    // Berth's own container images (docker/) built from scratch: about 6 minutes, so only
+    // `npm run test:containers` runs them, not `npm test` (and CI), which must stay under 45.
+    ...(process.env.BERTH_TEST_CONTAINERS === '1' ? [{ ...withServices, displayName: 'containers', testMatch: ['<rootDir>/test/containers/**/*.test.ts'] }] : []),
   ],
 };
