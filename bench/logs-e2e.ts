@@ -7,7 +7,8 @@
  *   node dist/bench/logs-e2e.js [--instances 100] [--rate 200] [--seconds 40] [--idle-seconds 15]
  *
  * The platform runs in this process (api, scheduler and agent roles, a throw-away database, an
- * agent on this host and real Podman). `--instances` apps, one web instance each, run the
+ * agent on this host and real Podman). One app, `--instances` environments (production and
+ * previews, never sleeping), one web instance each, run the
  * logging image of test/support (busybox) with a writer: once told to start (SIGUSR1) it writes
  * `L <n> <t>` lines at `--rate` lines per second, n counting from 1 and t the host's
  * /proc/uptime in hundredths of a second when written (a shell builtin read, no fork); on
@@ -154,9 +155,9 @@ async function api(base: string, path: string, body: object, token?: string): Pr
   return (await response.json()) as Record<string, any>;
 }
 
-/** Ids of the running containers of this run's host, by app name (one instance each). */
-function containersByApp(hostName: string): Map<string, string> {
-  const out = execFileSync('podman', ['ps', '--no-trunc', '--filter', `label=berth.host=${hostName}`, '--format', '{{.ID}} {{index .Labels "berth.app"}}']).toString().trim();
+/** Ids of the running containers of this run's host, by environment name (one instance each). */
+function containersByEnvironment(hostName: string): Map<string, string> {
+  const out = execFileSync('podman', ['ps', '--no-trunc', '--filter', `label=berth.host=${hostName}`, '--format', '{{.ID}} {{index .Labels "berth.env"}}']).toString().trim();
   return new Map(
     out
       ? out.split('\n').map((line) => {
@@ -234,9 +235,10 @@ async function main(): Promise<void> {
     FORMATION_DEFAULT_MEMORY_MB: '64',
     FORMATION_DEFAULT_CPU: '0.2',
     FORMATION_DEFAULT_DISK_MB: '64',
+    FORMATION_PREVIEW_MEMORY_MB: '64',
+    FORMATION_PREVIEW_CPU: '0.2',
     AGENT_MEMORY_MB: String(Math.max(4096, instances * 64 + 2048)),
     AGENT_CPU: String(Math.max(4, Math.ceil(instances * 0.2) + 2)),
-    SIGNUP_MAX_PER_ADDRESS: '100',
   });
   let app: INestApplication | undefined;
   const abort = new AbortController();
@@ -252,20 +254,24 @@ async function main(): Promise<void> {
     const signup = await api(base, '/api/auth/signup', { email: `bench-${suffix}@example.com`, password: 'correct horse battery staple' });
     const token: string = signup.token;
 
-    // Apps through the API, their images recorded as a build would, deployed as a finished build does.
-    const names: string[] = [];
+    // One app through the API (one app network on the host, however many instances), its
+    // production environment and N − 1 preview environments (rows, as a push of a branch makes
+    // them, never sleeping), each with an image recorded as a build would and deployed as a
+    // finished build does.
+    const appName = `bl${suffix}`;
+    await api(base, '/api/apps', { name: appName }, token);
+    const appRow = await db.app.findUniqueOrThrow({ where: { name: appName } });
+    const names = ['production', ...Array.from({ length: instances - 1 }, (_, i) => `p${i + 1}`)];
+    await db.environment.createMany({ data: names.slice(1).map((name) => ({ appId: appRow.id, name, kind: 'preview' as const, branch: name })) });
     const t0 = Date.now();
-    for (let i = 0; i < instances; i++) {
-      const name = `bl${suffix}-${i}`;
-      await api(base, '/api/apps', { name }, token);
-      const { environment, image: row } = await insertImage(db, name, { tag: image, processTypes: { web: writerScript(rate) } });
-      names.push(name);
+    for (const envName of names) {
+      const { environment, image: row } = await insertImage(db, appName, { tag: image, processTypes: { web: writerScript(rate) }, envName });
       await releases.deployImage({ environmentId: environment.id, imageId: row.id, createdById: null });
     }
     let running = new Map<string, string>();
     for (let reported = Date.now(); ; await sleep(1000)) {
       const healthy = await db.instance.count({ where: { healthy: true, actualState: 'running', desiredState: 'running' } });
-      running = containersByApp(hostName);
+      running = containersByEnvironment(hostName);
       if (healthy >= instances && names.every((name) => running.has(name))) break;
       if (Date.now() - reported > 10_000) {
         reported = Date.now();
@@ -279,7 +285,7 @@ async function main(): Promise<void> {
     const berth = new LatencyRecorder(origin);
     const engine = new LatencyRecorder(origin);
     const followed = running.get(names[0])!;
-    void followSse(`${base}/api/apps/${names[0]}/environments/production/logs?follow=true&tail=1`, token, berth, abort);
+    void followSse(`${base}/api/apps/${appName}/environments/production/logs?follow=true&tail=1`, token, berth, abort);
     podmanLogs = followPodman(followed, engine);
     await sleep(1000);
 
