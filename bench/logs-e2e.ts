@@ -200,6 +200,22 @@ async function plainInsertRate(db: PrismaService, lines: number): Promise<number
   return Math.round(rows.length / seconds);
 }
 
+/**
+ * From a container's write to the agent's receipt: LogLine.time is when the shipper took the
+ * line (Podman stamps whole seconds, so the shipper keeps its own, finer arrival time), against
+ * the time written in the line; lines written between `from` and `to` (wall-clock ms).
+ */
+async function shipperLatency(db: PrismaService, origin: number, from: number, to: number, environmentId: string | null) {
+  const [row] = await db.$queryRawUnsafe<{ lines: bigint; p50: number | null; p99: number | null }[]>(
+    `SELECT count(*) AS lines,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50, percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99
+     FROM (SELECT extract(epoch FROM time) * 1000 - (${origin} + split_part(text, ' ', 3)::bigint * 10) AS ms
+           FROM "LogLine" WHERE source = 'app' AND text LIKE 'L %' ${environmentId ? `AND "environmentId" = '${environmentId}'` : ''}
+             AND split_part(text, ' ', 3)::bigint BETWEEN ${Math.floor((from - origin) / 10)} AND ${Math.ceil((to - origin) / 10)}) AS l`,
+  );
+  return { lines: Number(row.lines), p50Ms: row.p50 === null ? null : Math.round(row.p50), p99Ms: row.p99 === null ? null : Math.round(row.p99) };
+}
+
 async function main(): Promise<void> {
   loadEnvFile();
   const instances = option('instances', 100);
@@ -293,9 +309,11 @@ async function main(): Promise<void> {
     signal([followed], 'USR1');
     await sleep(2000);
     berth.recording = engine.recording = 'idle';
+    const idleFrom = Date.now();
     const idleLoad = loadavg()[0];
     await sleep(idleSeconds * 1000);
     berth.recording = engine.recording = null;
+    const idleTo = Date.now();
 
     // 2. Load: every instance writes.
     const others = names.slice(1).map((name) => running.get(name)!);
@@ -316,7 +334,8 @@ async function main(): Promise<void> {
       console.log(`  load ${s + 5} s: ${perSecond[perSecond.length - 1]} lines/s stored, load average ${loads[loads.length - 1].toFixed(2)}`);
     }
     const storedAfter = await appLines(db);
-    const window = (Date.now() - w0) / 1000;
+    const w1 = Date.now();
+    const window = (w1 - w0) / 1000;
     berth.recording = engine.recording = null;
 
     // 3. Loss: stop every writer, wait for every END line (or for the stream to go quiet).
@@ -344,6 +363,11 @@ async function main(): Promise<void> {
     const drops = await db.logLine.count({ where: { source: 'berth', text: { contains: 'logged too fast' } } });
     const restarts = await db.instance.aggregate({ _sum: { restartCount: true } }).catch(() => null);
 
+    const followedEnv = (await db.environment.findFirstOrThrow({ where: { appId: appRow.id, name: 'production' } })).id;
+    const shipper = {
+      idle: await shipperLatency(db, origin, idleFrom, idleTo, followedEnv),
+      underLoad: await shipperLatency(db, origin, w0, w1, null),
+    };
     const plainInsert = await plainInsertRate(db, Math.min(200_000, Math.max(20_000, storedAfter - storedBefore)));
     const ingest = {
       plainInsertLinesPerSecond: plainInsert,
@@ -360,6 +384,7 @@ async function main(): Promise<void> {
       loadAverage: { idle: idleLoad, underLoadMax: Math.max(...loads), underLoadMean: loads.reduce((a, b) => a + b, 0) / loads.length },
       ingest,
       loss,
+      shipper,
       tail: { berthIdle: berth.summary('idle'), berthUnderLoad: berth.summary('load'), podmanIdle: engine.summary('idle'), podmanUnderLoad: engine.summary('load') },
     };
     print(result as Record<string, any>);
@@ -386,6 +411,7 @@ function print(r: Record<string, any>): void {
     ['lines written / stored (distinct) / lost / duplicated', `${r.loss.written} / ${r.loss.storedDistinct} / ${r.loss.lost} / ${r.loss.duplicates}`, ''],
     ['tail latency, no load: p50 / p99 ms (lines)', `${f(t.berthIdle.p50Ms)} / ${f(t.berthIdle.p99Ms)} (${t.berthIdle.lines})`, `podman logs -f: ${f(t.podmanIdle.p50Ms)} / ${f(t.podmanIdle.p99Ms)}`],
     ['tail latency, under load: p50 / p99 ms (lines)', `${f(t.berthUnderLoad.p50Ms)} / ${f(t.berthUnderLoad.p99Ms)} (${t.berthUnderLoad.lines})`, `podman logs -f: ${f(t.podmanUnderLoad.p50Ms)} / ${f(t.podmanUnderLoad.p99Ms)}`],
+    ['  of which write → agent received (LogLine.time): no load / load p50 / p99 ms', `${f(r.shipper.idle.p50Ms)} / ${f(r.shipper.idle.p99Ms)}; ${f(r.shipper.underLoad.p50Ms)} / ${f(r.shipper.underLoad.p99Ms)}`, ''],
     ['load average: idle / under load (max)', `${r.loadAverage.idle.toFixed(2)} / ${r.loadAverage.underLoadMax.toFixed(2)}`, ''],
   ];
   const widths = [0, 1, 2].map((c) => Math.max(...rows.map((row) => row[c].length)));
