@@ -257,6 +257,13 @@ async function main(): Promise<void> {
     AGENT_CPU: String(Math.max(4, Math.ceil(instances * 0.2) + 2)),
   });
   let app: INestApplication | undefined;
+  // Interrupted: what it made on Podman and its database go all the same.
+  const interrupted = () => {
+    removeContainersOf([hostName]);
+    void cluster.drop().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   const abort = new AbortController();
   let podmanLogs: ChildProcess | undefined;
   let result: object | undefined;
