@@ -20,7 +20,11 @@
  *  3. control plane at N routes: the router's reload for a new environment (database read,
  *     plan, configuration, validation, seamless reload) and HAProxy's memory; a scheduler
  *     round; one page of the apps list with statuses;
- *  4. wake (not measured yet: wakeP50Ms, wakeP99Ms and wakeFailed are null).
+ *  4. wake: most healthy environments put to sleep by the Sleeper (sleepAfterMinutes set as the
+ *     API's PATCH does, a minute lasting a second), then their first requests through the router,
+ *     50 clients at once, against requests to the ones kept awake, the baseline again at that
+ *     load, and where a wake's time goes (router, notification and agent round, engine start,
+ *     probe, forward).
  * Prints a table and writes bench/results/density.json. Everything it creates carries the test
  * label or lives in its own database, and is removed at the end.
  */
@@ -105,17 +109,18 @@ interface Baseline {
  */
 async function measureBaseline(image: string, memoryMb: number, cpu: number): Promise<Baseline> {
   const name = `berth-bench-density-${randomBytes(4).toString('hex')}`;
+  // A fixed host port: nothing but the start and the HTTP polls inside the timed span.
+  const port = await freePort();
   execFileSync('podman', [
     'create', '--name', name, '--label', TEST_LABEL, '--label', BENCH_LABEL, '--init', '--memory', `${memoryMb}m`, '--cpus', String(cpu),
-    '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '--user', '65534:65534', '-e', 'PORT=5000', '-p', '127.0.0.1::5000', image,
+    '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '--user', '65534:65534', '-e', 'PORT=5000', '-p', `127.0.0.1:${port}:5000`, image,
   ], { stdio: 'ignore' });
   const times: number[] = [];
   try {
     for (let i = 0; i < 10; i++) {
       const t = Date.now();
       execFileSync('podman', ['start', name], { stdio: 'ignore' });
-      const port = execFileSync('podman', ['port', name, '5000/tcp']).toString().trim().split(':').pop();
-      while (!(await answersHttp(Number(port)))) {
+      while (!(await answersHttp(port))) {
         if (Date.now() - t > 30_000) throw new Error('the baseline container did not answer within 30 s');
         await sleep(5);
       }
