@@ -533,7 +533,7 @@ async function measureWake(b: Bench, image: string, memoryMb: number, cpu: numbe
   };
   // A few alone first (nothing else waking), then the rest with 50 clients at once.
   const queue = [...targets];
-  const alone = queue.splice(0, Math.min(5, Math.floor(queue.length / 10)));
+  const alone = queue.splice(0, queue.length >= 2 ? Math.max(1, Math.min(5, Math.floor(queue.length / 10))) : 0);
   const aloneTimes: number[] = [];
   for (const e of alone) {
     const answer = await send(e);
