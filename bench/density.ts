@@ -423,7 +423,7 @@ const CLIENTS = 50;
  * First requests to sleeping environments through the router. Most healthy environments are put
  * to sleep by the real mechanism (sleepAfterMinutes set through EnvironmentsService.update, what
  * the API's PATCH calls; SLEEP_MINUTE_SECONDS makes a minute a second here; the Sleeper stops
- * their instances, the agent stops and keeps their containers); a tenth stay awake. Then 50
+ * their instances, the agent stops and keeps their containers); a third stay awake. Then 50
  * clients at once each take random sleeping environments and send each one's first request
  * through HAProxy, timed until the app's own answer. The Waker, the agent's engine start and the
  * clients are timed side by side to say where a wake's time goes.
@@ -435,7 +435,7 @@ async function measureWake(b: Bench, image: string, memoryMb: number, cpu: numbe
   });
   const hostnameOf = (e: (typeof healthy)[number]) => (e.kind === 'production' ? `${e.app.name}.localhost` : `${e.name}--${e.app.name}.localhost`);
   const shuffled = healthy.sort(() => Math.random() - 0.5);
-  const keep = Math.max(1, Math.floor(shuffled.length / 10));
+  const keep = Math.max(1, Math.floor(shuffled.length / 3));
   const awake = shuffled.slice(0, keep);
   const sleepers = shuffled.slice(keep);
   const empty: WakeResult = {
