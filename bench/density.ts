@@ -107,7 +107,7 @@ interface Baseline {
  * The baseline: an existing stopped container of the image (same memory and CPU limits as a
  * default web instance), started with `podman start` until it answers HTTP, then stopped; ten times.
  */
-async function measureBaseline(image: string, memoryMb: number, cpu: number): Promise<Baseline> {
+async function measureBaseline(image: string, memoryMb: number, cpu: number, start?: (name: string) => Promise<unknown>): Promise<Baseline> {
   const name = `berth-bench-density-${randomBytes(4).toString('hex')}`;
   // A fixed host port: nothing but the start and the HTTP polls inside the timed span.
   const port = await freePort();
@@ -119,7 +119,8 @@ async function measureBaseline(image: string, memoryMb: number, cpu: number): Pr
   try {
     for (let i = 0; i < 10; i++) {
       const t = Date.now();
-      execFileSync('podman', ['start', name], { stdio: 'ignore' });
+      if (start) await start(name);
+      else execFileSync('podman', ['start', name], { stdio: 'ignore' });
       while (!(await answersHttp(port))) {
         if (Date.now() - t > 30_000) throw new Error('the baseline container did not answer within 30 s');
         await sleep(5);
@@ -413,8 +414,12 @@ interface WakeResult {
     /** The held request forwarded to the instance and its answer back to the client. */
     forward: number | null;
   } | null;
+  /** The same steps for the wakes one at a time. */
+  wakeStepsAlone: WakeResult['wakeSteps'];
   /** podman start → HTTP of a stopped container, measured right before the wakes, with the same instances awake. */
   baselineAtWake: Baseline | null;
+  /** The same through the engine's API (Docker API on Podman, as the agent starts a kept container). */
+  baselineApiAtWake: Baseline | null;
 }
 
 const CLIENTS = 50;
@@ -440,7 +445,7 @@ async function measureWake(b: Bench, image: string, memoryMb: number, cpu: numbe
   const sleepers = shuffled.slice(keep);
   const empty: WakeResult = {
     slept: 0, keptAwake: awake.length, fallAsleepSeconds: null, wakes: 0, wakeP50Ms: null, wakeP99Ms: null, wakeFailed: null, wakeFailures: [],
-    wakeAloneP50Ms: null, awakeP50Ms: null, awakeP99Ms: null, wakeAddedP50Ms: null, wakeAddedP99Ms: null, wakeSteps: null, baselineAtWake: null,
+    wakeAloneP50Ms: null, awakeP50Ms: null, awakeP99Ms: null, wakeAddedP50Ms: null, wakeAddedP99Ms: null, wakeSteps: null, wakeStepsAlone: null, baselineAtWake: null, baselineApiAtWake: null,
   };
   if (!sleepers.length) return empty;
 
@@ -477,6 +482,8 @@ async function measureWake(b: Bench, image: string, memoryMb: number, cpu: numbe
 
   // The baseline under the same load: the awake instances running, as they are during the wakes.
   const baselineAtWake = await measureBaseline(image, memoryMb, cpu);
+  // The same start through the engine's API (what the agent calls) rather than the podman CLI.
+  const baselineApiAtWake = await measureBaseline(image, memoryMb, cpu, (name) => b.runtime.start(name));
 
   // Requests to awake environments, 50 clients at once: what a request costs without a wake.
   const awakeTimes: number[] = [];
@@ -549,8 +556,11 @@ async function measureWake(b: Bench, image: string, memoryMb: number, cpu: numbe
   waker.wake = wake;
   runtime.start = start;
 
-  const stepOf = (from: keyof NonNullable<ReturnType<typeof steps.get>>, to: keyof NonNullable<ReturnType<typeof steps.get>>) =>
-    percentile([...steps].filter(([id, s]) => concurrent.has(id) && s[from] !== undefined && s[to] !== undefined).map(([, s]) => s[to]! - s[from]!), 50);
+  type Step = keyof NonNullable<ReturnType<typeof steps.get>>;
+  const stepsOf = (ids: Set<string>) => {
+    const of = (from: Step, to: Step) => percentile([...steps].filter(([id, s]) => ids.has(id) && s[from] !== undefined && s[to] !== undefined).map(([, s]) => s[to]! - s[from]!), 50);
+    return { toWaker: of('sent', 'waker'), toStart: of('waker', 'startBegin'), engineStart: of('startBegin', 'startEnd'), toHealthy: of('startEnd', 'woke'), forward: of('woke', 'answered') };
+  };
   const p = (values: number[], q: number) => percentile(values, q);
   const awakeP50 = p(awakeTimes, 50);
   const awakeP99 = p(awakeTimes, 99);
@@ -570,14 +580,10 @@ async function measureWake(b: Bench, image: string, memoryMb: number, cpu: numbe
     awakeP99Ms: awakeP99,
     wakeAddedP50Ms: wakeP50 !== null && awakeP50 !== null ? wakeP50 - awakeP50 : null,
     wakeAddedP99Ms: wakeP99 !== null && awakeP99 !== null ? wakeP99 - awakeP99 : null,
-    wakeSteps: {
-      toWaker: stepOf('sent', 'waker'),
-      toStart: stepOf('waker', 'startBegin'),
-      engineStart: stepOf('startBegin', 'startEnd'),
-      toHealthy: stepOf('startEnd', 'woke'),
-      forward: stepOf('woke', 'answered'),
-    },
+    wakeSteps: stepsOf(concurrent),
+    wakeStepsAlone: alone.length ? stepsOf(new Set(alone.map((e) => e.id))) : null,
     baselineAtWake,
+    baselineApiAtWake,
   };
 }
 
@@ -678,6 +684,8 @@ function print(r: Record<string, unknown>, baseline: Baseline): void {
   const memory = r.memoryPerAwakeInstanceMb as DeployResult['memoryPerAwakeInstanceMb'];
   const steps = r.wakeSteps as WakeResult['wakeSteps'];
   const wakeBaseline = r.baselineAtWake as Baseline | null;
+  const apiBaseline = r.baselineApiAtWake as Baseline | null;
+  const stepsText = (st: WakeResult['wakeSteps']) => (st ? [st.toWaker, st.toStart, st.engineStart, st.toHealthy, st.forward].map((v) => f(v, 0)).join(', ') : '—');
   const rows: [string, string, string][] = [
     ['', 'Berth', 'baseline'],
     ['environments deployed (routes)', `${r.environments} (${r.routes})`, ''],
@@ -695,9 +703,11 @@ function print(r: Record<string, unknown>, baseline: Baseline): void {
     ['asleep through the Sleeper / kept awake; all asleep after (s)', `${r.slept} / ${r.keptAwake}; ${f(r.fallAsleepSeconds)}`, ''],
     [`first request to a sleeping env, ${CLIENTS} clients: p50 / p99 ms (failed)`, `${f(r.wakeP50Ms, 0)} / ${f(r.wakeP99Ms, 0)} (${f(r.wakeFailed, 0)} of ${r.wakes})`, `podman start → HTTP: p50 ${f(baseline.podmanStartP50Ms, 0)}, p90 ${f(baseline.podmanStartP90Ms, 0)}`],
     ['  one wake at a time p50 ms', f(r.wakeAloneP50Ms, 0), `same load: p50 ${f(wakeBaseline?.podmanStartP50Ms, 0)}, p90 ${f(wakeBaseline?.podmanStartP90Ms, 0)}`],
+    ['', '', `engine API start → HTTP: p50 ${f(apiBaseline?.podmanStartP50Ms, 0)}, p90 ${f(apiBaseline?.podmanStartP90Ms, 0)}`],
     [`request to an awake env, ${CLIENTS} clients: p50 / p99 ms`, `${f(r.awakeP50Ms, 0)} / ${f(r.awakeP99Ms, 0)}`, ''],
     ['added by a wake: p50 / p99 ms', `${f(r.wakeAddedP50Ms, 0)} / ${f(r.wakeAddedP99Ms, 0)}`, ''],
-    ['  wake steps p50 ms: to Waker, to start, engine start, to healthy, forward', steps ? [steps.toWaker, steps.toStart, steps.engineStart, steps.toHealthy, steps.forward].map((v) => f(v, 0)).join(', ') : '—', ''],
+    ['  wake steps p50 ms: to Waker, to start, engine start, to healthy, forward', stepsText(steps), ''],
+    ['  the same, one wake at a time', stepsText(r.wakeStepsAlone as WakeResult['wakeSteps']), ''],
   ];
   const widths = [0, 1, 2].map((c) => Math.max(...rows.map((row) => row[c].length)));
   for (const row of rows) console.log(row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
