@@ -20,7 +20,11 @@
  *  3. control plane at N routes: the router's reload for a new environment (database read,
  *     plan, configuration, validation, seamless reload) and HAProxy's memory; a scheduler
  *     round; one page of the apps list with statuses;
- *  4. wake (not measured yet: wakeP50Ms, wakeP99Ms and wakeFailed are null).
+ *  4. wake: most healthy environments put to sleep by the Sleeper (sleepAfterMinutes set as the
+ *     API's PATCH does, a minute lasting a second), then their first requests through the router,
+ *     50 clients at once, against requests to the ones kept awake, the baseline again at that
+ *     load, and where a wake's time goes (router, notification and agent round, engine start,
+ *     probe, forward).
  * Prints a table and writes bench/results/density.json. Everything it creates carries the test
  * label or lives in its own database, and is removed at the end.
  */
@@ -32,12 +36,14 @@ import { get as httpGet } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
-import { AppsService } from '@berth/apps';
+import { ContainerRuntime } from '@berth/agent';
+import { AppsService, EnvironmentsService } from '@berth/apps';
 import { loadEnvFile, parseConfig } from '@berth/config';
 import { PrismaService } from '@berth/db';
 import { ReleasesService } from '@berth/releases';
 import { EdgeRouter } from '@berth/router';
 import { SchedulerLoop } from '@berth/scheduler';
+import { Waker } from '@berth/sleep';
 import { rootModuleFor } from '../apps/berth/src/bootstrap';
 import { runningHaproxy } from '../libs/router/src/edge/haproxy.process';
 import { ensureWebAppImage } from '../test/support/images';
@@ -101,19 +107,21 @@ interface Baseline {
  * The baseline: an existing stopped container of the image (same memory and CPU limits as a
  * default web instance), started with `podman start` until it answers HTTP, then stopped; ten times.
  */
-async function measureBaseline(image: string, memoryMb: number, cpu: number): Promise<Baseline> {
+async function measureBaseline(image: string, memoryMb: number, cpu: number, start?: (name: string) => Promise<unknown>): Promise<Baseline> {
   const name = `berth-bench-density-${randomBytes(4).toString('hex')}`;
+  // A fixed host port: nothing but the start and the HTTP polls inside the timed span.
+  const port = await freePort();
   execFileSync('podman', [
     'create', '--name', name, '--label', TEST_LABEL, '--label', BENCH_LABEL, '--init', '--memory', `${memoryMb}m`, '--cpus', String(cpu),
-    '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '--user', '65534:65534', '-e', 'PORT=5000', '-p', '127.0.0.1::5000', image,
+    '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '--user', '65534:65534', '-e', 'PORT=5000', '-p', `127.0.0.1:${port}:5000`, image,
   ], { stdio: 'ignore' });
   const times: number[] = [];
   try {
     for (let i = 0; i < 10; i++) {
       const t = Date.now();
-      execFileSync('podman', ['start', name], { stdio: 'ignore' });
-      const port = execFileSync('podman', ['port', name, '5000/tcp']).toString().trim().split(':').pop();
-      while (!(await answersHttp(Number(port)))) {
+      if (start) await start(name);
+      else execFileSync('podman', ['start', name], { stdio: 'ignore' });
+      while (!(await answersHttp(port))) {
         if (Date.now() - t > 30_000) throw new Error('the baseline container did not answer within 30 s');
         await sleep(5);
       }
@@ -151,18 +159,15 @@ interface ControlPlane {
   appsPageMs: number | null;
 }
 
-interface WakeResult {
-  wakeP50Ms: number | null;
-  wakeP99Ms: number | null;
-  wakeFailed: number | null;
-}
-
 interface Bench {
   db: PrismaService;
   releases: ReleasesService;
   router: EdgeRouter;
   scheduler: SchedulerLoop;
   apps: AppsService;
+  environments: EnvironmentsService;
+  waker: Waker;
+  runtime: ContainerRuntime;
   routerPort: number;
   hostName: string;
   teamId: string;
@@ -354,12 +359,232 @@ async function measureControlPlane(b: Bench, routes: number, existing: number, p
   };
 }
 
+interface Answer {
+  ms: number;
+  status: number | null;
+  body: string;
+  error?: string;
+}
+
+/** One GET / through the router with the environment's Host, timed until the app's whole answer. */
+function timedGet(port: number, host: string, timeoutMs = 90_000): Promise<Answer> {
+  const t = performance.now();
+  return new Promise((resolve) => {
+    const req = httpGet({ host: '127.0.0.1', port, path: '/', headers: { host }, timeout: timeoutMs }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ ms: performance.now() - t, status: res.statusCode ?? null, body: Buffer.concat(chunks).toString() }));
+      res.on('error', (error) => resolve({ ms: performance.now() - t, status: res.statusCode ?? null, body: '', error: error.message }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs / 1000} s`)));
+    req.on('error', (error) => resolve({ ms: performance.now() - t, status: null, body: '', error: error.message }));
+  });
+}
+
+interface WakeResult {
+  /** Environments put to sleep through the Sleeper (sleepAfterMinutes set as PATCH does), and kept awake beside them. */
+  slept: number;
+  keptAwake: number;
+  /** Seconds from setting sleepAfterMinutes until every one of them was asleep with its container stopped. */
+  fallAsleepSeconds: number | null;
+  /** First requests to sleeping environments through the router, 50 clients at once: until the app's own answer. */
+  wakes: number;
+  wakeP50Ms: number | null;
+  wakeP99Ms: number | null;
+  wakeFailed: number | null;
+  wakeFailures: string[];
+  /** The same, one wake at a time (nothing else waking). */
+  wakeAloneP50Ms: number | null;
+  /** A request to an awake environment through the router, 50 clients at once. */
+  awakeP50Ms: number | null;
+  awakeP99Ms: number | null;
+  /** wakeP50Ms - awakeP50Ms. */
+  wakeAddedP50Ms: number | null;
+  wakeAddedP99Ms: number | null;
+  /** Where a wake's time goes (p50 of each step over the concurrent wakes, ms). */
+  wakeSteps: {
+    /** Client → HAProxy → router's status server → Waker.wake called. */
+    toWaker: number | null;
+    /** Waker's transaction, Redis notification, the agent's round until it calls the engine's start. */
+    toStart: number | null;
+    /** The engine's start of the kept container (Docker API on Podman). */
+    engineStart: number | null;
+    /** Started → the agent's probe answered, marked healthy, the Waker's poll saw it. */
+    toHealthy: number | null;
+    /** The held request forwarded to the instance and its answer back to the client. */
+    forward: number | null;
+  } | null;
+  /** The same steps for the wakes one at a time. */
+  wakeStepsAlone: WakeResult['wakeSteps'];
+  /** podman start → HTTP of a stopped container, measured right before the wakes, with the same instances awake. */
+  baselineAtWake: Baseline | null;
+  /** The same through the engine's API (Docker API on Podman, as the agent starts a kept container). */
+  baselineApiAtWake: Baseline | null;
+}
+
+const CLIENTS = 50;
+
 /**
- * First requests to sleeping environments through the router (50 concurrent clients picking
- * random sleeping environments). Environments do not sleep yet: to be written when they do.
+ * First requests to sleeping environments through the router. Most healthy environments are put
+ * to sleep by the real mechanism (sleepAfterMinutes set through EnvironmentsService.update, what
+ * the API's PATCH calls; SLEEP_MINUTE_SECONDS makes a minute a second here; the Sleeper stops
+ * their instances, the agent stops and keeps their containers); a third stay awake. Then 50
+ * clients at once each take random sleeping environments and send each one's first request
+ * through HAProxy, timed until the app's own answer. The Waker, the agent's engine start and the
+ * clients are timed side by side to say where a wake's time goes.
  */
-async function measureWake(_b: Bench): Promise<WakeResult> {
-  return { wakeP50Ms: null, wakeP99Ms: null, wakeFailed: null };
+async function measureWake(b: Bench, image: string, memoryMb: number, cpu: number): Promise<WakeResult> {
+  const healthy = await b.db.environment.findMany({
+    where: { instances: { some: { healthy: true, desiredState: 'running', actualState: 'running' } }, releases: { some: { status: 'active' } } },
+    select: { id: true, name: true, kind: true, app: { select: { name: true } } },
+  });
+  const hostnameOf = (e: (typeof healthy)[number]) => (e.kind === 'production' ? `${e.app.name}.localhost` : `${e.name}--${e.app.name}.localhost`);
+  const shuffled = healthy.sort(() => Math.random() - 0.5);
+  const keep = Math.max(1, Math.floor(shuffled.length / 3));
+  const awake = shuffled.slice(0, keep);
+  const sleepers = shuffled.slice(keep);
+  const empty: WakeResult = {
+    slept: 0, keptAwake: awake.length, fallAsleepSeconds: null, wakes: 0, wakeP50Ms: null, wakeP99Ms: null, wakeFailed: null, wakeFailures: [],
+    wakeAloneP50Ms: null, awakeP50Ms: null, awakeP99Ms: null, wakeAddedP50Ms: null, wakeAddedP99Ms: null, wakeSteps: null, wakeStepsAlone: null, baselineAtWake: null, baselineApiAtWake: null,
+  };
+  if (!sleepers.length) return empty;
+
+  // Asleep through the Sleeper, as an owner's PATCH {"sleepAfterMinutes": 1} makes it.
+  const environments = b.environments;
+  const asked = Date.now();
+  for (const e of sleepers) await environments.update(b.userId, e.app.name, e.name, { sleepAfterMinutes: 1 });
+  const ids = sleepers.map((e) => e.id);
+  let fallAsleepSeconds: number | null = null;
+  for (;;) {
+    await sleep(500);
+    const [asleep, stillUp] = await Promise.all([
+      b.db.environment.count({ where: { id: { in: ids }, sleepingSince: { not: null } } }),
+      b.db.instance.count({ where: { environmentId: { in: ids }, OR: [{ desiredState: 'running' }, { actualState: { not: 'stopped' } }] } }),
+    ]);
+    if (asleep === ids.length && stillUp === 0) {
+      fallAsleepSeconds = (Date.now() - asked) / 1000;
+      break;
+    }
+    if (Date.now() - asked > 300_000) {
+      console.warn(`after 5 minutes ${asleep} of ${ids.length} environments asleep, ${stillUp} of their instances not stopped yet; waking what sleeps`);
+      break;
+    }
+  }
+  // Back to never sleeping by itself (null leaves a sleeping environment asleep until its next
+  // request): a minute lasts a second here, so a woken environment would otherwise be put back
+  // to sleep a second after its wake, before its first request is answered.
+  for (const e of sleepers) await environments.update(b.userId, e.app.name, e.name, { sleepAfterMinutes: null });
+  await b.router.refresh();
+  const sleeping = (await b.db.environment.findMany({ where: { id: { in: ids }, sleepingSince: { not: null } }, select: { id: true } })).map((e) => e.id);
+  const asleepSet = new Set(sleeping);
+  const targets = sleepers.filter((e) => asleepSet.has(e.id));
+  console.log(`asleep: ${targets.length} of ${sleepers.length} after ${fallAsleepSeconds ?? '—'} s; ${awake.length} kept awake`);
+
+  // The baseline under the same load: the awake instances running, as they are during the wakes.
+  const baselineAtWake = await measureBaseline(image, memoryMb, cpu);
+  // The same start through the engine's API (what the agent calls) rather than the podman CLI.
+  const baselineApiAtWake = await measureBaseline(image, memoryMb, cpu, (name) => b.runtime.start(name));
+
+  // Requests to awake environments, 50 clients at once: what a request costs without a wake.
+  const awakeTimes: number[] = [];
+  let sent = 0;
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async () => {
+      while (sent < Math.max(200, awake.length)) {
+        sent++;
+        const answer = await timedGet(b.routerPort, hostnameOf(awake[Math.floor(Math.random() * awake.length)]));
+        if (answer.status === 200) awakeTimes.push(answer.ms);
+      }
+    }),
+  );
+
+  // Steps of each wake, timed inside the router's Waker and the agent's engine calls.
+  const containerEnv = new Map<string, string>();
+  for (const row of await b.db.instance.findMany({ where: { environmentId: { in: sleeping } }, select: { containerId: true, environmentId: true } })) {
+    if (row.containerId) containerEnv.set(row.containerId, row.environmentId);
+  }
+  const steps = new Map<string, { sent?: number; waker?: number; startBegin?: number; startEnd?: number; woke?: number; answered?: number }>();
+  const step = (id: string) => steps.get(id) ?? steps.set(id, {}).get(id)!;
+  const waker = b.waker as unknown as { wake: (id: string) => Promise<unknown> };
+  const wake = waker.wake.bind(waker);
+  waker.wake = (id: string) => {
+    const s = step(id);
+    s.waker ??= performance.now();
+    const promise = wake(id);
+    promise.then(() => (s.woke ??= performance.now())).catch(() => undefined);
+    return promise;
+  };
+  const runtime = b.runtime as unknown as { start: (id: string) => Promise<unknown> };
+  const start = runtime.start.bind(runtime);
+  runtime.start = async (id: string) => {
+    const env = containerEnv.get(id) ?? [...containerEnv].find(([full]) => full.startsWith(id) || id.startsWith(full))?.[1];
+    const s = env ? step(env) : undefined;
+    if (s) s.startBegin ??= performance.now();
+    try {
+      return await start(id);
+    } finally {
+      if (s) s.startEnd ??= performance.now();
+    }
+  };
+
+  const failures: string[] = [];
+  const wakeTimes: number[] = [];
+  const send = async (e: (typeof targets)[number]) => {
+    const s = step(e.id);
+    s.sent = performance.now();
+    const answer = await timedGet(b.routerPort, hostnameOf(e));
+    s.answered = performance.now();
+    if (answer.status === 200 && answer.body === 'app') wakeTimes.push(answer.ms);
+    else failures.push(`${hostnameOf(e)}: ${answer.error ?? `${answer.status} ${answer.body.split('\n').slice(0, 3).join(' ').slice(0, 200)}`}`);
+    return answer;
+  };
+  // A few alone first (nothing else waking), then the rest with 50 clients at once.
+  const queue = [...targets];
+  const alone = queue.splice(0, queue.length >= 2 ? Math.max(1, Math.min(5, Math.floor(queue.length / 10))) : 0);
+  const aloneTimes: number[] = [];
+  for (const e of alone) {
+    const answer = await send(e);
+    if (answer.status === 200) aloneTimes.push(answer.ms);
+  }
+  const concurrent = new Set(queue.map((e) => e.id));
+  wakeTimes.length = 0;
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async () => {
+      for (let e = queue.pop(); e; e = queue.pop()) await send(e);
+    }),
+  );
+  waker.wake = wake;
+  runtime.start = start;
+
+  type Step = keyof NonNullable<ReturnType<typeof steps.get>>;
+  const stepsOf = (ids: Set<string>) => {
+    const of = (from: Step, to: Step) => percentile([...steps].filter(([id, s]) => ids.has(id) && s[from] !== undefined && s[to] !== undefined).map(([, s]) => s[to]! - s[from]!), 50);
+    return { toWaker: of('sent', 'waker'), toStart: of('waker', 'startBegin'), engineStart: of('startBegin', 'startEnd'), toHealthy: of('startEnd', 'woke'), forward: of('woke', 'answered') };
+  };
+  const p = (values: number[], q: number) => percentile(values, q);
+  const awakeP50 = p(awakeTimes, 50);
+  const awakeP99 = p(awakeTimes, 99);
+  const wakeP50 = p(wakeTimes, 50);
+  const wakeP99 = p(wakeTimes, 99);
+  return {
+    slept: sleeping.length,
+    keptAwake: awake.length,
+    fallAsleepSeconds,
+    wakes: concurrent.size,
+    wakeP50Ms: wakeP50,
+    wakeP99Ms: wakeP99,
+    wakeFailed: failures.length,
+    wakeFailures: failures.slice(0, 20),
+    wakeAloneP50Ms: p(aloneTimes, 50),
+    awakeP50Ms: awakeP50,
+    awakeP99Ms: awakeP99,
+    wakeAddedP50Ms: wakeP50 !== null && awakeP50 !== null ? wakeP50 - awakeP50 : null,
+    wakeAddedP99Ms: wakeP99 !== null && awakeP99 !== null ? wakeP99 - awakeP99 : null,
+    wakeSteps: stepsOf(concurrent),
+    wakeStepsAlone: alone.length ? stepsOf(new Set(alone.map((e) => e.id))) : null,
+    baselineAtWake,
+    baselineApiAtWake,
+  };
 }
 
 /**
@@ -407,6 +632,10 @@ async function main(): Promise<void> {
     ROUTER_PORT: String(routerPort),
     ROUTER_HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
+    // Only environments the wake phase gives sleepAfterMinutes sleep (bulk-made ones have none):
+    // there a minute lasts a second and the Sleeper looks every second.
+    SLEEP_MINUTE_SECONDS: '1',
+    SLEEP_CHECK_SECONDS: '1',
   });
   const context = await NestFactory.createApplicationContext(rootModuleFor(config, ['scheduler', 'agent', 'router']), { logger: ['error', 'warn'] });
   await context.init();
@@ -421,6 +650,9 @@ async function main(): Promise<void> {
       router: context.get(EdgeRouter, { strict: false }),
       scheduler: context.get(SchedulerLoop, { strict: false }),
       apps: context.get(AppsService, { strict: false }),
+      environments: context.get(EnvironmentsService, { strict: false }),
+      waker: context.get(Waker, { strict: false }),
+      runtime: context.get(ContainerRuntime, { strict: false }),
       routerPort,
       hostName,
       teamId: team.id,
@@ -430,10 +662,11 @@ async function main(): Promise<void> {
     };
     const deploy = await measureDeploy(bench, environments, perApp);
     console.log(`deployed: ${deploy.placed} placed, ${deploy.unplaced} unplaced, ${deploy.awakeMax} awake at most`);
-    const wake = await measureWake(bench);
+    const wake = await measureWake(bench, image, defaults.formation.production.memoryMb, defaults.formation.production.cpuMillis / 1000);
     const controlPlane = await measureControlPlane(bench, environments, environments, perApp);
     result = { ...deploy, perApp, image, baseline, ...controlPlane, ...wake };
     print(result as Record<string, unknown>, baseline);
+    for (const failure of wake.wakeFailures) console.log(`  failed wake: ${failure}`);
   } finally {
     await context.close();
     removeContainersOf([hostName]);
@@ -449,6 +682,10 @@ async function main(): Promise<void> {
 function print(r: Record<string, unknown>, baseline: Baseline): void {
   const f = (v: unknown, digits = 1) => (typeof v === 'number' ? v.toFixed(digits) : v === null || v === undefined ? '—' : String(v));
   const memory = r.memoryPerAwakeInstanceMb as DeployResult['memoryPerAwakeInstanceMb'];
+  const steps = r.wakeSteps as WakeResult['wakeSteps'];
+  const wakeBaseline = r.baselineAtWake as Baseline | null;
+  const apiBaseline = r.baselineApiAtWake as Baseline | null;
+  const stepsText = (st: WakeResult['wakeSteps']) => (st ? [st.toWaker, st.toStart, st.engineStart, st.toHealthy, st.forward].map((v) => f(v, 0)).join(', ') : '—');
   const rows: [string, string, string][] = [
     ['', 'Berth', 'baseline'],
     ['environments deployed (routes)', `${r.environments} (${r.routes})`, ''],
@@ -463,7 +700,14 @@ function print(r: Record<string, unknown>, baseline: Baseline): void {
     ['HAProxy memory: master + worker (all processes) MB', `${f(r.routerMemoryMb)} (${f(r.routerMemoryAllProcessesMb)})`, ''],
     ['scheduler round (ms)', f(r.schedulerRoundMs, 0), ''],
     ['apps list page of 48 with statuses (ms)', f(r.appsPageMs, 0), ''],
-    ['wake p50 / p99 ms (failed)', `${f(r.wakeP50Ms, 0)} / ${f(r.wakeP99Ms, 0)} (${f(r.wakeFailed, 0)})`, `podman start → HTTP: p50 ${f(baseline.podmanStartP50Ms, 0)}, p90 ${f(baseline.podmanStartP90Ms, 0)}`],
+    ['asleep through the Sleeper / kept awake; all asleep after (s)', `${r.slept} / ${r.keptAwake}; ${f(r.fallAsleepSeconds)}`, ''],
+    [`first request to a sleeping env, ${CLIENTS} clients: p50 / p99 ms (failed)`, `${f(r.wakeP50Ms, 0)} / ${f(r.wakeP99Ms, 0)} (${f(r.wakeFailed, 0)} of ${r.wakes})`, `podman start → HTTP: p50 ${f(baseline.podmanStartP50Ms, 0)}, p90 ${f(baseline.podmanStartP90Ms, 0)}`],
+    ['  one wake at a time p50 ms', f(r.wakeAloneP50Ms, 0), `same load: p50 ${f(wakeBaseline?.podmanStartP50Ms, 0)}, p90 ${f(wakeBaseline?.podmanStartP90Ms, 0)}`],
+    ['', '', `engine API start → HTTP: p50 ${f(apiBaseline?.podmanStartP50Ms, 0)}, p90 ${f(apiBaseline?.podmanStartP90Ms, 0)}`],
+    [`request to an awake env, ${CLIENTS} clients: p50 / p99 ms`, `${f(r.awakeP50Ms, 0)} / ${f(r.awakeP99Ms, 0)}`, ''],
+    ['added by a wake: p50 / p99 ms', `${f(r.wakeAddedP50Ms, 0)} / ${f(r.wakeAddedP99Ms, 0)}`, ''],
+    ['  wake steps p50 ms: to Waker, to start, engine start, to healthy, forward', stepsText(steps), ''],
+    ['  the same, one wake at a time', stepsText(r.wakeStepsAlone as WakeResult['wakeSteps']), ''],
   ];
   const widths = [0, 1, 2].map((c) => Math.max(...rows.map((row) => row[c].length)));
   for (const row of rows) console.log(row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));

@@ -32,6 +32,9 @@ const HOST_ROOM = `SELECT h.version, (h.state = 'ready' AND NOT h.cordoned) AS r
   FROM "Host" h LEFT JOIN "Instance" i ON i."hostId" = h.id AND i."desiredState" = 'running'
   WHERE h.id = $1::uuid GROUP BY h.id`;
 const CLAIM_HOST = `UPDATE "Host" SET version = version + 1 WHERE id = $1::uuid AND version = $2`;
+// Wakes on one host take turns: without the lock, concurrent wakes read the same version, all
+// but one lose the claim and are placed afresh (their kept containers thrown away).
+const LOCK_HOST = `SELECT id FROM "Host" WHERE id = $1::uuid FOR UPDATE`;
 
 const POLL_MS = 25;
 
@@ -130,6 +133,8 @@ export class Waker {
 
   /** Books the instances on their host if it still takes placements and has room for them: no placement round needed. */
   private async claimRoom(tx: Prisma.TransactionClient, hostId: string, rows: { memoryMb: number; memoryRequestMb: number | null; cpuMillis: number; cpuRequestMillis: number | null; pidsLimit: number }[]): Promise<boolean> {
+    await tx.$queryRawUnsafe(LOCK_HOST, hostId);
+    // Read after the lock: what the wakes before this one booked is committed and counted.
     const [room] = await tx.$queryRawUnsafe<HostRoom[]>(HOST_ROOM, hostId);
     // A host whose agent went quiet takes no instances (placement reads it as unreachable).
     if (!room?.ready || new Date(room.lastHeartbeatAt).getTime() < this.clock.now().getTime() - this.config.scheduler.hostDownAfterMs) {

@@ -1,0 +1,78 @@
+import { Clock } from '@berth/common';
+import { BerthConfig } from '@berth/config';
+import { PrismaService } from '@berth/db';
+import { LogWriter } from '@berth/logs';
+import { Notifier } from '@berth/releases';
+import { Waker } from '@berth/sleep';
+import { testConfig } from '../support/platform';
+import { unique } from '../support/users';
+
+/**
+ * Many sleeping environments on one host woken at the same moment (the first requests of a
+ * busy morning): each is booked back on the host where its stopped container is kept, as long
+ * as the host has room, rather than losing the race for the host's version and being placed
+ * afresh (which throws the kept container away and creates a new one).
+ */
+describe('waking many environments on one host at once', () => {
+  let db: PrismaService;
+  let waker: Waker;
+  const placementsChanged: string[][] = [];
+  let schedulerWoken = 0;
+
+  beforeAll(async () => {
+    const config = testConfig({ DATABASE_POOL_SIZE: '30' }) as BerthConfig;
+    db = new PrismaService(config);
+    const notifier = {
+      placementsChanged: async (hosts: string[]) => void placementsChanged.push(hosts),
+      wakeScheduler: async () => void schedulerWoken++,
+    } as unknown as Notifier;
+    const logs = { write: () => undefined } as unknown as LogWriter;
+    waker = new Waker(db, config, new Clock(), notifier, logs);
+  });
+  afterAll(async () => db.$disconnect());
+
+  async function sleepingEnvironment(teamId: string, hostId: string, n: number): Promise<string> {
+    const app = await db.app.create({ data: { name: unique(`sleepy${n}`), teamId } });
+    const environment = await db.environment.create({ data: { appId: app.id, name: 'production', kind: 'production', branch: 'main', sleepAfterMinutes: 1, sleepingSince: new Date() } });
+    const release = await db.release.create({ data: { environmentId: environment.id, version: 1, configEncrypted: '', description: 'test', status: 'active' } });
+    await db.instance.create({
+      data: {
+        environmentId: environment.id, releaseId: release.id, processType: 'web', index: 1, hostId,
+        memoryMb: 256, cpuMillis: 500, pidsLimit: 100, memoryRequestMb: 64, cpuRequestMillis: 25,
+        desiredState: 'stopped', actualState: 'stopped', containerId: `kept-${n}`,
+      },
+    });
+    return environment.id;
+  }
+
+  it('books all of them back on their host, each claim in turn, none placed afresh', async () => {
+    const team = await db.team.create({ data: { name: unique('sleepers') } });
+    // Room for all twenty (64 MB and 25 millicores booked each) and more.
+    const host = await db.host.create({ data: { name: unique('wake-host'), memoryMb: 4096, cpuMillis: 2000, pidsLimit: 10_000 } });
+    const ids = await Promise.all(Array.from({ length: 20 }, (_, n) => sleepingEnvironment(team.id, host.id, n)));
+
+    const woke = await Promise.all(ids.map((id) => (waker as unknown as { startInstances(id: string): Promise<boolean> }).startInstances(id)));
+
+    expect(woke).toEqual(Array(20).fill(true));
+    const instances = await db.instance.findMany({ where: { environmentId: { in: ids } } });
+    expect(instances.map((i) => [i.hostId, i.desiredState, i.containerId !== null])).toEqual(Array(20).fill([host.id, 'running', true]));
+    expect(schedulerWoken).toBe(0);
+    // Every wake bumped the host's version once, as a placement commit does.
+    expect((await db.host.findUniqueOrThrow({ where: { id: host.id } })).version).toBe(20);
+    expect(await db.environment.count({ where: { id: { in: ids }, sleepingSince: { not: null } } })).toBe(0);
+  });
+
+  it('still places afresh the ones that no longer fit on their host', async () => {
+    const team = await db.team.create({ data: { name: unique('sleepers') } });
+    // Room for three of the five (64 MB booked each).
+    const host = await db.host.create({ data: { name: unique('wake-host'), memoryMb: 200, cpuMillis: 2000, pidsLimit: 10_000 } });
+    const ids = await Promise.all(Array.from({ length: 5 }, (_, n) => sleepingEnvironment(team.id, host.id, 100 + n)));
+
+    await Promise.all(ids.map((id) => (waker as unknown as { startInstances(id: string): Promise<boolean> }).startInstances(id)));
+
+    const instances = await db.instance.findMany({ where: { environmentId: { in: ids } } });
+    expect(instances.filter((i) => i.hostId === host.id)).toHaveLength(3);
+    expect(instances.filter((i) => i.hostId === null && i.containerId === null && i.actualState === 'pending')).toHaveLength(2);
+    expect(instances.every((i) => i.desiredState === 'running')).toBe(true);
+  });
+});
