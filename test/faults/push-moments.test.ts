@@ -1,7 +1,6 @@
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { containersOfApp } from '../support/fullstack';
-import { OwnPostgres, OwnRedis, sleep, SlowRelay, steadyRate } from '../support/faults';
+import { OwnPostgres, OwnRedis, removeAppLeftovers, signUpOver, sleep, SlowRelay, steadyRate } from '../support/faults';
 import { GitResult, WorkingCopy } from '../support/git';
 import { BerthProcess } from '../support/process';
 import { eventually, get } from '../support/router';
@@ -141,22 +140,13 @@ describe('faults at each moment of a push', () => {
     postgres.remove();
     copy?.remove();
     steadyCopy?.remove();
-    for (const name of [app, steady]) {
-      const images = execFileSync('podman', ['images', '-q', '--filter', `label=berth.app=${name}`]).toString().split('\n').filter(Boolean);
-      if (images.length) execFileSync('podman', ['rmi', '-f', ...new Set(images)], { stdio: 'ignore' });
-      const networks = execFileSync('podman', ['network', 'ls', '-q', '--filter', `label=berth.app=${name}`]).toString().split('\n').filter(Boolean);
-      if (networks.length) execFileSync('podman', ['network', 'rm', '-f', ...networks], { stdio: 'ignore' });
-    }
+    removeAppLeftovers(app, steady);
   });
 
   it('deploys an app that keeps serving, and the app the faults are pushed to', async () => {
-    const signup = await fetch(`${berth.url}/api/auth/signup`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: `${unique('moments')}@example.com`, password: 'a long password indeed' }),
-    });
+    const signup = await signUpOver(berth.url, `${unique('moments')}@example.com`);
     expect(signup.status).toBe(201);
-    token = ((await signup.json()) as { token: string }).token;
+    token = signup.token;
     for (const name of [steady, app]) expect((await api('/api/apps', { method: 'POST', body: JSON.stringify({ name }) })).status).toBe(201);
     steadyCopy = await WorkingCopy.fromFixture('static');
     steadyCopy.write('public/index.html', 'steady\n');

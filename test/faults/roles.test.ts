@@ -1,8 +1,7 @@
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { containersOfApp } from '../support/fullstack';
-import { OwnPostgres, OwnRedis, sleep, steadyRate } from '../support/faults';
+import { OwnPostgres, OwnRedis, removeAppLeftovers, signUpOver, sleep, steadyRate } from '../support/faults';
 import { WorkingCopy } from '../support/git';
 import { BerthProcess } from '../support/process';
 import { eventually, get } from '../support/router';
@@ -63,22 +62,13 @@ describe('killing a role of a running install', () => {
     await redis.remove();
     postgres.remove();
     copy?.remove();
-    if (app) {
-      const images = execFileSync('podman', ['images', '-q', '--filter', `label=berth.app=${app}`]).toString().split('\n').filter(Boolean);
-      if (images.length) execFileSync('podman', ['rmi', '-f', ...new Set(images)], { stdio: 'ignore' });
-      const networks = execFileSync('podman', ['network', 'ls', '-q', '--filter', `label=berth.app=${app}`]).toString().split('\n').filter(Boolean);
-      if (networks.length) execFileSync('podman', ['network', 'rm', '-f', ...networks], { stdio: 'ignore' });
-    }
+    if (app) removeAppLeftovers(app);
   });
 
   it('deploys a static app', async () => {
-    const signup = await fetch(`${berth.url}/api/auth/signup`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: `${unique('faults')}@example.com`, password: 'a long password indeed' }),
-    });
+    const signup = await signUpOver(berth.url, `${unique('faults')}@example.com`);
     expect(signup.status).toBe(201);
-    token = ((await signup.json()) as { token: string }).token;
+    token = signup.token;
     app = unique('steady');
     expect((await api('/api/apps', { method: 'POST', body: JSON.stringify({ name: app }) })).status).toBe(201);
     copy = await WorkingCopy.fromFixture('static');

@@ -182,3 +182,24 @@ export class SlowRelay {
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 }
+
+/** Removes what an app left on the engine after its install stopped: its images and networks. */
+export function removeAppLeftovers(...apps: string[]): void {
+  for (const app of apps) {
+    const images = execFileSync('podman', ['images', '-q', '--filter', `label=berth.app=${app}`]).toString().split('\n').filter(Boolean);
+    if (images.length) execFileSync('podman', ['rmi', '-f', ...new Set(images)], { stdio: 'ignore' });
+    const networks = execFileSync('podman', ['network', 'ls', '-q', '--filter', `label=berth.app=${app}`]).toString().split('\n').filter(Boolean);
+    if (networks.length) execFileSync('podman', ['network', 'rm', '-f', ...networks], { stdio: 'ignore' });
+  }
+}
+
+/** Signs a new user up on a running Berth over HTTP; the response's status and token. */
+export async function signUpOver(baseUrl: string, email: string): Promise<{ status: number; token: string }> {
+  const response = await fetch(`${baseUrl}/api/auth/signup`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password: 'a long password indeed' }),
+  });
+  const body = (await response.json().catch(() => ({}))) as { token?: string };
+  return { status: response.status, token: body.token ?? '' };
+}
