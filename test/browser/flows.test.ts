@@ -5,6 +5,9 @@ import { createApp, signUp, unique, type TestUser } from '../support/users';
 
 jest.setTimeout(60_000);
 
+/** Problems other than the 404s of an app's own resources (expected once the app is deleted). */
+const otherThanAppNotFound = (problems: string[]) => problems.filter((problem) => !/status of 404 .*\/api\/apps\/[^/]+\//.test(problem));
+
 /** Where the dashboard's flows end: each one somewhere useful, in words written for people. */
 describe('dashboard flows end somewhere useful', () => {
   let platform: RunningPlatform;
@@ -67,11 +70,26 @@ describe('dashboard flows end somewhere useful', () => {
     await page.goBack();
     await page.waitForURL(`**/apps/${app}`);
     await page.getByText('This app was deleted or you no longer have access to it.').waitFor();
+    // When Back comes before the app's frame has unmounted, the page inside asks first and gets
+    // 404s of its own (then the frame checks again): those are expected; nothing else is.
+    expect(otherThanAppNotFound(tab.takeProblems())).toEqual([]);
     // Words for people: no API requests to copy.
     expect(await page.locator('main').innerText()).not.toMatch(/GET \/api|POST \/api/);
     await screenshot(page, 'laptop-app-deleted');
     await page.getByRole('link', { name: 'Go to your apps' }).click();
     await page.waitForURL('**/apps');
+  });
+
+  it("an app deleted elsewhere while its page is open says so at the page's next poll", async () => {
+    const app = await createApp(platform, user, 'elsewhere');
+    await page.goto(`/apps/${app}/environments/production/releases`);
+    await page.getByRole('heading', { name: app }).waitFor();
+    await platform.http().delete(`/api/apps/${app}`).set(user.auth).expect(204);
+    tab.expectHttpError(404, `/api/apps/${app}`);
+    // The releases page polls: its next answer is a 404, so the frame checks, and says the app is gone.
+    await page.getByText('This app was deleted or you no longer have access to it.').waitFor();
+    // The inner page's own 404s are expected here; the frame's own request came, and nothing else.
+    expect(otherThanAppNotFound(tab.takeProblems())).toEqual([]);
   });
 
   it('sign-up refuses a common password, saying why, and hints while typing', async () => {

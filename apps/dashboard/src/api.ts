@@ -285,6 +285,9 @@ async function errorFrom(response: Response): Promise<ApiError> {
   });
 }
 
+/** Dispatched on `window` whenever the API answers that an app does not exist (detail: the request path). */
+export const APP_GONE_EVENT = 'berth:app-gone';
+
 /** A GET that fails to connect is tried once more after this long, before it counts as unreachable. */
 const GET_RETRY_MS = 500;
 
@@ -311,6 +314,8 @@ async function request<T>(method: Method, path: string, body?: unknown, signal?:
     const error = await errorFrom(response);
     // A session token that expired or was revoked: back to the login page.
     if (error.status === 401 && session.token()) session.expire();
+    // An app deleted (here or elsewhere) while one of its pages is open: its frame checks again.
+    if (error.code === 'app_not_found') window.dispatchEvent(new CustomEvent(APP_GONE_EVENT, { detail: path }));
     throw error;
   }
   if (response.status === 204) return undefined as T;

@@ -1,6 +1,7 @@
 // The frame of one app: its name, URL and tabs. Pages inside read the app with useApp().
+import { useEffect } from 'react';
 import { Link, NavLink, Outlet, useNavigate, useOutletContext, useParams } from 'react-router';
-import { api, type AppDetail } from '../api';
+import { APP_GONE_EVENT, api, type AppDetail } from '../api';
 import { useResource, useTitle } from '../hooks';
 import { ErrorNotice, Loading } from '../ui';
 
@@ -16,8 +17,21 @@ export function AppLayout() {
   useTitle(name);
   const app = useResource(`app:${name}`, (signal) => api.app(name, signal));
   const envName = env ?? 'production';
+  const { reload } = app;
+  // A page inside was told the app is gone (deleted in another tab, or Back after deleting it
+  // before this frame had unmounted): ask for the app again, and show what it says.
+  useEffect(() => {
+    const prefix = `/api/apps/${encodeURIComponent(name)}`;
+    const onGone = (event: Event) => {
+      const path = String((event as CustomEvent<string>).detail ?? '');
+      // Not the frame's own request (that answer is already shown): only pages inside it.
+      if (path.startsWith(`${prefix}/`)) reload();
+    };
+    window.addEventListener(APP_GONE_EVENT, onGone);
+    return () => window.removeEventListener(APP_GONE_EVENT, onGone);
+  }, [name, reload]);
 
-  if (!app.data && app.error?.code === 'app_not_found') {
+  if (app.error?.code === 'app_not_found') {
     // Typically Back after deleting it, or a link kept from before it was deleted or shared.
     return (
       <section className="empty" data-gone="app">
