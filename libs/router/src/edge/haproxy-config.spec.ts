@@ -45,6 +45,16 @@ describe('planning HAProxy changes', () => {
     ]);
   });
 
+  it('never leaves a slot freed and refilled in the same plan in maintenance', () => {
+    // One instance (2 slots) replaced by three: s2 and the freed s1 are refilled, s3 is added.
+    const v1 = planRoutes(null, buildRouteTable([env('a', [1001])])).state;
+    const plan = planRoutes(v1, buildRouteTable([env('a', [2001, 2002, 2003])]));
+    const lastOfS1 = plan.commands.filter((c) => c.startsWith('set server env_a/s1 ')).pop();
+    expect(lastOfS1).toBe('set server env_a/s1 state ready');
+    expect(plan.commands).not.toContain('set server env_a/s1 state maint');
+    expect(plan.state.backends.get('a')!.slots.map((slot) => slot.key)).toEqual(['127.0.0.1:2002', '127.0.0.1:2001', '127.0.0.1:2003']);
+  });
+
   it('changes nothing when nothing changed, and reuses the slot emptied longest ago', () => {
     const v1 = planRoutes(null, buildRouteTable([env('a', [1001, 1002])])).state; // s1, s2 used; s3, s4 empty
     expect(planRoutes(v1, buildRouteTable([env('a', [1001, 1002])])).commands).toEqual([]);

@@ -127,9 +127,10 @@ export function planRoutes(current: HaproxyState | null, table: RouteTable): Hap
     const before = current.backends.get(env.id)!;
     const slots = before.slots.map((slot) => ({ ...slot }));
     const wanted = new Map(env.backends.map((b) => [b.key, b]));
+    const freedNow = new Set<string>();
     for (const slot of slots) {
       if (slot.key !== null && !wanted.has(slot.key)) {
-        disable.push(`set server ${before.name}/${slot.name} state maint`);
+        freedNow.add(slot.name);
         Object.assign(slot, { key: null, freedAt: tick });
       }
     }
@@ -155,7 +156,11 @@ export function planRoutes(current: HaproxyState | null, table: RouteTable): Hap
       }
       Object.assign(slot, { key: backend.key, address: backend.address, port: backend.port });
       enable.push(`set server ${before.name}/${slot.name} state ready`);
+      // A slot freed and refilled in this same plan only changes address: putting it in
+      // maintenance after (old ones stop after new ones start) would take the new one out.
+      freedNow.delete(slot.name);
     });
+    for (const name of freedNow) disable.push(`set server ${before.name}/${name} state maint`);
     backends.set(env.id, { ...before, slots });
   }
 
