@@ -95,7 +95,7 @@ export class Waker {
   private async startInstances(environmentId: string): Promise<boolean> {
     const now = this.clock.now();
     const result = await this.db.$transaction(async (tx) => {
-      const flipped = await tx.environment.updateMany({ where: { id: environmentId, sleepingSince: { not: null } }, data: { sleepingSince: null, lastRequestAt: now } });
+      const flipped = await tx.environment.updateMany({ where: { id: environmentId, sleepingSince: { not: null } }, data: { sleepingSince: null, sleepCause: null, lastRequestAt: now } });
       if (!flipped.count) return null;
       const current = await tx.release.findFirst({ where: { environmentId, status: 'active' }, orderBy: { version: 'desc' }, select: { id: true, version: true } });
       if (!current) return { version: null, hosts: [] as string[], moved: 0 };

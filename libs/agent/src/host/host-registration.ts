@@ -52,13 +52,20 @@ export class HostRegistration {
     return this.host;
   }
 
+  /** The machine's available memory (MemAvailable), which the sleeper watches for memory pressure. */
+  async availableMemoryMb(): Promise<number | null> {
+    const available = (await this.machine.meminfo()).MemAvailable;
+    return Number.isFinite(available) ? Math.floor(available / 1024) : null;
+  }
+
   async heartbeat(): Promise<void> {
     const host = this.current;
     const now = this.clock.now();
-    const changed = await this.db.host.updateMany({ where: { id: host.id, state: { not: 'down' } }, data: { lastHeartbeatAt: now } });
+    const availableMemoryMb = await this.availableMemoryMb().catch(() => null);
+    const changed = await this.db.host.updateMany({ where: { id: host.id, state: { not: 'down' } }, data: { lastHeartbeatAt: now, availableMemoryMb } });
     if (changed.count) return;
     // Marked down while we were away (or deleted): come back as ready, or register again.
-    const back = await this.db.host.updateMany({ where: { id: host.id, state: 'down' }, data: { lastHeartbeatAt: now, state: 'ready' } });
+    const back = await this.db.host.updateMany({ where: { id: host.id, state: 'down' }, data: { lastHeartbeatAt: now, availableMemoryMb, state: 'ready' } });
     if (back.count) this.logger.log(`host ${host.name} is back`);
     else await this.register();
   }

@@ -19,7 +19,7 @@ export interface StatusFacts {
   /** The newest release when it is newer than the active one, with its web instances meant to run. */
   newer: { version: number; status: 'pending' | 'deploying' | 'active' | 'superseded' | 'failed'; failureReason: string | null; createdAt?: Date; instances?: InstanceFacts[] } | null;
   /** Set while the environment is asleep (its instances stopped until a request wakes it). */
-  sleeping?: { since: Date; afterMinutes: number | null } | null;
+  sleeping?: { since: Date; afterMinutes: number | null; cause?: 'idle' | 'memory_pressure' | null } | null;
   /** Web instances of the current release that are meant to run. */
   instances: InstanceFacts[];
 }
@@ -114,7 +114,10 @@ export function deriveStatus(f: StatusFacts, audience: StatusAudience = 'member'
     const after = f.sleeping.afterMinutes;
     return {
       state: 'sleeping',
-      message: `Asleep since ${since}${after ? ` after ${after} minute${after === 1 ? '' : 's'} without requests` : ''}.`,
+      message:
+        f.sleeping.cause === 'memory_pressure'
+          ? `Asleep since ${since}: its host ran short of memory, and it was the least recently requested environment there.`
+          : `Asleep since ${since}${after ? ` after ${after} minute${after === 1 ? '' : 's'} without requests` : ''}.`,
       hint: 'The next request wakes it.',
       since,
     };
@@ -220,7 +223,7 @@ export class EnvironmentStatusService {
     if (!environmentIds.length) return facts;
     const envs = await this.db.environment.findMany({
       where: { id: { in: environmentIds } },
-      select: { id: true, name: true, branch: true, sleepingSince: true, sleepAfterMinutes: true, app: { select: { name: true } } },
+      select: { id: true, name: true, branch: true, sleepingSince: true, sleepCause: true, sleepAfterMinutes: true, app: { select: { name: true } } },
     });
     if (!envs.length) return facts;
     const ids = envs.map((e) => e.id);
@@ -275,7 +278,7 @@ export class EnvironmentStatusService {
         // A release without a web formation entry but with web instances still has a web process.
         active: active && { version: active.version, createdAt: active.createdAt, webQuantity: active.formation[0]?.quantity ?? (instances.length || null) },
         newer: newest && (!active || newest.version > active.version) ? newest : null,
-        sleeping: env.sleepingSince && { since: env.sleepingSince, afterMinutes: env.sleepAfterMinutes },
+        sleeping: env.sleepingSince && { since: env.sleepingSince, afterMinutes: env.sleepAfterMinutes, cause: env.sleepCause },
         instances,
       });
     }

@@ -139,6 +139,13 @@ describe('environment status', () => {
     expect(status).toEqual({ state: 'sleeping', message: 'Asleep since 2026-11-30T12:00:00.000Z after 30 minutes without requests.', hint: 'The next request wakes it.', since: '2026-11-30T12:00:00.000Z' });
   });
 
+  it('says when memory pressure, not idleness, put it to sleep', () => {
+    const since = new Date('2026-11-30T12:00:00Z');
+    const status = deriveStatus({ ...base, active: { version: 3, webQuantity: 1 }, sleeping: { since, afterMinutes: 30, cause: 'memory_pressure' } });
+    expect(status.state).toBe('sleeping');
+    expect(status.message).toBe('Asleep since 2026-11-30T12:00:00.000Z: its host ran short of memory, and it was the least recently requested environment there.');
+  });
+
   it('says a release is starting, not sleeping, while one rolls out in a sleeping environment', () => {
     const status = deriveStatus({ ...base, active: { version: 3, webQuantity: 1 }, newer: { version: 4, status: 'deploying', failureReason: null }, sleeping: { since: new Date(), afterMinutes: 30 } });
     expect(status.state).toBe('starting');

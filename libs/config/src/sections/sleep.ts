@@ -12,6 +12,10 @@ export const sleepEnv = z.object({
   ROUTER_ACTIVITY_SECONDS: env.int(10, 1, 600),
   /** Longest a request to a sleeping environment waits for it to wake before it gets a 503 saying why. */
   WAKE_TIMEOUT_SECONDS: env.int(30, 1, 600),
+  /** A host whose agent reports less available memory than this is under memory pressure: its least recently requested idle environments are put to sleep until it is not. */
+  MEMORY_PRESSURE_AVAILABLE_MB: env.int(1024, 0, 10_000_000),
+  /** Memory pressure never puts to sleep an environment that had a request within this many seconds. */
+  MEMORY_PRESSURE_SPARE_SECONDS: env.int(60, 0, 86400),
 });
 
 export const mapSleep = (e: z.infer<typeof sleepEnv>) => ({
@@ -20,4 +24,6 @@ export const mapSleep = (e: z.infer<typeof sleepEnv>) => ({
   minuteMs: e.SLEEP_MINUTE_SECONDS * 1000,
   activityMs: e.ROUTER_ACTIVITY_SECONDS * 1000,
   wakeTimeoutMs: e.WAKE_TIMEOUT_SECONDS * 1000,
+  pressureAvailableMb: e.MEMORY_PRESSURE_AVAILABLE_MB,
+  pressureSpareMs: e.MEMORY_PRESSURE_SPARE_SECONDS * 1000,
 });
