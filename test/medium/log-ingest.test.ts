@@ -1,5 +1,6 @@
+import { Client } from 'pg';
 import { PrismaService } from '@berth/db';
-import { LogLine, LogsService, LogStore, NewLogLine } from '@berth/logs';
+import { APPEND_LOCK, LogLine, LogsService, LogStore, NewLogLine } from '@berth/logs';
 import { startPlatform, RunningPlatform } from '../support/platform';
 import { createApp, signUp } from '../support/users';
 
@@ -14,7 +15,7 @@ describe('log ingest under concurrent writers', () => {
   const environments: string[] = [];
   const WRITERS = 50;
   const LINES = 200;
-  const PER_APPEND = 20;
+  const PER_APPEND = 100;
 
   beforeAll(async () => {
     platform = await startPlatform();
@@ -35,8 +36,18 @@ describe('log ingest under concurrent writers', () => {
     const following = (async () => {
       for await (const batch of platform.app.get(LogsService).follow(followed, {}, { signal: abort.signal })) seen.push(...batch);
     })();
+    // And a reader that asks again as soon as it has an answer (as many tails and drains at once would).
+    const eager: LogLine[] = [];
+    const reading = (async () => {
+      let last = 0n;
+      while (!abort.signal.aborted) {
+        const lines = await store.after(followed, {}, last, 1000);
+        if (lines.length) last = BigInt(lines[lines.length - 1].id);
+        eager.push(...lines);
+      }
+    })();
 
-    // Writer w writes to environment w % 5, lines `w<w> <n>`, n from 1, in appends of 20.
+    // Writer w writes to environment w % 5, lines `w<w> <n>`, n from 1, in appends of 100.
     const envOf = (w: number) => environments[w % environments.length];
     await Promise.all(
       Array.from({ length: WRITERS }, async (_, w) => {
@@ -57,9 +68,10 @@ describe('log ingest under concurrent writers', () => {
     );
 
     const expectedFollowed = Array.from({ length: WRITERS }, (_, w) => w).filter((w) => envOf(w) === followed).length * LINES;
-    while (seen.length < expectedFollowed) await new Promise((resolve) => setTimeout(resolve, 100));
+    // A skipped batch would never come: stop waiting after a while (not a timing assertion).
+    for (let waited = 0; (seen.length < expectedFollowed || eager.length < expectedFollowed) && waited < 10_000; waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
     abort.abort();
-    await following;
+    await Promise.all([following, reading]);
 
     for (const environmentId of environments) {
       const stored = await store.after(environmentId, {}, 0n, WRITERS * LINES);
@@ -70,7 +82,33 @@ describe('log ingest under concurrent writers', () => {
         const numbers = stored.filter((line) => line.text.startsWith(`w${w} `)).map((line) => Number(line.text.split(' ')[1]));
         expect(numbers).toEqual(Array.from({ length: LINES }, (_, i) => i + 1));
       }
-      if (environmentId === followed) expect(seen.map((line) => line.id)).toEqual(stored.map((line) => line.id));
+      if (environmentId !== followed) continue;
+      expect(seen.map((line) => line.id)).toEqual(stored.map((line) => line.id));
+      expect(eager.map((line) => line.id)).toEqual(stored.map((line) => line.id));
     }
+  });
+
+  it('makes a batch wait for a writer still inserting, so a reader never sees a later id before an earlier one', async () => {
+    const store = platform.app.get(LogStore);
+    const environmentId = environments[1];
+    const line = (text: string): NewLogLine => ({ environmentId, time: new Date(), source: 'berth', text });
+    const start = BigInt((await store.after(environmentId, {}, 0n, 100_000)).at(-1)?.id ?? '0');
+    // Another writer has taken its turn and drawn its id, and has not committed yet.
+    const slow = new Client({ connectionString: platform.config.database.url });
+    await slow.connect();
+    try {
+      await slow.query('BEGIN');
+      await slow.query('SELECT pg_advisory_xact_lock($1::bigint)', [APPEND_LOCK]);
+      await slow.query(`INSERT INTO "LogLine" ("environmentId", time, source, text) VALUES ($1, now(), 'berth', 'slow')`, [environmentId]);
+      const appended = store.append([line('fast')]);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      // Had "fast" been stored beside it, a tail would have read it and moved past "slow".
+      expect((await store.after(environmentId, {}, start)).map((l) => l.text)).toEqual([]);
+      await slow.query('COMMIT');
+      await appended;
+    } finally {
+      await slow.end();
+    }
+    expect((await store.after(environmentId, {}, start)).map((l) => l.text)).toEqual(['slow', 'fast']);
   });
 });

@@ -21,7 +21,7 @@ interface Row {
 const COLUMNS = Prisma.sql`id::text AS id, "environmentId"::text AS "environmentId", time, source, "processType", instance, release, stream, text`;
 
 /** Advisory lock key of LogLine inserts (any fixed number; 'LOGS' in ASCII). */
-const APPEND_LOCK = 0x4c4f4753;
+export const APPEND_LOCK = 0x4c4f4753;
 
 const toLine = (row: Row): LogLine => ({ ...row, source: row.source as LogSource, stream: row.stream as LogLine['stream'] });
 
