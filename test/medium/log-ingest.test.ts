@@ -4,6 +4,9 @@ import { APPEND_LOCK, LogLine, LogsService, LogStore, NewLogLine } from '@berth/
 import { startPlatform, RunningPlatform } from '../support/platform';
 import { createApp, signUp } from '../support/users';
 
+// Generous on a shared machine; nothing here is timed.
+jest.setTimeout(120_000);
+
 /**
  * Many writers appending at once (as agents on many hosts do, each flushing its batches): no
  * line is lost or doubled, each environment keeps every writer's order, and a live tail that
