@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Prisma, PrismaService } from '@berth/db';
 import { LogLine, LogSource, NewLogLine } from './log-line';
 import { LogFilter } from './log-query';
+import { LOG_LINES_CHANNEL } from './log-line-signal';
 
 interface Row {
   id: string;
@@ -20,7 +21,7 @@ interface Row {
 const COLUMNS = Prisma.sql`id::text AS id, "environmentId"::text AS "environmentId", time, source, "processType", instance, release, stream, text`;
 
 /** Advisory lock key of LogLine inserts (any fixed number; 'LOGS' in ASCII). */
-const APPEND_LOCK = 0x4c4f4753;
+export const APPEND_LOCK = 0x4c4f4753;
 
 const toLine = (row: Row): LogLine => ({ ...row, source: row.source as LogSource, stream: row.stream as LogLine['stream'] });
 
@@ -38,17 +39,23 @@ export class LogStore {
   constructor(private readonly db: PrismaService) {}
 
   /**
-   * Inserts lines in one statement. Writers take turns (a transaction lock), so ids become
-   * visible in order: a live tail reading \`id > last\` never misses a batch that committed late.
+   * Inserts lines in one statement, one round trip, no transaction around it. Writers still
+   * take turns: the statement first takes a transaction-level advisory lock (held until its own
+   * commit), and only then draws ids from the sequence, so ids become visible in order and a
+   * live tail or a drain reading \`id > last\` never misses a batch that committed late. A
+   * statement waits for a pooled connection and for its turn; there is no interactive
+   * transaction whose start can time out when the process is busy.
    */
   async append(lines: readonly NewLogLine[]): Promise<void> {
     if (!lines.length) return;
     const column = <T>(pick: (line: NewLogLine) => T) => lines.map(pick);
-    await this.db.$transaction([
-      this.db.$executeRaw`SELECT pg_advisory_xact_lock(${APPEND_LOCK})`,
-      this.db.$executeRaw`
+    // One notification per batch (sent on commit) wakes live tails (LogLineSignal).
+    // A volatile CTE is evaluated once, before the join yields its first row; the ids (the
+    // column's default, nextval) are drawn per joined row, so all after the lock.
+    await this.db.$executeRaw`
+      WITH turn AS MATERIALIZED (SELECT pg_advisory_xact_lock(${APPEND_LOCK}::bigint), pg_notify(${LOG_LINES_CHANNEL}, ''))
       INSERT INTO "LogLine" ("environmentId", time, source, "processType", instance, release, stream, text)
-      SELECT * FROM unnest(
+      SELECT line.* FROM turn CROSS JOIN unnest(
         ${column((l) => l.environmentId)}::uuid[],
         ${column((l) => l.time.toISOString())}::timestamptz[],
         ${column((l) => l.source)}::text[],
@@ -56,8 +63,7 @@ export class LogStore {
         ${column((l) => l.instance ?? null)}::text[],
         ${column((l) => l.release ?? null)}::int[],
         ${column((l) => l.stream ?? null)}::text[],
-        ${column((l) => l.text.replace(/\0/g, ''))}::text[])`,
-    ]);
+        ${column((l) => l.text.replace(/\0/g, ''))}::text[]) AS line`;
   }
 
   private where(environmentId: string, filter: LogFilter): Prisma.Sql {

@@ -4,6 +4,7 @@ import { DrainTransport } from './drains/drain-transport';
 import { LogDrainForwarder } from './drains/log-drain-forwarder';
 import { LogDrainsController } from './drains/log-drains.controller';
 import { LogDrainsService } from './drains/log-drains.service';
+import { LogLineSignal } from './log-line-signal';
 import { LogRetention } from './log-retention';
 import { LogStoreModule } from './log-store.module';
 import { LogsController } from './logs.controller';
@@ -16,7 +17,7 @@ import { LogsService } from './logs.service';
 @Module({
   imports: [AppsModule, LogStoreModule],
   controllers: [LogsController, LogDrainsController],
-  providers: [LogsService, LogRetention, DrainTransport, LogDrainsService, LogDrainForwarder],
+  providers: [LogsService, LogLineSignal, LogRetention, DrainTransport, LogDrainsService, LogDrainForwarder],
   exports: [LogStoreModule, LogRetention, LogDrainForwarder],
 })
 export class LogsModule {}

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AppAccess } from '@berth/apps';
 import { PrismaService } from '@berth/db';
 import { LogLine } from './log-line';
+import { LogLineSignal } from './log-line-signal';
 import { LogFilter } from './log-query';
 import { LogStore } from './log-store';
 
@@ -15,6 +16,7 @@ export class LogsService {
     private readonly access: AppAccess,
     private readonly store: LogStore,
     private readonly db: PrismaService,
+    private readonly signal: LogLineSignal,
   ) {}
 
   async environment(userId: string, appName: string, envName: string) {
@@ -37,23 +39,13 @@ export class LogsService {
     const live: LogFilter = { ...filter, until: undefined };
     while (!options.signal.aborted) {
       // Ids become visible in order (LogStore.append), so nothing can appear below \`last\` later.
+      const seen = this.signal.generation;
       const lines = await this.store.after(environmentId, live, last, BATCH);
       if (lines.length) last = BigInt(lines[lines.length - 1].id);
       yield lines;
       if (++polls % 60 === 0 && !(await this.db.environment.findUnique({ where: { id: environmentId }, select: { id: true } }))) return;
-      if (lines.length < BATCH) await sleep(POLL_MS, options.signal);
+      // Woken by the next stored batch (LogLineSignal), or polls.
+      if (lines.length < BATCH) await this.signal.wait(seen, POLL_MS, options.signal);
     }
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import type { ContainerCreateOptions } from 'dockerode';
-import { Writable } from 'node:stream';
 import { BerthConfig } from '@berth/config';
 import { ContainerEngine } from '@berth/engine';
 import { CONTAINER_PORT, ContainerDisk, LABELS } from '../container-spec';
 import { InstanceDisks } from './instance-disks';
+import { OutputFrames } from './output-frames';
 
 export interface ContainerSummary {
   id: string;
@@ -139,13 +139,8 @@ export class ContainerRuntime {
   async follow(id: string, write: (chunk: Buffer) => void): Promise<number> {
     const container = this.engine.api.getContainer(id);
     const stream = (await container.logs({ follow: true, stdout: true, stderr: true })) as unknown as NodeJS.ReadableStream;
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        write(chunk);
-        done();
-      },
-    });
-    this.engine.api.modem.demuxStream(stream, sink, sink);
+    const frames = new OutputFrames((_name, chunk) => write(chunk));
+    stream.on('data', (chunk: Buffer) => frames.push(chunk));
     await new Promise<void>((resolve) => {
       stream.once('end', resolve);
       stream.once('close', resolve);
@@ -173,18 +168,12 @@ export class ContainerRuntime {
       timestamps: true,
       ...(options.since ? { since: Math.floor(options.since.getTime() / 1000) } : {}),
     })) as unknown as NodeJS.ReadableStream | Buffer;
-    const sink = (name: 'stdout' | 'stderr') =>
-      new Writable({
-        write(chunk: Buffer, _encoding, done) {
-          write(name, chunk);
-          done();
-        },
-      });
     if (Buffer.isBuffer(stream)) {
-      demux(stream, write);
+      new OutputFrames(write).push(stream);
       return;
     }
-    this.engine.api.modem.demuxStream(stream, sink('stdout'), sink('stderr'));
+    const frames = new OutputFrames(write);
+    stream.on('data', (chunk: Buffer) => frames.push(chunk));
     await new Promise<void>((resolve) => {
       const abort = () => {
         (stream as unknown as { destroy?: () => void }).destroy?.();
@@ -213,15 +202,5 @@ export class ContainerRuntime {
       this.images.set(image, facts);
     }
     return facts;
-  }
-}
-
-/** Docker's multiplexed stream format (8-byte frame headers: stream, 0, 0, 0, length) from a whole buffer. */
-function demux(buffer: Buffer, write: (stream: 'stdout' | 'stderr', chunk: Buffer) => void): void {
-  let at = 0;
-  while (at + 8 <= buffer.length) {
-    const length = buffer.readUInt32BE(at + 4);
-    write(buffer[at] === 2 ? 'stderr' : 'stdout', buffer.subarray(at + 8, at + 8 + length));
-    at += 8 + length;
   }
 }
