@@ -42,7 +42,7 @@ describe('a lost host whose instance still answers', () => {
     return rows;
   };
   const statusState = async () => {
-    const body = (await (await api('/api/apps')).json()) as { apps: { name: string; status?: { state: string } }[] };
+    const body = (await (await api('/api/apps?limit=200')).json()) as { apps: { name: string; status?: { state: string } }[] };
     return body.apps.find((a) => a.name === app)?.status?.state ?? 'absent';
   };
 
