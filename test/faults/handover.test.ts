@@ -72,7 +72,8 @@ describe('a lost host whose instance still answers', () => {
     await hostA.start(60_000);
     db = new Client({ connectionString: main.DATABASE_URL });
     await db.connect();
-  });
+    // Compiling and starting take minutes when other suites share the cores.
+  }, 900_000);
 
   afterAll(async () => {
     if (figures.length) console.log(figures.join('\n'));
