@@ -2,6 +2,7 @@ import { INestApplicationContext } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { AddressInfo, createServer } from 'node:net';
 import { PrismaService } from '@berth/db';
+import { EnvironmentStatusService } from '@berth/apps';
 import { BerthConfig } from '@berth/config';
 import { PlacementService, RolloutService, SchedulerLoop } from '@berth/scheduler';
 import { startPlatform, startRoles, RunningPlatform } from '../support/platform';
@@ -269,5 +270,37 @@ describe('scheduler', () => {
     await schedulers[2].get(SchedulerLoop).round();
     expect((await db.host.findUniqueOrThrow({ where: { id: quiet.id } })).state).toBe('down');
     expect(await db.instance.findFirstOrThrow({ where: { environmentId: environment.id } })).toMatchObject({ hostId: other.id, reason: expect.stringMatching(/stopped answering/) });
+  });
+
+  it('hands over the answering instance of a lost host: it keeps its endpoint as the previous one, and serves, until it is healthy elsewhere', async () => {
+    const lost = await addHost('lost', 1000);
+    const { environment, release } = await pendingInstances(1, 100);
+    await db.release.update({ where: { id: release.id }, data: { status: 'active' } });
+    await schedulers[0].get(PlacementService).placePending();
+    const server = createServer((socket) => socket.end());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    afterCleanup.push(() => server.close());
+    await db.instance.updateMany({ where: { environmentId: environment.id }, data: { hostPort: port, actualState: 'running', healthy: true } });
+    // Silent for longer than HOST_LOST_AFTER_SECONDS (300 s), its container still answering.
+    await db.host.update({ where: { id: lost.id }, data: { lastHeartbeatAt: new Date(Date.now() - 400_000) } });
+    const other = await addHost('other', 1000);
+    await schedulers[1].get(SchedulerLoop).round();
+    expect((await db.host.findUniqueOrThrow({ where: { id: lost.id } })).state).toBe('down');
+    expect(await db.instance.findFirstOrThrow({ where: { environmentId: environment.id } })).toMatchObject({
+      hostId: other.id,
+      hostPort: null,
+      healthy: false,
+      previousHostId: lost.id,
+      previousAddress: lost.address,
+      previousPort: port,
+    });
+    // Its old copy serves meanwhile: the status says so, not "starting".
+    expect((await platform.app.get(EnvironmentStatusService).status(environment.id))?.state).toBe('running');
+
+    // Healthy at its new place: the handover ends.
+    await db.instance.updateMany({ where: { environmentId: environment.id }, data: { hostPort: 40001, actualState: 'running', healthy: true } });
+    await schedulers[1].get(SchedulerLoop).round();
+    expect(await db.instance.findFirstOrThrow({ where: { environmentId: environment.id } })).toMatchObject({ hostId: other.id, previousHostId: null, previousAddress: null, previousPort: null });
   });
 });

@@ -59,6 +59,10 @@ export class BerthProcess {
     return !this.overrides.BERTH_ROLES || this.overrides.BERTH_ROLES.split(',').includes('router');
   }
 
+  private get runsApi(): boolean {
+    return !this.overrides.BERTH_ROLES || this.overrides.BERTH_ROLES.split(',').includes('api');
+  }
+
   /** The output without terminal colours. */
   get log(): string {
     return this.output.replace(/\x1b\[[0-9;]*m/g, '');
@@ -135,7 +139,10 @@ export class BerthProcess {
     if (this.ownDatabase) await execFileAsync(process.execPath, [join(ROOT, 'scripts', 'db-migrate.mjs'), 'deploy'], options);
   }
 
-  /** Starts `node dist/apps/berth/src/main.js`; resolves once the API and the router answer. */
+  /**
+   * Starts `node dist/apps/berth/src/main.js`; resolves once the API and the router answer (a
+   * process with neither, e.g. BERTH_ROLES=agent, once it says it runs its roles).
+   */
   async start(timeoutMs = 60_000): Promise<void> {
     const child = spawn(process.execPath, [join(ROOT, 'dist', 'apps', 'berth', 'src', 'main.js')], { cwd: ROOT, env: this.env(), stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
@@ -145,7 +152,8 @@ export class BerthProcess {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (child.exitCode !== null || child.signalCode !== null) throw new Error(`Berth exited while starting:\n${this.output}`);
-      const api = await fetch(`${this.url}/healthz`).then((r) => r.status, () => 0);
+      if (!this.runsApi && !this.runsRouter && /\[Berth\] roles: /.test(this.log)) return;
+      const api = this.runsApi ? await fetch(`${this.url}/healthz`).then((r) => r.status, () => 0) : 200;
       const router = this.runsRouter ? await fetch(`http://127.0.0.1:${this.routerPort}/`).then((r) => r.status, () => 0) : 404;
       if (api === 200 && router === 404) return;
       if (Date.now() > deadline) throw new Error(`Berth did not answer within ${timeoutMs} ms (api ${api}, router ${router}):\n${this.output}`);

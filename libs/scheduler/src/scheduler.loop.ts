@@ -4,7 +4,7 @@ import type Redis from 'ioredis';
 import { BerthConfig } from '@berth/config';
 import { acceptsTcp, Clock, Coalescer } from '@berth/common';
 import { PrismaService } from '@berth/db';
-import { CHANNELS, Notifier, RolloutProducer, SCHEDULER_LEASE } from '@berth/releases';
+import { CHANNELS, Notifier, RolloutProducer, ROUTABLE_INSTANCE, SCHEDULER_LEASE } from '@berth/releases';
 import { RedisService } from '@berth/redis';
 import { PlacementService } from './placement/placement.service';
 
@@ -81,6 +81,7 @@ export class SchedulerLoop implements OnApplicationBootstrap, OnModuleDestroy {
     const hosts = await this.db.host.findMany({ where: { state: { in: ['down', 'draining'] }, instances: { some: { desiredState: 'running' } } } });
     for (const host of hosts) await this.placement.moveOff(host);
     await this.placement.placePending();
+    await this.endHandovers();
     await this.forgetStoppedOnLostHosts();
     await this.requeueStuckRollouts();
   }
@@ -90,7 +91,8 @@ export class SchedulerLoop implements OnApplicationBootstrap, OnModuleDestroy {
    * is away (restarting, cut off from the database): the host is unreachable, placement skips
    * it, and its instances keep serving while they answer (the router's HAProxy checks them
    * too). It is marked down, and its instances moved, on evidence they are gone: none of them
-   * accepts a connection, or it stays silent for HOST_LOST_AFTER_SECONDS.
+   * accepts a connection, or it stays silent for HOST_LOST_AFTER_SECONDS; then those that still
+   * answer are handed over (routed where they are until they run healthy elsewhere).
    */
   private async markSilentHostsDown(): Promise<void> {
     const now = this.clock.now().getTime();
@@ -99,31 +101,61 @@ export class SchedulerLoop implements OnApplicationBootstrap, OnModuleDestroy {
     for (const id of this.unreachable) if (!silent.some((h) => h.id === id)) this.unreachable.delete(id);
     for (const host of silent) {
       const lost = host.lastHeartbeatAt.getTime() < now - this.config.scheduler.hostLostAfterMs;
-      const answering = lost ? 0 : await this.answeringInstances(host);
-      if (answering > 0) {
+      const answering = await this.answeringInstances(host);
+      if (answering.length > 0 && !lost) {
         if (!this.unreachable.has(host.id)) {
           this.unreachable.add(host.id);
           this.logger.warn(
-            `host ${host.name} sent no heartbeat since ${host.lastHeartbeatAt.toISOString()}: unreachable, no new instances go there; ${answering} of its instances still answer and keep serving (marked down when they stop answering, or after HOST_LOST_AFTER_SECONDS)`,
+            `host ${host.name} sent no heartbeat since ${host.lastHeartbeatAt.toISOString()}: unreachable, no new instances go there; ${answering.length} of its instances still answer and keep serving (marked down when they stop answering, or after HOST_LOST_AFTER_SECONDS)`,
           );
         }
         continue;
       }
-      const changed = await this.db.host.updateMany({ where: { id: host.id, state: host.state, lastHeartbeatAt: { lt: cutoff } }, data: { state: 'down', version: { increment: 1 } } });
-      if (!changed.count) continue;
+      // Make before break: instances that still answer keep their endpoint as the previous one,
+      // in the same transaction as the host goes down, so the router never sees them unrouted
+      // before they run elsewhere (RouteTableService routes a previous endpoint until then).
+      const changed = await this.db.$transaction(async (tx) => {
+        const marked = await tx.host.updateMany({ where: { id: host.id, state: host.state, lastHeartbeatAt: { lt: cutoff } }, data: { state: 'down', version: { increment: 1 } } });
+        if (!marked.count) return 0;
+        for (const i of answering) {
+          await tx.instance.updateMany({
+            where: { id: i.id, hostId: host.id, hostPort: i.hostPort, desiredState: 'running' },
+            data: { previousHostId: host.id, previousAddress: host.address, previousPort: i.hostPort },
+          });
+        }
+        return marked.count;
+      });
+      if (!changed) continue;
       this.unreachable.delete(host.id);
       const why = lost ? `and stayed silent for HOST_LOST_AFTER_SECONDS` : 'and none of its instances answers';
-      this.logger.warn(`host ${host.name} sent no heartbeat since ${host.lastHeartbeatAt.toISOString()} ${why}: marked down, moving its instances`);
+      const handover = answering.length ? ` (${answering.length} still answer and keep serving until they run healthy elsewhere)` : '';
+      this.logger.warn(`host ${host.name} sent no heartbeat since ${host.lastHeartbeatAt.toISOString()} ${why}: marked down, moving its instances${handover}`);
       const envs = await this.db.instance.findMany({ where: { hostId: host.id }, select: { environmentId: true }, distinct: ['environmentId'] });
       await this.notifier.routesChanged(...envs.map((e) => e.environmentId));
     }
   }
 
-  /** How many of a host's running instances accept a TCP connection on their published port. */
-  private async answeringInstances(host: { id: string; address: string }): Promise<number> {
-    const instances = await this.db.instance.findMany({ where: { hostId: host.id, desiredState: 'running', hostPort: { not: null } }, select: { hostPort: true } });
+  /** A host's running instances that accept a TCP connection on their published port. */
+  private async answeringInstances(host: { id: string; address: string }): Promise<{ id: string; hostPort: number }[]> {
+    const instances = await this.db.instance.findMany({ where: { hostId: host.id, desiredState: 'running', hostPort: { not: null } }, select: { id: true, hostPort: true } });
     const answers = await Promise.all(instances.map((i) => acceptsTcp(host.address, i.hostPort!, 1000)));
-    return answers.filter(Boolean).length;
+    return instances.filter((_, n) => answers[n]).map((i) => ({ id: i.id, hostPort: i.hostPort! }));
+  }
+
+  /**
+   * Ends handovers: an instance routable at its new place (ROUTABLE_INSTANCE), stopped, or of a
+   * release no longer active, no longer needs its previous endpoint. The router drops it once
+   * the instance is routable anyway; this lets the lost host's agent remove the old container.
+   */
+  private async endHandovers(): Promise<void> {
+    const ended = await this.db.instance.findMany({
+      where: { previousPort: { not: null }, OR: [ROUTABLE_INSTANCE, { desiredState: 'stopped' }, { release: { status: { not: 'active' } } }] },
+      select: { id: true, environmentId: true, previousHostId: true },
+    });
+    if (!ended.length) return;
+    await this.db.instance.updateMany({ where: { id: { in: ended.map((i) => i.id) } }, data: { previousHostId: null, previousAddress: null, previousPort: null } });
+    await this.notifier.routesChanged(...new Set(ended.map((i) => i.environmentId)));
+    await this.notifier.placementsChanged(new Set(ended.flatMap((i) => (i.previousHostId ? [i.previousHostId] : []))));
   }
 
   /** Stopped instances on a down host (or none) have no agent to remove them: forget them. Their agent removes leftovers when it returns. */

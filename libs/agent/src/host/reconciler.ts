@@ -158,9 +158,11 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     const wanted = new Map(rows.map((row) => [row.id, row]));
     const byInstance = new Map<string, ContainerSummary[]>();
     const unwanted: ContainerSummary[] = [];
+    // Instances moved off this host while it was lost still serve from here until they run healthy elsewhere.
+    const handedOver = new Set((await this.db.instance.findMany({ where: { previousHostId: hostId }, select: { id: true } })).map((row) => row.id));
     for (const c of containers) {
       if (c.instanceId && wanted.has(c.instanceId)) byInstance.set(c.instanceId, [...(byInstance.get(c.instanceId) ?? []), c]);
-      else unwanted.push(c);
+      else if (!(c.instanceId && handedOver.has(c.instanceId))) unwanted.push(c);
     }
     await inBatches(unwanted, STARTS_AT_ONCE, (c) => this.remove(c.id));
 

@@ -258,7 +258,7 @@ export class EnvironmentStatusService {
           version: true,
           createdAt: true,
           formation: { where: { processType: 'web' }, select: { quantity: true } },
-          instances: { where: { processType: 'web', desiredState: 'running' }, select: { actualState: true, reason: true, restartCount: true, healthy: true, hostPort: true, hostId: true } },
+          instances: { where: { processType: 'web', desiredState: 'running' }, select: { actualState: true, reason: true, restartCount: true, healthy: true, hostPort: true, hostId: true, previousPort: true } },
         },
       }),
     ]);
@@ -273,7 +273,8 @@ export class EnvironmentStatusService {
         appName: env.app.name,
         envName: env.name,
         branch: env.branch,
-        routable: instances.filter((i) => i.actualState === 'running' && i.healthy && i.hostPort !== null && i.hostId !== null).length,
+        // An instance handed over from a lost host still serves where it was until it runs healthy elsewhere.
+        routable: instances.filter((i) => (i.actualState === 'running' && i.healthy && i.hostPort !== null && i.hostId !== null) || i.previousPort !== null).length,
         latestBuild: build.get(env.id) ?? null,
         // A release without a web formation entry but with web instances still has a web process.
         active: active && { version: active.version, createdAt: active.createdAt, webQuantity: active.formation[0]?.quantity ?? (instances.length || null) },

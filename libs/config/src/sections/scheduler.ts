@@ -10,7 +10,7 @@ export const schedulerEnv = z.object({
    * scheduler connects to each) — while they answer they keep serving, up to HOST_LOST_AFTER_SECONDS.
    */
   HOST_DOWN_AFTER_SECONDS: env.int(20, 2, 3600),
-  /** A host silent for this long is marked down and its instances moved even if they still answer. */
+  /** A host silent for this long is marked down and its instances moved even if they still answer (those keep serving until they run healthy elsewhere). */
   HOST_LOST_AFTER_SECONDS: env.int(300, 2, 86400),
   /** How long a new release's instances have to become healthy before the release is marked failed. */
   ROLLOUT_TIMEOUT_SECONDS: env.int(120, 5, 3600),

@@ -6,7 +6,7 @@ import { environmentLabel } from '@berth/common';
 import { BerthConfig } from '@berth/config';
 import { PrismaService } from '@berth/db';
 import { ROUTABLE_INSTANCE } from '@berth/releases';
-import { Backend, EnvironmentRoute } from './route-table';
+import { Backend, EnvironmentRoute, withHandovers } from './route-table';
 
 /** Resolves host addresses to IPs (HAProxy's runtime API takes IPs only). */
 @Injectable()
@@ -50,7 +50,8 @@ export class RouteTableService {
    * Routes of the given environments (all when `ids` is omitted); deleted ones are simply
    * absent. Backends are the routable instances (the runtime's contract, ROUTABLE_INSTANCE)
    * of the environment's current release, its newest active one; the runtime publishes on the
-   * routes channel whenever that set changes.
+   * routes channel whenever that set changes. An instance moved off a lost host while it still
+   * answered is also routed at its previous endpoint until it is routable at its new place.
    */
   async load(ids?: string[]): Promise<EnvironmentRoute[]> {
     const rows = await this.db.environment.findMany({
@@ -65,30 +66,47 @@ export class RouteTableService {
           where: { status: 'active' },
           orderBy: { version: 'desc' },
           take: 1,
-          select: { instances: { where: ROUTABLE_INSTANCE, select: { id: true, processType: true, index: true, hostPort: true, host: { select: { address: true } } } } },
+          select: {
+            instances: { where: ROUTABLE_INSTANCE, select: { id: true, processType: true, index: true, hostPort: true, host: { select: { address: true } } } },
+            id: true,
+          },
         },
       },
     });
+    // Instances moved off a lost host while they still answered, not routable at their new place yet (see withHandovers).
+    const releaseIds = rows.flatMap((row) => row.releases.map((r) => r.id));
+    const handovers = releaseIds.length
+      ? await this.db.instance.findMany({
+          where: { releaseId: { in: releaseIds }, processType: 'web', desiredState: 'running', previousAddress: { not: null }, previousPort: { not: null } },
+          select: { id: true, releaseId: true, processType: true, index: true, previousAddress: true, previousPort: true },
+        })
+      : [];
     return Promise.all(
       rows.map(async (row) => {
         const production = row.kind === 'production';
+        const release = row.releases[0];
+        const endpoints = [
+          ...(release?.instances ?? []).map((i) => ({ id: i.id, name: `${i.processType}.${i.index}`, address: i.host!.address, port: i.hostPort! })),
+          ...handovers.filter((h) => h.releaseId === release?.id).map((h) => ({ id: h.id, name: `${h.processType}.${h.index}`, address: h.previousAddress!, port: h.previousPort!, previous: true })),
+        ];
         const backends: Backend[] = [];
-        for (const instance of row.releases[0]?.instances ?? []) {
+        const previous: Backend[] = [];
+        for (const endpoint of endpoints) {
           try {
-            const address = await this.resolver.ip(instance.host!.address);
-            backends.push({ key: `${address}:${instance.hostPort}`, address, port: instance.hostPort!, instanceId: instance.id, name: `${instance.processType}.${instance.index}` });
+            const address = await this.resolver.ip(endpoint.address);
+            const backend = { key: `${address}:${endpoint.port}`, address, port: endpoint.port, instanceId: endpoint.id, name: endpoint.name };
+            ('previous' in endpoint ? previous : backends).push(backend);
           } catch (error) {
-            this.logger.warn(`instance ${instance.id}: cannot resolve host address "${instance.host!.address}": ${(error as Error).message}`);
+            this.logger.warn(`instance ${endpoint.id}: cannot resolve host address "${endpoint.address}": ${(error as Error).message}`);
           }
         }
-        backends.sort((a, b) => a.key.localeCompare(b.key));
         return {
           id: row.id,
           appName: row.app.name,
           envName: row.name,
           production,
           hostnames: [this.urls.hostname(row.app.name, row.name, production), ...row.domains.map((d) => d.hostname)],
-          backends,
+          backends: withHandovers(backends, previous),
         };
       }),
     );

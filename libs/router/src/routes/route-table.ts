@@ -58,6 +58,20 @@ export function patchRouteTable(table: RouteTable, ids: Iterable<string>, fresh:
   return buildRouteTable([...environments.values()]);
 }
 
+/**
+ * Make before break: the backends of an environment, with the previous endpoint of each
+ * instance that was moved off a lost host while it still answered and is not routable at its
+ * new place yet. Once the instance is routable there, its previous endpoint is dropped (the
+ * route plan fills the new slot before it empties the old one). HAProxy's own check takes the
+ * previous endpoint out of rotation if it stops answering meanwhile.
+ */
+export function withHandovers(backends: Backend[], handovers: Backend[]): Backend[] {
+  const routed = new Set(backends.map((b) => b.instanceId));
+  const keys = new Set(backends.map((b) => b.key));
+  const kept = handovers.filter((h) => !routed.has(h.instanceId) && !keys.has(h.key));
+  return [...backends, ...kept].sort((a, b) => a.key.localeCompare(b.key));
+}
+
 /** The Host header as a route key: lowercase, without port or trailing dot. */
 export function normalizeHost(host: string | undefined): string {
   if (!host) return '';
