@@ -11,6 +11,7 @@ import { KernelLog } from './kernel-log';
 import { LogShipper } from './log-shipper';
 import { Machine } from './machine';
 import { Reconciler } from './reconciler';
+import { CrashDiagnosis } from './reconcile/crash-diagnosis';
 import { DeletedAppsPruner } from './reconcile/deleted-apps-pruner';
 import { ReconcileExecutor } from './reconcile/executor';
 import { InstanceHealth } from './reconcile/instance-health';
@@ -22,7 +23,7 @@ import { TcpProbe } from './tcp-probe';
 @Module({
   imports: [LogStoreModule, MetricStoreModule],
   providers: [LogShipper, Machine, KernelLog, Cgroups, InstanceDisks, ContainerRuntime, AppNetworks, TcpProbe, HostRegistration, Reconciler, Notifier,
-    InstanceHealth, UsageSampler, InstanceLauncher, DeletedAppsPruner, ReconcileExecutor],
+    InstanceHealth, UsageSampler, InstanceLauncher, DeletedAppsPruner, CrashDiagnosis, ReconcileExecutor],
   exports: [ContainerRuntime, AppNetworks, HostRegistration, Reconciler, Machine],
 })
 export class HostAgentModule {}

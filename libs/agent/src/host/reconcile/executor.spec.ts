@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { BerthConfig } from '@berth/config';
+import { CrashDiagnosis } from './crash-diagnosis';
 import { ReconcileAction } from './decide';
 import { ReconcileExecutor } from './executor';
 import { InstanceHealth } from './instance-health';
@@ -23,7 +24,7 @@ const row = {
 } as unknown as WantedInstance;
 
 /** The executor with its edges faked; InstanceHealth is the real one. */
-function setup(over: { sampledOomKills?: number; launch?: () => Promise<unknown>; inspect?: unknown; probe?: boolean } = {}) {
+function setup(over: { sampledOomKills?: number; kernelLog?: boolean | null; hostOomKills?: number[]; launch?: () => Promise<unknown>; inspect?: unknown; probe?: boolean } = {}) {
   const updates: Record<string, unknown>[] = [];
   const events: string[] = [];
   const fakes = {
@@ -32,19 +33,20 @@ function setup(over: { sampledOomKills?: number; launch?: () => Promise<unknown>
     host: { current: { id: 'h1' }, name: 'h' },
     runtime: { remove: jest.fn(async () => undefined), inspect: jest.fn(async () => ('inspect' in over ? over.inspect : { id: 'c1', running: false, pid: 0, exitCode: 1, hostPort: null, startedAt: null })) },
     probe: { check: jest.fn(async () => over.probe ?? true) },
-    machine: { oomKills: jest.fn(async () => 0) },
-    kernelLog: { sawOomKill: () => false },
+    machine: { oomKills: jest.fn(async () => over.hostOomKills?.shift() ?? 0) },
+    kernelLog: { sawOomKill: () => ('kernelLog' in over ? over.kernelLog : false) },
     notifier: { routesChanged: jest.fn(async () => undefined) },
     shipper: { event: (_ref: unknown, text: string) => events.push(text), attach: jest.fn(), isAttached: () => false, drain: jest.fn() },
     metrics: { restarted: jest.fn() },
-    sampler: { oomKillsOf: () => over.sampledOomKills ?? 0 },
+    sampler: { oomKillsOf: () => over.sampledOomKills ?? 0, forgetExcept: jest.fn() },
     launcher: { launch: jest.fn(over.launch ?? (async () => ({ id: 'c2', running: true, pid: 22, exitCode: 0, hostPort: 40002, startedAt: null }))) },
   };
   const health = new InstanceHealth(config);
   const f = fakes as any; // the fakes cover only what these actions touch
-  const executor = new ReconcileExecutor(f.db, config, f.clock, f.host, f.runtime, f.probe, f.machine, f.kernelLog, f.notifier, f.shipper, f.metrics, health, f.sampler, f.launcher);
+  const diagnosis = new CrashDiagnosis(f.runtime, f.kernelLog, f.machine, f.sampler);
+  const executor = new ReconcileExecutor(f.db, config, f.clock, f.host, f.runtime, f.probe, f.notifier, f.shipper, f.metrics, health, f.sampler, f.launcher, diagnosis);
   const run = (...actions: ReconcileAction<WantedInstance>[]) => executor.execute(actions);
-  return { ...fakes, health, updates, events, run };
+  return { ...fakes, health, updates, events, run, executor };
 }
 
 describe('ReconcileExecutor', () => {
@@ -59,6 +61,15 @@ describe('ReconcileExecutor', () => {
     expect(t.events).toEqual(['web.1 crashed: ran out of memory at 64 MB and was killed; restarting in 1 s']);
     expect(t.notifier.routesChanged).toHaveBeenCalledWith('e1'); // it was healthy: the router drops it
     expect(t.health.get('i1')?.notBefore).toBe(1_001_000);
+  });
+
+  it('takes a SIGKILL for an OOM kill when the kernel log cannot be read and the host counted one since the last round', async () => {
+    const sigkill = { id: 'c1', running: false, pid: 0, exitCode: 137, hostPort: null, startedAt: null };
+    const t = setup({ kernelLog: null, inspect: sigkill, hostOomKills: [4, 5, 5] });
+    await t.executor.init();
+    await t.run({ kind: 'crashed', row, containerId: 'c1' });
+    await t.run({ kind: 'crashed', row, containerId: 'c1' });
+    expect(t.updates.map((u) => u.reason)).toEqual(['ran out of memory at 64 MB and was killed; restarting in 1 s', 'was killed (SIGKILL); restarting in 2 s']);
   });
 
   it('puts the exit code in the reason of a plain crash and doubles the backoff of a crash loop', async () => {

@@ -6,16 +6,14 @@ import { InstanceMetricsWriter } from '@berth/metrics';
 import { Notifier } from '@berth/releases';
 import { CONTAINER_PORT } from '../../container-spec';
 import { ContainerRuntime } from '../container-runtime';
-import { crashCause } from '../crash-cause';
 import { HostRegistration } from '../host-registration';
-import { KernelLog } from '../kernel-log';
 import { InstanceRef, LogShipper } from '../log-shipper';
-import { Machine } from '../machine';
+import { UsageSampler } from './usage-sampler';
 import { TcpProbe } from '../tcp-probe';
+import { CrashDiagnosis } from './crash-diagnosis';
 import { ContainerFacts, ReconcileAction } from './decide';
 import { InstanceHealth, LIVENESS_TIMEOUT_MS } from './instance-health';
 import { engineMessage, InstanceLauncher } from './instance-launcher';
-import { UsageSampler } from './usage-sampler';
 import { metricsKeyOf, refOf, WantedInstance } from './wanted';
 
 const STARTS_AT_ONCE = 4;
@@ -36,12 +34,11 @@ async function inBatches<T>(items: readonly T[], size: number, work: (item: T) =
  * Applies a round's actions to the engine, the rows and the instances' health: unwanted
  * containers first, then each instance's actions in order, four instances at a time. Only an
  * action's outcome (a probe answered, a start failed, why a container exited) is judged here,
- * by `InstanceHealth` and `crashCause`.
+ * by `InstanceHealth` and `CrashDiagnosis`.
  */
 @Injectable()
 export class ReconcileExecutor {
   private readonly logger = new Logger('Reconciler');
-  private oomKillsSeen = 0;
   private stopped = false;
 
   constructor(
@@ -51,19 +48,17 @@ export class ReconcileExecutor {
     private readonly host: HostRegistration,
     private readonly runtime: ContainerRuntime,
     private readonly probe: TcpProbe,
-    private readonly machine: Machine,
-    private readonly kernelLog: KernelLog,
     private readonly notifier: Notifier,
     private readonly shipper: LogShipper,
     private readonly metrics: InstanceMetricsWriter,
     private readonly health: InstanceHealth,
     private readonly sampler: UsageSampler,
     private readonly launcher: InstanceLauncher,
+    private readonly diagnosis: CrashDiagnosis,
   ) {}
 
-  /** The host's OOM-kill count when the agent starts: a rise later may explain a SIGKILL. */
   async init(): Promise<void> {
-    this.oomKillsSeen = await this.machine.oomKills();
+    await this.diagnosis.init();
   }
 
   /** No more probing of woken instances: the process is stopping. */
@@ -72,7 +67,7 @@ export class ReconcileExecutor {
   }
 
   async execute(actions: readonly Action[]): Promise<void> {
-    const oomKills = await this.machine.oomKills();
+    await this.diagnosis.beginRound();
     const unwanted = actions.flatMap((a) => (a.kind === 'remove-unwanted' ? [a.containerId] : []));
     await inBatches(unwanted, STARTS_AT_ONCE, (id) => this.remove(id));
     const byInstance = new Map<string, InstanceAction[]>();
@@ -81,7 +76,7 @@ export class ReconcileExecutor {
       let row = steps[0].row;
       try {
         for (const step of steps) {
-          const next = await this.apply(step, row, oomKills);
+          const next = await this.apply(step, row);
           if (next === null) break;
           row = next;
         }
@@ -89,7 +84,7 @@ export class ReconcileExecutor {
         this.logger.error(`instance ${row.processType}.${row.index} (${row.id}): ${(error as Error).message}`);
       }
     });
-    this.oomKillsSeen = oomKills;
+    this.diagnosis.endRound();
   }
 
   /** After a round: forget what no row or container of this host has any more. */
@@ -102,7 +97,7 @@ export class ReconcileExecutor {
   }
 
   /** One action; returns the row as it now stands, or null when the instance's other actions must wait. */
-  private async apply(action: InstanceAction, row: WantedInstance, oomKills: number): Promise<WantedInstance | null> {
+  private async apply(action: InstanceAction, row: WantedInstance): Promise<WantedInstance | null> {
     switch (action.kind) {
       case 'remove':
         await this.remove(action.containerId, refOf(row));
@@ -131,7 +126,7 @@ export class ReconcileExecutor {
         await this.resume(row, action.containerId);
         return row;
       case 'crashed':
-        await this.crashed(row, action.containerId, oomKills);
+        await this.crashed(row, action.containerId);
         return row;
       case 'adopt':
         return this.adopt(row, action.containerId);
@@ -192,7 +187,7 @@ export class ReconcileExecutor {
     const now = this.clock.now().getTime();
     const details = await this.runtime.start(containerId);
     // The host's OOM count is not news here: it was read before the container was started.
-    if (!details?.running) return this.crashed(row, containerId, this.oomKillsSeen);
+    if (!details?.running) return this.crashed(row, containerId, false);
     this.shipper.attach(details.id, refOf(row), { resume: true });
     this.shipper.event(refOf(row), `${refOf(row).name} started: woken (v${row.release.version})`);
     this.health.started(row.id, details, now);
@@ -246,17 +241,8 @@ export class ReconcileExecutor {
   }
 
   /** The container exited: say why, then restart it after the backoff. */
-  private async crashed(row: WantedInstance, containerId: string, oomKills: number): Promise<void> {
-    const details = await this.runtime.inspect(containerId);
-    // Podman does not report OOMKilled on cgroup v1: the kernel log names the container, and its
-    // cgroup counts OOM kills while it runs (also of a child whose parent then exits with 1).
-    const why = crashCause({
-      exitCode: details?.exitCode ?? -1,
-      memoryMb: row.memoryMb,
-      kernelSawOomKill: this.kernelLog.sawOomKill(containerId),
-      cgroupOomKills: this.sampler.oomKillsOf(containerId),
-      hostOomKillsRose: oomKills > this.oomKillsSeen,
-    });
+  private async crashed(row: WantedInstance, containerId: string, hostCountIsNews = true): Promise<void> {
+    const why = await this.diagnosis.why(row.memoryMb, containerId, hostCountIsNews);
     await this.restart(row, why, 'crashed', /ran out of memory/.test(why));
   }
 
