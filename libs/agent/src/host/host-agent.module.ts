@@ -11,12 +11,19 @@ import { KernelLog } from './kernel-log';
 import { LogShipper } from './log-shipper';
 import { Machine } from './machine';
 import { Reconciler } from './reconciler';
+import { CrashDiagnosis } from './reconcile/crash-diagnosis';
+import { DeletedAppsPruner } from './reconcile/deleted-apps-pruner';
+import { ReconcileExecutor } from './reconcile/executor';
+import { InstanceHealth } from './reconcile/instance-health';
+import { InstanceLauncher } from './reconcile/instance-launcher';
+import { UsageSampler } from './reconcile/usage-sampler';
 import { TcpProbe } from './tcp-probe';
 
 /** The host agent: registers this host, heartbeats, runs and watches its containers (the agent role). */
 @Module({
   imports: [LogStoreModule, MetricStoreModule],
-  providers: [LogShipper, Machine, KernelLog, Cgroups, InstanceDisks, ContainerRuntime, AppNetworks, TcpProbe, HostRegistration, Reconciler, Notifier],
+  providers: [LogShipper, Machine, KernelLog, Cgroups, InstanceDisks, ContainerRuntime, AppNetworks, TcpProbe, HostRegistration, Reconciler, Notifier,
+    InstanceHealth, UsageSampler, InstanceLauncher, DeletedAppsPruner, CrashDiagnosis, ReconcileExecutor],
   exports: [ContainerRuntime, AppNetworks, HostRegistration, Reconciler, Machine],
 })
 export class HostAgentModule {}

@@ -1,0 +1,117 @@
+import { Logger } from '@nestjs/common';
+import { BerthConfig } from '@berth/config';
+import { CrashDiagnosis } from './crash-diagnosis';
+import { ReconcileAction } from './decide';
+import { ReconcileExecutor } from './executor';
+import { InstanceHealth } from './instance-health';
+import { WantedInstance } from './wanted';
+
+const config = { agent: { healthTimeoutMs: 10_000, restartBackoffMaxMs: 30_000, stopTimeoutSeconds: 5, publishAddress: '127.0.0.1' } } as BerthConfig;
+
+const row = {
+  id: 'i1',
+  environmentId: 'e1',
+  processType: 'web',
+  index: 1,
+  memoryMb: 64,
+  diskMb: 1024,
+  desiredState: 'running',
+  actualState: 'running',
+  healthy: true,
+  hostPort: 40001,
+  containerId: 'c1',
+  release: { version: 3, status: 'active', environment: { name: 'production', sleepingSince: null, app: { name: 'shop' } } },
+} as unknown as WantedInstance;
+
+/** The executor with its edges faked; InstanceHealth is the real one. */
+function setup(over: { sampledOomKills?: number; kernelLog?: boolean | null; hostOomKills?: number[]; launch?: () => Promise<unknown>; inspect?: unknown; probe?: boolean } = {}) {
+  const updates: Record<string, unknown>[] = [];
+  const events: string[] = [];
+  const fakes = {
+    db: { instance: { updateMany: jest.fn(async ({ data }) => (updates.push(data), { count: 1 })), deleteMany: jest.fn(async () => ({ count: 1 })) } },
+    clock: { now: () => new Date(1_000_000) },
+    host: { current: { id: 'h1' }, name: 'h' },
+    runtime: { remove: jest.fn(async () => undefined), inspect: jest.fn(async () => ('inspect' in over ? over.inspect : { id: 'c1', running: false, pid: 0, exitCode: 1, hostPort: null, startedAt: null })) },
+    probe: { check: jest.fn(async () => over.probe ?? true) },
+    machine: { oomKills: jest.fn(async () => over.hostOomKills?.shift() ?? 0) },
+    kernelLog: { sawOomKill: () => ('kernelLog' in over ? over.kernelLog : false) },
+    notifier: { routesChanged: jest.fn(async () => undefined) },
+    shipper: { event: (_ref: unknown, text: string) => events.push(text), attach: jest.fn(), isAttached: () => false, drain: jest.fn() },
+    metrics: { restarted: jest.fn() },
+    sampler: { oomKillsOf: () => over.sampledOomKills ?? 0, forgetExcept: jest.fn() },
+    launcher: { launch: jest.fn(over.launch ?? (async () => ({ id: 'c2', running: true, pid: 22, exitCode: 0, hostPort: 40002, startedAt: null }))) },
+  };
+  const health = new InstanceHealth(config);
+  const f = fakes as any; // the fakes cover only what these actions touch
+  const diagnosis = new CrashDiagnosis(f.runtime, f.kernelLog, f.machine, f.sampler);
+  const executor = new ReconcileExecutor(f.db, config, f.clock, f.host, f.runtime, f.probe, f.notifier, f.shipper, f.metrics, health, f.sampler, f.launcher, diagnosis);
+  const run = (...actions: ReconcileAction<WantedInstance>[]) => executor.execute(actions);
+  return { ...fakes, health, updates, events, run, executor };
+}
+
+describe('ReconcileExecutor', () => {
+  beforeAll(() => Logger.overrideLogger(false));
+
+  it('says a crashed container ran out of memory when its cgroup counted an OOM kill, and restarts it after the backoff', async () => {
+    const t = setup({ sampledOomKills: 1 });
+    await t.run({ kind: 'crashed', row, containerId: 'c1' });
+    expect(t.runtime.remove).toHaveBeenCalledWith('c1', 5, expect.any(Function));
+    expect(t.metrics.restarted).toHaveBeenCalledWith(expect.objectContaining({ instance: 'web.1' }), expect.any(Date), true);
+    expect(t.updates).toEqual([expect.objectContaining({ actualState: 'crashed', healthy: false, containerId: null, reason: 'ran out of memory at 64 MB and was killed; restarting in 1 s' })]);
+    expect(t.events).toEqual(['web.1 crashed: ran out of memory at 64 MB and was killed; restarting in 1 s']);
+    expect(t.notifier.routesChanged).toHaveBeenCalledWith('e1'); // it was healthy: the router drops it
+    expect(t.health.get('i1')?.notBefore).toBe(1_001_000);
+  });
+
+  it('takes a SIGKILL for an OOM kill when the kernel log cannot be read and the host counted one since the last round', async () => {
+    const sigkill = { id: 'c1', running: false, pid: 0, exitCode: 137, hostPort: null, startedAt: null };
+    const t = setup({ kernelLog: null, inspect: sigkill, hostOomKills: [4, 5, 5] });
+    await t.executor.init();
+    await t.run({ kind: 'crashed', row, containerId: 'c1' });
+    await t.run({ kind: 'crashed', row, containerId: 'c1' });
+    expect(t.updates.map((u) => u.reason)).toEqual(['ran out of memory at 64 MB and was killed; restarting in 1 s', 'was killed (SIGKILL); restarting in 2 s']);
+  });
+
+  it('puts the exit code in the reason of a plain crash and doubles the backoff of a crash loop', async () => {
+    const t = setup();
+    await t.run({ kind: 'crashed', row, containerId: 'c1' });
+    await t.run({ kind: 'crashed', row: { ...row, healthy: false }, containerId: 'c1' });
+    expect(t.updates.map((u) => u.reason)).toEqual(['exited with code 1; restarting in 1 s', 'exited with code 1; restarting in 2 s']);
+    expect(t.metrics.restarted).toHaveBeenLastCalledWith(expect.anything(), expect.any(Date), false);
+  });
+
+  it('tells the owner how to fix a start that ran out of disk, and waits out the backoff', async () => {
+    const t = setup({ launch: async () => Promise.reject(Object.assign(new Error('x'), { json: { message: 'copying: no space left on device' } })) });
+    await t.run({ kind: 'create', row });
+    expect(t.updates).toEqual([expect.objectContaining({ actualState: 'failed', reason: expect.stringMatching(/^could not start: the app's files do not fit on its 1024 MB disk; raise diskMb of web in the formation .*; trying again in 1 s$/) })]);
+    expect(t.health.get('i1')).toMatchObject({ failures: 1, notBefore: 1_001_000 });
+  });
+
+  it('records a started container on its row as starting', async () => {
+    const t = setup();
+    await t.run({ kind: 'create', row });
+    expect(t.updates).toEqual([expect.objectContaining({ containerId: 'c2', hostPort: 40002, actualState: 'starting', healthy: false })]);
+    expect(t.health.get('i1')).toMatchObject({ containerId: 'c2', pid: 22 });
+  });
+
+  it('restarts a web instance after three missed liveness probes', async () => {
+    const t = setup({ probe: false });
+    t.health.started('i1', { id: 'c1', pid: 11 }, 0);
+    for (let i = 0; i < 3; i++) await t.run({ kind: 'probe-liveness', row });
+    expect(t.updates).toEqual([expect.objectContaining({ actualState: 'crashed', reason: 'stopped answering on port 5000; restarting in 1 s' })]);
+  });
+
+  it('marks a starting web instance healthy once it answers, and tells the router', async () => {
+    const t = setup();
+    await t.run({ kind: 'probe-startup', row: { ...row, actualState: 'starting', healthy: false } });
+    expect(t.updates).toEqual([{ actualState: 'running', healthy: true, reason: null }]);
+    expect(t.notifier.routesChanged).toHaveBeenCalledWith('e1');
+  });
+
+  it('skips the rest of an instance whose container vanished before it could be adopted', async () => {
+    const t = setup({ inspect: null });
+    await t.run({ kind: 'adopt', row, containerId: 'c9' }, { kind: 'follow-output', row, containerId: 'c9' }, { kind: 'probe-liveness', row });
+    expect(t.shipper.attach).not.toHaveBeenCalled();
+    expect(t.probe.check).not.toHaveBeenCalled();
+  });
+});

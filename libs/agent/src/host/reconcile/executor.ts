@@ -1,0 +1,268 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { BerthConfig } from '@berth/config';
+import { Clock } from '@berth/common';
+import { Prisma, PrismaService } from '@berth/db';
+import { InstanceMetricsWriter } from '@berth/metrics';
+import { Notifier } from '@berth/releases';
+import { CONTAINER_PORT } from '../../container-spec';
+import { ContainerRuntime } from '../container-runtime';
+import { HostRegistration } from '../host-registration';
+import { InstanceRef, LogShipper } from '../log-shipper';
+import { UsageSampler } from './usage-sampler';
+import { TcpProbe } from '../tcp-probe';
+import { CrashDiagnosis } from './crash-diagnosis';
+import { ContainerFacts, ReconcileAction } from './decide';
+import { InstanceHealth, LIVENESS_TIMEOUT_MS } from './instance-health';
+import { engineMessage, InstanceLauncher } from './instance-launcher';
+import { metricsKeyOf, refOf, WantedInstance } from './wanted';
+
+const STARTS_AT_ONCE = 4;
+/** How often a woken instance is probed until it answers: someone's request is waiting. */
+const WAKE_PROBE_MS = 20;
+
+type Action = ReconcileAction<WantedInstance>;
+type InstanceAction = Exclude<Action, { kind: 'remove-unwanted' }>;
+
+async function inBatches<T>(items: readonly T[], size: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(size, items.length) }, async () => {
+    while (next < items.length) await work(items[next++]);
+  }));
+}
+
+/**
+ * Applies a round's actions to the engine, the rows and the instances' health: unwanted
+ * containers first, then each instance's actions in order, four instances at a time. Only an
+ * action's outcome (a probe answered, a start failed, why a container exited) is judged here,
+ * by `InstanceHealth` and `CrashDiagnosis`.
+ */
+@Injectable()
+export class ReconcileExecutor {
+  private readonly logger = new Logger('Reconciler');
+  private stopped = false;
+
+  constructor(
+    private readonly db: PrismaService,
+    private readonly config: BerthConfig,
+    private readonly clock: Clock,
+    private readonly host: HostRegistration,
+    private readonly runtime: ContainerRuntime,
+    private readonly probe: TcpProbe,
+    private readonly notifier: Notifier,
+    private readonly shipper: LogShipper,
+    private readonly metrics: InstanceMetricsWriter,
+    private readonly health: InstanceHealth,
+    private readonly sampler: UsageSampler,
+    private readonly launcher: InstanceLauncher,
+    private readonly diagnosis: CrashDiagnosis,
+  ) {}
+
+  async init(): Promise<void> {
+    await this.diagnosis.init();
+  }
+
+  /** No more probing of woken instances: the process is stopping. */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  async execute(actions: readonly Action[]): Promise<void> {
+    await this.diagnosis.beginRound();
+    const unwanted = actions.flatMap((a) => (a.kind === 'remove-unwanted' ? [a.containerId] : []));
+    await inBatches(unwanted, STARTS_AT_ONCE, (id) => this.remove(id));
+    const byInstance = new Map<string, InstanceAction[]>();
+    for (const a of actions) if (a.kind !== 'remove-unwanted') byInstance.set(a.row.id, [...(byInstance.get(a.row.id) ?? []), a]);
+    await inBatches([...byInstance.values()], STARTS_AT_ONCE, async (steps) => {
+      let row = steps[0].row;
+      try {
+        for (const step of steps) {
+          const next = await this.apply(step, row);
+          if (next === null) break;
+          row = next;
+        }
+      } catch (error) {
+        this.logger.error(`instance ${row.processType}.${row.index} (${row.id}): ${(error as Error).message}`);
+      }
+    });
+    this.diagnosis.endRound();
+  }
+
+  /** After a round: forget what no row or container of this host has any more. */
+  forgetExcept(rows: readonly WantedInstance[], containers: readonly ContainerFacts[]): void {
+    const containerIds = new Set(containers.map((c) => c.id));
+    this.shipper.forgetExcept(containerIds);
+    this.sampler.forgetExcept(containerIds);
+    this.health.forgetExcept(new Set(rows.map((row) => row.id)));
+    this.launcher.forgetExcept(new Set(rows.map((row) => row.releaseId)));
+  }
+
+  /** One action; returns the row as it now stands, or null when the instance's other actions must wait. */
+  private async apply(action: InstanceAction, row: WantedInstance): Promise<WantedInstance | null> {
+    switch (action.kind) {
+      case 'remove':
+        await this.remove(action.containerId, refOf(row));
+        return row;
+      case 'announce-stopped':
+        this.shipper.event(refOf(row), `${refOf(row).name} stopped (v${row.release.version})`);
+        return row;
+      case 'delete-row':
+        await this.db.instance.deleteMany({ where: { id: row.id, hostId: this.host.current.id, desiredState: 'stopped' } });
+        this.health.forget(row.id);
+        return row;
+      case 'put-to-sleep':
+        await this.runtime.stop(action.containerId, this.config.agent.stopTimeoutSeconds);
+        this.shipper.event(refOf(row), `${refOf(row).name} stopped: the environment is asleep (v${row.release.version})`);
+        return row;
+      case 'rest':
+        this.health.rest(row.id);
+        return row;
+      case 'report-asleep':
+        await this.update(row, { actualState: 'stopped', healthy: false, hostPort: null, memoryUsageBytes: null, cpuUsagePercent: null, reason: null });
+        return row;
+      case 'create':
+        await this.create(row);
+        return row;
+      case 'resume':
+        await this.resume(row, action.containerId);
+        return row;
+      case 'crashed':
+        await this.crashed(row, action.containerId);
+        return row;
+      case 'adopt':
+        return this.adopt(row, action.containerId);
+      case 'follow-output':
+        if (!this.shipper.isAttached(action.containerId)) this.shipper.attach(action.containerId, refOf(row), { resume: true });
+        return row;
+      case 'mark-healthy':
+        this.health.healthy(row.id);
+        await this.update(row, { actualState: 'running', healthy: true, reason: null });
+        return row;
+      case 'probe-startup':
+        await this.probeStartup(row);
+        return row;
+      case 'probe-liveness':
+        await this.probeLiveness(row);
+        return row;
+    }
+  }
+
+  /** Stops and removes a container, its last output shipped first. */
+  private remove(containerId: string, ref?: InstanceRef): Promise<void> {
+    return this.runtime.remove(containerId, this.config.agent.stopTimeoutSeconds, () => this.shipper.drain(containerId, ref));
+  }
+
+  private update(row: WantedInstance, data: Prisma.InstanceUpdateManyMutationInput) {
+    // Only while the row is still ours: the scheduler may have moved it meanwhile.
+    return this.db.instance.updateMany({ where: { id: row.id, hostId: this.host.current.id }, data });
+  }
+
+  private get probeAddress(): string {
+    return this.config.agent.publishAddress === '0.0.0.0' ? '127.0.0.1' : this.config.agent.publishAddress;
+  }
+
+  private async create(row: WantedInstance): Promise<void> {
+    const now = this.clock.now().getTime();
+    try {
+      const details = await this.launcher.launch(row);
+      this.shipper.attach(details.id, refOf(row));
+      this.shipper.event(refOf(row), `${refOf(row).name} started (v${row.release.version})`);
+      this.health.started(row.id, details, now);
+      await this.update(row, { containerId: details.id, hostPort: details.hostPort, actualState: 'starting', healthy: false, startedAt: details.startedAt ?? new Date(now) });
+    } catch (error) {
+      const delay = this.health.failedToStart(row.id, now);
+      const said = engineMessage(error);
+      const message = /no space left on device/i.test(said)
+        ? `the app's files do not fit on its ${row.diskMb} MB disk; raise diskMb of ${row.processType} in the formation (${said})`
+        : said;
+      this.shipper.event(refOf(row), `${refOf(row).name} could not start: ${message}; trying again in ${Math.round(delay / 1000)} s`);
+      await this.update(row, { actualState: 'failed', healthy: false, containerId: null, hostPort: null, reason: `could not start: ${message}; trying again in ${Math.round(delay / 1000)} s` });
+    }
+  }
+
+  /**
+   * Starts the kept container of a woken instance and probes it tightly (not at the pace of the
+   * rounds) so the router can send the waiting request the moment it answers.
+   */
+  private async resume(row: WantedInstance, containerId: string): Promise<void> {
+    const now = this.clock.now().getTime();
+    const details = await this.runtime.start(containerId);
+    // The host's OOM count is not news here: it was read before the container was started.
+    if (!details?.running) return this.crashed(row, containerId, false);
+    this.shipper.attach(details.id, refOf(row), { resume: true });
+    this.shipper.event(refOf(row), `${refOf(row).name} started: woken (v${row.release.version})`);
+    this.health.started(row.id, details, now);
+    await this.update(row, { containerId: details.id, hostPort: details.hostPort, actualState: 'starting', healthy: false, startedAt: details.startedAt ?? new Date(now), reason: null });
+    if (row.processType === 'web' && details.hostPort) void this.probeUntilHealthy(row, details.hostPort).catch((error) => this.logger.warn(`probing woken ${row.processType}.${row.index}: ${(error as Error).message}`));
+  }
+
+  private async probeUntilHealthy(row: WantedInstance, hostPort: number): Promise<void> {
+    const deadline = Date.now() + this.config.agent.healthTimeoutMs;
+    while (Date.now() < deadline && !this.stopped) {
+      if (await this.probe.check(this.probeAddress, hostPort)) {
+        const marked = await this.db.instance.updateMany({
+          where: { id: row.id, hostId: this.host.current.id, hostPort, desiredState: 'running', healthy: false },
+          data: { actualState: 'running', healthy: true, reason: null },
+        });
+        this.health.answeredIfTracked(row.id, this.clock.now().getTime());
+        if (marked.count) await this.notifier.routesChanged(row.environmentId);
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, WAKE_PROBE_MS));
+    }
+  }
+
+  /** A running container the agent did not start: follow it and put it on its row. Null when it is gone. */
+  private async adopt(row: WantedInstance, containerId: string): Promise<WantedInstance | null> {
+    const details = await this.runtime.inspect(containerId);
+    if (!details) return null;
+    // Adopted after an agent restart: carry on after the last line stored.
+    this.shipper.attach(details.id, refOf(row), { resume: true });
+    this.health.started(row.id, details, details.startedAt?.getTime() ?? this.clock.now().getTime());
+    if (row.containerId === details.id && row.hostPort === details.hostPort) return row;
+    await this.update(row, { containerId: details.id, hostPort: details.hostPort, startedAt: details.startedAt });
+    return { ...row, containerId: details.id, hostPort: details.hostPort };
+  }
+
+  private async probeStartup(row: WantedInstance): Promise<void> {
+    const now = this.clock.now().getTime();
+    if (row.hostPort && (await this.probe.check(this.probeAddress, row.hostPort))) {
+      this.health.healthy(row.id, now);
+      await this.update(row, { actualState: 'running', healthy: true, reason: null });
+      await this.notifier.routesChanged(row.environmentId);
+    } else if (this.health.startupOverdue(row.id, now)) {
+      await this.restart(row, `did not answer on port ${CONTAINER_PORT} within ${Math.round(this.config.agent.healthTimeoutMs / 1000)} s`, 'failed');
+    }
+  }
+
+  private async probeLiveness(row: WantedInstance): Promise<void> {
+    const now = this.clock.now().getTime();
+    const answered = Boolean(row.hostPort) && (await this.probe.check(this.probeAddress, row.hostPort!, LIVENESS_TIMEOUT_MS));
+    if (this.health.livenessProbed(row.id, answered, now)) await this.restart(row, `stopped answering on port ${CONTAINER_PORT}`, 'crashed');
+  }
+
+  /** The container exited: say why, then restart it after the backoff. */
+  private async crashed(row: WantedInstance, containerId: string, hostCountIsNews = true): Promise<void> {
+    const why = await this.diagnosis.why(row.memoryMb, containerId, hostCountIsNews);
+    await this.restart(row, why, 'crashed', /ran out of memory/.test(why));
+  }
+
+  private async restart(row: WantedInstance, why: string, state: 'crashed' | 'failed', outOfMemory = false): Promise<void> {
+    this.metrics.restarted(metricsKeyOf(row), this.clock.now(), outOfMemory);
+    const containerId = this.health.get(row.id)?.containerId ?? row.containerId;
+    if (containerId) await this.remove(containerId, refOf(row));
+    const delay = this.health.crashed(row.id, this.clock.now().getTime());
+    this.logger.warn(`${row.release.environment.app.name}/${row.release.environment.name} ${row.processType}.${row.index} ${why}; restarting in ${delay / 1000} s`);
+    this.shipper.event(refOf(row), `${refOf(row).name} ${state}: ${why}; restarting in ${Math.round(delay / 1000)} s`);
+    await this.update(row, {
+      actualState: state,
+      healthy: false,
+      containerId: null,
+      hostPort: null,
+      restartCount: { increment: 1 },
+      memoryUsageBytes: null,
+      cpuUsagePercent: null,
+      reason: `${why}; restarting in ${Math.round(delay / 1000)} s`,
+    });
+    if (row.healthy) await this.notifier.routesChanged(row.environmentId);
+  }
+}
