@@ -90,17 +90,20 @@ export class RunService {
     res.setHeader('X-Berth-Release', `v${release.version}`);
     res.setHeader('Trailer', 'X-Berth-Exit-Code');
     res.flushHeaders();
+    // The answer ends once the container is gone: a client that sees the end finds nothing left.
+    let last: string;
     try {
       const exitCode = await this.runtime.follow(details.id, (chunk) => res.write(chunk));
       finished = true;
       res.addTrailers({ 'X-Berth-Exit-Code': String(exitCode) });
-      res.end(`\n[berth] exited with code ${exitCode}\n`);
+      last = `\n[berth] exited with code ${exitCode}\n`;
     } catch (error) {
       finished = true;
-      res.end(`\n[berth] the run failed: ${(error as Error).message}\n`);
+      last = `\n[berth] the run failed: ${(error as Error).message}\n`;
     } finally {
       clearTimeout(timeout);
       await cleanup();
     }
+    res.end(last);
   }
 }
