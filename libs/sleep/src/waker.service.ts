@@ -4,7 +4,7 @@ import { Clock } from '@berth/common';
 import { Prisma, PrismaService } from '@berth/db';
 import { LogWriter } from '@berth/logs';
 import { allocatable } from '@berth/placement';
-import { Notifier, Route, routableInstances } from '@berth/releases';
+import { Notifier, Route, routableInstances } from '@berth/contracts';
 
 /** Why a sleeping environment could not be woken, in words for the 503 page. */
 export class WakeFailed extends Error {

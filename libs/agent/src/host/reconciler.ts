@@ -5,7 +5,7 @@ import { Clock, Coalescer, SecretBox } from '@berth/common';
 import { Prisma, PrismaService } from '@berth/db';
 import { InstanceKey, InstanceMetricsWriter } from '@berth/metrics';
 import { AppImages } from '@berth/engine';
-import { CHANNELS, Notifier, PlacementsChangedMessage } from '@berth/releases';
+import { CHANNELS, Notifier, PlacementsChangedMessage } from '@berth/contracts';
 import { RedisService } from '@berth/redis';
 import { CONTAINER_PORT, containerSpec, diskTarget, LABELS } from '../container-spec';
 import { Cgroups } from './cgroups';

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { BerthConfig } from '@berth/config';
 import { PrismaService } from '@berth/db';
+import { isRoutable, ROUTABLE_FACTS } from '@berth/contracts';
 import type { EnvironmentStatus, StatusAudience } from './environment-status.types';
 
 export type { EnvironmentState, EnvironmentStatus, StatusAudience } from './environment-status.types';
@@ -255,7 +256,7 @@ export class EnvironmentStatusService {
           version: true,
           createdAt: true,
           formation: { where: { processType: 'web' }, select: { quantity: true } },
-          instances: { where: { processType: 'web', desiredState: 'running' }, select: { actualState: true, reason: true, restartCount: true, healthy: true, hostPort: true, hostId: true } },
+          instances: { where: { processType: 'web', desiredState: 'running' }, select: { ...ROUTABLE_FACTS, reason: true, restartCount: true } },
         },
       }),
     ]);
@@ -270,7 +271,8 @@ export class EnvironmentStatusService {
         appName: env.app.name,
         envName: env.name,
         branch: env.branch,
-        routable: instances.filter((i) => i.actualState === 'running' && i.healthy && i.hostPort !== null && i.hostId !== null).length,
+        // What the router sends requests to (ROUTABLE_INSTANCE): an instance on a host marked down does not serve.
+        routable: instances.filter(isRoutable).length,
         latestBuild: build.get(env.id) ?? null,
         // A release without a web formation entry but with web instances still has a web process.
         active: active && { version: active.version, createdAt: active.createdAt, webQuantity: active.formation[0]?.quantity ?? (instances.length || null) },

@@ -3,7 +3,7 @@ import { PlatformCounters } from '@berth/metrics';
 import { BerthConfig } from '@berth/config';
 import { Prisma, PrismaService } from '@berth/db';
 import { ClusterSnapshot, loadClusterInput, PlacementPlan, placeBatch, placeWithRetry, spreadGroup } from '@berth/placement';
-import { Notifier } from '@berth/releases';
+import { Notifier } from '@berth/contracts';
 
 type InstanceRow = Prisma.InstanceGetPayload<{ include: { host: { select: { name: true } } } }>;
 
