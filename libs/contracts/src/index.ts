@@ -1,2 +1,3 @@
+export * from './instance-state';
 export * from './routes';
 export * from './signals';

@@ -3,7 +3,7 @@ import { PlatformCounters } from '@berth/metrics';
 import { BerthConfig } from '@berth/config';
 import { Prisma, PrismaService } from '@berth/db';
 import { ClusterSnapshot, loadClusterInput, PlacementPlan, placeBatch, placeWithRetry, spreadGroup } from '@berth/placement';
-import { Notifier } from '@berth/contracts';
+import { Notifier, placedOn, unplaced } from '@berth/contracts';
 
 type InstanceRow = Prisma.InstanceGetPayload<{ include: { host: { select: { name: true } } } }>;
 
@@ -116,11 +116,7 @@ export class PlacementService {
           const moved = row.hostId !== null;
           const changed = await tx.instance.updateMany({
             where: { id: row.id, hostId: row.hostId, desiredState: 'running' },
-            data: {
-              hostId: p.hostId,
-              reason: moved ? `moved: ${why}` : null,
-              ...(moved ? { containerId: null, hostPort: null, healthy: false, actualState: 'pending', startedAt: null, memoryUsageBytes: null, cpuUsagePercent: null } : {}),
-            },
+            data: placedOn(p.hostId, moved ? { reason: `moved: ${why}` } : null),
           });
           if (changed.count !== 1) throw new InstanceChanged();
         }
@@ -129,7 +125,7 @@ export class PlacementService {
           const reason = row.hostId && !unplaceWhenStuck ? `${why}, and it fits on no other host: ${p.reason}` : `cannot be placed: ${p.reason}`;
           await tx.instance.updateMany({
             where: { id: row.id, hostId: row.hostId },
-            data: unplaceWhenStuck && row.hostId ? { hostId: null, reason, containerId: null, hostPort: null, healthy: false, actualState: 'pending', startedAt: null } : { reason },
+            data: unplaceWhenStuck && row.hostId ? unplaced(reason) : { reason },
           });
         }
       },
