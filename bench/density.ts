@@ -38,7 +38,9 @@ import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import { ContainerRuntime } from '@berth/agent';
 import { AppsService, EnvironmentsService } from '@berth/apps';
+import { environmentLabel } from '@berth/common';
 import { loadEnvFile, parseConfig } from '@berth/config';
+import { ROUTABLE_INSTANCE } from '@berth/contracts';
 import { PrismaService } from '@berth/db';
 import { ReleasesService } from '@berth/releases';
 import { EdgeRouter } from '@berth/router';
@@ -219,7 +221,7 @@ async function createEnvironments(b: Bench, count: number, perApp: number, from:
       environments.push({ id: environmentId, appId, name: envName, kind: production ? 'production' : 'preview', branch: production ? 'main' : envName });
       builds.push({ id: buildId, appId, environmentId, commitSha, branch: production ? 'main' : envName, status: 'succeeded' });
       images.push({ id: imageId, appId, buildId, digest: `sha256:${randomBytes(32).toString('hex')}`, tag: b.image, sizeBytes: BigInt(0), commitSha, processTypes: { web: 'node /app/web-app.js' } });
-      created.push({ environmentId, imageId, hostname: production ? `${appName}.localhost` : `${envName}--${appName}.localhost` });
+      created.push({ environmentId, imageId, hostname: `${environmentLabel.format(appName, envName, production)}.localhost` });
     }
     await b.db.app.createMany({ data: apps });
     await b.db.environment.createMany({ data: environments });
@@ -435,10 +437,10 @@ const CLIENTS = 50;
  */
 async function measureWake(b: Bench, image: string, memoryMb: number, cpu: number): Promise<WakeResult> {
   const healthy = await b.db.environment.findMany({
-    where: { instances: { some: { healthy: true, desiredState: 'running', actualState: 'running' } }, releases: { some: { status: 'active' } } },
+    where: { instances: { some: ROUTABLE_INSTANCE }, releases: { some: { status: 'active' } } },
     select: { id: true, name: true, kind: true, app: { select: { name: true } } },
   });
-  const hostnameOf = (e: (typeof healthy)[number]) => (e.kind === 'production' ? `${e.app.name}.localhost` : `${e.name}--${e.app.name}.localhost`);
+  const hostnameOf = (e: (typeof healthy)[number]) => `${environmentLabel.format(e.app.name, e.name, e.kind === 'production')}.localhost`;
   const shuffled = healthy.sort(() => Math.random() - 0.5);
   const keep = Math.max(1, Math.floor(shuffled.length / 3));
   const awake = shuffled.slice(0, keep);

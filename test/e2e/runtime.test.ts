@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { PrismaService } from '@berth/db';
-import { routableInstances } from '@berth/releases';
+import { routableInstances } from '@berth/contracts';
 import { startPlatform, RunningPlatform } from '../support/platform';
 import { createApp, signUp, TestUser } from '../support/users';
 import {

@@ -2,7 +2,7 @@ import { Clock } from '@berth/common';
 import { BerthConfig } from '@berth/config';
 import { PrismaService } from '@berth/db';
 import { LogWriter } from '@berth/logs';
-import { Notifier } from '@berth/releases';
+import { Notifier } from '@berth/contracts';
 import { Waker } from '@berth/sleep';
 import { testConfig } from '../support/platform';
 import { unique } from '../support/users';

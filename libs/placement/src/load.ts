@@ -1,6 +1,6 @@
 import type { SqlQuerier } from './commit';
-import { ClusterInput, ClusterSnapshot } from './snapshot';
-import { HostState, PlacementPolicy, spreadGroup } from './types';
+import { ClusterInput } from './snapshot';
+import { HostState, spreadGroup } from './types';
 
 /** Reading a ClusterSnapshot from the "Host" and "Instance" tables through an injected database. */
 
@@ -50,9 +50,4 @@ export async function loadClusterInput(db: SqlQuerier, options: { unreachableBef
       state: h.state === 'ready' && options.unreachableBefore && new Date(h.lastHeartbeatAt) < options.unreachableBefore ? 'unreachable' : h.state, cordoned: h.cordoned, capacity: { memoryMb: h.memoryMb, cpuMillis: h.cpuMillis, pidsLimit: h.pidsLimit } })),
     instances: instances.map((i) => ({ id: i.id, hostId: i.hostId, group: spreadGroup(i.releaseId, i.processType), resources: { memoryMb: i.memoryMb, cpuMillis: i.cpuMillis, pidsLimit: i.pidsLimit } })),
   };
-}
-
-/** loadClusterInput, built into a snapshot under `policy` (overcommit from config). */
-export async function loadClusterSnapshot(db: SqlQuerier, policy: Partial<PlacementPolicy> = {}): Promise<ClusterSnapshot> {
-  return ClusterSnapshot.build(await loadClusterInput(db), policy);
 }

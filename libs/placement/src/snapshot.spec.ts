@@ -1,5 +1,5 @@
 import { ClusterSnapshot } from './snapshot';
-import { place, release } from './stack';
+import { drain, place } from './stack';
 import { cluster, host, res, running } from './testing';
 
 describe('ClusterSnapshot', () => {
@@ -93,7 +93,7 @@ describe('ClusterSnapshot', () => {
 
   it('refuses a hand-made plan that does not fit its state without changing anything', () => {
     const snapshot = cluster([host('host-1')], [running('a', 'host-1', res(100))]);
-    const bad = { ...release(snapshot, ['a']), placements: [{ instanceId: 'a', group: 'g', hostId: 'id-host-1', hostName: 'host-1', resources: res(1), request: 0, ordinal: 0 }, { instanceId: 'a', group: 'g', hostId: 'id-host-1', hostName: 'host-1', resources: res(1), request: 0, ordinal: 1 }] };
+    const bad = { ...drain(snapshot, 'id-host-1'), pending: [], removals: [{ instanceId: 'a', hostId: 'id-host-1', group: 'env/web', resources: res(100) }], placements: [{ instanceId: 'a', group: 'g', hostId: 'id-host-1', hostName: 'host-1', resources: res(1), request: 0, ordinal: 0 }, { instanceId: 'a', group: 'g', hostId: 'id-host-1', hostName: 'host-1', resources: res(1), request: 0, ordinal: 1 }] };
     expect(() => snapshot.apply(bad)).toThrow('the plan places instance a, which is already placed');
     expect(snapshot.host('id-host-1')!.booked.memoryMb).toBe(100);
   });

@@ -1,4 +1,4 @@
-import { drain, place, placeBatch, release } from './stack';
+import { drain, place, placeBatch } from './stack';
 import { cluster, host, res, running } from './testing';
 
 const web = (count: number, memoryMb = 512, extra = {}) => ({ group: 'env-1/web', resources: res(memoryMb, 250, 50), count, ...extra });
@@ -129,20 +129,12 @@ describe('drain', () => {
     const plan = drain(fleet(), 'id-host-1', { excludeHostIds: ['id-host-3'] });
     expect(new Set(hostsOf(plan))).toEqual(new Set(['host-2']));
   });
-});
 
-describe('release', () => {
-  it('frees the capacity of stopped instances once applied', () => {
-    const snapshot = cluster([host('host-1', res(1024, 4000, 1000))], [running('a', 'host-1', res(1024))]);
-    expect(place(snapshot, web(1)).pending[0].reason).toMatch(/^no host has 512 MiB of memory free/);
-    const next = snapshot.apply(release(snapshot, ['a']));
-    expect(next.host('id-host-1')!.booked.memoryMb).toBe(0);
-    expect(place(next, web(1)).placements).toHaveLength(1);
-  });
-
-  it('refuses unknown or repeated instances', () => {
-    const snapshot = cluster([host('host-1')], [running('a', 'host-1', res(1))]);
-    expect(() => release(snapshot, ['zz'])).toThrow('unknown instance zz');
-    expect(() => release(snapshot, ['a', 'a'])).toThrow('same instance twice');
+  it("sends no instance to a host smaller than its limits, even where its booking fits", () => {
+    const snapshot = cluster([host('host-1'), host('host-2', res(1024)), host('host-3', res(4096))], [running('a', 'host-1', res(512))]);
+    expect(drain(snapshot, 'id-host-1').placements.map((p) => p.hostName)).toEqual(['host-2']);
+    const plan = drain(snapshot, 'id-host-1', { limits: new Map([['a', res(2048)]]) });
+    expect(plan.placements.map((p) => p.hostName)).toEqual(['host-3']);
   });
 });
+

@@ -48,7 +48,14 @@ export function placeBatch(snapshot: ClusterSnapshot, requests: readonly Placeme
  * move first: a host's worth of instances goes into other hosts' gaps, and the large ones
  * have the fewest gaps to choose from.
  */
-export function drain(snapshot: ClusterSnapshot, hostId: string, options: { excludeHostIds?: readonly string[] } = {}): PlacementPlan {
+export interface DrainOptions {
+  /** Hosts the instances must not go to either. */
+  excludeHostIds?: readonly string[];
+  /** Each instance's ceilings by id (see PlacementRequest.limits); an instance not listed is limited by what it books. */
+  limits?: ReadonlyMap<string, Resources>;
+}
+
+export function drain(snapshot: ClusterSnapshot, hostId: string, options: DrainOptions = {}): PlacementPlan {
   const state = ClusterSnapshot.stateOf(snapshot);
   const source = state.indexOf(hostId);
   const ids = state.idsOn(source);
@@ -57,25 +64,13 @@ export function drain(snapshot: ClusterSnapshot, hostId: string, options: { excl
   try {
     for (const i of largestFirst(state, records.map((r) => r.resources))) {
       const record = records[i];
-      planner.placeRequest({ group: record.group, resources: record.resources, count: 1, instanceIds: [ids[i]], excludeHostIds: [hostId, ...(options.excludeHostIds ?? [])] }, i, source);
+      planner.placeRequest({ group: record.group, resources: record.resources, limits: options.limits?.get(ids[i]), count: 1, instanceIds: [ids[i]], excludeHostIds: [hostId, ...(options.excludeHostIds ?? [])] }, i, source);
     }
   } catch (error) {
     planner.undo();
     throw error;
   }
   return planner.hold();
-}
-
-/** A plan that only removes instances (stopped, scaled down): apply it to free their capacity. */
-export function release(snapshot: ClusterSnapshot, instanceIds: readonly string[]): PlacementPlan {
-  const state = ClusterSnapshot.stateOf(snapshot);
-  if (new Set(instanceIds).size !== instanceIds.length) throw new RangeError('release() was given the same instance twice');
-  const removals = instanceIds.map((id): Removal => {
-    const record = state.instances.get(id);
-    if (!record) throw new RangeError(`unknown instance ${id}: it is not running on any host of this snapshot`);
-    return { instanceId: id, hostId: state.ids[record.host], group: record.group, resources: { ...record.resources } };
-  });
-  return { basis: state.generation, placements: [], pending: [], removals, claims: [] };
 }
 
 /** Picks a host for one instance, or -1. One per state, reused across instances. */

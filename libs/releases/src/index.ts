@@ -1,5 +1,4 @@
 export * from './formation/formation';
-export * from './notifications';
 export * from './releases.module';
 export * from './releases/build-release-sweep';
 export * from './releases/build-releaser';
@@ -7,5 +6,4 @@ export * from './releases/release-events';
 export * from './releases/releases.service';
 export * from './rollouts/deploy-follower';
 export * from './rollouts/rollout.producer';
-export * from './routes';
 export * from './release-phase/release-phase';

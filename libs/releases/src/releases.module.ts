@@ -7,7 +7,7 @@ import { QUEUES } from '@berth/queue';
 import { FormationController } from './formation/formation.controller';
 import { InstancesController } from './instances/instances.controller';
 import { InstancesService } from './instances/instances.service';
-import { Notifier } from './notifications';
+import { Notifier } from '@berth/contracts';
 import { BuildReleaseSweep } from './releases/build-release-sweep';
 import { BuildReleaser } from './releases/build-releaser';
 import { ReleaseEvents } from './releases/release-events';

@@ -4,7 +4,8 @@ import type Redis from 'ioredis';
 import { BerthConfig } from '@berth/config';
 import { acceptsTcp, Clock, Coalescer } from '@berth/common';
 import { PrismaService } from '@berth/db';
-import { CHANNELS, Notifier, RolloutProducer, ROUTABLE_INSTANCE, SCHEDULER_LEASE } from '@berth/releases';
+import { CHANNELS, Notifier, ROUTABLE_INSTANCE, SCHEDULER_LEASE } from '@berth/contracts';
+import { RolloutProducer } from '@berth/releases';
 import { RedisService } from '@berth/redis';
 import { PlacementService } from './placement/placement.service';
 

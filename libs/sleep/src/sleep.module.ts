@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { LogStoreModule } from '@berth/logs';
-import { Notifier } from '@berth/releases';
+import { Notifier } from '@berth/contracts';
 import { Sleeper } from './sleeper.service';
 import { Waker } from './waker.service';
 

@@ -3,7 +3,7 @@ import { BerthConfig } from '@berth/config';
 import { Clock, Every } from '@berth/common';
 import { PrismaService } from '@berth/db';
 import { LogWriter } from '@berth/logs';
-import { Notifier } from '@berth/releases';
+import { Notifier } from '@berth/contracts';
 import { decidePressureSleeps, PressureSleep } from './memory-pressure';
 import { decideSleep, SleepDecision } from './sleep-decision';
 

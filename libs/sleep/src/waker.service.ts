@@ -4,7 +4,7 @@ import { Clock } from '@berth/common';
 import { Prisma, PrismaService } from '@berth/db';
 import { LogWriter } from '@berth/logs';
 import { allocatable } from '@berth/placement';
-import { Notifier, Route, routableInstances } from '@berth/releases';
+import { Notifier, Route, routableInstances, wokenElsewhere, wokenInPlace } from '@berth/contracts';
 
 /** Why a sleeping environment could not be woken, in words for the 503 page. */
 export class WakeFailed extends Error {
@@ -109,14 +109,11 @@ export class Waker {
       for (const [hostId, rows] of byHost) {
         if (hostId && (await this.claimRoom(tx, hostId, rows))) {
           // Not healthy until the agent has probed it since the wake: it may still be stopping the container for the sleep.
-          await tx.instance.updateMany({ where: { id: { in: rows.map((r) => r.id) } }, data: { desiredState: 'running', healthy: false, reason: null } });
+          await tx.instance.updateMany({ where: { id: { in: rows.map((r) => r.id) } }, data: wokenInPlace() });
           hosts.push(hostId);
         } else {
           // No room where its containers sleep: the scheduler places them afresh; the agent there removes the old ones.
-          await tx.instance.updateMany({
-            where: { id: { in: rows.map((r) => r.id) } },
-            data: { desiredState: 'running', hostId: null, containerId: null, hostPort: null, actualState: 'pending', healthy: false, reason: null },
-          });
+          await tx.instance.updateMany({ where: { id: { in: rows.map((r) => r.id) } }, data: wokenElsewhere() });
           moved += rows.length;
           if (hostId) hosts.push(hostId);
         }

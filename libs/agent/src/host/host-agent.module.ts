@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { LogStoreModule } from '@berth/logs';
 import { MetricStoreModule } from '@berth/metrics';
-import { Notifier } from '@berth/releases';
+import { Notifier } from '@berth/contracts';
 import { AppNetworks } from './app-networks';
 import { Cgroups } from './cgroups';
 import { ContainerRuntime } from './container-runtime';

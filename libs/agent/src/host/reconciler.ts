@@ -3,7 +3,7 @@ import type Redis from 'ioredis';
 import { BerthConfig } from '@berth/config';
 import { Clock, Coalescer } from '@berth/common';
 import { PrismaService } from '@berth/db';
-import { CHANNELS, Notifier, PlacementsChangedMessage } from '@berth/releases';
+import { CHANNELS, Notifier, PlacementsChangedMessage } from '@berth/contracts';
 import { RedisService } from '@berth/redis';
 import { ContainerRuntime } from './container-runtime';
 import { HostRegistration } from './host-registration';

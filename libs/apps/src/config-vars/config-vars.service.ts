@@ -40,6 +40,16 @@ export class ConfigVarsService {
     if (data.length) await tx.configVar.createMany({ data });
   }
 
+  /**
+   * Copies one environment's config to another that has none yet (a new preview starts with
+   * production's). Ciphertexts are copied as they are: same key, and each is still its own
+   * sealed value. Runs in the caller's transaction.
+   */
+  async copy(fromEnvironmentId: string, toEnvironmentId: string, tx: Prisma.TransactionClient): Promise<void> {
+    const rows = await tx.configVar.findMany({ where: { environmentId: fromEnvironmentId }, select: { key: true, valueEncrypted: true } });
+    if (rows.length) await tx.configVar.createMany({ data: rows.map((v) => ({ environmentId: toEnvironmentId, key: v.key, valueEncrypted: v.valueEncrypted })) });
+  }
+
   async get(userId: string, appName: string, envName: string) {
     const { environment } = await this.access.environment(userId, appName, envName, 'member');
     return this.read(environment.id);

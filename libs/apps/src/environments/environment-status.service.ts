@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { BerthConfig } from '@berth/config';
 import { PrismaService } from '@berth/db';
+import { isRoutable, ROUTABLE_FACTS } from '@berth/contracts';
 import type { EnvironmentStatus, StatusAudience } from './environment-status.types';
 
 export type { EnvironmentState, EnvironmentStatus, StatusAudience } from './environment-status.types';
@@ -258,7 +259,7 @@ export class EnvironmentStatusService {
           version: true,
           createdAt: true,
           formation: { where: { processType: 'web' }, select: { quantity: true } },
-          instances: { where: { processType: 'web', desiredState: 'running' }, select: { actualState: true, reason: true, restartCount: true, healthy: true, hostPort: true, hostId: true, previousPort: true } },
+          instances: { where: { processType: 'web', desiredState: 'running' }, select: { ...ROUTABLE_FACTS, reason: true, restartCount: true, previousPort: true } },
         },
       }),
     ]);
@@ -273,8 +274,9 @@ export class EnvironmentStatusService {
         appName: env.app.name,
         envName: env.name,
         branch: env.branch,
-        // An instance handed over from a lost host still serves where it was until it runs healthy elsewhere.
-        routable: instances.filter((i) => (i.actualState === 'running' && i.healthy && i.hostPort !== null && i.hostId !== null) || i.previousPort !== null).length,
+        // What the router sends requests to (ROUTABLE_INSTANCE; an instance on a host marked down does not
+        // serve), and an instance handed over from a lost host, which serves where it was until it runs healthy elsewhere.
+        routable: instances.filter((i) => isRoutable(i) || i.previousPort !== null).length,
         latestBuild: build.get(env.id) ?? null,
         // A release without a web formation entry but with web instances still has a web process.
         active: active && { version: active.version, createdAt: active.createdAt, webQuantity: active.formation[0]?.quantity ?? (instances.length || null) },

@@ -1,9 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { BerthConfig } from '@berth/config';
-import { badRequest, Clock } from '@berth/common';
-import { PrismaService } from '@berth/db';
+import { badRequest, Clock, environmentSlug } from '@berth/common';
+import { Environment, PrismaService } from '@berth/db';
 import { AppAccess } from '../app-access.service';
+import { ConfigVarsService } from '../config-vars/config-vars.service';
 import { ENVIRONMENT_DELETED, EnvironmentDeletedEvent } from '../events';
 import { Urls } from '../urls';
 import { EnvironmentStatusService } from './environment-status.service';
@@ -27,7 +28,32 @@ export class EnvironmentsService {
     private readonly config: BerthConfig,
     private readonly clock: Clock,
     private readonly events: EventEmitter2,
+    private readonly configVars: ConfigVarsService,
   ) {}
+
+  /**
+   * Creates the preview of a branch, named after it (a free name), with a copy of production's
+   * config at that moment (later changes to either stay separate). Throws Prisma's P2002 when
+   * another push created it or took the name meanwhile.
+   */
+  createPreview(app: { id: string; name: string }, branch: string): Promise<Environment> {
+    return this.db.$transaction(async (tx) => {
+      const taken = new Set((await tx.environment.findMany({ where: { appId: app.id }, select: { name: true } })).map((e) => e.name));
+      const environment = await tx.environment.create({
+        data: {
+          appId: app.id,
+          name: environmentSlug(branch, app.name, taken),
+          kind: 'preview',
+          branch,
+          expiresAt: this.defaultPreviewExpiresAt(),
+          sleepAfterMinutes: this.defaultSleepAfterMinutes('preview'),
+        },
+      });
+      const production = await tx.environment.findFirst({ where: { appId: app.id, kind: 'production' }, select: { id: true } });
+      if (production) await this.configVars.copy(production.id, environment.id, tx);
+      return environment;
+    });
+  }
 
   present(
     appName: string,

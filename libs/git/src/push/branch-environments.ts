@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { EnvironmentsService } from '@berth/apps';
-import { environmentSlug } from '@berth/common';
 import { Environment, Prisma, PrismaService } from '@berth/db';
 
 export interface PushedApp {
@@ -31,34 +30,12 @@ export class BranchEnvironments {
       const existing = await this.db.environment.findUnique({ where: { appId_branch: { appId: app.id, branch } } });
       if (existing) return { environment: existing, created: false };
       try {
-        return { environment: await this.createPreview(app, branch), created: true };
+        return { environment: await this.environments.createPreview(app, branch), created: true };
       } catch (error) {
         // Another push created it (same branch) or took the name (another branch) meanwhile.
         if (!(error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') || attempt >= 3) throw error;
       }
     }
-  }
-
-  private createPreview(app: PushedApp, branch: string): Promise<Environment> {
-    return this.db.$transaction(async (tx) => {
-      const taken = new Set((await tx.environment.findMany({ where: { appId: app.id }, select: { name: true } })).map((e) => e.name));
-      const environment = await tx.environment.create({
-        data: {
-          appId: app.id,
-          name: environmentSlug(branch, app.name, taken),
-          kind: 'preview',
-          branch,
-          expiresAt: this.environments.defaultPreviewExpiresAt(),
-          sleepAfterMinutes: this.environments.defaultSleepAfterMinutes('preview'),
-        },
-      });
-      const production = await tx.environment.findFirst({ where: { appId: app.id, kind: 'production' }, include: { config: true } });
-      // Ciphertexts are copied as they are: same key, and each is still its own sealed value.
-      if (production?.config.length) {
-        await tx.configVar.createMany({ data: production.config.map((v) => ({ environmentId: environment.id, key: v.key, valueEncrypted: v.valueEncrypted })) });
-      }
-      return environment;
-    });
   }
 
   /** Deletes the preview of a branch, then tells other libraries (containers, routes) with ENVIRONMENT_DELETED. */

@@ -6,7 +6,7 @@ import {
   ENVIRONMENT_DELETED,
   EnvironmentDeletedEvent,
 } from '@berth/apps';
-import { Notifier } from '../notifications';
+import { Notifier } from '@berth/contracts';
 
 /** Reacts to other libraries: deletions stop containers. (Builds make releases through BuildReleaser, config changes through ConfigReleaser.) */
 @Injectable()

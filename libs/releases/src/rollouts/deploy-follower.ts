@@ -4,8 +4,7 @@ import { BerthConfig } from '@berth/config';
 import { Clock } from '@berth/common';
 import { PrismaService } from '@berth/db';
 import { RedisService } from '@berth/redis';
-import { SCHEDULER_LEASE } from '../notifications';
-import { ROUTABLE_INSTANCE } from '../routes';
+import { isRoutable, ROUTABLE_FACTS, ROUTABLE_INSTANCE, SCHEDULER_LEASE } from '@berth/contracts';
 
 /** How long a release may wait for room on a host before the one who deployed is told so. */
 const ROOM_PATIENCE_MS = 10_000;
@@ -48,7 +47,7 @@ export class DeployFollower {
     for (;;) {
       const release = await this.db.release.findUnique({
         where: { id: releaseId },
-        include: { formation: true, instances: { where: { desiredState: 'running' }, select: { processType: true, healthy: true, actualState: true, hostId: true, reason: true, host: { select: { name: true, state: true } } } } },
+        include: { formation: true, instances: { where: { desiredState: 'running' }, select: { ...ROUTABLE_FACTS, hostId: true, reason: true, host: { select: { name: true, state: true } } } } },
       });
       if (!release) return { outcome: 'superseded', message: 'The release is gone: its app or environment was deleted.' };
       const v = `v${release.version}`;
@@ -73,7 +72,7 @@ export class DeployFollower {
         const room = waitingForRoom(release.version, unplaced.reason!, 'member');
         return { outcome: 'waiting', message: `${room.message} ${room.hint}` };
       }
-      const healthy = release.instances.filter((i) => i.processType === 'web' && i.healthy && i.actualState === 'running').length;
+      const healthy = release.instances.filter(isRoutable).length;
       const progress = wantsWeb && release.status === 'deploying' ? `${healthy} of ${plural(web!.quantity, 'web instance')} healthy…` : '';
       if (progress && progress !== last) {
         await say(progress);

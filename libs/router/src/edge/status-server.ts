@@ -4,7 +4,7 @@ import { createServer, IncomingHttpHeaders, IncomingMessage, request as httpRequ
 import { dirname } from 'node:path';
 import { BerthConfig } from '@berth/config';
 import { EnvironmentStatus, EnvironmentStatusService } from '@berth/apps';
-import type { Route } from '@berth/releases';
+import type { Route } from '@berth/contracts';
 import { Waker, WakeFailed } from '@berth/sleep';
 import { EnvironmentRoute, normalizeHost } from '../routes/route-table';
 import { pageFormat, renderPage, unavailablePage, unknownHostPage } from './status-pages';

@@ -1,25 +1,24 @@
 import { Injectable } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
 import { APP_DELETED, AppDeletedEvent, ENVIRONMENT_DELETED, EnvironmentDeletedEvent } from '@berth/apps';
-import { RedisService } from '@berth/redis';
-import { CHANNELS } from '@berth/releases';
+import { CHANNELS, Notifier } from '@berth/contracts';
 
 /**
  * Tells every router that an environment's routes changed: its instances, its domains, or
  * the environment itself. Routers re-read that environment from the database; they also poll,
- * so a lost message only delays a change. Channel `<BERTH_REDIS_PREFIX>:routes`, message: the
- * environment id.
+ * so a lost message only delays a change. The channel is @berth/contracts' CHANNELS.routes and
+ * its one publisher Notifier.routesChanged; this adds the deletions and names the channel.
  */
 @Injectable()
 export class RouteChanges {
-  constructor(private readonly redis: RedisService) {}
+  constructor(private readonly notifier: Notifier) {}
 
   get channel(): string {
-    return CHANNELS.routes(this.redis.key());
+    return CHANNELS.routes(this.notifier.prefix);
   }
 
   async environmentChanged(environmentId: string): Promise<void> {
-    await this.redis.client.publish(this.channel, environmentId);
+    await this.notifier.routesChanged(environmentId);
   }
 
   @OnEvent(ENVIRONMENT_DELETED, { async: true, promisify: true })

@@ -5,7 +5,7 @@ import { Urls } from '@berth/apps';
 import { environmentLabel } from '@berth/common';
 import { BerthConfig } from '@berth/config';
 import { PrismaService } from '@berth/db';
-import { ROUTABLE_INSTANCE } from '@berth/releases';
+import { ROUTABLE_INSTANCE } from '@berth/contracts';
 import { Backend, EnvironmentRoute, withHandovers } from './route-table';
 
 /** Resolves host addresses to IPs (HAProxy's runtime API takes IPs only). */

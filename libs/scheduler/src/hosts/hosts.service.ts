@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { BerthConfig } from '@berth/config';
 import { forbidden, notFound } from '@berth/common';
 import { PrismaService } from '@berth/db';
-import { Notifier } from '@berth/releases';
+import { Notifier } from '@berth/contracts';
 
 /**
  * Hosts as operators see them. Hosts are shared by every team, so only operators

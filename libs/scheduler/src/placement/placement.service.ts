@@ -2,8 +2,8 @@ import { Injectable, Logger } from '@nestjs/common';
 import { PlatformCounters } from '@berth/metrics';
 import { BerthConfig } from '@berth/config';
 import { Prisma, PrismaService } from '@berth/db';
-import { ClusterSnapshot, loadClusterInput, PlacementPlan, placeBatch, placeWithRetry, spreadGroup } from '@berth/placement';
-import { Notifier } from '@berth/releases';
+import { ClusterSnapshot, drain, loadClusterInput, PlacementPlan, placeBatch, placeWithRetry, Resources, spreadGroup } from '@berth/placement';
+import { Notifier, placedOn, unplaced } from '@berth/contracts';
 
 type InstanceRow = Prisma.InstanceGetPayload<{ include: { host: { select: { name: true } } } }>;
 
@@ -13,6 +13,9 @@ export interface PlacementOutcome {
 }
 
 const ATTEMPTS = 8;
+
+/** An instance's ceilings (cgroup limits): a host must be large enough for them, whatever it books. */
+const limitsOf = (row: InstanceRow): Resources => ({ memoryMb: row.memoryMb, cpuMillis: row.cpuMillis, pidsLimit: row.pidsLimit });
 
 /** An instance was placed, moved or stopped by someone else since it was read: plan again. */
 class InstanceChanged extends Error {}
@@ -47,7 +50,7 @@ export class PlacementService {
   async placePending(where: { releaseId?: string } = {}): Promise<PlacementOutcome> {
     return this.counted(await this.commit(
       () => this.db.instance.findMany({ where: { ...where, hostId: null, desiredState: 'running' }, include: { host: { select: { name: true } } } }),
-      [],
+      (snapshot, rows) => this.plan(snapshot, rows),
       'no host',
     ));
   }
@@ -60,13 +63,19 @@ export class PlacementService {
   async moveOff(host: { id: string; name: string; state: string }): Promise<PlacementOutcome> {
     return this.counted(await this.commit(
       () => this.db.instance.findMany({ where: { hostId: host.id, desiredState: 'running' }, include: { host: { select: { name: true } } } }),
-      [host.id],
+      (snapshot, rows) => {
+        const plan = drain(snapshot, host.id, { limits: new Map(rows.map((row) => [row.id, limitsOf(row)])) });
+        // The snapshot was read after the rows: it must drain exactly them, or plan again from fresh rows.
+        const planned = [...plan.placements, ...plan.pending].map((p) => p.instanceId);
+        if (planned.length !== rows.length || planned.some((id) => !rows.some((row) => row.id === id))) throw new InstanceChanged();
+        return plan;
+      },
       host.state === 'down' ? `host ${host.name} stopped answering` : `host ${host.name} is draining`,
       host.state === 'down',
     ));
   }
 
-  /** The cluster as placement sees it, with the instances being moved no longer booking their old host. */
+  /** The cluster as placement sees it. */
   private async snapshot(rows: InstanceRow[]): Promise<ClusterSnapshot> {
     // Hosts whose agent missed its heartbeats take no new instances (see SchedulerLoop.markSilentHostsDown).
     const cluster = await loadClusterInput(this.db, { unreachableBefore: new Date(Date.now() - this.config.scheduler.hostDownAfterMs) });
@@ -74,27 +83,25 @@ export class PlacementService {
     // moved one of them since. Plan again from fresh rows rather than place it twice.
     const hostNow = new Map(cluster.instances.map((i) => [i.id, i.hostId]));
     if (rows.some((row) => hostNow.has(row.id) && hostNow.get(row.id) !== row.hostId)) throw new InstanceChanged();
-    // An instance being moved stops booking its old host: plan it as if it were not there.
-    const moving = new Set(rows.filter((row) => row.hostId).map((row) => row.id));
-    return ClusterSnapshot.build({ hosts: cluster.hosts, instances: cluster.instances.filter((i) => !moving.has(i.id)) }, this.config.placement);
+    return ClusterSnapshot.build(cluster, this.config.placement);
   }
 
-  private plan(snapshot: ClusterSnapshot, rows: InstanceRow[], excludeHostIds: string[]): PlacementPlan {
+  /** New instances, placed in one plan. (Moves go through drain: the instances being moved keep booking their host until the plan moves them.) */
+  private plan(snapshot: ClusterSnapshot, rows: InstanceRow[]): PlacementPlan {
     return placeBatch(
       snapshot,
       rows.map((row) => ({
         group: spreadGroup(row.releaseId, row.processType),
         // Books the requests; the limits only have to fit the host.
         resources: { memoryMb: row.memoryRequestMb ?? row.memoryMb, cpuMillis: row.cpuRequestMillis ?? row.cpuMillis, pidsLimit: row.pidsLimit },
-        limits: { memoryMb: row.memoryMb, cpuMillis: row.cpuMillis, pidsLimit: row.pidsLimit },
+        limits: limitsOf(row),
         count: 1,
         instanceIds: [row.id],
-        excludeHostIds,
       })),
     );
   }
 
-  private async commit(load: () => Promise<InstanceRow[]>, excludeHostIds: string[], why: string, unplaceWhenStuck = false): Promise<PlacementOutcome> {
+  private async commit(load: () => Promise<InstanceRow[]>, planFor: (snapshot: ClusterSnapshot, rows: InstanceRow[]) => PlacementPlan, why: string, unplaceWhenStuck = false): Promise<PlacementOutcome> {
     let rows = await load();
     if (!rows.length) return { placements: [], pending: [] };
     let reread = false;
@@ -109,18 +116,14 @@ export class PlacementService {
         byId = new Map(rows.map((row) => [row.id, row]));
         return this.snapshot(rows);
       },
-      plan: (snapshot) => this.plan(snapshot, rows, excludeHostIds),
+      plan: (snapshot) => planFor(snapshot, rows),
       write: async (tx, plan) => {
         for (const p of plan.placements) {
           const row = byId.get(p.instanceId)!;
           const moved = row.hostId !== null;
           const changed = await tx.instance.updateMany({
             where: { id: row.id, hostId: row.hostId, desiredState: 'running' },
-            data: {
-              hostId: p.hostId,
-              reason: moved ? `moved: ${why}` : null,
-              ...(moved ? { containerId: null, hostPort: null, healthy: false, actualState: 'pending', startedAt: null, memoryUsageBytes: null, cpuUsagePercent: null } : {}),
-            },
+            data: placedOn(p.hostId, moved ? { reason: `moved: ${why}` } : null),
           });
           if (changed.count !== 1) throw new InstanceChanged();
         }
@@ -129,7 +132,7 @@ export class PlacementService {
           const reason = row.hostId && !unplaceWhenStuck ? `${why}, and it fits on no other host: ${p.reason}` : `cannot be placed: ${p.reason}`;
           await tx.instance.updateMany({
             where: { id: row.id, hostId: row.hostId },
-            data: unplaceWhenStuck && row.hostId ? { hostId: null, reason, containerId: null, hostPort: null, healthy: false, actualState: 'pending', startedAt: null } : { reason },
+            data: unplaceWhenStuck && row.hostId ? unplaced(reason) : { reason },
           });
         }
       },

@@ -4,7 +4,7 @@ import { Clock } from '@berth/common';
 import { FormationEntry, Instance, PrismaService, Release } from '@berth/db';
 import { LogWriter } from '@berth/logs';
 import { requestsFor } from '@berth/placement';
-import { Notifier } from '@berth/releases';
+import { isReady, Notifier } from '@berth/contracts';
 import { PlacementService } from '../placement/placement.service';
 import { ReleasePhaseService } from './release-phase.service';
 
@@ -53,14 +53,14 @@ export class RolloutService {
       const current = await this.db.release.findUnique({ where: { id: release.id }, select: { status: true } });
       if (!current || current.status !== 'deploying') return current?.status === 'active' ? 'active' : current?.status === 'failed' ? 'failed' : 'superseded';
       if (await this.newerActive(release)) return this.supersede(release);
-      const instances = await this.db.instance.findMany({ where: { releaseId: release.id }, orderBy: [{ processType: 'asc' }, { index: 'asc' }] });
+      const instances = await this.db.instance.findMany({ where: { releaseId: release.id }, include: { host: { select: { state: true } } }, orderBy: [{ processType: 'asc' }, { index: 'asc' }] });
       const broken = instances.find((i) => i.actualState === 'failed' || (i.actualState === 'crashed' && !i.healthy));
       // The agent would restart it; the release is failed, so its "restarting in …" does not apply.
       if (broken) return this.fail(release, `${label(broken)} ${(broken.reason ?? broken.actualState).replace(/; (restarting|trying again) in \d+ s$/, '')}`);
-      const ready = (i: Instance) => i.actualState === 'running' && (i.processType !== 'web' || i.healthy);
-      if (instances.every(ready)) break;
+      // Web instances must be routable (what the router sends requests to), the others run.
+      if (instances.every(isReady)) break;
       if (this.clock.now().getTime() > deadline) {
-        const late = instances.filter((i) => !ready(i));
+        const late = instances.filter((i) => !isReady(i));
         const first = late[0];
         const why = first.hostId === null ? `could not be placed (${first.reason ?? 'no capacity'})` : `was ${first.actualState}${first.reason ? ` (${first.reason})` : ''}`;
         return this.fail(release, `${late.length} instance${late.length === 1 ? '' : 's'} not ready after ${Math.round(this.config.scheduler.rolloutTimeoutMs / 1000)} s; ${label(first)} ${why}`);

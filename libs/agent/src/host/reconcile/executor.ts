@@ -3,7 +3,7 @@ import { BerthConfig } from '@berth/config';
 import { Clock } from '@berth/common';
 import { Prisma, PrismaService } from '@berth/db';
 import { InstanceMetricsWriter } from '@berth/metrics';
-import { Notifier } from '@berth/releases';
+import { failedToStart, markCrashed, Notifier } from '@berth/contracts';
 import { CONTAINER_PORT } from '../../container-spec';
 import { ContainerRuntime } from '../container-runtime';
 import { HostRegistration } from '../host-registration';
@@ -175,7 +175,7 @@ export class ReconcileExecutor {
         ? `the app's files do not fit on its ${row.diskMb} MB disk; raise diskMb of ${row.processType} in the formation (${said})`
         : said;
       this.shipper.event(refOf(row), `${refOf(row).name} could not start: ${message}; trying again in ${Math.round(delay / 1000)} s`);
-      await this.update(row, { actualState: 'failed', healthy: false, containerId: null, hostPort: null, reason: `could not start: ${message}; trying again in ${Math.round(delay / 1000)} s` });
+      await this.update(row, failedToStart(`could not start: ${message}; trying again in ${Math.round(delay / 1000)} s`));
     }
   }
 
@@ -253,16 +253,7 @@ export class ReconcileExecutor {
     const delay = this.health.crashed(row.id, this.clock.now().getTime());
     this.logger.warn(`${row.release.environment.app.name}/${row.release.environment.name} ${row.processType}.${row.index} ${why}; restarting in ${delay / 1000} s`);
     this.shipper.event(refOf(row), `${refOf(row).name} ${state}: ${why}; restarting in ${Math.round(delay / 1000)} s`);
-    await this.update(row, {
-      actualState: state,
-      healthy: false,
-      containerId: null,
-      hostPort: null,
-      restartCount: { increment: 1 },
-      memoryUsageBytes: null,
-      cpuUsagePercent: null,
-      reason: `${why}; restarting in ${Math.round(delay / 1000)} s`,
-    });
+    await this.update(row, markCrashed(state, `${why}; restarting in ${Math.round(delay / 1000)} s`));
     if (row.healthy) await this.notifier.routesChanged(row.environmentId);
   }
 }

@@ -1,19 +1,22 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { RedisService } from '@berth/redis';
 
+/** Held (with a TTL) by the scheduler that runs rounds; no key means no scheduler is running. */
+export const SCHEDULER_LEASE = (prefix: string) => `${prefix}:scheduler:leader`;
+
 /**
  * Redis pub/sub channels that wake other processes. They only say "look again": the state
  * itself is in the database, so a lost message costs a poll interval, never correctness.
  *
  * - routes: the environment id (plain text) whenever the set of routable instances of an
- *   environment changes (see routableInstances). The router re-reads that environment.
+ *   environment changes (see routableInstances), or its domains, or the environment itself
+ *   was deleted. The router re-reads that environment.
  * - placements: `{ hostIds }` when instances were placed on, moved off or told to stop on
  *   those hosts (`"*"` for every host). Agents reconcile at once.
  * - scheduler: anything; the scheduler runs a round at once.
+ *
+ * Notifier is the one publisher of all three (the router's RouteChanges publishes through it).
  */
-/** Held (with a TTL) by the scheduler that runs rounds; no key means no scheduler is running. */
-export const SCHEDULER_LEASE = (prefix: string) => `${prefix}:scheduler:leader`;
-
 export const CHANNELS = {
   routes: (prefix: string) => `${prefix}:routes`,
   placements: (prefix: string) => `${prefix}:placements`,

@@ -13,6 +13,10 @@ export interface Route {
  * Which instances may take requests, as a query: web instances that should and do run, that
  * their agent reports healthy, with a published port on a host that is not down. The router
  * applies it to the environment's current (active) release.
+ *
+ * A host whose agent went silent is not down while its instances still answer (the scheduler
+ * marks it down on evidence they are gone, see SchedulerLoop.markSilentHostsDown), so its
+ * instances stay routable meanwhile. isRoutable is the same rule on a row already read.
  */
 export const ROUTABLE_INSTANCE = {
   processType: 'web',
@@ -22,6 +26,47 @@ export const ROUTABLE_INSTANCE = {
   hostPort: { not: null },
   host: { state: { not: 'down' } },
 } satisfies Prisma.InstanceWhereInput;
+
+/** The fields of an instance that decide whether it is routable. */
+export interface RoutableFacts {
+  processType: string;
+  desiredState: string;
+  actualState: string;
+  healthy: boolean;
+  hostPort: number | null;
+  host: { state: string } | null;
+}
+
+/** ROUTABLE_INSTANCE on a row already read (select the fields of RoutableFacts, host's state included). */
+export function isRoutable(i: RoutableFacts): boolean {
+  return (
+    i.processType === ROUTABLE_INSTANCE.processType &&
+    i.desiredState === ROUTABLE_INSTANCE.desiredState &&
+    i.actualState === ROUTABLE_INSTANCE.actualState &&
+    i.healthy === ROUTABLE_INSTANCE.healthy &&
+    i.hostPort !== null &&
+    i.host !== null &&
+    i.host.state !== ROUTABLE_INSTANCE.host.state.not
+  );
+}
+
+/** What to select for isRoutable. */
+export const ROUTABLE_FACTS = {
+  processType: true,
+  desiredState: true,
+  actualState: true,
+  healthy: true,
+  hostPort: true,
+  host: { select: { state: true } },
+} satisfies Prisma.InstanceSelect;
+
+/**
+ * A rollout's instance is ready when it runs and, for a web instance, is routable: the
+ * release becomes current only once the router can send it requests.
+ */
+export function isReady(i: RoutableFacts): boolean {
+  return i.processType === 'web' ? isRoutable(i) : i.actualState === 'running';
+}
 
 /**
  * The routable instances of an environment: web instances of its current (active) release

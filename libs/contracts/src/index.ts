@@ -1,0 +1,3 @@
+export * from './instance-state';
+export * from './routes';
+export * from './signals';
