@@ -84,16 +84,20 @@ export interface Committed<R> {
 
 /**
  * load → plan → claim + write in one transaction of `db`, again from a fresh snapshot when a
- * host changed in between (or `retryable` says so). Throws the last such error after
- * `attempts` tries; any other error at once. The one retry loop of placement: the scheduler's
+ * host changed in between (or `retryable` says so), after a short random pause that grows with
+ * each attempt (many rollouts placing on one host at once otherwise collide again in step).
+ * Throws the last such error after `attempts` tries; any other error at once. The one retry loop of placement: the scheduler's
  * PlacementService commits through it.
  *
  *   const { plan } = await placeWithRetry(prisma, {
- *     load: () => loadClusterSnapshot(prisma, config.placement),
+ *     load: () => readSnapshot(prisma),                 // the caller's own read of hosts and instances
  *     plan: (snapshot) => place(snapshot, { group: spreadGroup(releaseId, 'web'), resources, count: 3, instanceIds }),
  *     write: (tx, plan) => writeInstances(tx, plan),   // the scheduler's own writes
  *   });
  */
+/** The longest pause before a second attempt; the n-th waits up to n times this. */
+const RETRY_PAUSE_MS = 25;
+
 export async function placeWithRetry<Tx extends SqlExecutor, R>(db: Transactor<Tx>, options: PlaceWithRetryOptions<Tx, R>): Promise<Committed<R>> {
   const attempts = options.attempts ?? 8;
   for (let attempt = 1; ; attempt++) {
@@ -107,6 +111,7 @@ export async function placeWithRetry<Tx extends SqlExecutor, R>(db: Transactor<T
     } catch (error) {
       const again = error instanceof PlacementConflict || (options.retryable?.(error) ?? false);
       if (!again || attempt >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * RETRY_PAUSE_MS * attempt));
     }
   }
 }

@@ -6,6 +6,7 @@ import { acceptsTcp, Clock, Coalescer } from '@berth/common';
 import { PrismaService } from '@berth/db';
 import { CHANNELS, Notifier, ROUTABLE_INSTANCE, SCHEDULER_LEASE } from '@berth/contracts';
 import { RolloutProducer } from '@berth/releases';
+import { PlacementConflict } from '@berth/placement';
 import { RedisService } from '@berth/redis';
 import { PlacementService } from './placement/placement.service';
 
@@ -27,7 +28,10 @@ export class SchedulerLoop implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly unreachable = new Set<string>();
   private readonly rounds = new Coalescer(
     () => this.tick(),
-    (error) => this.logger.error(`scheduler round failed: ${(error as Error).stack ?? error}`),
+    (error) =>
+      error instanceof PlacementConflict
+        ? this.logger.warn(`placement round gave up for now: ${error.message}; the next round places what is left`)
+        : this.logger.error(`scheduler round failed: ${(error as Error).stack ?? error}`),
   );
 
   constructor(
