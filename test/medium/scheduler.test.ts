@@ -239,16 +239,22 @@ describe('scheduler', () => {
     expect(moved).toMatchObject({ hostId: other.id, reason: expect.stringMatching(/^moved: host silent-\w+ stopped answering$/) });
   });
 
+  /** Its instance runs, healthy, and accepts connections on its published port (as one does while its agent is away). */
+  async function answeringOnItsPort(environmentId: string) {
+    const server = createServer((socket) => socket.end());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    afterCleanup.push(() => server.close());
+    await db.instance.updateMany({ where: { environmentId }, data: { hostPort: port, actualState: 'running', healthy: true } });
+    return { server, port };
+  }
+
   it('keeps a silent host whose instances still answer: unreachable, no new placements, and down once they stop answering', async () => {
     const quiet = await addHost('quiet', 1000);
     const { environment } = await pendingInstances(1, 100);
     await schedulers[0].get(PlacementService).placePending();
     // Its container answers on the published port, as one does while its agent restarts.
-    const server = createServer((socket) => socket.end());
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as AddressInfo).port;
-    afterCleanup.push(() => server.close());
-    await db.instance.updateMany({ where: { environmentId: environment.id }, data: { hostPort: port, actualState: 'running', healthy: true } });
+    const { server, port } = await answeringOnItsPort(environment.id);
     await db.host.update({ where: { id: quiet.id }, data: { lastHeartbeatAt: new Date(Date.now() - 60_000) } });
     const other = await addHost('other', 1000);
     await schedulers[2].get(SchedulerLoop).round();
@@ -277,11 +283,7 @@ describe('scheduler', () => {
     const { environment, release } = await pendingInstances(1, 100);
     await db.release.update({ where: { id: release.id }, data: { status: 'active' } });
     await schedulers[0].get(PlacementService).placePending();
-    const server = createServer((socket) => socket.end());
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as AddressInfo).port;
-    afterCleanup.push(() => server.close());
-    await db.instance.updateMany({ where: { environmentId: environment.id }, data: { hostPort: port, actualState: 'running', healthy: true } });
+    const { port } = await answeringOnItsPort(environment.id);
     // Silent for longer than HOST_LOST_AFTER_SECONDS (300 s), its container still answering.
     await db.host.update({ where: { id: lost.id }, data: { lastHeartbeatAt: new Date(Date.now() - 400_000) } });
     const other = await addHost('other', 1000);
