@@ -51,22 +51,9 @@ import { runningHaproxy } from '../libs/router/src/edge/haproxy.process';
 import { ensureWebAppImage } from '../test/support/images';
 import { freePort } from '../test/support/platform';
 import { isolatedCluster, removeContainersOf, TEST_LABEL } from '../test/support/runtime';
+import { option, percentile, sleep } from './support/cli';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const BENCH_LABEL = 'berth.bench=density';
-
-function option(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const value = i >= 0 ? Number(process.argv[i + 1]) : fallback;
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} takes a whole number of at least 1`);
-  return value;
-}
-
-const percentile = (values: number[], p: number): number | null => {
-  if (!values.length) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-};
 
 /** Proportional set size of a process in MB (its share of pages it shares with others). */
 function pssMb(pid: number): number {

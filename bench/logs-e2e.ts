@@ -41,21 +41,7 @@ import { rootModuleFor } from '../apps/berth/src/bootstrap';
 import { ensureLoggingImage } from '../test/support/logs';
 import { freePort } from '../test/support/platform';
 import { insertImage, isolatedCluster, removeContainersOf } from '../test/support/runtime';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function option(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const value = i >= 0 ? Number(process.argv[i + 1]) : fallback;
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} takes a whole number of at least 1`);
-  return value;
-}
-
-const percentile = (values: number[], p: number): number | null => {
-  if (!values.length) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-};
+import { option, percentile, sleep } from './support/cli';
 
 /**
  * The writer, run by `sh -c` as the web process: httpd answers the health check (and ignores the
