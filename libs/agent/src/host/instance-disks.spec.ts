@@ -20,9 +20,16 @@ interface FakeVolume {
 function fakeEngine(dataDir: string) {
   const volumes = new Map<string, FakeVolume>();
   const containers = new Map<string, { volume: string }>();
-  const calls = { init: 0, initFails: false };
+  const calls = { init: 0, initFails: false, commands: [] as (string[] | undefined)[] };
+  /** Images and their own command (`localhost/berth/a:1` is a Node app's; `bare:1` has none). */
+  const images: Record<string, { Cmd: string[] | null; Entrypoint: string[] | null }> = {
+    'localhost/berth/a:1': { Cmd: ['node', 'app.js'], Entrypoint: null },
+    'bare:1': { Cmd: null, Entrypoint: null },
+  };
   const api = {
-    createContainer: async (options: { name: string; HostConfig: { Mounts: { Source: string }[] } }) => {
+    getImage: (name: string) => ({ inspect: async () => ({ Config: images[name] }) }),
+    createContainer: async (options: { name: string; Cmd?: string[]; HostConfig: { Mounts: { Source: string }[] } }) => {
+      calls.commands.push(options.Cmd);
       containers.set(options.name, { volume: options.HostConfig.Mounts[0].Source });
       volumes.get(options.HostConfig.Mounts[0].Source)!.inUse = true;
       return { id: options.name };
@@ -104,6 +111,12 @@ describe('instance disks', () => {
     expect(readdirSync(join(dataDir, 'disks', 'templates'))).toHaveLength(1);
     await disks.create('berth-h-4-disk', 128, {}, contents);
     expect(calls.init).toBe(2);
+  });
+
+  it("makes the template's container with the image's own command, which the runtime finds at init (`true` only for an image without one)", async () => {
+    await disks.create('berth-h-1-disk', 64, {}, { image: 'localhost/berth/a:1', target: '/app', user: 'app' });
+    await disks.create('berth-h-2-disk', 64, {}, { image: 'bare:1', target: '/app', user: 'app' });
+    expect(calls.commands).toEqual([undefined, ['true']]);
   });
 
   it('starts a disk empty when no template can be made (the engine copies at the start)', async () => {

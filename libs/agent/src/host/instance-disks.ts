@@ -138,11 +138,15 @@ export class InstanceDisks {
     try {
       await this.format(file, sizeMb);
       await this.makeVolume(volume, file, rest);
+      // The runtime checks at init that the command exists in the image (it never runs): the
+      // image's own command always does, `true` only where the image has a shell's tools.
+      const { Config } = await this.engine.api.getImage(contents.image).inspect();
+      const ownCommand = Boolean(Config?.Entrypoint?.length || Config?.Cmd?.length);
       const container = await this.engine.api.createContainer({
         name: volume,
         Image: contents.image,
         User: contents.user,
-        Cmd: ['true'],
+        ...(ownCommand ? {} : { Cmd: ['true'] }),
         Labels: rest,
         HostConfig: { NetworkMode: 'none', ReadonlyRootfs: true, Mounts: [{ Type: 'volume', Source: volume, Target: contents.target }] },
       });
