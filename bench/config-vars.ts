@@ -16,7 +16,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { NestFactory } from '@nestjs/core';
-import { ConfigVarsService } from '@berth/apps';
+import { ConfigVarsService } from '@berth/tenant-apps';
 import { SecretBox } from '@berth/common';
 import { parseConfig } from '@berth/config';
 import { PrismaService } from '@berth/db';

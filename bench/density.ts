@@ -37,7 +37,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import { ContainerRuntime } from '@berth/agent';
-import { AppsService, EnvironmentsService } from '@berth/apps';
+import { AppsService, EnvironmentsService } from '@berth/tenant-apps';
 import { environmentLabel } from '@berth/common';
 import { loadEnvFile, parseConfig } from '@berth/config';
 import { ROUTABLE_INSTANCE } from '@berth/contracts';

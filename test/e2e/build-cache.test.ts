@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BerthConfig } from '@berth/config';
 import { PrismaService } from '@berth/db';
-import { BuildCaches } from '../../libs/builds/src/engine/build-cache';
+import { BuildCaches } from '../../libs/builds/src/image-build/build-cache';
 import { BuildSweeper } from '../../libs/builds/src/queue/build-sweeper';
 import { builds, Pushes } from '../support/builds';
 import { gitUrl } from '../support/git';

@@ -1,7 +1,7 @@
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { existsSync } from 'node:fs';
 import request from 'supertest';
-import { ENVIRONMENT_DELETED, EnvironmentDeletedEvent } from '@berth/apps';
+import { ENVIRONMENT_DELETED, EnvironmentDeletedEvent } from '@berth/tenant-apps';
 import { GitRepos } from '@berth/git';
 import { build, builds, engineImages, Pushes } from '../support/builds';
 import { gitUrl, WorkingCopy } from '../support/git';

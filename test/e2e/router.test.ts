@@ -4,7 +4,7 @@ import { Agent, request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ENVIRONMENT_DELETED } from '@berth/apps';
+import { ENVIRONMENT_DELETED } from '@berth/tenant-apps';
 import { PrismaService } from '@berth/db';
 import { PreviewSweeper, RouteChanges } from '@berth/router';
 import { HaproxyProcess, processAlive } from '../../libs/router/src/edge/haproxy.process';

@@ -1,5 +1,5 @@
 import { EventEmitter2 } from '@nestjs/event-emitter';
-import { ENVIRONMENT_DELETED, EnvironmentsService } from '@berth/apps';
+import { ENVIRONMENT_DELETED, EnvironmentsService } from '@berth/tenant-apps';
 import { PrismaService } from '@berth/db';
 import { RedisService } from '@berth/redis';
 import { startPlatform, RunningPlatform } from '../support/platform';

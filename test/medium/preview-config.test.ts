@@ -1,4 +1,4 @@
-import { ConfigVarsService, EnvironmentsService } from '@berth/apps';
+import { ConfigVarsService, EnvironmentsService } from '@berth/tenant-apps';
 import { Clock } from '@berth/common';
 import { BerthConfig } from '@berth/config';
 import { PrismaService } from '@berth/db';

@@ -1,5 +1,5 @@
 import { BerthConfig } from '@berth/config';
-import { EnvironmentStatusService } from '@berth/apps';
+import { EnvironmentStatusService } from '@berth/tenant-apps';
 import { routableInstances } from '@berth/contracts';
 import { PrismaService } from '@berth/db';
 import { testConfig } from '../support/platform';

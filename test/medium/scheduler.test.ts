@@ -2,9 +2,9 @@ import { INestApplicationContext } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { AddressInfo, createServer } from 'node:net';
 import { PrismaService } from '@berth/db';
-import { EnvironmentStatusService } from '@berth/apps';
+import { EnvironmentStatusService } from '@berth/tenant-apps';
 import { BerthConfig } from '@berth/config';
-import { PlacementService, RolloutService, SchedulerLoop } from '@berth/scheduler';
+import { InstancePlacer, RolloutService, SchedulerLoop } from '@berth/scheduler';
 import { startPlatform, startRoles, RunningPlatform } from '../support/platform';
 import { createApp, signUp, TestUser } from '../support/users';
 import { isolatedCluster } from '../support/runtime';
@@ -62,7 +62,7 @@ describe('scheduler', () => {
     const hosts = await Promise.all([addHost('a', 1000), addHost('b', 1000), addHost('c', 1000)]);
     const batches = await Promise.all(Array.from({ length: 6 }, () => pendingInstances(8, 100))); // 4800 MB asked, 3000 MB there
     // Each release placed on its own, all at once from three schedulers: the plans race for the same free capacity.
-    await Promise.all(batches.map((batch, i) => schedulers[i % 3].get(PlacementService).placePending({ releaseId: batch.release.id })));
+    await Promise.all(batches.map((batch, i) => schedulers[i % 3].get(InstancePlacer).placePending({ releaseId: batch.release.id })));
 
     const placed = await db.instance.findMany({ where: { hostId: { in: hosts.map((h) => h.id) } } });
     expect(placed).toHaveLength(30);
@@ -87,8 +87,8 @@ describe('scheduler', () => {
       // Every scheduler goes for all of them (as their loops do) while rollouts place their own
       // release: whoever reads an instance as waiting may find it placed by the time it plans.
       await Promise.all([
-        ...schedulers.map((s) => s.get(PlacementService).placePending()),
-        ...batches.map((batch, i) => schedulers[i % 3].get(PlacementService).placePending({ releaseId: batch.release.id })),
+        ...schedulers.map((s) => s.get(InstancePlacer).placePending()),
+        ...batches.map((batch, i) => schedulers[i % 3].get(InstancePlacer).placePending({ releaseId: batch.release.id })),
       ]);
       const instances = await db.instance.findMany({ where: { releaseId: { in: batches.map((b) => b.release.id) } } });
       expect(instances).toHaveLength(18);
@@ -99,7 +99,7 @@ describe('scheduler', () => {
   it('plans again when another scheduler places the instances it read as waiting before it reads the cluster', async () => {
     await addHost('a', 10000);
     const { release } = await pendingInstances(3, 100);
-    const [first, second] = [schedulers[0].get(PlacementService), schedulers[1].get(PlacementService)];
+    const [first, second] = [schedulers[0].get(InstancePlacer), schedulers[1].get(InstancePlacer)];
     // The first scheduler reads the waiting rows, then (its first raw query) the cluster: the
     // second one places them in between, as happens when a rollout and a loop race.
     const firstDb = schedulers[0].get(PrismaService);
@@ -131,7 +131,7 @@ describe('scheduler', () => {
     const v2 = await db.release.create({ data: { environmentId: environment.id, version: 2, configEncrypted: 'x', description: 'scale', status: 'deploying' } });
     await db.instance.createMany({ data: [1, 2, 3].map((index) => ({ environmentId: environment.id, releaseId: v2.id, processType: 'web', index, memoryMb: 100, cpuMillis: 100, pidsLimit: 10 })) });
 
-    await schedulers[0].get(PlacementService).placePending({ releaseId: v2.id });
+    await schedulers[0].get(InstancePlacer).placePending({ releaseId: v2.id });
     const placed = await db.instance.findMany({ where: { releaseId: v2.id } });
     // One on each host: a's replica of v1 stops once v2 is current, so it does not push v2 off a.
     expect(placed.map((i) => i.hostId).sort()).toEqual([a.id, b.id, c.id].sort());
@@ -154,7 +154,7 @@ describe('scheduler', () => {
       );
     }
     // The rollouts' first step, three at a time from three schedulers (70 at once on one host
-    // would retry past PlacementService's attempts; the scheduler loop would place the rest).
+    // would retry past InstancePlacer's attempts; the scheduler loop would place the rest).
     for (let i = 0; i < releases.length; i += 3) {
       await Promise.all(releases.slice(i, i + 3).map((release, j) => schedulers[j].get(RolloutService).startInstances(release)));
     }
@@ -185,7 +185,7 @@ describe('scheduler', () => {
 
     await platform.http().post(`/api/hosts/${spare.name}/cordon`).set(operator.auth).expect(200);
     const { environment } = await pendingInstances(2, 300);
-    await schedulers[0].get(PlacementService).placePending();
+    await schedulers[0].get(InstancePlacer).placePending();
     const onFull = await db.instance.findMany({ where: { environmentId: environment.id } });
     expect(onFull.every((i) => i.hostId === full.id)).toBe(true); // the cordoned host got none
 
@@ -211,7 +211,7 @@ describe('scheduler', () => {
   it('keeps the instances a drain cannot move, and forgets why once the host is uncordoned', async () => {
     const only = await addHost('only', 1000);
     const { app, environment } = await pendingInstances(1, 100);
-    await schedulers[0].get(PlacementService).placePending();
+    await schedulers[0].get(InstancePlacer).placePending();
     await platform.http().post(`/api/hosts/${only.name}/drain`).set(operator.auth).expect(200);
     await schedulers[0].get(SchedulerLoop).round();
     const path = `/api/apps/${app}/environments/production/instances`;
@@ -229,7 +229,7 @@ describe('scheduler', () => {
     const other = await addHost('other', 1000);
     const { environment } = await pendingInstances(1, 100);
     await db.host.update({ where: { id: other.id }, data: { cordoned: true } });
-    await schedulers[0].get(PlacementService).placePending();
+    await schedulers[0].get(InstancePlacer).placePending();
     expect((await db.instance.findFirstOrThrow({ where: { environmentId: environment.id } })).hostId).toBe(silent.id);
     await db.host.update({ where: { id: other.id }, data: { cordoned: false } });
     await db.host.update({ where: { id: silent.id }, data: { lastHeartbeatAt: new Date(Date.now() - 60_000) } });
@@ -252,7 +252,7 @@ describe('scheduler', () => {
   it('keeps a silent host whose instances still answer: unreachable, no new placements, and down once they stop answering', async () => {
     const quiet = await addHost('quiet', 1000);
     const { environment } = await pendingInstances(1, 100);
-    await schedulers[0].get(PlacementService).placePending();
+    await schedulers[0].get(InstancePlacer).placePending();
     // Its container answers on the published port, as one does while its agent restarts.
     const { server, port } = await answeringOnItsPort(environment.id);
     await db.host.update({ where: { id: quiet.id }, data: { lastHeartbeatAt: new Date(Date.now() - 60_000) } });
@@ -264,7 +264,7 @@ describe('scheduler', () => {
     // New instances go to the host that heartbeats, not to the unreachable one.
     const more = await pendingInstances(2, 100);
     await db.host.update({ where: { id: other.id }, data: { memoryMb: 150 } });
-    await schedulers[0].get(PlacementService).placePending({ releaseId: more.release.id });
+    await schedulers[0].get(InstancePlacer).placePending({ releaseId: more.release.id });
     const placed = await db.instance.findMany({ where: { releaseId: more.release.id } });
     expect(placed.filter((i) => i.hostId === quiet.id)).toEqual([]);
     expect(placed.filter((i) => i.hostId === other.id)).toHaveLength(1);
@@ -282,7 +282,7 @@ describe('scheduler', () => {
     const lost = await addHost('lost', 1000);
     const { environment, release } = await pendingInstances(1, 100);
     await db.release.update({ where: { id: release.id }, data: { status: 'active' } });
-    await schedulers[0].get(PlacementService).placePending();
+    await schedulers[0].get(InstancePlacer).placePending();
     const { port } = await answeringOnItsPort(environment.id);
     // Silent for longer than HOST_LOST_AFTER_SECONDS (300 s), its container still answering.
     await db.host.update({ where: { id: lost.id }, data: { lastHeartbeatAt: new Date(Date.now() - 400_000) } });

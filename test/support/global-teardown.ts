@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import Redis from 'ioredis';
 import { dropDatabase } from './databases';
-import { BuildFirewall } from '../../libs/builds/src/engine/build-firewall';
+import { BuildFirewall } from '../../libs/builds/src/image-build/build-firewall';
 
 /**
  * Removes the networks this run's installs made (their install label starts with the run's

@@ -3,7 +3,7 @@
 import { session } from './session';
 import { parseEventStream, type ServerSentEvent } from './sse';
 // Types only (erased from the bundle): the API's own, shared rather than copied.
-import type { EnvironmentStatus } from '../../../libs/apps/src/environments/environment-status.types';
+import type { EnvironmentStatus } from '../../../libs/tenant-apps/src/environments/environment-status.types';
 import type { MetricsAnswer as Metrics, MetricsPeriod } from '../../../libs/metrics/src/metrics.types';
 
 // ---------------------------------------------------------------- errors
@@ -150,7 +150,7 @@ export interface Environment {
 
 // Whether an environment serves traffic; if not, why (`message`) and what to do (`hint`): the
 // API's own types.
-export type { EnvironmentState, EnvironmentStatus } from '../../../libs/apps/src/environments/environment-status.types';
+export type { EnvironmentState, EnvironmentStatus } from '../../../libs/tenant-apps/src/environments/environment-status.types';
 export interface EnvironmentDetail extends Environment {
   status: EnvironmentStatus | null;
 }

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { AppsModule } from '@berth/apps';
+import { AppsModule } from '@berth/tenant-apps';
 import { BuildsController } from './builds/builds.controller';
 import { BuildsService } from './builds/builds.service';
 import { BuildsModule } from './builds.module';

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AccountsModule } from '@berth/accounts';
-import { AppsModule } from '@berth/apps';
+import { AppsModule } from '@berth/tenant-apps';
 import { BuildsModule } from '@berth/builds';
 import { ReleasesModule } from '@berth/releases';
 import { HookServer } from './hooks/hook-server';

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { AppsModule } from '@berth/apps';
+import { AppsModule } from '@berth/tenant-apps';
 import { DrainTransport } from './drains/drain-transport';
 import { LogDrainForwarder } from './drains/log-drain-forwarder';
 import { LogDrainsController } from './drains/log-drains.controller';

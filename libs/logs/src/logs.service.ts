@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AppAccess } from '@berth/apps';
+import { AppAccess } from '@berth/tenant-apps';
 import { PrismaService } from '@berth/db';
 import { LogLine } from './log-line';
 import { LogLineSignal } from './log-line-signal';

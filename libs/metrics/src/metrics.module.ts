@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { AppsModule } from '@berth/apps';
+import { AppsModule } from '@berth/tenant-apps';
 import { MetricRetention } from './metric-retention';
 import { MetricStoreModule } from './metric-store.module';
 import { MetricsController } from './metrics.controller';

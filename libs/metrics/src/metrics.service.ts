@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AppAccess } from '@berth/apps';
+import { AppAccess } from '@berth/tenant-apps';
 import { Clock } from '@berth/common';
 import { MetricStore } from './metric-store';
 import { buildSeries, MetricsAnswer, periodWindow } from './metrics-series';

@@ -87,7 +87,7 @@ export interface Committed<R> {
  * host changed in between (or `retryable` says so), after a short random pause that grows with
  * each attempt (many rollouts placing on one host at once otherwise collide again in step).
  * Throws the last such error after `attempts` tries; any other error at once. The one retry loop of placement: the scheduler's
- * PlacementService commits through it.
+ * InstancePlacer commits through it.
  *
  *   const { plan } = await placeWithRetry(prisma, {
  *     load: () => readSnapshot(prisma),                 // the caller's own read of hosts and instances

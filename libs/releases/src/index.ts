@@ -4,6 +4,6 @@ export * from './releases/build-release-sweep';
 export * from './releases/build-releaser';
 export * from './releases/release-events';
 export * from './releases/releases.service';
-export * from './rollouts/deploy-follower';
-export * from './rollouts/rollout.producer';
+export * from './deploys/deploy-follower';
+export * from './deploys/rollout.producer';
 export * from './release-phase/release-phase';

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { BullModule } from '@nestjs/bullmq';
-import { AppsModule } from '@berth/apps';
+import { AppsModule } from '@berth/tenant-apps';
 import { BuildsModule } from '@berth/builds';
 import { LogStoreModule } from '@berth/logs';
 import { QUEUES } from '@berth/queue';
@@ -13,8 +13,8 @@ import { BuildReleaser } from './releases/build-releaser';
 import { ReleaseEvents } from './releases/release-events';
 import { ReleasesController } from './releases/releases.controller';
 import { ReleasesService } from './releases/releases.service';
-import { DeployFollower } from './rollouts/deploy-follower';
-import { RolloutProducer } from './rollouts/rollout.producer';
+import { DeployFollower } from './deploys/deploy-follower';
+import { RolloutProducer } from './deploys/rollout.producer';
 
 /**
  * Releases, formations and the instances view of an environment; makes a release when a build

@@ -8,7 +8,7 @@ import { CHANNELS, Notifier, ROUTABLE_INSTANCE, SCHEDULER_LEASE } from '@berth/c
 import { RolloutProducer } from '@berth/releases';
 import { PlacementConflict } from '@berth/placement';
 import { RedisService } from '@berth/redis';
-import { PlacementService } from './placement/placement.service';
+import { InstancePlacer } from './placer/instance-placer';
 
 /**
  * The scheduler's rounds: hosts that stopped heartbeating and whose instances stopped
@@ -39,7 +39,7 @@ export class SchedulerLoop implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly redis: RedisService,
     private readonly config: BerthConfig,
     private readonly clock: Clock,
-    private readonly placement: PlacementService,
+    private readonly placement: InstancePlacer,
     private readonly notifier: Notifier,
     private readonly rollouts: RolloutProducer,
   ) {}

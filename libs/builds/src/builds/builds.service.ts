@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AppAccess } from '@berth/apps';
+import { AppAccess } from '@berth/tenant-apps';
 import { notFound } from '@berth/common';
 import { Build, Environment, Image, PrismaService, Release } from '@berth/db';
 

@@ -2,9 +2,9 @@ import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { Every } from '@berth/common';
 import { PrismaService } from '@berth/db';
 import { AppImages } from '@berth/engine';
-import { BuildCaches } from '../engine/build-cache';
-import { BuildCgroups } from '../engine/build-cgroups';
-import { ImageBuilder } from '../engine/image-builder';
+import { BuildCaches } from '../image-build/build-cache';
+import { BuildCgroups } from '../image-build/build-cgroups';
+import { ImageBuilder } from '../image-build/image-builder';
 import { BuildQueueSweeper } from './build-queue-sweeper';
 
 const SWEEP_EVERY_MS = 30_000;

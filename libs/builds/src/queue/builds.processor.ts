@@ -6,7 +6,6 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { BerthConfig } from '@berth/config';
-import { ContainerEngine } from '@berth/engine';
 import { PrismaService } from '@berth/db';
 import { CatalogueWorker, Handlers, JobPayloads, QUEUES } from '@berth/queue';
 import { BuildLog, BuildLogWriter } from '../build-log/build-log.service';
@@ -15,10 +14,10 @@ import { BuildFailure } from '../buildpacks/build-failure';
 import { BuildPlan, CONTAINERFILE_PATH } from '../buildpacks/build-plan';
 import { Buildpacks } from '../buildpacks/buildpacks.service';
 import { DirectoryTree } from '../buildpacks/source-tree';
-import { contextFiles, packBuildContext } from '../engine/build-context';
-import { BuildCaches, describeRestored } from '../engine/build-cache';
-import { ImageBuilder } from '../engine/image-builder';
-import { StackImage } from '../engine/stack-image';
+import { contextFiles, packBuildContext } from '../image-build/build-context';
+import { BuildCaches, describeRestored } from '../image-build/build-cache';
+import { ImageBuilder } from '../image-build/image-builder';
+import { StackImage } from '../image-build/stack-image';
 import { SourceStore } from '../source/source-store';
 import { BuildSweeper } from './build-sweeper';
 
@@ -49,7 +48,6 @@ export class BuildsProcessor extends CatalogueWorker implements OnApplicationBoo
     private readonly buildpacks: Buildpacks,
     private readonly images: ImageBuilder,
     private readonly stack: StackImage,
-    private readonly engine: ContainerEngine,
     private readonly sweeper: BuildSweeper,
     private readonly config: BerthConfig,
     private readonly caches: BuildCaches,
@@ -184,9 +182,7 @@ export class BuildsProcessor extends CatalogueWorker implements OnApplicationBoo
   private async reuse(build: BuildRow, out: BuildLogWriter): Promise<boolean> {
     const image = await this.db.image.findFirst({ where: { appId: build.appId, commitSha: build.commitSha }, orderBy: { createdAt: 'desc' }, include: { build: { select: { buildpack: true } } } });
     if (!image) return false;
-    try {
-      await this.engine.api.getImage(image.tag).inspect();
-    } catch {
+    if (!(await this.images.has(image.tag))) {
       out.step(`The image built earlier from ${build.commitSha.slice(0, 7)} (${image.tag}) is gone from the engine; building again`);
       return false;
     }
@@ -203,17 +199,12 @@ export class BuildsProcessor extends CatalogueWorker implements OnApplicationBoo
    * the image is removed again.
    */
   private async record(build: BuildRow, imageId: string, plan: BuildPlan, out: BuildLogWriter): Promise<void> {
-    const image = this.engine.api.getImage(imageId);
-    const info = await image.inspect();
-    const repo = `localhost/berth/${build.app.name}`;
-    const tag = imageId.replace(/^sha256:/, '').slice(0, 12);
-    await image.tag({ repo, tag });
-    const name = `${repo}:${tag}`;
+    const { name, sizeBytes } = await this.images.tagForApp(imageId, build.app.name);
     let recorded = false;
     try {
       recorded = await this.db.$transaction(async (tx) => {
         const row = await tx.image.create({
-          data: { appId: build.appId, buildId: build.id, digest: imageId, tag: name, sizeBytes: BigInt(info.Size), commitSha: build.commitSha, processTypes: plan.processTypes },
+          data: { appId: build.appId, buildId: build.id, digest: imageId, tag: name, sizeBytes: BigInt(sizeBytes), commitSha: build.commitSha, processTypes: plan.processTypes },
         });
         const ok = await this.records.succeed(build.id, row.id, plan.buildpack, tx);
         if (!ok) throw new Error('the build is no longer building');
@@ -228,7 +219,7 @@ export class BuildsProcessor extends CatalogueWorker implements OnApplicationBoo
       this.logger.log(`build ${build.id} was removed while building (its environment was deleted); its image is removed too`);
       return;
     }
-    out.step(`Built image ${name} (${formatBytes(info.Size)})`);
+    out.step(`Built image ${name} (${formatBytes(sizeBytes)})`);
     out.detail(`Process types: ${describeProcessTypes(plan.processTypes)}`);
     await out.flush();
     await this.log.end(build.id, { status: 'succeeded', failureReason: null });

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Request } from 'express';
 import { TokensService } from '@berth/accounts';
-import { AppAccess, AppWithTeam } from '@berth/apps';
+import { AppAccess, AppWithTeam } from '@berth/tenant-apps';
 import { forbidden, unauthorized } from '@berth/common';
 import type { GitService } from '../repos/git-repos';
 

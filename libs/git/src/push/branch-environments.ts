@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { EnvironmentsService } from '@berth/apps';
+import { EnvironmentsService } from '@berth/tenant-apps';
 import { Environment, Prisma, PrismaService } from '@berth/db';
 
 export interface PushedApp {

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { EnvironmentStatus, EnvironmentStatusService } from '@berth/apps';
+import { EnvironmentStatus, EnvironmentStatusService } from '@berth/tenant-apps';
 import { BuildEnd, BuildLog } from '@berth/builds';
 import { BerthConfig } from '@berth/config';
 import { PrismaService } from '@berth/db';

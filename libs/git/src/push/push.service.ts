@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { branchProblem, Urls } from '@berth/apps';
+import { branchProblem, Urls } from '@berth/tenant-apps';
 import { BuildLog, BuildRecords, BuildsProducer, SourceStore, sourceTooLarge } from '@berth/builds';
 import { BerthConfig } from '@berth/config';
 import { Build, Environment, PrismaService } from '@berth/db';

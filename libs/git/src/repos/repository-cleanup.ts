@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
-import { APP_DELETED, AppDeletedEvent } from '@berth/apps';
+import { APP_DELETED, AppDeletedEvent } from '@berth/tenant-apps';
 import { GitRepos } from './git-repos';
 
 /** Removes an app's repository with the app. */

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AppAccess } from '@berth/apps';
+import { AppAccess } from '@berth/tenant-apps';
 import { PrismaService } from '@berth/db';
 
 /** What runs for an environment, as its agents report it. Scoped to the caller's environment. */

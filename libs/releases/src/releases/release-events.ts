@@ -5,7 +5,7 @@ import {
   AppDeletedEvent,
   ENVIRONMENT_DELETED,
   EnvironmentDeletedEvent,
-} from '@berth/apps';
+} from '@berth/tenant-apps';
 import { Notifier } from '@berth/contracts';
 
 /** Reacts to other libraries: deletions stop containers. (Builds make releases through BuildReleaser, config changes through ConfigReleaser.) */

@@ -1,5 +1,5 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { AppAccess, ConfigChange, ConfigChangeRelease, ConfigReleaser, ConfigVarsService } from '@berth/apps';
+import { AppAccess, ConfigChange, ConfigChangeRelease, ConfigReleaser, ConfigVarsService } from '@berth/tenant-apps';
 import { BerthConfig } from '@berth/config';
 import { LogWriter } from '@berth/logs';
 import { conflict, invalidInput, notFound, SecretBox } from '@berth/common';
@@ -13,7 +13,7 @@ import {
   presentFormation,
   processTypesOf,
 } from '../formation/formation';
-import { RolloutProducer } from '../rollouts/rollout.producer';
+import { RolloutProducer } from '../deploys/rollout.producer';
 
 export type ReleaseWithParts = Release & { formation: FormationEntry[]; image: Image | null };
 

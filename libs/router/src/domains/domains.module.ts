@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { AppsModule } from '@berth/apps';
+import { AppsModule } from '@berth/tenant-apps';
 import { RoutesModule } from '../routes/routes.module';
 import { DomainsController } from './domains.controller';
 import { DomainsService } from './domains.service';

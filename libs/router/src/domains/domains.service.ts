@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AppAccess } from '@berth/apps';
+import { AppAccess } from '@berth/tenant-apps';
 import { BerthConfig } from '@berth/config';
 import { conflict, invalidInput, notFound } from '@berth/common';
 import { Prisma, PrismaService } from '@berth/db';

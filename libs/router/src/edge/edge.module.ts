@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { AppsModule } from '@berth/apps';
+import { AppsModule } from '@berth/tenant-apps';
 import { LogStoreModule } from '@berth/logs';
 import { MetricStoreModule } from '@berth/metrics';
 import { WakeModule } from '@berth/sleep';

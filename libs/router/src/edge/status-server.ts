@@ -3,7 +3,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { createServer, IncomingHttpHeaders, IncomingMessage, request as httpRequest, Server, ServerResponse } from 'node:http';
 import { dirname } from 'node:path';
 import { BerthConfig } from '@berth/config';
-import { EnvironmentStatus, EnvironmentStatusService } from '@berth/apps';
+import { EnvironmentStatus, EnvironmentStatusService } from '@berth/tenant-apps';
 import type { Route } from '@berth/contracts';
 import { Waker, WakeFailed } from '@berth/sleep';
 import { EnvironmentRoute, normalizeHost } from '../routes/route-table';

@@ -1,5 +1,5 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { EnvironmentsService } from '@berth/apps';
+import { EnvironmentsService } from '@berth/tenant-apps';
 import { BerthConfig } from '@berth/config';
 
 /**

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
-import { APP_DELETED, AppDeletedEvent, ENVIRONMENT_DELETED, EnvironmentDeletedEvent } from '@berth/apps';
+import { APP_DELETED, AppDeletedEvent, ENVIRONMENT_DELETED, EnvironmentDeletedEvent } from '@berth/tenant-apps';
 import { CHANNELS, Notifier } from '@berth/contracts';
 
 /**

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { Urls } from '@berth/apps';
+import { Urls } from '@berth/tenant-apps';
 import { environmentLabel } from '@berth/common';
 import { BerthConfig } from '@berth/config';
 import { PrismaService } from '@berth/db';

@@ -5,7 +5,7 @@ import { FormationEntry, Instance, PrismaService, Release } from '@berth/db';
 import { LogWriter } from '@berth/logs';
 import { requestsFor } from '@berth/placement';
 import { isReady, Notifier } from '@berth/contracts';
-import { PlacementService } from '../placement/placement.service';
+import { InstancePlacer } from '../placer/instance-placer';
 import { ReleasePhaseService } from './release-phase.service';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -29,7 +29,7 @@ export class RolloutService {
 
   constructor(
     private readonly db: PrismaService,
-    private readonly placement: PlacementService,
+    private readonly placement: InstancePlacer,
     private readonly notifier: Notifier,
     private readonly config: BerthConfig,
     private readonly clock: Clock,

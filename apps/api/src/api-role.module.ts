@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AccountsModule } from '@berth/accounts';
-import { OneOffModule } from '@berth/agent';
-import { AppsModule } from '@berth/apps';
+import { OneOffModule } from '@berth/one-off';
+import { AppsModule } from '@berth/tenant-apps';
 import { BuildsHttpModule } from '@berth/builds';
 import { DashboardModule } from '@berth/dashboard';
 import { GitModule } from '@berth/git';
@@ -29,4 +29,4 @@ import { HostsModule } from '@berth/scheduler';
     DashboardModule,
   ],
 })
-export class ApiModule {}
+export class ApiRoleModule {}

@@ -28,8 +28,8 @@ class InstanceChanged extends Error {}
  * no two placements book the same free capacity.
  */
 @Injectable()
-export class PlacementService {
-  private readonly logger = new Logger(PlacementService.name);
+export class InstancePlacer {
+  private readonly logger = new Logger(InstancePlacer.name);
 
   constructor(
     private readonly db: PrismaService,

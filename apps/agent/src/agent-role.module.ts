@@ -5,4 +5,4 @@ import { HostAgentModule } from '@berth/agent';
 @Module({
   imports: [HostAgentModule],
 })
-export class AgentModule {}
+export class AgentRoleModule {}

@@ -1,14 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Response } from 'express';
-import { AppAccess } from '@berth/apps';
+import { AppAccess } from '@berth/tenant-apps';
 import { BerthConfig } from '@berth/config';
 import { conflict, invalidInput, SecretBox } from '@berth/common';
 import { PrismaService } from '@berth/db';
 import { requestsFor } from '@berth/placement';
-import { containerSpec, diskTarget, LABELS } from '../container-spec';
-import { AppNetworks } from '../host/app-networks';
-import { ContainerRuntime } from '../host/container-runtime';
+import { AppNetworks, ContainerRuntime, LABELS, containerSpec, diskTarget } from '@berth/agent';
 
 /**
  * One-off processes (`berth run`): a command in a fresh container of the environment's

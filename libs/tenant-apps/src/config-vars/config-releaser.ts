@@ -17,7 +17,7 @@ export interface ConfigChangeRelease {
 
 /**
  * The port through which a config change makes its release in the same transaction, so the
- * config and the release that carries it are written together or not at all. @berth/apps owns
+ * config and the release that carries it are written together or not at all. @berth/tenant-apps owns
  * it; @berth/releases provides it (ReleasesService registers itself with ConfigVarsService).
  */
 export interface ConfigReleaser {

@@ -191,6 +191,28 @@ export class ImageBuilder {
     return error instanceof Error ? error : new Error(String(error));
   }
 
+  /**
+   * Names a built image for its app by its content digest (`localhost/berth/<app>:<12 hex>`,
+   * so a tag never moves) and returns that name with the image's size.
+   */
+  async tagForApp(imageId: string, appName: string): Promise<{ name: string; sizeBytes: number }> {
+    const image = this.engine.api.getImage(imageId);
+    const info = await image.inspect();
+    const repo = `localhost/berth/${appName}`;
+    const tag = imageId.replace(/^sha256:/, '').slice(0, 12);
+    await image.tag({ repo, tag });
+    return { name: `${repo}:${tag}`, sizeBytes: info.Size };
+  }
+
+  /** Whether the engine still has this image (it may have been pruned since it was recorded). */
+  async has(name: string): Promise<boolean> {
+    return this.engine.api
+      .getImage(name)
+      .inspect()
+      .then(() => true)
+      .catch(() => false);
+  }
+
   /** Build ids of the images on this engine labelled by Berth. */
   async builtBuildIds(): Promise<string[]> {
     const images = await this.engine.api.listImages({ filters: JSON.stringify({ label: ['berth.build'] }) });

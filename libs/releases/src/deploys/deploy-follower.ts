@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { waitingForRoom } from '@berth/apps';
+import { waitingForRoom } from '@berth/tenant-apps';
 import { BerthConfig } from '@berth/config';
 import { Clock } from '@berth/common';
 import { PrismaService } from '@berth/db';

@@ -5,4 +5,4 @@ import { BuildWorkerModule } from '@berth/builds';
 @Module({
   imports: [BuildWorkerModule],
 })
-export class BuilderModule {}
+export class BuilderRoleModule {}

@@ -1,9 +1,9 @@
 import { Module } from '@nestjs/common';
-import { SchedulingModule } from '@berth/scheduler';
+import { SchedulerModule } from '@berth/scheduler';
 import { SleeperModule } from '@berth/sleep';
 
 /** The scheduler role: placement, host heartbeats and drains, rollouts, putting idle environments to sleep. */
 @Module({
-  imports: [SchedulingModule, SleeperModule],
+  imports: [SchedulerModule, SleeperModule],
 })
-export class SchedulerModule {}
+export class SchedulerRoleModule {}

@@ -3,4 +3,4 @@ import { EdgeModule } from '@berth/router';
 
 /** The router role: the edge that routes <app>.<domain> to instances, and the preview sweeper. */
 @Module({ imports: [EdgeModule] })
-export class RouterModule {}
+export class RouterRoleModule {}

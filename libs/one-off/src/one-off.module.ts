@@ -1,8 +1,6 @@
 import { Module } from '@nestjs/common';
-import { AppsModule } from '@berth/apps';
-import { AppNetworks } from '../host/app-networks';
-import { ContainerRuntime } from '../host/container-runtime';
-import { InstanceDisks } from '../host/instance-disks';
+import { AppsModule } from '@berth/tenant-apps';
+import { AppNetworks, ContainerRuntime, InstanceDisks } from '@berth/agent';
 import { RunController } from './run.controller';
 import { RunService } from './run.service';
 

@@ -2,10 +2,7 @@ import { Injectable, Logger, Module } from '@nestjs/common';
 import { BerthConfig } from '@berth/config';
 import { requestsFor } from '@berth/placement';
 import { ReleasePhaseEnd, ReleasePhaseRun, ReleasePhaseRunner } from '@berth/releases';
-import { containerSpec, diskTarget, LABELS } from '../container-spec';
-import { AppNetworks } from '../host/app-networks';
-import { ContainerRuntime } from '../host/container-runtime';
-import { InstanceDisks } from '../host/instance-disks';
+import { AppNetworks, ContainerRuntime, InstanceDisks, LABELS, containerSpec, diskTarget } from '@berth/agent';
 
 /**
  * Runs a release phase as a one-off container of the release's image (like `berth run`): the

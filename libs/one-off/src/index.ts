@@ -1,0 +1,2 @@
+export * from './one-off.module';
+export * from './release-phase-container';
