@@ -2,7 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@ne
 import type Redis from 'ioredis';
 import { BerthConfig } from '@berth/config';
 import { Clock, Coalescer } from '@berth/common';
-import { PrismaService } from '@berth/db';
+import { Prisma, PrismaService } from '@berth/db';
 import { CHANNELS, Notifier, PlacementsChangedMessage } from '@berth/contracts';
 import { RedisService } from '@berth/redis';
 import { ContainerRuntime } from './container-runtime';
@@ -12,7 +12,7 @@ import { DeletedAppsPruner } from './reconcile/deleted-apps-pruner';
 import { ReconcileExecutor } from './reconcile/executor';
 import { InstanceHealth } from './reconcile/instance-health';
 import { UsageSampler } from './reconcile/usage-sampler';
-import { metricsKeyOf, WANTED, WantedInstance } from './reconcile/wanted';
+import { metricsKeyOf, WANTED } from './reconcile/wanted';
 
 /**
  * The agent's loop: make this host's containers match its instance rows. Each round reads the
@@ -90,9 +90,19 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
   /** One pass; resolves when this host's containers have been brought in line. */
   async round(): Promise<void> {
     const containers = await this.runtime.list(this.host.name);
-    const rows: WantedInstance[] = await this.db.instance.findMany({ where: { hostId: this.host.current.id }, include: WANTED });
-    // Instances moved off this host while it was lost still serve from here until they run healthy elsewhere.
-    const handedOver = new Set((await this.db.instance.findMany({ where: { previousHostId: this.host.current.id }, select: { id: true } })).map((row) => row.id));
+    // One snapshot: Prisma reads the rows and their releases and environments in separate
+    // queries, and a wake committed between them showed an instance still told to stop in an
+    // environment no longer asleep, which reads as "stop and remove it" (its kept container was
+    // thrown away and a new one made). Instances moved off this host while it was lost are
+    // read in the same snapshot: they still serve from here until they run healthy elsewhere.
+    const [rows, moved] = await this.db.$transaction(
+      [
+        this.db.instance.findMany({ where: { hostId: this.host.current.id }, include: WANTED }),
+        this.db.instance.findMany({ where: { previousHostId: this.host.current.id }, select: { id: true } }),
+      ],
+      { isolationLevel: Prisma.TransactionIsolationLevel.RepeatableRead },
+    );
+    const handedOver = new Set(moved.map((row) => row.id));
     await this.executor.execute(decideReconcile({ rows, containers, health: this.health.all, now: this.clock.now().getTime(), handedOver }));
     this.executor.forgetExcept(rows, containers);
 
