@@ -8,7 +8,7 @@ import { CHANNELS, Notifier, ROUTABLE_INSTANCE, SCHEDULER_LEASE } from '@berth/c
 import { RolloutProducer } from '@berth/releases';
 import { PlacementConflict } from '@berth/placement';
 import { RedisService } from '@berth/redis';
-import { InstancePlacer } from './placer/instance-placer';
+import { InstanceChanged, InstancePlacer } from './placer/instance-placer';
 
 /**
  * The scheduler's rounds: hosts that stopped heartbeating and whose instances stopped
@@ -29,7 +29,8 @@ export class SchedulerLoop implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly rounds = new Coalescer(
     () => this.tick(),
     (error) =>
-      error instanceof PlacementConflict
+      // Contention, not a fault: placements committed meanwhile by others; retried next round.
+      error instanceof PlacementConflict || error instanceof InstanceChanged
         ? this.logger.warn(`placement round gave up for now: ${error.message}; the next round places what is left`)
         : this.logger.error(`scheduler round failed: ${(error as Error).stack ?? error}`),
   );

@@ -18,7 +18,12 @@ const ATTEMPTS = 8;
 const limitsOf = (row: InstanceRow): Resources => ({ memoryMb: row.memoryMb, cpuMillis: row.cpuMillis, pidsLimit: row.pidsLimit });
 
 /** An instance was placed, moved or stopped by someone else since it was read: plan again. */
-class InstanceChanged extends Error {}
+export class InstanceChanged extends Error {
+  override readonly name = 'InstanceChanged';
+  constructor() {
+    super('instances were placed, moved or stopped by another placement (a rollout or another scheduler) while this one planned');
+  }
+}
 
 /**
  * Places instances on hosts with the pure planner of @berth/placement: reads a snapshot (hosts,
