@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
+import { access, constants } from 'node:fs/promises';
 import type { ContainerCreateOptions } from 'dockerode';
 import { BerthConfig } from '@berth/config';
 import { ContainerEngine } from '@berth/engine';
 import { CONTAINER_PORT, ContainerDisk, LABELS } from '../container-spec';
 import { InstanceDisks } from './instance-disks';
+import { readLogFile } from './log-file';
 import { OutputFrames } from './output-frames';
 
 export interface ContainerSummary {
@@ -152,14 +154,21 @@ export class ContainerRuntime {
 
   /**
    * A container's output with the engine's timestamps, stdout and stderr apart: from
-   * `since` (or its start), and with `follow` until it exits. Resolves when the output ends
-   * (the container stopped, or `signal` aborted the read).
+   * `since` (or its start), and with `follow` until it ends. Read from the engine's log file
+   * where this process can (AGENT_LOG_SOURCE=file), it is followed until `until` says the
+   * container stopped (then read to its end) or the file is removed; through the engine's API,
+   * until the container exits. Resolves when the output ends or `signal` aborted the read.
    */
   async output(
     id: string,
-    options: { follow: boolean; since?: Date; signal?: AbortSignal },
+    options: { follow: boolean; since?: Date; signal?: AbortSignal; until?: AbortSignal },
     write: (stream: 'stdout' | 'stderr', chunk: Buffer) => void,
   ): Promise<void> {
+    const file = this.config.agent.logSource === 'file' ? await this.logFileOf(id) : null;
+    if (file) {
+      // The same frames as the engine's stream: the timestamp (here to the nanosecond), then the text.
+      return readLogFile(file, options, (entry) => write(entry.stream, Buffer.from(`${entry.time} ${entry.text}${entry.partial ? '' : '\n'}`)));
+    }
     const container = this.engine.api.getContainer(id);
     const stream = (await container.logs({
       follow: options.follow as true,
@@ -184,6 +193,20 @@ export class ContainerRuntime {
       stream.once('close', resolve);
       stream.once('error', () => resolve());
     });
+  }
+
+  /** The engine's log file of a container, when this process can read it (it runs on the engine's host). */
+  private async logFileOf(id: string): Promise<string | null> {
+    const info = (await this.engine.api
+      .getContainer(id)
+      .inspect()
+      .catch(() => null)) as { LogPath?: string; HostConfig?: { LogConfig?: { Path?: string } } } | null;
+    const path = info?.HostConfig?.LogConfig?.Path || info?.LogPath;
+    if (!path) return null;
+    return access(path, constants.R_OK).then(
+      () => path,
+      () => null,
+    );
   }
 
   async kill(id: string): Promise<void> {

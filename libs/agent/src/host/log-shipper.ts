@@ -17,6 +17,8 @@ interface Attachment {
   ref: InstanceRef;
   limit: LineRateLimit;
   abort: AbortController;
+  /** Aborted when the container has stopped: read what is left of its output, then end. */
+  until: AbortController;
   /** Resolves when the container's output has ended (it stopped) or the read was aborted. */
   done: Promise<void>;
   ended: boolean;
@@ -55,8 +57,8 @@ export class LogShipper implements OnModuleDestroy {
   }
 
   /** Berth's own line about an instance ("web.1 crashed: exited with code 1"). */
-  event(ref: InstanceRef, text: string): void {
-    this.writer.write({ environmentId: ref.environmentId, time: this.clock.now(), source: 'berth', processType: ref.processType, instance: ref.name, release: ref.release, text });
+  event(ref: InstanceRef, text: string, time = this.clock.now()): void {
+    this.writer.write({ environmentId: ref.environmentId, time, source: 'berth', processType: ref.processType, instance: ref.name, release: ref.release, text });
   }
 
   isAttached(containerId: string): boolean {
@@ -75,6 +77,7 @@ export class LogShipper implements OnModuleDestroy {
       ref,
       limit: existing?.limit ?? new LineRateLimit(this.config.logs.linesPerSecond),
       abort: new AbortController(),
+      until: new AbortController(),
       done: Promise.resolve(),
       ended: false,
       lastTime: existing?.lastTime ?? 0,
@@ -99,12 +102,13 @@ export class LogShipper implements OnModuleDestroy {
     if (!attachment && ref) {
       // Not followed (the agent restarted since): read what it wrote after the last stored line.
       const since = await this.store.lastAppLineAt(ref.environmentId, ref.name).catch(() => null);
-      const fresh: Attachment = { ref, limit: new LineRateLimit(this.config.logs.linesPerSecond), abort: new AbortController(), done: Promise.resolve(), ended: false, lastTime: 0 };
+      const fresh: Attachment = { ref, limit: new LineRateLimit(this.config.logs.linesPerSecond), abort: new AbortController(), until: new AbortController(), done: Promise.resolve(), ended: false, lastTime: 0 };
       await this.read(containerId, fresh, { follow: false, since: since ?? undefined }).catch(() => undefined);
       this.reportDrops(fresh, true);
       return;
     }
     if (!attachment) return;
+    attachment.until.abort();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([attachment.done, new Promise<void>((resolve) => (timer = setTimeout(resolve, DRAIN_TIMEOUT_MS)))]);
     clearTimeout(timer);
@@ -158,7 +162,7 @@ export class LogShipper implements OnModuleDestroy {
     };
     // Each frame of the engine's stream starts with its timestamp; a line the engine read in
     // parts comes as several frames, each stamped, the last one ending with the newline.
-    await this.runtime.output(containerId, { ...options, signal: attachment.abort.signal }, (name, chunk) => {
+    await this.runtime.output(containerId, { ...options, signal: attachment.abort.signal, until: attachment.until.signal }, (name, chunk) => {
       const state = streams[name];
       let text = chunk.toString('utf8');
       const match = TIMESTAMP.exec(text);

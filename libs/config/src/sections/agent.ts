@@ -38,6 +38,12 @@ export const agentEnv = z.object({
   AGENT_ULIMIT_NPROC: ulimit.default({ soft: 4096, hard: 4096 }),
   /** The engine keeps at most this much of each container's output on the host (older output is dropped). */
   AGENT_LOG_MAX_MB: env.int(10, 1, 10240),
+  /**
+   * Where the agent reads apps' output: `file` reads the engine's log files on this host
+   * directly (falling back to the engine's API where it cannot read them, e.g. when Berth runs
+   * in a container of its own), `engine` always streams it through the engine's API.
+   */
+  AGENT_LOG_SOURCE: z.enum(['file', 'engine'], { error: 'expected file or engine' }).default('file'),
   /** One-off runs: longest command, longest run. */
   RUN_MAX_COMMAND_LENGTH: env.int(2048, 16, 65536),
   RUN_TIMEOUT_SECONDS: env.int(900, 1, 86400),
@@ -60,6 +66,7 @@ export const mapAgent = (e: z.infer<typeof agentEnv>) => ({
   containerUser: e.AGENT_CONTAINER_USER,
   ulimits: { nofile: e.AGENT_ULIMIT_NOFILE, nproc: e.AGENT_ULIMIT_NPROC },
   logMaxMb: e.AGENT_LOG_MAX_MB,
+  logSource: e.AGENT_LOG_SOURCE,
   runMaxCommandLength: e.RUN_MAX_COMMAND_LENGTH,
   runTimeoutMs: e.RUN_TIMEOUT_SECONDS * 1000,
 });

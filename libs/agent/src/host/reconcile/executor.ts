@@ -165,7 +165,8 @@ export class ReconcileExecutor {
     try {
       const details = await this.launcher.launch(row);
       this.shipper.attach(details.id, refOf(row));
-      this.shipper.event(refOf(row), `${refOf(row).name} started (v${row.release.version})`);
+      // At the container's start: the app's first lines (stamped by the engine) come after it.
+      this.shipper.event(refOf(row), `${refOf(row).name} started (v${row.release.version})`, details.startedAt ?? undefined);
       this.health.started(row.id, details, now);
       await this.update(row, { containerId: details.id, hostPort: details.hostPort, actualState: 'starting', healthy: false, startedAt: details.startedAt ?? new Date(now) });
     } catch (error) {
@@ -189,7 +190,7 @@ export class ReconcileExecutor {
     // The host's OOM count is not news here: it was read before the container was started.
     if (!details?.running) return this.crashed(row, containerId, false);
     this.shipper.attach(details.id, refOf(row), { resume: true });
-    this.shipper.event(refOf(row), `${refOf(row).name} started: woken (v${row.release.version})`);
+    this.shipper.event(refOf(row), `${refOf(row).name} started: woken (v${row.release.version})`, details.startedAt ?? undefined);
     this.health.started(row.id, details, now);
     await this.update(row, { containerId: details.id, hostPort: details.hostPort, actualState: 'starting', healthy: false, startedAt: details.startedAt ?? new Date(now), reason: null });
     if (row.processType === 'web' && details.hostPort) void this.probeUntilHealthy(row, details.hostPort).catch((error) => this.logger.warn(`probing woken ${row.processType}.${row.index}: ${(error as Error).message}`));
