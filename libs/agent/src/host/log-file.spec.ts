@@ -43,6 +43,16 @@ describe('container log files', () => {
       expect(seen).toEqual(['line 2', 'line 3']);
     });
 
+    it('keeps a character whole when a read ends inside it', async () => {
+      // The first read takes 256 KiB: put a two-byte character across that boundary.
+      const head = `2026-12-01T00:00:01.0+00:00 stdout F `;
+      const filler = 'x'.repeat(256 * 1024 - head.length - 1);
+      writeFileSync(path, `${head}${filler}é tail\n${line(2)}`);
+      const seen: string[] = [];
+      await readLogFile(path, { follow: false }, (e) => seen.push(e.text));
+      expect(seen).toEqual([`${filler}é tail`, 'line 2']);
+    });
+
     it('follows what is appended, goes on with the new file when the engine replaces it, and ends when told the container stopped', async () => {
       writeFileSync(path, line(1));
       const seen: LogFileEntry[] = [];

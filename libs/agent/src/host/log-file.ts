@@ -1,6 +1,7 @@
 import { FSWatcher, watch } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
+import { StringDecoder } from 'node:string_decoder';
 
 /** One entry of an engine's container log file. */
 export interface LogFileEntry {
@@ -61,6 +62,8 @@ export async function readLogFile(path: string, options: LogFileReadOptions, onE
   let inode = (await file.stat()).ino;
   let position = 0;
   let rest = '';
+  // Characters split across two reads are decoded whole.
+  let decoder = new StringDecoder('utf8');
   const buffer = Buffer.alloc(CHUNK);
 
   const drain = async (): Promise<void> => {
@@ -68,7 +71,7 @@ export async function readLogFile(path: string, options: LogFileReadOptions, onE
       const { bytesRead } = await file.read(buffer, 0, CHUNK, position);
       if (bytesRead === 0) return;
       position += bytesRead;
-      const text = rest + buffer.toString('utf8', 0, bytesRead);
+      const text = rest + decoder.write(buffer.subarray(0, bytesRead));
       const lines = text.split('\n');
       rest = lines.pop() ?? '';
       for (const line of lines) {
@@ -93,6 +96,7 @@ export async function readLogFile(path: string, options: LogFileReadOptions, onE
     inode = (await file.stat()).ino;
     position = 0;
     rest = '';
+    decoder = new StringDecoder('utf8');
     return 'rotated';
   };
 
