@@ -31,12 +31,20 @@ export interface ImageFacts {
   workingDir: string;
 }
 
+/** Podman names a container's log file in its log config, Docker beside it. */
+const logFileIn = (info: object): string | undefined => {
+  const { LogPath, HostConfig } = info as { LogPath?: string; HostConfig?: { LogConfig?: { Path?: string } } };
+  return HostConfig?.LogConfig?.Path || LogPath || undefined;
+};
+
 const isNotFound = (error: unknown) => (error as { statusCode?: number }).statusCode === 404;
 
 /** The agent's view of the container engine (Docker Engine API on Podman): Berth's containers of one host. */
 @Injectable()
 export class ContainerRuntime {
   private readonly images = new Map<string, ImageFacts>();
+  /** Each container's log file, as the inspect that started or adopted it said (the agent follows it right after). */
+  private readonly logFiles = new Map<string, string>();
 
   constructor(
     private readonly engine: ContainerEngine,
@@ -73,6 +81,8 @@ export class ContainerRuntime {
   async inspect(id: string): Promise<ContainerDetails | null> {
     try {
       const info = await this.engine.api.getContainer(id).inspect();
+      const logFile = logFileIn(info);
+      if (logFile) this.logFiles.set(info.Id, logFile);
       const binding = info.NetworkSettings?.Ports?.[`${CONTAINER_PORT}/tcp`]?.[0];
       return {
         id: info.Id,
@@ -118,8 +128,11 @@ export class ContainerRuntime {
   async remove(id: string, timeoutSeconds: number, stopped?: () => Promise<void>): Promise<void> {
     const container = this.engine.api.getContainer(id);
     let name: string | undefined;
+    let fullId = id;
     try {
-      name = (await container.inspect()).Name.replace(/^\//, '');
+      const info = await container.inspect();
+      name = info.Name.replace(/^\//, '');
+      fullId = info.Id;
       await container.stop({ t: timeoutSeconds });
     } catch (error) {
       if (isNotFound(error)) return;
@@ -131,6 +144,7 @@ export class ContainerRuntime {
     } catch (error) {
       if (!isNotFound(error)) throw error;
     }
+    this.logFiles.delete(fullId);
     if (name) await this.disks.remove(this.disks.volumeFor(name));
   }
 
@@ -197,11 +211,7 @@ export class ContainerRuntime {
 
   /** The engine's log file of a container, when this process can read it (it runs on the engine's host). */
   private async logFileOf(id: string): Promise<string | null> {
-    const info = (await this.engine.api
-      .getContainer(id)
-      .inspect()
-      .catch(() => null)) as { LogPath?: string; HostConfig?: { LogConfig?: { Path?: string } } } | null;
-    const path = info?.HostConfig?.LogConfig?.Path || info?.LogPath;
+    const path = this.logFiles.get(id) ?? (await this.inspect(id).then(() => this.logFiles.get(id), () => undefined));
     if (!path) return null;
     return access(path, constants.R_OK).then(
       () => path,
