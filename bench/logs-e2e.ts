@@ -315,6 +315,8 @@ async function main(): Promise<void> {
     berth.recording = engine.recording = 'load';
     const storedBefore = await appLines(db);
     const w0 = Date.now();
+    // What Berth's process (agent, store writes, the api's live tail, all one thread) spends.
+    const cpu0 = process.cpuUsage();
     const loads: number[] = [];
     const perSecond: number[] = [];
     let previous = storedBefore;
@@ -328,6 +330,7 @@ async function main(): Promise<void> {
     }
     const storedAfter = await appLines(db);
     const w1 = Date.now();
+    const cpu = process.cpuUsage(cpu0);
     const window = (w1 - w0) / 1000;
     berth.recording = engine.recording = null;
 
@@ -368,6 +371,9 @@ async function main(): Promise<void> {
       storedLinesPerSecond: Math.round((storedAfter - storedBefore) / window),
       storedPerFiveSeconds: perSecond,
       windowSeconds: Math.round(window),
+      /** Berth's process CPU over the window: the share of one core, and microseconds per line stored. */
+      processCpuShareOfOneCore: Math.round(((cpu.user + cpu.system) / 1000 / (w1 - w0)) * 100) / 100,
+      processCpuMicrosecondsPerLine: Math.round((cpu.user + cpu.system) / Math.max(1, storedAfter - storedBefore)),
     };
     const loss = { written, storedDistinct: distinct, duplicates: stored - distinct, lost: written - distinct, endLinesStored: ends, catchUpSeconds, rateLimitDropLines: drops, restarts: restarts?._sum.restartCount ?? null };
     result = {
@@ -401,6 +407,7 @@ function print(r: Record<string, any>): void {
   const rows: [string, string, string][] = [
     ['', 'Berth', 'baseline'],
     [`ingest, ${r.instances} instances × ${r.ratePerInstance} lines/s (lines/s stored)`, f(r.ingest.storedLinesPerSecond), `${f(r.ingest.offeredLinesPerSecond)} written; plain INSERT ${f(r.ingest.plainInsertLinesPerSecond)}`],
+    ['  Berth process CPU over the window: share of one core, µs per line stored', `${r.ingest.processCpuShareOfOneCore} / ${f(r.ingest.processCpuMicrosecondsPerLine)}`, ''],
     ['lines written / stored (distinct) / lost / duplicated', `${r.loss.written} / ${r.loss.storedDistinct} / ${r.loss.lost} / ${r.loss.duplicates}`, ''],
     ['tail latency, no load: p50 / p99 ms (lines)', `${f(t.berthIdle.p50Ms)} / ${f(t.berthIdle.p99Ms)} (${t.berthIdle.lines})`, `podman logs -f: ${f(t.podmanIdle.p50Ms)} / ${f(t.podmanIdle.p99Ms)}`],
     ['tail latency, under load: p50 / p99 ms (lines)', `${f(t.berthUnderLoad.p50Ms)} / ${f(t.berthUnderLoad.p99Ms)} (${t.berthUnderLoad.lines})`, `podman logs -f: ${f(t.podmanUnderLoad.p50Ms)} / ${f(t.podmanUnderLoad.p99Ms)}`],

@@ -114,4 +114,21 @@ describe('log ingest under concurrent writers', () => {
     }
     expect((await store.after(environmentId, {}, start)).map((l) => l.text)).toEqual(['slow', 'fast']);
   });
+
+  it('stores any text an app prints, every field as written: quotes, backslashes, JSON, NULs, lone surrogates, other scripts', async () => {
+    const store = platform.app.get(LogStore);
+    const environmentId = environments[2];
+    const start = BigInt((await store.after(environmentId, {}, 0n, 100_000)).at(-1)?.id ?? '0');
+    const texts = ['say "hi" \\ \\n', '{"log":"x","time":1}', 'nul\0in\0the middle', 'lone \ud800 surrogate', 'émigré 日本語 🚀', '', "it's %s_%"];
+    const time = new Date('2026-12-01T05:00:00.123Z');
+    await store.append(texts.map((text, i) => ({ environmentId, time, source: 'app', processType: 'web', instance: `web.${i}`, release: i, stream: i % 2 ? 'stderr' : 'stdout', text })));
+    const stored = await store.after(environmentId, {}, start);
+    expect(stored.map((l) => l.text)).toEqual(['say "hi" \\ \\n', '{"log":"x","time":1}', 'nulinthe middle', 'lone \ufffd surrogate', 'émigré 日本語 🚀', '', "it's %s_%"]);
+    expect(stored.map((l) => [l.source, l.processType, l.instance, l.release, l.stream, l.time.toISOString()])).toEqual(
+      texts.map((_, i) => ['app', 'web', `web.${i}`, i, i % 2 ? 'stderr' : 'stdout', time.toISOString()]),
+    );
+    // Lines without the optional fields (Berth's own) keep them empty.
+    await store.append([{ environmentId, time, source: 'berth', text: 'web.1 started' }]);
+    expect((await store.after(environmentId, {}, BigInt(stored.at(-1)!.id))).map((l) => [l.processType, l.instance, l.release, l.stream])).toEqual([[null, null, null, null]]);
+  });
 });

@@ -1,4 +1,4 @@
-import { LineRateLimit, LineSplitter, truncateLine } from './limits';
+import { LineRateLimit, truncateLine } from './limits';
 
 describe('truncateLine', () => {
   it('keeps lines within the limit as they are', () => {
@@ -43,22 +43,5 @@ describe('LineRateLimit', () => {
     expect(limit.report(2, true)).toBe(1);
     for (let t = 10_000; t < 16_000; t += 100) limit.admit(t);
     expect(limit.report(15_950)).toBe(60 - 6);
-  });
-});
-
-describe('LineSplitter', () => {
-  it('splits on newlines and keeps a partial line for the next chunk', () => {
-    const splitter = new LineSplitter(100);
-    expect(splitter.push('one\ntw')).toEqual(['one']);
-    expect(splitter.hasPending()).toBe(true);
-    expect(splitter.push('o\r\nthree')).toEqual(['two']);
-    expect(splitter.end()).toEqual(['three']);
-    expect(splitter.end()).toEqual([]);
-  });
-
-  it('lets go of a partial line that grows past twice the line limit', () => {
-    const splitter = new LineSplitter(4);
-    expect(splitter.push('123456789')).toEqual(['123456789']);
-    expect(splitter.hasPending()).toBe(false);
   });
 });

@@ -65,33 +65,3 @@ export class LineRateLimit {
     }
   }
 }
-
-/** Splits a byte stream into lines; a line longer than `maxBytes` without a newline is cut there. */
-export class LineSplitter {
-  private pending = '';
-
-  constructor(private readonly maxBytes: number) {}
-
-  push(chunk: string): string[] {
-    const parts = (this.pending + chunk).split('\n');
-    this.pending = parts.pop() ?? '';
-    const lines = parts.map((line) => line.replace(/\r$/, ''));
-    // Unbounded partial lines would hold memory: emit what we have (the cut is marked).
-    if (Buffer.byteLength(this.pending) > this.maxBytes * 2) {
-      lines.push(this.pending);
-      this.pending = '';
-    }
-    return lines;
-  }
-
-  hasPending(): boolean {
-    return this.pending.length > 0;
-  }
-
-  /** What is left without a newline, at the end of the output. */
-  end(): string[] {
-    const rest = this.pending;
-    this.pending = '';
-    return rest ? [rest] : [];
-  }
-}

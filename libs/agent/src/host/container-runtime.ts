@@ -6,7 +6,7 @@ import { ContainerEngine } from '@berth/engine';
 import { CONTAINER_PORT, ContainerDisk, LABELS } from '../container-spec';
 import { InstanceDisks } from './instance-disks';
 import { readLogFile } from './log-file';
-import { OutputFrames } from './output-frames';
+import { entriesOfFrame, OutputEntry, OutputFrames } from './output-frames';
 
 export interface ContainerSummary {
   id: string;
@@ -167,21 +167,23 @@ export class ContainerRuntime {
   }
 
   /**
-   * A container's output with the engine's timestamps, stdout and stderr apart: from
-   * `since` (or its start), and with `follow` until it ends. Read from the engine's log file
-   * where this process can (AGENT_LOG_SOURCE=file), it is followed until `until` says the
-   * container stopped (then read to its end) or the file is removed; through the engine's API,
-   * until the container exits. Resolves when the output ends or `signal` aborted the read.
+   * A container's output with the engine's timestamps, stdout and stderr apart, as entries
+   * (lines, or parts of long ones): from `since` (or its start), and with `follow` until it
+   * ends. Read from the engine's log file where this process can (AGENT_LOG_SOURCE=file), it is
+   * followed until `until` says the container stopped (then read to its end) or the file is
+   * removed; through the engine's API, until the container exits. Resolves when the output ends
+   * or `signal` aborted the read.
    */
   async output(
     id: string,
     options: { follow: boolean; since?: Date; signal?: AbortSignal; until?: AbortSignal },
-    write: (stream: 'stdout' | 'stderr', chunk: Buffer) => void,
+    emit: (entry: OutputEntry) => void,
   ): Promise<void> {
     const file = this.config.agent.logSource === 'file' ? await this.logFileOf(id) : null;
     if (file) {
-      // The same frames as the engine's stream: the timestamp (here to the nanosecond), then the text.
-      return readLogFile(file, options, (entry) => write(entry.stream, Buffer.from(`${entry.time} ${entry.text}${entry.partial ? '' : '\n'}`)));
+      return readLogFile(file, options, (entry) =>
+        emit({ stream: entry.stream, timeMs: Date.parse(entry.time), fine: entry.time.includes('.'), text: entry.text, partial: entry.partial }),
+      );
     }
     const container = this.engine.api.getContainer(id);
     const stream = (await container.logs({
@@ -191,11 +193,11 @@ export class ContainerRuntime {
       timestamps: true,
       ...(options.since ? { since: Math.floor(options.since.getTime() / 1000) } : {}),
     })) as unknown as NodeJS.ReadableStream | Buffer;
+    const frames = new OutputFrames((name, chunk) => entriesOfFrame(name, chunk, emit));
     if (Buffer.isBuffer(stream)) {
-      new OutputFrames(write).push(stream);
+      frames.push(stream);
       return;
     }
-    const frames = new OutputFrames(write);
     stream.on('data', (chunk: Buffer) => frames.push(chunk));
     await new Promise<void>((resolve) => {
       const abort = () => {

@@ -49,6 +49,12 @@ export interface LogFileReadOptions {
 const CHUNK = 256 * 1024;
 /** How often a followed file is checked for having been replaced (the engine rotates it at its size limit). */
 const ROTATION_CHECK_MS = 1000;
+/**
+ * At most one read of a followed file per this interval: an app that prints in many small
+ * bursts wakes inotify at each one, and one read per wake-up would cost more than the lines.
+ * What it adds to a live tail is at most this long.
+ */
+const MIN_READ_INTERVAL_MS = 100;
 
 /**
  * Reads an engine's log file of a container straight from disk, entry by entry, and with
@@ -71,6 +77,8 @@ export async function readLogFile(path: string, options: LogFileReadOptions, onE
       const { bytesRead } = await file.read(buffer, 0, CHUNK, position);
       if (bytesRead === 0) return;
       position += bytesRead;
+      // A short read reached the end as it is now: no second read to learn that.
+      const atEnd = bytesRead < CHUNK;
       const text = rest + decoder.write(buffer.subarray(0, bytesRead));
       const lines = text.split('\n');
       rest = lines.pop() ?? '';
@@ -78,6 +86,7 @@ export async function readLogFile(path: string, options: LogFileReadOptions, onE
         const entry = parseLogFileLine(line);
         if (entry && !(sinceMs !== undefined && Date.parse(entry.time) <= sinceMs)) onEntry(entry);
       }
+      if (atEnd) return;
     }
   };
   let watcher: FSWatcher | undefined;
@@ -110,12 +119,29 @@ export async function readLogFile(path: string, options: LogFileReadOptions, onE
       const finish = (error?: unknown) => {
         watcher?.close();
         clearInterval(timer);
+        clearTimeout(scheduled);
         if (error) reject(error as Error);
         else resolve();
       };
-      const pass = async (): Promise<void> => {
+      let lastRead = 0;
+      let scheduled: NodeJS.Timeout | undefined;
+      /** An inotify wake-up: read now, or once the interval since the last read is over. */
+      const soon = () => {
+        if (scheduled) return;
+        scheduled = setTimeout(
+          () => {
+            scheduled = undefined;
+            void pass();
+          },
+          Math.max(0, lastRead + MIN_READ_INTERVAL_MS - Date.now()),
+        );
+      };
+      /** Reads what was appended; `check` (the timer, the end) also looks for a replaced or removed file. */
+      let checkAgain = false;
+      const pass = async (check = false): Promise<void> => {
         if (reading) {
           again = true;
+          checkAgain ||= check;
           return;
         }
         reading = true;
@@ -123,7 +149,11 @@ export async function readLogFile(path: string, options: LogFileReadOptions, onE
           do {
             again = false;
             if (options.signal?.aborted) return finish();
+            lastRead = Date.now();
             await drain();
+            const checking = check || checkAgain || ending || options.until?.aborted;
+            check = checkAgain = false;
+            if (!checking) continue;
             const now = await reopenIfRotated();
             if (now === 'gone') return finish();
             // inotify watches the old file's inode: watch the new one.
@@ -141,22 +171,22 @@ export async function readLogFile(path: string, options: LogFileReadOptions, onE
       };
       const watchFile = () => {
         watcher?.close();
-        watcher = watch(path, { persistent: false }, () => void pass());
+        watcher = watch(path, { persistent: false }, soon);
         watcher.on('error', () => undefined);
       };
       watchFile();
-      timer = setInterval(() => void pass(), ROTATION_CHECK_MS);
+      timer = setInterval(() => void pass(true), ROTATION_CHECK_MS);
       timer.unref();
       options.signal?.addEventListener('abort', () => finish(), { once: true });
       options.until?.addEventListener(
         'abort',
         () => {
           ending = true;
-          void pass();
+          void pass(true);
         },
         { once: true },
       );
-      void pass();
+      void pass(true);
     });
   } finally {
     watcher?.close();

@@ -3,6 +3,7 @@ import { Clock } from '@berth/common';
 import type { LogStore, LogWriter, NewLogLine } from '@berth/logs';
 import type { ContainerRuntime } from './container-runtime';
 import { LogShipper } from './log-shipper';
+import { entriesOfFrame, OutputEntry } from './output-frames';
 
 const config = parseConfig({ BERTH_SECRET_KEY: 'a'.repeat(64), LOGS_RATE_LINES_PER_SECOND: '3', LOGS_MAX_LINE_BYTES: '256', BERTH_ENV_FILE: 'none' } as Record<string, string>);
 const ref = { environmentId: 'env-1', processType: 'web', name: 'web.1', release: 2 };
@@ -11,8 +12,9 @@ const ref = { environmentId: 'env-1', processType: 'web', name: 'web.1', release
 function setUp(frames: ['stdout' | 'stderr', string][], now = Date.parse('2026-11-30T16:00:05.500Z')) {
   const written: NewLogLine[] = [];
   const runtime = {
-    output: async (_id: string, _options: unknown, write: (stream: 'stdout' | 'stderr', chunk: Buffer) => void) => {
-      for (const [stream, text] of frames) write(stream, Buffer.from(text));
+    // The engine's stream: each frame becomes entries as ContainerRuntime.output makes them.
+    output: async (_id: string, _options: unknown, emit: (entry: OutputEntry) => void) => {
+      for (const [stream, text] of frames) entriesOfFrame(stream, Buffer.from(text), emit);
     },
   } as unknown as ContainerRuntime;
   const writer = { write: (line: NewLogLine) => written.push(line), flush: async () => undefined } as unknown as LogWriter;
@@ -66,5 +68,23 @@ describe('LogShipper', () => {
     await shipper.drain('c9', ref);
     await shipper.onModuleDestroy();
     expect(written.map((l) => l.text)).toEqual(['last words']);
+  });
+
+  it('splits a frame of several lines, drops the carriage return of CRLF, and cuts a line that never ends', async () => {
+    const { shipper, written } = setUp([
+      ['stdout', '2026-11-30T16:00:01.000Z one\r\ntwo\nthr'],
+      ['stdout', '2026-11-30T16:00:01.100Z ee\n'],
+      // Parts of one line, past twice the 256-byte limit, with no newline yet.
+      ...Array.from({ length: 6 }, () => ['stderr', `2026-11-30T16:00:02.000Z ${'y'.repeat(100)}`] as ['stderr', string]),
+    ]);
+    shipper.attach('c1', ref);
+    await shipper.drain('c1');
+    await shipper.onModuleDestroy();
+    const texts = written.map((l) => l.text);
+    expect(texts.slice(0, 3)).toEqual(['one', 'two', 'three']);
+    expect(written[2].time).toEqual(new Date('2026-11-30T16:00:01.000Z'));
+    // Cut once it grew past 512 bytes (marked), the rest at the end of the output.
+    expect(texts.slice(3).map((t) => t.endsWith('[truncated by Berth]'))).toEqual([true]);
+    expect(written.length).toBe(4);
   });
 });

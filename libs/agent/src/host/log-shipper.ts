@@ -1,8 +1,9 @@
 import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { BerthConfig } from '@berth/config';
 import { Clock } from '@berth/common';
-import { LineRateLimit, LineSplitter, LogStore, LogWriter, truncateLine } from '@berth/logs';
+import { LineRateLimit, LogStore, LogWriter, truncateLine } from '@berth/logs';
 import { ContainerRuntime } from './container-runtime';
+import { OutputEntry } from './output-frames';
 
 /** Which instance a container runs, for its log lines. */
 export interface InstanceRef {
@@ -27,7 +28,6 @@ interface Attachment {
 
 /** How long the agent waits for a stopped container's last lines before removing it. */
 const DRAIN_TIMEOUT_MS = 5000;
-const TIMESTAMP = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(?:Z|[+-]\d{2}:?\d{2})) ?/;
 
 /**
  * Ships each container's output to the log store: it follows stdout and stderr from the
@@ -135,20 +135,24 @@ export class LogShipper implements OnModuleDestroy {
 
   private async read(containerId: string, attachment: Attachment, options: { follow: boolean; since?: Date }): Promise<void> {
     const max = this.config.logs.maxLineBytes;
-    const streams = {
-      stdout: { splitter: new LineSplitter(max), stamp: undefined as { ms: number; fine: boolean } | undefined },
-      stderr: { splitter: new LineSplitter(max), stamp: undefined as { ms: number; fine: boolean } | undefined },
-    };
-    const take = (stream: 'stdout' | 'stderr', text: string, stamp: { ms: number; fine: boolean } | undefined) => {
-      let time = this.clock.now().getTime();
-      // Podman stamps whole seconds: while following live, the arrival time is the finer one.
-      if (stamp && (stamp.fine || !(options.follow && time >= stamp.ms && time < stamp.ms + 2000))) time = stamp.ms;
+    type Stamp = { ms: number; fine: boolean } | undefined;
+    // A line the engine wrote in parts: its text so far, and the first part's stamp.
+    const parts = { stdout: { text: '', stamp: undefined as Stamp }, stderr: { text: '', stamp: undefined as Stamp } };
+    const take = (stream: 'stdout' | 'stderr', text: string, stamp: Stamp) => {
+      let time: number;
+      if (stamp?.fine) time = stamp.ms;
+      else {
+        time = this.clock.now().getTime();
+        // Podman's API stamps whole seconds: while following live, the arrival time is the finer one.
+        if (stamp && !(options.follow && time >= stamp.ms && time < stamp.ms + 2000)) time = stamp.ms;
+      }
       // Lines of one instance stay in the order written.
       time = Math.max(time, attachment.lastTime);
       attachment.lastTime = time;
       this.reportDrops(attachment, false, time);
       if (!attachment.limit.admit(time)) return;
       const { ref } = attachment;
+      if (text.endsWith('\r')) text = text.slice(0, -1);
       this.writer.write({
         environmentId: ref.environmentId,
         time: new Date(time),
@@ -160,24 +164,25 @@ export class LogShipper implements OnModuleDestroy {
         text: truncateLine(text, max),
       });
     };
-    // Each frame of the engine's stream starts with its timestamp; a line the engine read in
-    // parts comes as several frames, each stamped, the last one ending with the newline.
-    await this.runtime.output(containerId, { ...options, signal: attachment.abort.signal, until: attachment.until.signal }, (name, chunk) => {
-      const state = streams[name];
-      let text = chunk.toString('utf8');
-      const match = TIMESTAMP.exec(text);
-      let stamp = state.stamp;
-      if (match) {
-        text = text.slice(match[0].length);
-        stamp = { ms: Date.parse(match[1]), fine: Boolean(match[2]) };
-        if (!state.splitter.hasPending()) state.stamp = stamp;
+    await this.runtime.output(containerId, { ...options, signal: attachment.abort.signal, until: attachment.until.signal }, (entry: OutputEntry) => {
+      const part = parts[entry.stream];
+      const stamp = entry.timeMs === null ? undefined : { ms: entry.timeMs, fine: entry.fine };
+      if (entry.partial) {
+        if (!part.text) part.stamp = stamp;
+        part.text += entry.text;
+        // An endless line would hold memory: it is cut (and marked) once past twice the limit.
+        if (part.text.length > max * 2) {
+          take(entry.stream, part.text, part.stamp);
+          part.text = '';
+        }
+        return;
       }
-      for (const line of state.splitter.push(text)) {
-        take(name, line, state.stamp);
-        state.stamp = stamp;
-      }
+      if (part.text) {
+        take(entry.stream, part.text + entry.text, part.stamp ?? stamp);
+        part.text = '';
+      } else take(entry.stream, entry.text, stamp);
     });
-    for (const name of ['stdout', 'stderr'] as const) for (const line of streams[name].splitter.end()) take(name, line, streams[name].stamp);
+    for (const name of ['stdout', 'stderr'] as const) if (parts[name].text) take(name, parts[name].text, parts[name].stamp);
   }
 
   private reportDrops(attachment: Attachment, final: boolean, now = this.clock.now().getTime()): void {

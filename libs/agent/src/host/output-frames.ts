@@ -31,3 +31,39 @@ export class OutputFrames {
     this.needed = rest.length >= 8 ? 8 + rest.readUInt32BE(4) : 8;
   }
 }
+
+/** A piece of a container's output: a whole line, or a part of a longer one. */
+export interface OutputEntry {
+  stream: 'stdout' | 'stderr';
+  /** The engine's timestamp in milliseconds; null when it gave none. */
+  timeMs: number | null;
+  /** The stamp is finer than whole seconds (Podman's API stamps whole seconds, its files nanoseconds). */
+  fine: boolean;
+  /** The text, without its newline. */
+  text: string;
+  /** Part of a longer line: the rest follows in the next entries of the same stream. */
+  partial: boolean;
+}
+
+const TIMESTAMP = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(?:Z|[+-]\d{2}:?\d{2})) ?/;
+
+/**
+ * The entries of one frame of the engine's stream with timestamps: its stamp, then text that
+ * may hold several lines; text after the last newline is a part of a line (the engine read a
+ * long line in parts, each its own stamped frame, the last one ending with the newline).
+ */
+export function entriesOfFrame(stream: 'stdout' | 'stderr', chunk: Buffer, emit: (entry: OutputEntry) => void): void {
+  let text = chunk.toString('utf8');
+  let timeMs: number | null = null;
+  let fine = false;
+  const match = TIMESTAMP.exec(text);
+  if (match) {
+    text = text.slice(match[0].length);
+    timeMs = Date.parse(match[1]);
+    fine = Boolean(match[2]);
+  }
+  const lines = text.split('\n');
+  const last = lines.pop() as string;
+  for (const line of lines) emit({ stream, timeMs, fine, text: line, partial: false });
+  if (last) emit({ stream, timeMs, fine, text: last, partial: true });
+}
