@@ -167,7 +167,13 @@ describe('scheduler', () => {
     expect(new Set(instances.map((i) => JSON.stringify([i.memoryMb, i.cpuMillis, i.memoryRequestMb, i.cpuRequestMillis])))).toEqual(new Set([JSON.stringify([256, 500, 32, 3])]));
 
     const listed = (await platform.http().get('/api/hosts').set(operator.auth).expect(200)).body;
-    expect(listed.find((h: { name: string }) => h.name === small.name)).toMatchObject({ booked: { memoryMb: 70 * 32, cpu: 0.21, pidsLimit: 70 * 256 }, instances: 70 });
+    expect(listed.find((h: { name: string }) => h.name === small.name)).toMatchObject({
+      capacity: { memoryMb: 23552, cpu: 2, pidsLimit: 32768 },
+      // Pids limits are booked 16 times over the host's (PLACEMENT_OVERCOMMIT_PIDS).
+      allocatable: { memoryMb: 23552, cpu: 2, pidsLimit: 16 * 32768 },
+      booked: { memoryMb: 70 * 32, cpu: 0.21, pidsLimit: 70 * 256 },
+      instances: 70,
+    });
     // The formation shows what each instance books.
     const app = (await db.app.findFirstOrThrow({ where: { environments: { some: { id: releases[0].environmentId } } } })).name;
     const formation = (await platform.http().get(`/api/apps/${app}/environments/production/formation`).set(user.auth).expect(200)).body;
