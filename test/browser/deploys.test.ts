@@ -321,7 +321,7 @@ describe('from sign-up to a running app and its previews, in the dashboard', () 
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Hosts' }).click();
     const host = page.locator(`tr[data-host="${whole.hostName}"]`);
     await host.waitFor();
-    expect(await host.locator('td[data-label="Memory"]').innerText()).toContain('128 of 2048 MB booked');
+    expect(await host.locator('td[data-label="Memory"]').innerText()).toContain('16 of 2048 MB booked');
     expect(await host.locator('td[data-label="Instances"]').innerText()).toBe('1');
     expect(await host.locator('td[data-label="Heartbeat"]').innerText()).toBe('just now');
     expect(await host.locator('[data-status]').first().getAttribute('data-status')).toBe('ready');

@@ -32,8 +32,9 @@ function processesOf(containerId: string): string[] {
 }
 
 /**
- * A small host full of small apps: one platform with one agent declaring 2 CPUs, a pushed
- * Node.js app, then 8 instances of it at the default size (0.5 CPU each, 4 CPUs of limits).
+ * A small host full of small apps: one platform with one agent declaring 2 CPUs and 1 GiB, a
+ * pushed Node.js app, then 8 instances of it at the default size (256 MB and 0.5 CPU each: 2
+ * GiB and 4 CPUs of limits), which book only their requests (32 MB and 3 millicores each).
  */
 describe('density on a 2-CPU host', () => {
   let stack: WholePlatform;
@@ -42,8 +43,8 @@ describe('density on a 2-CPU host', () => {
   const pushes = new Pushes(() => stack.platform);
 
   beforeAll(async () => {
-    // Memory for 8 default instances (256 MB each) and the one they replace.
-    stack = await startWholePlatform({ memoryMb: 9 * 256, cpu: 2 });
+    // Half the memory limits of 8 default instances (256 MB each): their requests (32 MB each) fit.
+    stack = await startWholePlatform({ memoryMb: 1024, cpu: 2 });
     user = await signUp(stack.platform);
     app = await pushes.app(user, 'dense');
     const copy = await pushes.fixture('node-npm');
@@ -75,20 +76,20 @@ describe('density on a 2-CPU host', () => {
     console.log(`density: an awake Node.js hello-world uses ${(memory / 1024 / 1024).toFixed(1)} MiB in its cgroup (memory.usage_in_bytes)`);
   });
 
-  it('runs 8 default web instances, 4 CPUs of limits, on the 2-CPU host, sharing CPU by their requests', async () => {
+  it('runs 8 default web instances, 2 GiB and 4 CPUs of limits, on the 1 GiB, 2-CPU host, sharing CPU by their requests', async () => {
     const res = await stack.platform.http().patch(`${base()}/formation`).set(user.auth).send({ web: { quantity: 8 } }).expect(200);
-    expect(res.body.web).toMatchObject({ quantity: 8, memoryMb: 256, cpu: 0.5, memoryRequestMb: 256, cpuRequest: 0.025 });
+    expect(res.body.web).toMatchObject({ quantity: 8, memoryMb: 256, cpu: 0.5, memoryRequestMb: 32, cpuRequest: 0.003 });
     await healthy(2, 8);
     expect((await viaRouter()).status).toBe(200);
 
     const running = containersOfApp(app).filter((c) => c.running && c.release === 'v2');
     expect(running).toHaveLength(8);
     for (const container of running) {
-      // The engine was asked for shares in proportion to the request (25 millicores × 1024 / 1000)...
-      expect(execFileSync('podman', ['inspect', '--format', '{{.HostConfig.CpuShares}}', container.id]).toString().trim()).toBe('26');
+      // The engine was asked for shares in proportion to the request (3 millicores × 1024 / 1000)...
+      expect(execFileSync('podman', ['inspect', '--format', '{{.HostConfig.CpuShares}}', container.id]).toString().trim()).toBe('3');
       // ...and the kernel has them, beside the quota of the limit.
       const cpu = cgroupDir(container.id, 'cpu');
-      expect(readFileSync(`${cpu}/cpu.shares`, 'utf8').trim()).toBe('26');
+      expect(readFileSync(`${cpu}/cpu.shares`, 'utf8').trim()).toBe('3');
       expect(readFileSync(`${cpu}/cpu.cfs_quota_us`, 'utf8').trim()).toBe('50000');
     }
   });

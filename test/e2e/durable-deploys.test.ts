@@ -156,8 +156,8 @@ describe('durable deploys', () => {
     served = await copy.head();
     expect(await serverBranch(app)).toBe(served);
 
-    // As large as the one host, which runs this app and the other test's: the release waits for room, and the push says so.
-    await platform.http().patch(`/api/apps/${app}/environments/production/formation`).set(user.auth).send({ web: { memoryMb: 1024 } }).expect(200);
+    // Booking as much memory as the one host has, which runs this app and the other test's: the release waits for room, and the push says so.
+    await platform.http().patch(`/api/apps/${app}/environments/production/formation`).set(user.auth).send({ web: { memoryMb: 1024, memoryRequestMb: 1024 } }).expect(200);
     await commit('third\n');
     push = await copy.push(url, 'main');
     expect(push.code).not.toBe(0);
@@ -168,7 +168,7 @@ describe('durable deploys', () => {
     expect((await serves(app)).body).toBe('second\n');
 
     // Room again: the newest release (v6, with v5's image) becomes current and the waiting ones stop waiting.
-    await platform.http().patch(`/api/apps/${app}/environments/production/formation`).set(user.auth).send({ web: { memoryMb: 128 } }).expect(200);
+    await platform.http().patch(`/api/apps/${app}/environments/production/formation`).set(user.auth).send({ web: { memoryMb: 128, memoryRequestMb: null } }).expect(200);
     await eventually('v6 to be current', () => db.release.findFirst({ where: { environment: { app: { name: app } }, version: 6, status: 'active' } }), 60_000);
     await eventually('the waiting releases to be superseded', async () => (await db.release.count({ where: { environment: { app: { name: app } }, status: { in: ['pending', 'deploying'] } } })) === 0, 30_000);
   });

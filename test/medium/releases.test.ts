@@ -36,16 +36,16 @@ describe('releases and formation', () => {
     ]);
     const formation = await platform.http().get(`${base}/formation`).set(user.auth).expect(200);
     expect(formation.body).toEqual({
-      // Requests (what an instance books) default to the whole memory limit and a twentieth of the CPU quota.
-      web: { quantity: 1, memoryMb: 256, cpu: 0.5, pidsLimit: 256, diskMb: 1024, memoryRequestMb: 256, cpuRequest: 0.025, command: processTypes.web },
-      worker: { quantity: 0, memoryMb: 256, cpu: 0.5, pidsLimit: 256, diskMb: 1024, memoryRequestMb: 256, cpuRequest: 0.025, command: processTypes.worker },
+      // Requests (what an instance books) default to an eighth of the memory limit and a two-hundredth of the CPU quota (2.5 millicores, rounded).
+      web: { quantity: 1, memoryMb: 256, cpu: 0.5, pidsLimit: 256, diskMb: 1024, memoryRequestMb: 32, cpuRequest: 0.003, command: processTypes.web },
+      worker: { quantity: 0, memoryMb: 256, cpu: 0.5, pidsLimit: 256, diskMb: 1024, memoryRequestMb: 32, cpuRequest: 0.003, command: processTypes.worker },
     });
   });
 
   it('scales and resizes with a new release; refuses unknown process types and sizes over the limits', async () => {
     const { base } = await released();
     const res = await platform.http().patch(`${base}/formation`).set(user.auth).send({ web: { quantity: 3, memoryMb: 192, cpu: 0.25 } }).expect(200);
-    expect(res.body.web).toEqual({ quantity: 3, memoryMb: 192, cpu: 0.25, pidsLimit: 256, diskMb: 1024, memoryRequestMb: 192, cpuRequest: 0.013, command: processTypes.web });
+    expect(res.body.web).toEqual({ quantity: 3, memoryMb: 192, cpu: 0.25, pidsLimit: 256, diskMb: 1024, memoryRequestMb: 24, cpuRequest: 0.001, command: processTypes.web });
     await platform.http().patch(`${base}/formation`).set(user.auth).send({ worker: { quantity: 2 } }).expect(200);
     const requests = await platform.http().patch(`${base}/formation`).set(user.auth).send({ web: { memoryRequestMb: 128, cpuRequest: 0.1 } }).expect(200);
     expect(requests.body.web).toMatchObject({ memoryMb: 192, cpu: 0.25, memoryRequestMb: 128, cpuRequest: 0.1 });

@@ -137,7 +137,7 @@ describe('scheduler', () => {
     expect(placed.map((i) => i.hostId).sort()).toEqual([a.id, b.id, c.id].sort());
   });
 
-  it('runs at least 60 default web instances on a 2-core, 24 GiB host: they book requests, not their CPU limits', async () => {
+  it('runs 70 default web instances on a 2-core, 24 GiB host: they book requests, not their limits', async () => {
     // As an agent registers a 2-core, 24 GiB machine (all cores, memory less AGENT_RESERVED_MEMORY_MB).
     const small = await db.host.create({ data: { name: `small-${randomBytes(2).toString('hex')}`, memoryMb: 24 * 1024 - 1024, cpuMillis: 2000, pidsLimit: 32768 } });
     const size = platform.app.get(BerthConfig).formation.production; // 256 MB, 0.5 CPU, 256 pids
@@ -161,17 +161,23 @@ describe('scheduler', () => {
 
     const instances = await db.instance.findMany({ where: { releaseId: { in: releases.map((r) => r.id) } } });
     expect(instances).toHaveLength(apps);
-    expect(instances.filter((i) => i.hostId === small.id).length).toBeGreaterThanOrEqual(60);
+    expect(instances.filter((i) => i.hostId === small.id)).toHaveLength(apps);
     expect(instances.filter((i) => i.hostId !== small.id)).toEqual([]);
-    // Limits stay the formation's; requests are the defaults: the whole memory limit, a twentieth of the CPU quota.
-    expect(new Set(instances.map((i) => JSON.stringify([i.memoryMb, i.cpuMillis, i.memoryRequestMb, i.cpuRequestMillis])))).toEqual(new Set([JSON.stringify([256, 500, 256, 25])]));
+    // Limits stay the formation's; requests are the defaults: an eighth of the memory limit, a two-hundredth of the CPU quota (2.5 millicores, rounded).
+    expect(new Set(instances.map((i) => JSON.stringify([i.memoryMb, i.cpuMillis, i.memoryRequestMb, i.cpuRequestMillis])))).toEqual(new Set([JSON.stringify([256, 500, 32, 3])]));
 
     const listed = (await platform.http().get('/api/hosts').set(operator.auth).expect(200)).body;
-    expect(listed.find((h: { name: string }) => h.name === small.name)).toMatchObject({ booked: { memoryMb: 70 * 256, cpu: 1.75, pidsLimit: 70 * 256 }, instances: 70 });
+    expect(listed.find((h: { name: string }) => h.name === small.name)).toMatchObject({
+      capacity: { memoryMb: 23552, cpu: 2, pidsLimit: 32768 },
+      // Pids limits are booked 16 times over the host's (PLACEMENT_OVERCOMMIT_PIDS).
+      allocatable: { memoryMb: 23552, cpu: 2, pidsLimit: 16 * 32768 },
+      booked: { memoryMb: 70 * 32, cpu: 0.21, pidsLimit: 70 * 256 },
+      instances: 70,
+    });
     // The formation shows what each instance books.
     const app = (await db.app.findFirstOrThrow({ where: { environments: { some: { id: releases[0].environmentId } } } })).name;
     const formation = (await platform.http().get(`/api/apps/${app}/environments/production/formation`).set(user.auth).expect(200)).body;
-    expect(formation.web).toMatchObject({ memoryMb: 256, cpu: 0.5, memoryRequestMb: 256, cpuRequest: 0.025 });
+    expect(formation.web).toMatchObject({ memoryMb: 256, cpu: 0.5, memoryRequestMb: 32, cpuRequest: 0.003 });
   });
 
   it('lets only operators list, cordon and drain hosts', async () => {

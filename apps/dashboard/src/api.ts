@@ -254,6 +254,8 @@ export interface Host {
   state: HostState;
   cordoned: boolean;
   capacity: { memoryMb: number; cpu: number; pidsLimit: number };
+  /** What placement books up to: capacity × the operator's overcommit ratios. */
+  allocatable: { memoryMb: number; cpu: number; pidsLimit: number };
   booked: { memoryMb: number; cpu: number; pidsLimit: number };
   memoryUsageBytes: number;
   instances: number;

@@ -28,6 +28,15 @@ describe('container spec', () => {
     expect(cpuShares(1)).toBe(2);
   });
 
+  it('gives the default requests valid shares, and larger requests shares in proportion', () => {
+    // The default requests: 3 millicores of a 0.5 CPU quota, 1 of a preview's 0.25 (the kernel's minimum is 2).
+    expect(cpuShares(3)).toBe(3);
+    expect(cpuShares(1)).toBe(2);
+    expect(cpuShares(0)).toBe(2);
+    // Explicit requests keep their proportions: twice the request, twice the shares.
+    expect([100, 250, 500, 2000].map(cpuShares)).toEqual([102, 256, 512, 2048]);
+  });
+
   it('grants no privileges, no capabilities and no mounts of the host', () => {
     const { HostConfig } = containerSpec(request);
     expect(HostConfig).toMatchObject({ Privileged: false, CapDrop: ['ALL'], SecurityOpt: ['no-new-privileges'] });

@@ -17,14 +17,16 @@ describe('requests and limits', () => {
     expect(snapshot.apply(plan).host('id-host-1')).toMatchObject({ booked: res(768, 75, 192), free: res(3328, 1925, 808) });
   });
 
-  it('fits at least 60 default web instances on a 2-core, 24 GiB host', () => {
+  it('fits at least 600 default web instances on a 2-core, 24 GiB host', () => {
     const requests = requestsFor(DEFAULT_WEB);
-    expect(requests).toEqual(res(256, 25, 256));
-    const plan = place(cluster([host('small', SMALL_HOST)]), { group: 'env/web', resources: requests, limits: DEFAULT_WEB, count: 100 });
-    expect(plan.placements.length).toBeGreaterThanOrEqual(60);
-    // CPU runs out first: 2000 millicores / 25.
-    expect(plan.placements).toHaveLength(80);
-    expect(plan.pending[0].reason).toBe('no host has 0.025 CPU free (largest free: 0 CPU on small); add a host or ask for less');
+    // An eighth of 256 MB; a two-hundredth of 500 millicores, 2.5, rounded to 3.
+    expect(requests).toEqual(res(32, 3, 256));
+    // Pids as Berth's configuration books them: 16 times the host's (PLACEMENT_OVERCOMMIT_PIDS).
+    const plan = place(cluster([host('small', SMALL_HOST)], [], { overcommit: { memoryMb: 1, cpuMillis: 1, pidsLimit: 16 } }), { group: 'env/web', resources: requests, limits: DEFAULT_WEB, count: 1000 });
+    expect(plan.placements.length).toBeGreaterThanOrEqual(600);
+    // CPU runs out first: 2000 millicores / 3 (memory would take 23552 / 32 = 736, pids 16 × 32768 / 256 = 2048).
+    expect(plan.placements).toHaveLength(666);
+    expect(plan.pending[0].reason).toBe('no host has 0.003 CPU free (largest free: 0.002 CPU on small); add a host or ask for less');
   });
 
   it('when limits were booked, the same host took four', () => {
@@ -55,10 +57,13 @@ describe('requests and limits', () => {
 
 describe('requestsFor', () => {
   it('takes explicit requests, else the ratio of each limit, never above the limit', () => {
-    expect(DEFAULT_REQUEST_RATIOS).toEqual({ memoryMb: 1, cpuMillis: 0.05 });
-    expect(requestsFor(res(512, 1000, 100))).toEqual(res(512, 50, 100));
+    expect(DEFAULT_REQUEST_RATIOS).toEqual({ memoryMb: 0.125, cpuMillis: 0.005 });
+    expect(requestsFor(res(512, 1000, 100))).toEqual(res(64, 5, 100));
+    // Never below 1: a preview's 128 MB and 0.25 CPU book 16 MB and 1 millicore (1.25 rounded).
+    expect(requestsFor(res(128, 250, 256))).toEqual(res(16, 1, 256));
+    expect(requestsFor(res(4, 100, 1))).toEqual(res(1, 1, 1));
     expect(requestsFor(res(512, 1000, 100), { memoryMb: 128, cpuMillis: 200 })).toEqual(res(128, 200, 100));
-    expect(requestsFor(res(512, 1000, 100), { memoryMb: null, cpuMillis: 5000 })).toEqual(res(512, 1000, 100));
+    expect(requestsFor(res(512, 1000, 100), { memoryMb: null, cpuMillis: 5000 })).toEqual(res(64, 1000, 100));
     expect(requestsFor(res(512, 10, 100), {}, { memoryMb: 0.5, cpuMillis: 0.01 })).toEqual(res(256, 1, 100));
   });
 });

@@ -43,7 +43,10 @@ export interface OvercommitRatios {
 }
 
 export interface PlacementPolicy {
-  /** 1 books exactly the declared capacity; 2 books up to twice it. Default 1 for each. */
+  /**
+   * 1 books exactly the declared capacity; 2 books up to twice it. Default 1 for each here;
+   * Berth's configuration books pids 16 times over (PLACEMENT_OVERCOMMIT_PIDS).
+   */
   overcommit: OvercommitRatios;
   /**
    * Feasible, collision-free hosts scored per instance before picking the best (Nomad's
@@ -55,19 +58,22 @@ export interface PlacementPolicy {
 }
 
 /**
- * Requests as a fraction of limits. Memory is not compressible, so an instance books its whole
- * limit: the limits on a host then add up to no more than its memory, and an app that grows
- * is OOM-killed in its own cgroup, never another tenant's. CPU is compressible: an instance
- * books a twentieth of its quota (25 millicores of a default 0.5 CPU) and may burst to the
- * quota while the host has time to spare; under contention cpu.shares, proportional to the
- * request, divide the host.
+ * Requests as a fraction of limits, as Kubernetes has requests below limits. An instance books
+ * an eighth of its memory limit (32 MB of a default 256 MB): a small awake web app uses 8–25
+ * MB, and a host that runs short of memory puts its least recently requested idle
+ * environments to sleep (@berth/sleep) before its kernel would have to kill; an app that grows
+ * past its limit is still OOM-killed in its own cgroup. CPU is compressible: an instance books
+ * a two-hundredth of its quota (3 millicores of a default 0.5 CPU, requestsFor() rounds to
+ * whole millicores) and may burst to the quota while the host has time to spare; under
+ * contention cpu.shares, proportional to the request, divide the host. Mirrors the defaults of
+ * PLACEMENT_MEMORY_REQUEST_RATIO and PLACEMENT_CPU_REQUEST_RATIO.
  */
 export interface RequestRatios {
   memoryMb: number;
   cpuMillis: number;
 }
 
-export const DEFAULT_REQUEST_RATIOS: RequestRatios = { memoryMb: 1, cpuMillis: 0.05 };
+export const DEFAULT_REQUEST_RATIOS: RequestRatios = { memoryMb: 0.125, cpuMillis: 0.005 };
 
 export const DEFAULT_POLICY: PlacementPolicy = {
   overcommit: { memoryMb: 1, cpuMillis: 1, pidsLimit: 1 },

@@ -105,16 +105,17 @@ export function HostsPage() {
                   {host.cordoned && host.state !== 'draining' && <StatusPill status="cordoned" />}
                 </td>
                 <td data-label="Memory">
-                  {host.booked.memoryMb} of {host.capacity.memoryMb} MB booked
-                  <Meter used={host.booked.memoryMb} limit={host.capacity.memoryMb} label={`Memory booked on ${host.name}`} />
+                  {host.booked.memoryMb} of {host.allocatable.memoryMb} MB booked
+                  <Meter used={host.booked.memoryMb} limit={host.allocatable.memoryMb} label={`Memory booked on ${host.name}`} />
                   <div className="meta">{bytes(host.memoryUsageBytes)} in use</div>
                 </td>
                 <td data-label="CPU">
-                  {round(host.booked.cpu)} of {round(host.capacity.cpu)} booked
-                  <Meter used={host.booked.cpu} limit={host.capacity.cpu} label={`CPU booked on ${host.name}`} />
+                  {round(host.booked.cpu)} of {round(host.allocatable.cpu)} booked
+                  <Meter used={host.booked.cpu} limit={host.allocatable.cpu} label={`CPU booked on ${host.name}`} />
                 </td>
                 <td data-label="Processes">
-                  {host.booked.pidsLimit} of {host.capacity.pidsLimit}
+                  {host.booked.pidsLimit} of {host.allocatable.pidsLimit}
+                  {host.allocatable.pidsLimit !== host.capacity.pidsLimit && <div className="meta">{host.capacity.pidsLimit} on the host; limits are ceilings</div>}
                 </td>
                 <td data-label="Instances">{host.instances}</td>
                 <td data-label="Heartbeat" title={when(host.lastHeartbeatAt)}>

@@ -3,8 +3,16 @@ import { ConfigError, parseConfig } from '../config';
 const KEY = 'ab'.repeat(32);
 
 describe('placement configuration', () => {
-  it('books declared capacity exactly unless told otherwise', () => {
-    expect(parseConfig({ BERTH_SECRET_KEY: KEY }).placement).toEqual({ overcommit: { memoryMb: 1, cpuMillis: 1, pidsLimit: 1 }, requestRatios: { memoryMb: 1, cpuMillis: 0.05 } });
+  it('books an eighth of the memory limit, a two-hundredth of the CPU quota, and pids 16 times over unless told otherwise', () => {
+    expect(parseConfig({ BERTH_SECRET_KEY: KEY }).placement).toEqual({ overcommit: { memoryMb: 1, cpuMillis: 1, pidsLimit: 16 }, requestRatios: { memoryMb: 0.125, cpuMillis: 0.005 } });
+  });
+
+  it('takes request ratios, and refuses ones out of range', () => {
+    const config = parseConfig({ BERTH_SECRET_KEY: KEY, PLACEMENT_MEMORY_REQUEST_RATIO: '1', PLACEMENT_CPU_REQUEST_RATIO: '0.05' });
+    expect(config.placement.requestRatios).toEqual({ memoryMb: 1, cpuMillis: 0.05 });
+    const bad = () => parseConfig({ BERTH_SECRET_KEY: KEY, PLACEMENT_MEMORY_REQUEST_RATIO: '0', PLACEMENT_CPU_REQUEST_RATIO: '2' });
+    expect(bad).toThrow(/PLACEMENT_MEMORY_REQUEST_RATIO: .*\(got "0"\)/);
+    expect(bad).toThrow(/PLACEMENT_CPU_REQUEST_RATIO: .*\(got "2"\)/);
   });
 
   it('takes an overcommit ratio per resource', () => {

@@ -86,7 +86,7 @@ describe('requests', () => {
 
   it('shows what each instance books: the explicit requests, else the default share of the limits', () => {
     expect(presentFormation([web, { ...web, processType: 'worker', memoryRequestMb: 64, cpuRequestMillis: 100 }])).toEqual({
-      web: { quantity: 3, memoryMb: 192, cpu: 0.25, pidsLimit: 100, diskMb: 1024, memoryRequestMb: 192, cpuRequest: 0.013, command: 'old' },
+      web: { quantity: 3, memoryMb: 192, cpu: 0.25, pidsLimit: 100, diskMb: 1024, memoryRequestMb: 24, cpuRequest: 0.001, command: 'old' },
       worker: { quantity: 3, memoryMb: 192, cpu: 0.25, pidsLimit: 100, diskMb: 1024, memoryRequestMb: 64, cpuRequest: 0.1, command: 'old' },
     });
   });

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { BerthConfig } from '@berth/config';
 import { forbidden, notFound } from '@berth/common';
 import { PrismaService } from '@berth/db';
+import { allocatable } from '@berth/placement';
 import { Notifier } from '@berth/contracts';
 
 /**
@@ -32,6 +33,7 @@ export class HostsService {
       FROM "Instance" WHERE "desiredState" = 'running' AND "hostId" IS NOT NULL GROUP BY "hostId"`;
     const byHost = new Map(booked.map((b) => [b.hostId, b]));
     const silentSince = Date.now() - this.config.scheduler.hostDownAfterMs;
+    const { overcommit } = this.config.placement;
     return hosts.map((host) => {
       const b = byHost.get(host.id);
       return {
@@ -42,6 +44,8 @@ export class HostsService {
         state: host.state !== 'down' && host.lastHeartbeatAt.getTime() < silentSince ? 'unreachable' : host.state,
         cordoned: host.cordoned,
         capacity: { memoryMb: host.memoryMb, cpu: host.cpuMillis / 1000, pidsLimit: host.pidsLimit },
+        // What placement books up to: capacity × PLACEMENT_OVERCOMMIT_* (pids 16 times over by default).
+        allocatable: { memoryMb: allocatable(host.memoryMb, overcommit.memoryMb), cpu: allocatable(host.cpuMillis, overcommit.cpuMillis) / 1000, pidsLimit: allocatable(host.pidsLimit, overcommit.pidsLimit) },
         booked: { memoryMb: Number(b?.memoryMb ?? 0), cpu: Number(b?.cpuMillis ?? 0) / 1000, pidsLimit: Number(b?.pidsLimit ?? 0) },
         memoryUsageBytes: Number(b?.memoryUsageBytes ?? 0),
         instances: Number(b?.count ?? 0),
