@@ -626,6 +626,13 @@ async function main(): Promise<void> {
     SLEEP_MINUTE_SECONDS: '1',
     SLEEP_CHECK_SECONDS: '1',
   });
+  // Interrupted: what it made on Podman (containers, disks, app networks) and its database go all the same.
+  const interrupted = () => {
+    removeContainersOf([hostName]);
+    void cluster.drop().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   const context = await NestFactory.createApplicationContext(rootModuleFor(config, ['scheduler', 'agent', 'router']), { logger: ['error', 'warn'] });
   await context.init();
   const db = context.get(PrismaService);
