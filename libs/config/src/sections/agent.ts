@@ -35,7 +35,13 @@ export const agentEnv = z.object({
   AGENT_CONTAINER_USER: z.string().regex(/^[a-zA-Z0-9_.-]+(:[a-zA-Z0-9_.-]+)?$/, 'expected user[:group]').default('65534:65534'),
   /** Container rlimits; they must stay within the container engine's own hard limits. */
   AGENT_ULIMIT_NOFILE: ulimit.default({ soft: 1024, hard: 1024 }),
-  AGENT_ULIMIT_NPROC: ulimit.default({ soft: 4096, hard: 4096 }),
+  /**
+   * RLIMIT_NPROC counts every task of the container's user on the whole host (every app runs as
+   * 65534 unless its image names a user), so it caps the host, not a container: at 4,096 a
+   * 2-core host stopped starting Node.js apps at about 510 awake (8 threads each). The pids
+   * limit bounds each container; this stays at the engine's own limit here (kernel.pid_max).
+   */
+  AGENT_ULIMIT_NPROC: ulimit.default({ soft: 32768, hard: 32768 }),
   /** The engine keeps at most this much of each container's output on the host (older output is dropped). */
   AGENT_LOG_MAX_MB: env.int(10, 1, 10240),
   /**
