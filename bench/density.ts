@@ -626,14 +626,20 @@ async function main(): Promise<void> {
     SLEEP_MINUTE_SECONDS: '1',
     SLEEP_CHECK_SECONDS: '1',
   });
-  // Interrupted: what it made on Podman (containers, disks, app networks) and its database go all the same.
+  // Interrupted: the platform stops first (its agent would start what is being removed), then
+  // what it made on Podman (containers, disks, app networks) and its database go all the same.
+  let opened: { close(): Promise<void> } | undefined;
   const interrupted = () => {
-    removeContainersOf([hostName]);
-    void cluster.drop().finally(() => process.exit(130));
+    void (async () => {
+      await Promise.race([opened?.close(), sleep(15_000)]).catch(() => undefined);
+      removeContainersOf([hostName]);
+      await cluster.drop();
+    })().finally(() => process.exit(130));
   };
   process.once('SIGINT', interrupted);
   process.once('SIGTERM', interrupted);
   const context = await NestFactory.createApplicationContext(rootModuleFor(config, ['scheduler', 'agent', 'router']), { logger: ['error', 'warn'] });
+  opened = context;
   await context.init();
   const db = context.get(PrismaService);
   let result: object | undefined;
