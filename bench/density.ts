@@ -423,15 +423,6 @@ interface WakeResult {
 
 const CLIENTS = 50;
 
-/**
- * First requests to sleeping environments through the router. Most healthy environments are put
- * to sleep by the real mechanism (sleepAfterMinutes set through EnvironmentsService.update, what
- * the API's PATCH calls; SLEEP_MINUTE_SECONDS makes a minute a second here; the Sleeper stops
- * their instances, the agent stops and keeps their containers); a third stay awake. Then 50
- * clients at once each take random sleeping environments and send each one's first request
- * through HAProxy, timed until the app's own answer. The Waker, the agent's engine start and the
- * clients are timed side by side to say where a wake's time goes.
- */
 /** States of the engine's containers of these instances: paused, exited, other. */
 function containerStates(hostName: string, instanceIds: Set<string>): WakeResult['containersAtWake'] {
   const lines = execFileSync('podman', ['ps', '-a', '--filter', `label=berth.host=${hostName}`, '--format', '{{.State}} {{index .Labels "berth.instance"}}']).toString().trim().split('\n');
@@ -446,6 +437,16 @@ function containerStates(hostName: string, instanceIds: Set<string>): WakeResult
   return counts;
 }
 
+/**
+ * First requests to sleeping environments through the router. Most healthy environments are put
+ * to sleep by the real mechanism (sleepAfterMinutes set through EnvironmentsService.update, what
+ * the API's PATCH calls; SLEEP_MINUTE_SECONDS makes a minute a second here; the Sleeper stops
+ * their instances, the agent freezes or stops and keeps their containers); a third stay awake. Then 50
+ * clients at once each take random sleeping environments and send each one's first request
+ * through HAProxy, timed until the app's own answer. The Waker, the agent's engine start (or
+ * unpause) and the clients are timed side by side to say where a wake's time goes. `kind` says
+ * whether the sleepers' containers are frozen (the default) or stopped (deep sleep) at the wakes.
+ */
 async function measureWake(b: Bench, image: string, memoryMb: number, cpu: number, kind: SleepKind, withBaselines = true): Promise<WakeResult> {
   const healthy = await b.db.environment.findMany({
     where: { instances: { some: ROUTABLE_INSTANCE }, releases: { some: { status: 'active' } } },
