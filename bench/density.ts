@@ -425,13 +425,15 @@ const CLIENTS = 50;
 
 /** States of the engine's containers of these instances: paused, exited, other. */
 function containerStates(hostName: string, instanceIds: Set<string>): WakeResult['containersAtWake'] {
-  const lines = execFileSync('podman', ['ps', '-a', '--filter', `label=berth.host=${hostName}`, '--format', '{{.State}} {{index .Labels "berth.instance"}}']).toString().trim().split('\n');
+  const lines = execFileSync('podman', ['ps', '-a', '--filter', `label=berth.host=${hostName}`, '--format', '{{index .Labels "berth.instance"}} {{.State}}']).toString().trim().split('\n');
   const counts = { paused: 0, exited: 0, other: 0 };
   for (const line of lines) {
-    const [state, instance] = line.split(' ');
+    // The CLI says `Paused`, `Exited (0) 2 minutes ago`, `Up 3 minutes ago`.
+    const [instance, ...words] = line.split(' ');
+    const state = words.join(' ').toLowerCase();
     if (!instance || !instanceIds.has(instance)) continue;
-    if (state === 'paused') counts.paused++;
-    else if (state === 'exited' || state === 'stopped') counts.exited++;
+    if (state.startsWith('paused')) counts.paused++;
+    else if (state.startsWith('exited') || state.startsWith('stopped')) counts.exited++;
     else counts.other++;
   }
   return counts;
