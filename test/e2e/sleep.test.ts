@@ -246,7 +246,7 @@ describe('sleeping environments (frozen first: woken by a thaw)', () => {
     const kept = await frozen();
     // The freeze window ends now: the agent reads it each round (a test seam; AGENT_FREEZE_MINUTES in production).
     (stack.platform.app.get(BerthConfig).agent as { freezeMs: number }).freezeMs = 1;
-    await eventually('the frozen container to be stopped', async () => /^(exited|stopped)$/.test(stateOf(kept.id)));
+    await eventually('the frozen container to be stopped', async () => /^(exited|stopped)$/.test(stateOf(kept.id)), 90_000);
     expect(containersOfEnv(app, 'production').map((c) => c.id)).toEqual([kept.id]);
     expect(await berthLines(stack.platform, app)).toEqual(expect.arrayContaining([expect.stringMatching(/^web\.1 stopped: asleep for \d+ minutes? \(frozen longer than AGENT_FREEZE_MINUTES\) \(v1\)$/)]));
     const answer = await get(stack.routerPort, host());
