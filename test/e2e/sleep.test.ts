@@ -213,7 +213,7 @@ describe('sleeping environments (frozen first: woken by a thaw)', () => {
     expect(instance).toMatchObject({ desiredState: 'stopped', actualState: 'stopped', healthy: false, hostPort: null });
     // Placement books nothing for it, frozen or stopped.
     expect((await loadClusterInput(db)).instances.filter((i) => i.id === instance.id)).toHaveLength(0);
-    expect(await berthLines(stack.platform, app)).toContain('web.1 frozen: the environment is asleep (v1)');
+    await eventually('the freeze in the log', async () => (await berthLines(stack.platform, app)).includes('web.1 frozen: the environment is asleep (v1)'));
   });
 
   it('wakes on a GET, answered by the app from the same container, thawed', async () => {
@@ -226,7 +226,8 @@ describe('sleeping environments (frozen first: woken by a thaw)', () => {
     expect(containersOfEnv(app, 'production')).toEqual([{ id: kept.id, running: true }]);
     expect(stateOf(kept.id)).toBe('running');
     expect((await status()).state).toBe('running');
-    expect(await berthLines(stack.platform, app)).toEqual(expect.arrayContaining(['woke on a request', 'web.1 thawed: woken (v1)']));
+    await eventually('the thaw in the log', async () => (await berthLines(stack.platform, app)).includes('web.1 thawed: woken (v1)'));
+    expect(await berthLines(stack.platform, app)).toContain('woke on a request');
   });
 
   it('deletes a frozen preview: its container goes, its URL answers 404', async () => {
@@ -248,10 +249,11 @@ describe('sleeping environments (frozen first: woken by a thaw)', () => {
     (stack.platform.app.get(BerthConfig).agent as { freezeMs: number }).freezeMs = 1;
     await eventually('the frozen container to be stopped', async () => /^(exited|stopped)$/.test(stateOf(kept.id)), 90_000);
     expect(containersOfEnv(app, 'production').map((c) => c.id)).toEqual([kept.id]);
-    expect(await berthLines(stack.platform, app)).toEqual(expect.arrayContaining([expect.stringMatching(/^web\.1 stopped: asleep for \d+ minutes? \(frozen longer than AGENT_FREEZE_MINUTES\) \(v1\)$/)]));
+    // The agent says so right after the engine's stop returns.
+    await eventually('the stop in the log', async () => (await berthLines(stack.platform, app)).some((line) => /^web\.1 stopped: asleep for \d+ minutes? \(frozen longer than AGENT_FREEZE_MINUTES\) \(v1\)$/.test(line)));
     const answer = await get(stack.routerPort, host());
     expect(answer).toMatchObject({ status: 200, body: 'app' });
     expect(containersOfEnv(app, 'production')).toEqual([{ id: kept.id, running: true }]);
-    expect(await berthLines(stack.platform, app)).toContain('web.1 started: woken (v1)');
+    await eventually('the start in the log', async () => (await berthLines(stack.platform, app)).includes('web.1 started: woken (v1)'));
   });
 });
