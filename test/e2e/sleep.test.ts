@@ -209,7 +209,11 @@ describe('sleeping environments (frozen first: woken by a thaw)', () => {
     expect(sleeping.message).toMatch(/^Asleep since .+ after 1 minute without requests\.$/);
     expect(new Date(sleeping.since).getTime()).not.toBeNaN();
     expect((await frozen()).id).toBe(before.id);
-    const instance = await db.instance.findFirstOrThrow({ where: { environment: { name: 'production', app: { name: app } } } });
+    // Reported asleep on its row right after the engine's pause returns.
+    const instance = await eventually('the row reported asleep', async () => {
+      const row = await db.instance.findFirstOrThrow({ where: { environment: { name: 'production', app: { name: app } } } });
+      return row.actualState === 'stopped' ? row : null;
+    });
     expect(instance).toMatchObject({ desiredState: 'stopped', actualState: 'stopped', healthy: false, hostPort: null });
     // Placement books nothing for it, frozen or stopped.
     expect((await loadClusterInput(db)).instances.filter((i) => i.id === instance.id)).toHaveLength(0);
