@@ -23,8 +23,11 @@
  *  4. wake: most healthy environments put to sleep by the Sleeper (sleepAfterMinutes set as the
  *     API's PATCH does, a minute lasting a second), then their first requests through the router,
  *     50 clients at once, against requests to the ones kept awake, the baseline again at that
- *     load, and where a wake's time goes (router, notification and agent round, engine start,
- *     probe, forward).
+ *     load, and where a wake's time goes (router, notification and agent round, engine start or
+ *     thaw, probe, forward). Twice: first with the sleepers' containers FROZEN (the default
+ *     first stage of sleep: woken by a thaw), then with them STOPPED (the deep stage, after
+ *     AGENT_FREEZE_MINUTES or under memory pressure: woken by a start), forced by setting the
+ *     agent's freeze window to 0 for that second run.
  * Prints a table and writes bench/results/density.json. Everything it creates carries the test
  * label or lives in its own database, and is removed at the end.
  */
@@ -39,7 +42,7 @@ import { NestFactory } from '@nestjs/core';
 import { ContainerRuntime } from '@berth/agent';
 import { AppsService, EnvironmentsService } from '@berth/tenant-apps';
 import { environmentLabel } from '@berth/common';
-import { loadEnvFile, parseConfig } from '@berth/config';
+import { BerthConfig, loadEnvFile, parseConfig } from '@berth/config';
 import { ROUTABLE_INSTANCE } from '@berth/contracts';
 import { PrismaService } from '@berth/db';
 import { ReleasesService } from '@berth/releases';
@@ -157,6 +160,7 @@ interface Bench {
   environments: EnvironmentsService;
   waker: Waker;
   runtime: ContainerRuntime;
+  config: BerthConfig;
   routerPort: number;
   hostName: string;
   teamId: string;
@@ -370,7 +374,13 @@ function timedGet(port: number, host: string, timeoutMs = 90_000): Promise<Answe
   });
 }
 
+type SleepKind = 'frozen' | 'stopped';
+
 interface WakeResult {
+  /** How the sleepers' containers slept: frozen (woken by a thaw) or stopped (woken by a start). */
+  kind: SleepKind;
+  /** Their containers on the engine when the wakes began: paused, exited, other. */
+  containersAtWake: { paused: number; exited: number; other: number };
   /** Environments put to sleep through the Sleeper (sleepAfterMinutes set as PATCH does), and kept awake beside them. */
   slept: number;
   keptAwake: number;
@@ -396,7 +406,7 @@ interface WakeResult {
     toWaker: number | null;
     /** Waker's transaction, Redis notification, the agent's round until it calls the engine's start. */
     toStart: number | null;
-    /** The engine's start of the kept container (Docker API on Podman). */
+    /** The engine's start (stopped) or unpause (frozen) of the kept container (Docker API on Podman). */
     engineStart: number | null;
     /** Started → the agent's probe answered, marked healthy, the Waker's poll saw it. */
     toHealthy: number | null;
@@ -413,16 +423,33 @@ interface WakeResult {
 
 const CLIENTS = 50;
 
+/** States of the engine's containers of these instances: paused, exited, other. */
+function containerStates(hostName: string, instanceIds: Set<string>): WakeResult['containersAtWake'] {
+  const lines = execFileSync('podman', ['ps', '-a', '--filter', `label=berth.host=${hostName}`, '--format', '{{index .Labels "berth.instance"}} {{.State}}']).toString().trim().split('\n');
+  const counts = { paused: 0, exited: 0, other: 0 };
+  for (const line of lines) {
+    // The CLI says `Paused`, `Exited (0) 2 minutes ago`, `Up 3 minutes ago`.
+    const [instance, ...words] = line.split(' ');
+    const state = words.join(' ').toLowerCase();
+    if (!instance || !instanceIds.has(instance)) continue;
+    if (state.startsWith('paused')) counts.paused++;
+    else if (state.startsWith('exited') || state.startsWith('stopped')) counts.exited++;
+    else counts.other++;
+  }
+  return counts;
+}
+
 /**
  * First requests to sleeping environments through the router. Most healthy environments are put
  * to sleep by the real mechanism (sleepAfterMinutes set through EnvironmentsService.update, what
  * the API's PATCH calls; SLEEP_MINUTE_SECONDS makes a minute a second here; the Sleeper stops
- * their instances, the agent stops and keeps their containers); a third stay awake. Then 50
+ * their instances, the agent freezes or stops and keeps their containers); a third stay awake. Then 50
  * clients at once each take random sleeping environments and send each one's first request
- * through HAProxy, timed until the app's own answer. The Waker, the agent's engine start and the
- * clients are timed side by side to say where a wake's time goes.
+ * through HAProxy, timed until the app's own answer. The Waker, the agent's engine start (or
+ * unpause) and the clients are timed side by side to say where a wake's time goes. `kind` says
+ * whether the sleepers' containers are frozen (the default) or stopped (deep sleep) at the wakes.
  */
-async function measureWake(b: Bench, image: string, memoryMb: number, cpu: number): Promise<WakeResult> {
+async function measureWake(b: Bench, image: string, memoryMb: number, cpu: number, kind: SleepKind, withBaselines = true): Promise<WakeResult> {
   const healthy = await b.db.environment.findMany({
     where: { instances: { some: ROUTABLE_INSTANCE }, releases: { some: { status: 'active' } } },
     select: { id: true, name: true, kind: true, app: { select: { name: true } } },
@@ -433,11 +460,16 @@ async function measureWake(b: Bench, image: string, memoryMb: number, cpu: numbe
   const awake = shuffled.slice(0, keep);
   const sleepers = shuffled.slice(keep);
   const empty: WakeResult = {
+    kind, containersAtWake: { paused: 0, exited: 0, other: 0 },
     slept: 0, keptAwake: awake.length, fallAsleepSeconds: null, wakes: 0, wakeP50Ms: null, wakeP99Ms: null, wakeFailed: null, wakeFailures: [],
     wakeAloneP50Ms: null, awakeP50Ms: null, awakeP99Ms: null, wakeAddedP50Ms: null, wakeAddedP99Ms: null, wakeSteps: null, wakeStepsAlone: null, baselineAtWake: null, baselineApiAtWake: null,
   };
   if (!sleepers.length) return empty;
 
+  // Frozen (the default) or stopped at once (the agent's freeze window 0, as AGENT_FREEZE_MINUTES=0 makes it).
+  const agentConfig = b.config.agent as { freezeMs: number };
+  const freezeMs = agentConfig.freezeMs;
+  if (kind === 'stopped') agentConfig.freezeMs = 0;
   // Asleep through the Sleeper, as an owner's PATCH {"sleepAfterMinutes": 1} makes it.
   const environments = b.environments;
   const asked = Date.now();
@@ -467,12 +499,22 @@ async function measureWake(b: Bench, image: string, memoryMb: number, cpu: numbe
   const sleeping = (await b.db.environment.findMany({ where: { id: { in: ids }, sleepingSince: { not: null } }, select: { id: true } })).map((e) => e.id);
   const asleepSet = new Set(sleeping);
   const targets = sleepers.filter((e) => asleepSet.has(e.id));
-  console.log(`asleep: ${targets.length} of ${sleepers.length} after ${fallAsleepSeconds ?? '—'} s; ${awake.length} kept awake`);
+  const instanceIds = new Set((await b.db.instance.findMany({ where: { environmentId: { in: sleeping } }, select: { id: true } })).map((i) => i.id));
+  const expected = kind === 'frozen' ? 'paused' : 'exited';
+  let containersAtWake = containerStates(b.hostName, instanceIds);
+  for (const waitedSince = Date.now(); containersAtWake[expected] < instanceIds.size && Date.now() - waitedSince < 60_000; ) {
+    await sleep(500);
+    containersAtWake = containerStates(b.hostName, instanceIds);
+  }
+  agentConfig.freezeMs = freezeMs;
+  console.log(
+    `asleep (${kind}): ${targets.length} of ${sleepers.length} after ${fallAsleepSeconds ?? '—'} s; ${awake.length} kept awake; their containers ${containersAtWake.paused} paused, ${containersAtWake.exited} exited, ${containersAtWake.other} other`,
+  );
 
   // The baseline under the same load: the awake instances running, as they are during the wakes.
-  const baselineAtWake = await measureBaseline(image, memoryMb, cpu);
+  const baselineAtWake = withBaselines ? await measureBaseline(image, memoryMb, cpu) : null;
   // The same start through the engine's API (what the agent calls) rather than the podman CLI.
-  const baselineApiAtWake = await measureBaseline(image, memoryMb, cpu, (name) => b.runtime.start(name));
+  const baselineApiAtWake = withBaselines ? await measureBaseline(image, memoryMb, cpu, (name) => b.runtime.start(name)) : null;
 
   // Requests to awake environments, 50 clients at once: what a request costs without a wake.
   const awakeTimes: number[] = [];
@@ -487,7 +529,7 @@ async function measureWake(b: Bench, image: string, memoryMb: number, cpu: numbe
     }),
   );
 
-  // Steps of each wake, timed inside the router's Waker and the agent's engine calls.
+  // Steps of each wake, timed inside the router's Waker and the agent's engine calls (start or unpause).
   const containerEnv = new Map<string, string>();
   for (const row of await b.db.instance.findMany({ where: { environmentId: { in: sleeping } }, select: { containerId: true, environmentId: true } })) {
     if (row.containerId) containerEnv.set(row.containerId, row.environmentId);
@@ -503,18 +545,21 @@ async function measureWake(b: Bench, image: string, memoryMb: number, cpu: numbe
     promise.then(() => (s.woke ??= performance.now())).catch(() => undefined);
     return promise;
   };
-  const runtime = b.runtime as unknown as { start: (id: string) => Promise<unknown> };
-  const start = runtime.start.bind(runtime);
-  runtime.start = async (id: string) => {
+  const runtime = b.runtime as unknown as { start: (id: string) => Promise<unknown>; unpause: (id: string) => Promise<unknown> };
+  const timed = (call: (id: string) => Promise<unknown>) => async (id: string) => {
     const env = containerEnv.get(id) ?? [...containerEnv].find(([full]) => full.startsWith(id) || id.startsWith(full))?.[1];
     const s = env ? step(env) : undefined;
     if (s) s.startBegin ??= performance.now();
     try {
-      return await start(id);
+      return await call(id);
     } finally {
       if (s) s.startEnd ??= performance.now();
     }
   };
+  const start = runtime.start.bind(runtime);
+  const unpause = runtime.unpause.bind(runtime);
+  runtime.start = timed(start);
+  runtime.unpause = timed(unpause);
 
   const failures: string[] = [];
   const wakeTimes: number[] = [];
@@ -544,6 +589,7 @@ async function measureWake(b: Bench, image: string, memoryMb: number, cpu: numbe
   );
   waker.wake = wake;
   runtime.start = start;
+  runtime.unpause = unpause;
 
   type Step = keyof NonNullable<ReturnType<typeof steps.get>>;
   const stepsOf = (ids: Set<string>) => {
@@ -556,6 +602,8 @@ async function measureWake(b: Bench, image: string, memoryMb: number, cpu: numbe
   const wakeP50 = p(wakeTimes, 50);
   const wakeP99 = p(wakeTimes, 99);
   return {
+    kind,
+    containersAtWake,
     slept: sleeping.length,
     keptAwake: awake.length,
     fallAsleepSeconds,
@@ -655,6 +703,7 @@ async function main(): Promise<void> {
       environments: context.get(EnvironmentsService, { strict: false }),
       waker: context.get(Waker, { strict: false }),
       runtime: context.get(ContainerRuntime, { strict: false }),
+      config: context.get(BerthConfig, { strict: false }),
       routerPort,
       hostName,
       teamId: team.id,
@@ -664,11 +713,14 @@ async function main(): Promise<void> {
     };
     const deploy = await measureDeploy(bench, environments, perApp);
     console.log(`deployed: ${deploy.placed} placed, ${deploy.unplaced} unplaced, ${deploy.awakeMax} awake at most`);
-    const wake = await measureWake(bench, image, defaults.formation.production.memoryMb, defaults.formation.production.cpuMillis / 1000);
+    // Wakes of frozen sleepers (the first stage of sleep, the default), then of stopped ones (the deep stage).
+    const wake = await measureWake(bench, image, defaults.formation.production.memoryMb, defaults.formation.production.cpuMillis / 1000, 'frozen');
+    const deepWake = await measureWake(bench, image, defaults.formation.production.memoryMb, defaults.formation.production.cpuMillis / 1000, 'stopped', false);
     const controlPlane = await measureControlPlane(bench, environments, environments, perApp);
-    result = { ...deploy, perApp, image, baseline, ...controlPlane, ...wake };
+    result = { ...deploy, perApp, image, baseline, ...controlPlane, ...wake, deepWake };
     print(result as Record<string, unknown>, baseline);
-    for (const failure of wake.wakeFailures) console.log(`  failed wake: ${failure}`);
+    for (const failure of wake.wakeFailures) console.log(`  failed wake (frozen): ${failure}`);
+    for (const failure of deepWake.wakeFailures) console.log(`  failed wake (stopped): ${failure}`);
   } finally {
     await context.close();
     removeContainersOf([hostName]);
@@ -687,6 +739,8 @@ function print(r: Record<string, unknown>, baseline: Baseline): void {
   const steps = r.wakeSteps as WakeResult['wakeSteps'];
   const wakeBaseline = r.baselineAtWake as Baseline | null;
   const apiBaseline = r.baselineApiAtWake as Baseline | null;
+  const deep = r.deepWake as WakeResult | undefined;
+  const containersText = (c: WakeResult['containersAtWake'] | undefined) => (c ? `${c.paused} / ${c.exited} / ${c.other}` : '—');
   const stepsText = (st: WakeResult['wakeSteps']) => (st ? [st.toWaker, st.toStart, st.engineStart, st.toHealthy, st.forward].map((v) => f(v, 0)).join(', ') : '—');
   const rows: [string, string, string][] = [
     ['', 'Berth', 'baseline'],
@@ -702,14 +756,26 @@ function print(r: Record<string, unknown>, baseline: Baseline): void {
     ['HAProxy memory: master + worker (all processes) MB', `${f(r.routerMemoryMb)} (${f(r.routerMemoryAllProcessesMb)})`, ''],
     ['scheduler round (ms)', f(r.schedulerRoundMs, 0), ''],
     ['apps list page of 48 with statuses (ms)', f(r.appsPageMs, 0), ''],
-    ['asleep through the Sleeper / kept awake; all asleep after (s)', `${r.slept} / ${r.keptAwake}; ${f(r.fallAsleepSeconds)}`, ''],
+    ['FROZEN sleepers (woken by a thaw): asleep / kept awake; all asleep after (s)', `${r.slept} / ${r.keptAwake}; ${f(r.fallAsleepSeconds)}`, ''],
+    ['  their containers at the wakes: paused / exited / other', containersText(r.containersAtWake as WakeResult['containersAtWake']), ''],
     [`first request to a sleeping env, ${CLIENTS} clients: p50 / p99 ms (failed)`, `${f(r.wakeP50Ms, 0)} / ${f(r.wakeP99Ms, 0)} (${f(r.wakeFailed, 0)} of ${r.wakes})`, `podman start → HTTP: p50 ${f(baseline.podmanStartP50Ms, 0)}, p90 ${f(baseline.podmanStartP90Ms, 0)}`],
     ['  one wake at a time p50 ms', f(r.wakeAloneP50Ms, 0), `same load: p50 ${f(wakeBaseline?.podmanStartP50Ms, 0)}, p90 ${f(wakeBaseline?.podmanStartP90Ms, 0)}`],
     ['', '', `engine API start → HTTP: p50 ${f(apiBaseline?.podmanStartP50Ms, 0)}, p90 ${f(apiBaseline?.podmanStartP90Ms, 0)}`],
     [`request to an awake env, ${CLIENTS} clients: p50 / p99 ms`, `${f(r.awakeP50Ms, 0)} / ${f(r.awakeP99Ms, 0)}`, ''],
     ['added by a wake: p50 / p99 ms', `${f(r.wakeAddedP50Ms, 0)} / ${f(r.wakeAddedP99Ms, 0)}`, ''],
-    ['  wake steps p50 ms: to Waker, to start, engine start, to healthy, forward', stepsText(steps), ''],
+    ['  wake steps p50 ms: to Waker, to thaw, engine unpause, to healthy, forward', stepsText(steps), ''],
     ['  the same, one wake at a time', stepsText(r.wakeStepsAlone as WakeResult['wakeSteps']), ''],
+    ...(deep
+      ? ([
+          ['STOPPED sleepers (deep sleep, woken by a start): asleep / kept awake; all asleep after (s)', `${deep.slept} / ${deep.keptAwake}; ${f(deep.fallAsleepSeconds)}`, ''],
+          ['  their containers at the wakes: paused / exited / other', containersText(deep.containersAtWake), ''],
+          [`first request to a sleeping env, ${CLIENTS} clients: p50 / p99 ms (failed)`, `${f(deep.wakeP50Ms, 0)} / ${f(deep.wakeP99Ms, 0)} (${f(deep.wakeFailed, 0)} of ${deep.wakes})`, ''],
+          ['  one wake at a time p50 ms', f(deep.wakeAloneP50Ms, 0), ''],
+          ['  added by a wake: p50 / p99 ms', `${f(deep.wakeAddedP50Ms, 0)} / ${f(deep.wakeAddedP99Ms, 0)}`, ''],
+          ['  wake steps p50 ms: to Waker, to start, engine start, to healthy, forward', stepsText(deep.wakeSteps), ''],
+          ['  the same, one wake at a time', stepsText(deep.wakeStepsAlone), ''],
+        ] as [string, string, string][])
+      : []),
   ];
   const widths = [0, 1, 2].map((c) => Math.max(...rows.map((row) => row[c].length)));
   for (const row of rows) console.log(row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { BerthConfig } from '@berth/config';
 import { PrismaService } from '@berth/db';
 import { LogWriter } from '@berth/logs';
 import { loadClusterInput } from '@berth/placement';
@@ -18,12 +19,25 @@ function containersOfEnv(app: string, env: string): { id: string; running: boole
   return out ? out.split('\n').map((line) => ({ id: line.split(' ')[0], running: /^(up|running)/i.test(line.split(' ')[1]) })) : [];
 }
 
+/** The engine's state of a container: running, paused, exited… */
+const stateOf = (id: string) => execFileSync('podman', ['inspect', '--format', '{{.State.Status}}', id]).toString().trim();
+
+/** Berth's own lines of an environment's log, e.g. `web.1 frozen: the environment is asleep (v1)`. */
+async function berthLines(platform: WholePlatform['platform'], app: string, env = 'production'): Promise<string[]> {
+  await platform.app.get(LogWriter).flush();
+  const db = platform.app.get(PrismaService);
+  const environment = await db.environment.findFirstOrThrow({ where: { name: env, app: { name: app } } });
+  return (await db.logLine.findMany({ where: { environmentId: environment.id, source: 'berth' }, orderBy: { id: 'asc' } })).map((line) => line.text);
+}
+
 /**
  * Sleeping environments on the whole platform (api, scheduler, agent, router in one process,
  * real Podman and HAProxy). A minute of sleepAfterMinutes lasts 8 s here (SLEEP_MINUTE_SECONDS)
- * and the sleeper looks every second: the API still takes minutes.
+ * and the sleeper looks every second: the API still takes minutes. This platform never freezes
+ * (AGENT_FREEZE_MINUTES=0): a sleeping environment's container is stopped at once, the deep
+ * stage of sleep, and woken by a start; the frozen first stage has its own platform below.
  */
-describe('sleeping environments', () => {
+describe('sleeping environments (deep sleep: stopped, woken by a start)', () => {
   let stack: WholePlatform;
   let db: PrismaService;
   let user: TestUser;
@@ -31,7 +45,7 @@ describe('sleeping environments', () => {
   const image = ensureWebAppImage();
 
   beforeAll(async () => {
-    stack = await startWholePlatform({ env: { AGENT_HEALTH_TIMEOUT_SECONDS: '60', ROLLOUT_TIMEOUT_SECONDS: '180', WAKE_TIMEOUT_SECONDS: '40', ROUTER_RESPONSE_TIMEOUT_SECONDS: '120', HOST_DOWN_AFTER_SECONDS: '30', HOST_LOST_AFTER_SECONDS: '120', SLEEP_MINUTE_SECONDS: '8', SLEEP_CHECK_SECONDS: '1', ROUTER_ACTIVITY_SECONDS: '1', ROUTER_MAX_BODY_KB: '512' } });
+    stack = await startWholePlatform({ env: { AGENT_HEALTH_TIMEOUT_SECONDS: '60', ROLLOUT_TIMEOUT_SECONDS: '180', WAKE_TIMEOUT_SECONDS: '40', ROUTER_RESPONSE_TIMEOUT_SECONDS: '120', HOST_DOWN_AFTER_SECONDS: '30', HOST_LOST_AFTER_SECONDS: '120', SLEEP_MINUTE_SECONDS: '8', SLEEP_CHECK_SECONDS: '1', ROUTER_ACTIVITY_SECONDS: '1', ROUTER_MAX_BODY_KB: '512', AGENT_FREEZE_MINUTES: '0' } });
     db = stack.platform.app.get(PrismaService);
     user = await signUp(stack.platform);
     app = await createApp(stack.platform, user, 'sleepy');
@@ -151,5 +165,99 @@ describe('sleeping environments', () => {
     await stack.platform.http().delete(envPath('feat')).set(user.auth).expect(204);
     await eventually('the kept container to be removed', async () => containersOfEnv(app, 'feat').length === 0);
     await eventually('its URL to answer 404', async () => (await get(stack.routerPort, host('feat'))).status === 404);
+  });
+});
+
+/**
+ * The first stage of sleep, the default (AGENT_FREEZE_MINUTES 30): a sleeping environment's
+ * container is frozen (the engine's pause: memory kept, no CPU), woken by a thaw of the same
+ * container, removed like any when its environment goes, and stopped once frozen past the window.
+ */
+describe('sleeping environments (frozen first: woken by a thaw)', () => {
+  let stack: WholePlatform;
+  let db: PrismaService;
+  let user: TestUser;
+  let app: string;
+  const image = ensureWebAppImage();
+
+  beforeAll(async () => {
+    stack = await startWholePlatform({ env: { AGENT_HEALTH_TIMEOUT_SECONDS: '60', ROLLOUT_TIMEOUT_SECONDS: '180', WAKE_TIMEOUT_SECONDS: '40', ROUTER_RESPONSE_TIMEOUT_SECONDS: '120', HOST_DOWN_AFTER_SECONDS: '30', HOST_LOST_AFTER_SECONDS: '120', SLEEP_MINUTE_SECONDS: '8', SLEEP_CHECK_SECONDS: '1', ROUTER_ACTIVITY_SECONDS: '1' } });
+    db = stack.platform.app.get(PrismaService);
+    user = await signUp(stack.platform);
+    app = await createApp(stack.platform, user, 'frozen');
+    const { failure } = await deploy(stack.platform, app, { tag: image, processTypes: NODE_WEB });
+    expect(failure).toBeNull();
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  const envPath = (env = 'production') => `/api/apps/${app}/environments/${env}`;
+  const host = (env = 'production') => (env === 'production' ? `${app}.localhost` : `${env}--${app}.localhost`);
+  const status = async (env = 'production') => (await stack.platform.http().get(envPath(env)).set(user.auth).expect(200)).body.status;
+  const asleep = (env = 'production') => eventually(`${env} to fall asleep`, async () => ((await status(env)).state === 'sleeping' ? status(env) : null), 120_000);
+  const frozen = (env = 'production') =>
+    eventually(`the container of ${env} to be frozen`, async () => {
+      const containers = containersOfEnv(app, env);
+      return containers.length === 1 && stateOf(containers[0].id) === 'paused' ? containers[0] : null;
+    });
+
+  it('freezes an idle environment: its container paused and kept, nothing booked, the status says sleeping since when', async () => {
+    const [before] = containersOfEnv(app, 'production');
+    await stack.platform.http().patch(envPath()).set(user.auth).send({ sleepAfterMinutes: 1 }).expect(200);
+    const sleeping = await asleep();
+    expect(sleeping.message).toMatch(/^Asleep since .+ after 1 minute without requests\.$/);
+    expect(new Date(sleeping.since).getTime()).not.toBeNaN();
+    expect((await frozen()).id).toBe(before.id);
+    // Reported asleep on its row right after the engine's pause returns.
+    const instance = await eventually('the row reported asleep', async () => {
+      const row = await db.instance.findFirstOrThrow({ where: { environment: { name: 'production', app: { name: app } } } });
+      return row.actualState === 'stopped' ? row : null;
+    });
+    expect(instance).toMatchObject({ desiredState: 'stopped', actualState: 'stopped', healthy: false, hostPort: null });
+    // Placement books nothing for it, frozen or stopped.
+    expect((await loadClusterInput(db)).instances.filter((i) => i.id === instance.id)).toHaveLength(0);
+    await eventually('the freeze in the log', async () => (await berthLines(stack.platform, app)).includes('web.1 frozen: the environment is asleep (v1)'));
+  });
+
+  it('wakes on a GET, answered by the app from the same container, thawed', async () => {
+    const kept = await frozen();
+    const started = performance.now();
+    const answer = await get(stack.routerPort, host());
+    // A figure for the README, not an assertion: this host is shared with other test runs.
+    console.log(`sleep: the first request to the frozen app took ${(performance.now() - started).toFixed(0)} ms`);
+    expect(answer).toMatchObject({ status: 200, body: 'app' });
+    expect(containersOfEnv(app, 'production')).toEqual([{ id: kept.id, running: true }]);
+    expect(stateOf(kept.id)).toBe('running');
+    expect((await status()).state).toBe('running');
+    await eventually('the thaw in the log', async () => (await berthLines(stack.platform, app)).includes('web.1 thawed: woken (v1)'));
+    expect(await berthLines(stack.platform, app)).toContain('woke on a request');
+  });
+
+  it('deletes a frozen preview: its container goes, its URL answers 404', async () => {
+    const appRow = await db.app.findUniqueOrThrow({ where: { name: app } });
+    await db.environment.create({ data: { appId: appRow.id, name: 'feat', kind: 'preview', branch: 'feat', sleepAfterMinutes: 1 } });
+    const { failure } = await deploy(stack.platform, app, { tag: image, processTypes: NODE_WEB, envName: 'feat' });
+    expect(failure).toBeNull();
+    await asleep('feat');
+    const kept = await frozen('feat');
+    await stack.platform.http().delete(envPath('feat')).set(user.auth).expect(204);
+    await eventually('the frozen container to be removed', async () => containersOfEnv(app, 'feat').length === 0);
+    expect(execFileSync('podman', ['ps', '-aq', '--filter', `id=${kept.id}`]).toString().trim()).toBe('');
+    await eventually('its URL to answer 404', async () => (await get(stack.routerPort, host('feat'))).status === 404);
+  });
+
+  it('stops a container frozen past AGENT_FREEZE_MINUTES (deep sleep), then wakes it by a start of the same container', async () => {
+    const kept = await frozen();
+    // The freeze window ends now: the agent reads it each round (a test seam; AGENT_FREEZE_MINUTES in production).
+    (stack.platform.app.get(BerthConfig).agent as { freezeMs: number }).freezeMs = 1;
+    await eventually('the frozen container to be stopped', async () => /^(exited|stopped)$/.test(stateOf(kept.id)), 90_000);
+    expect(containersOfEnv(app, 'production').map((c) => c.id)).toEqual([kept.id]);
+    // The agent says so right after the engine's stop returns.
+    await eventually('the stop in the log', async () => (await berthLines(stack.platform, app)).some((line) => /^web\.1 stopped: asleep for \d+ minutes? \(frozen longer than AGENT_FREEZE_MINUTES\) \(v1\)$/.test(line)));
+    const answer = await get(stack.routerPort, host());
+    expect(answer).toMatchObject({ status: 200, body: 'app' });
+    expect(containersOfEnv(app, 'production')).toEqual([{ id: kept.id, running: true }]);
+    await eventually('the start in the log', async () => (await berthLines(stack.platform, app)).includes('web.1 started: woken (v1)'));
   });
 });

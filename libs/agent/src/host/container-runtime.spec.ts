@@ -16,6 +16,54 @@ describe('ContainerRuntime.list', () => {
     const runtime = new ContainerRuntime(engine, {} as InstanceDisks, { installId: 'a' } as unknown as BerthConfig);
     const listed = await runtime.list('h1');
     expect(listed.map((c) => c.id)).toEqual(['mine', 'legacy']);
+    expect(listed.map((c) => [c.running, c.paused])).toEqual([[true, false], [false, false]]);
     expect(asked).toEqual([{ all: true, filters: { label: [`${LABELS.host}=h1`] } }]);
+  });
+});
+
+describe('ContainerRuntime and frozen containers', () => {
+  /** A fake engine with one container in `state`; records the calls made on it. */
+  function engineWith(state: { Running: boolean; Paused: boolean }) {
+    const calls: string[] = [];
+    const container = {
+      inspect: async () => ({ Id: 'c1', Name: '/web-1', State: { ...state, Pid: 7, ExitCode: 0, StartedAt: '' }, NetworkSettings: {} }),
+      pause: async () => (calls.push('pause'), (state.Paused = true)),
+      unpause: async () => (calls.push('unpause'), (state.Paused = false)),
+      stop: async () => (calls.push('stop'), (state.Running = false)),
+      remove: async () => calls.push('remove'),
+    };
+    const engine = {
+      api: {
+        listContainers: async () => [{ Id: 'c1', State: state.Paused ? 'paused' : state.Running ? 'running' : 'exited', Labels: { [LABELS.instance]: 'i1' } }],
+        getContainer: () => container,
+      },
+    } as unknown as ContainerEngine;
+    const disks = { volumeFor: (name: string) => `disk-${name}`, remove: async () => undefined } as unknown as InstanceDisks;
+    return { runtime: new ContainerRuntime(engine, disks, { installId: 'a', agent: { logSource: 'engine' } } as unknown as BerthConfig), calls };
+  }
+
+  it('lists and inspects a frozen container as paused, not running (the engine says Running of it too)', async () => {
+    const { runtime } = engineWith({ Running: true, Paused: true });
+    expect(await runtime.list('h1')).toEqual([expect.objectContaining({ id: 'c1', running: false, paused: true })]);
+    expect(await runtime.inspect('c1')).toMatchObject({ running: false, paused: true });
+  });
+
+  it('thaws a frozen container before stopping or removing it', async () => {
+    const stopped = engineWith({ Running: true, Paused: true });
+    await stopped.runtime.stop('c1', 5);
+    expect(stopped.calls).toEqual(['unpause', 'stop']);
+    const removed = engineWith({ Running: true, Paused: true });
+    await removed.runtime.remove('c1', 5);
+    expect(removed.calls).toEqual(['unpause', 'stop', 'remove']);
+    const running = engineWith({ Running: true, Paused: false });
+    await running.runtime.stop('c1', 5);
+    expect(running.calls).toEqual(['stop']);
+  });
+
+  it('thaws a frozen container and says it runs', async () => {
+    const { runtime, calls } = engineWith({ Running: true, Paused: true });
+    await runtime.pause('c1');
+    expect(await runtime.unpause('c1')).toMatchObject({ id: 'c1', running: true, paused: false, pid: 7 });
+    expect(calls).toEqual(['pause', 'unpause']);
   });
 });

@@ -11,13 +11,18 @@ import { entriesOfFrame, OutputEntry, OutputFrames } from './output-frames';
 export interface ContainerSummary {
   id: string;
   instanceId: string | undefined;
+  /** Its processes run: not frozen, not exited. */
   running: boolean;
+  /** Frozen (the engine's pause): alive, memory kept, no CPU. */
+  paused: boolean;
   labels: Record<string, string>;
 }
 
 export interface ContainerDetails {
   id: string;
+  /** Its processes run: not frozen, not exited. */
   running: boolean;
+  paused: boolean;
   pid: number;
   exitCode: number;
   hostPort: number | null;
@@ -59,7 +64,7 @@ export class ContainerRuntime {
   async list(hostName: string): Promise<ContainerSummary[]> {
     const all = await this.engine.api.listContainers({ all: true, filters: { label: [`${LABELS.host}=${hostName}`] } });
     const containers = all.filter((c) => (c.Labels?.[LABELS.install] ?? this.config.installId) === this.config.installId);
-    return containers.map((c) => ({ id: c.Id, instanceId: c.Labels?.[LABELS.instance], running: c.State === 'running', labels: c.Labels ?? {} }));
+    return containers.map((c) => ({ id: c.Id, instanceId: c.Labels?.[LABELS.instance], running: c.State === 'running', paused: c.State === 'paused', labels: c.Labels ?? {} }));
   }
 
   /** Makes the container's disk, then creates and starts the container; removes both again if it cannot start. */
@@ -86,7 +91,9 @@ export class ContainerRuntime {
       const binding = info.NetworkSettings?.Ports?.[`${CONTAINER_PORT}/tcp`]?.[0];
       return {
         id: info.Id,
-        running: info.State.Running,
+        // The engine says Running of a frozen container too.
+        running: info.State.Running && !info.State.Paused,
+        paused: Boolean(info.State.Paused),
         pid: info.State.Pid,
         exitCode: info.State.ExitCode,
         hostPort: binding?.HostPort ? Number(binding.HostPort) : null,
@@ -98,10 +105,35 @@ export class ContainerRuntime {
     }
   }
 
-  /** Stops a container and keeps it (an instance put to sleep); one already stopped or gone is fine. */
+  /** Freezes a container (the cgroup freezer): its processes stay, hold their memory and get no CPU. */
+  async pause(id: string): Promise<void> {
+    await this.engine.api.getContainer(id).pause();
+  }
+
+  /** Thaws a frozen container; null when it is gone. One that was not frozen is fine. */
+  async unpause(id: string): Promise<ContainerDetails | null> {
+    try {
+      await this.engine.api.getContainer(id).unpause();
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      const details = await this.inspect(id);
+      if (!details || details.paused) throw error;
+      return details;
+    }
+    return this.inspect(id);
+  }
+
+  /** Thaws a container if it is frozen, so that it can be stopped (its process gets the SIGTERM). */
+  private async thawIfPaused(id: string, paused: boolean | undefined): Promise<void> {
+    if (paused) await this.engine.api.getContainer(id).unpause().catch(() => undefined);
+  }
+
+  /** Stops a container and keeps it (an instance put to sleep), frozen or not; one already stopped or gone is fine. */
   async stop(id: string, timeoutSeconds: number): Promise<void> {
     try {
-      await this.engine.api.getContainer(id).stop({ t: timeoutSeconds });
+      const container = this.engine.api.getContainer(id);
+      await this.thawIfPaused(id, (await container.inspect()).State?.Paused);
+      await container.stop({ t: timeoutSeconds });
     } catch (error) {
       const status = (error as { statusCode?: number }).statusCode;
       if (status !== 304 && status !== 404) throw error;
@@ -133,6 +165,7 @@ export class ContainerRuntime {
       const info = await container.inspect();
       name = info.Name.replace(/^\//, '');
       fullId = info.Id;
+      await this.thawIfPaused(id, info.State?.Paused);
       await container.stop({ t: timeoutSeconds });
     } catch (error) {
       if (isNotFound(error)) return;

@@ -103,7 +103,12 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
       { isolationLevel: Prisma.TransactionIsolationLevel.RepeatableRead },
     );
     const handedOver = new Set(moved.map((row) => row.id));
-    await this.executor.execute(decideReconcile({ rows, containers, health: this.health.all, now: this.clock.now().getTime(), handedOver }));
+    // Frozen containers of asleep environments hold their memory: short of it, they are stopped.
+    const available = await this.host.availableMemoryMb().catch(() => null);
+    const memoryShort = available !== null && available < this.config.sleep.pressureAvailableMb;
+    await this.executor.execute(
+      decideReconcile({ rows, containers, health: this.health.all, now: this.clock.now().getTime(), handedOver, freezeMs: this.config.agent.freezeMs, memoryShort }),
+    );
     this.executor.forgetExcept(rows, containers);
 
     const now = this.clock.now().getTime();

@@ -29,6 +29,12 @@ export const agentEnv = z.object({
   /** Restarts of a crashed instance wait 1 s, 2 s, 4 s … up to this. */
   AGENT_RESTART_BACKOFF_MAX_SECONDS: env.number(60, 1, 3600),
   AGENT_STOP_TIMEOUT_SECONDS: env.int(5, 0, 300),
+  /**
+   * An asleep environment's containers are frozen first (memory kept, no CPU, woken by a thaw in
+   * tens of ms) and stopped after this many minutes frozen (memory freed, woken by a start), or
+   * sooner when the host is short of memory. 0: never frozen, stopped at once.
+   */
+  AGENT_FREEZE_MINUTES: env.number(30, 0, 10080),
   /** How often the agent removes the networks and images of deleted apps from its engine. */
   AGENT_PRUNE_SECONDS: env.number(60, 0.5, 86400),
   /** User that runs apps whose image names none (or root). */
@@ -68,6 +74,7 @@ export const mapAgent = (e: z.infer<typeof agentEnv>) => ({
   healthTimeoutMs: Math.round(e.AGENT_HEALTH_TIMEOUT_SECONDS * 1000),
   restartBackoffMaxMs: Math.round(e.AGENT_RESTART_BACKOFF_MAX_SECONDS * 1000),
   stopTimeoutSeconds: e.AGENT_STOP_TIMEOUT_SECONDS,
+  freezeMs: Math.round(e.AGENT_FREEZE_MINUTES * 60_000),
   pruneMs: Math.round(e.AGENT_PRUNE_SECONDS * 1000),
   containerUser: e.AGENT_CONTAINER_USER,
   ulimits: { nofile: e.AGENT_ULIMIT_NOFILE, nproc: e.AGENT_ULIMIT_NPROC },

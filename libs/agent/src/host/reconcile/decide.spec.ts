@@ -15,12 +15,12 @@ const row = (over: Partial<InstanceFacts> & { sleeping?: boolean } = {}): Instan
     ...rest,
   };
 };
-const container = (id: string, over: Partial<ContainerFacts> = {}): ContainerFacts => ({ id, instanceId: 'i1', running: true, ...over });
+const container = (id: string, over: Partial<ContainerFacts> = {}): ContainerFacts => ({ id, instanceId: 'i1', running: true, paused: false, ...over });
 const tracked = (over: Partial<HealthFacts> = {}): Map<string, HealthFacts> => new Map([['i1', { containerId: 'c1', notBefore: 0, lastProbeAt: NOW, ...over }]]);
 
 /** The kinds of the actions and the container each names, in order. */
-function decide(rows: InstanceFacts[], containers: ContainerFacts[], health: Map<string, HealthFacts> = new Map(), now = NOW): string[] {
-  return decideReconcile({ rows, containers, health, now }).map((a) => ('containerId' in a ? `${a.kind} ${a.containerId}` : a.kind));
+function decide(rows: InstanceFacts[], containers: ContainerFacts[], health: Map<string, HealthFacts> = new Map(), now = NOW, sleep: { freezeMs?: number; memoryShort?: boolean } = {}): string[] {
+  return decideReconcile({ rows, containers, health, now, ...sleep }).map((a) => ('containerId' in a ? `${a.kind} ${a.containerId}` : a.kind));
 }
 
 describe('decideReconcile', () => {
@@ -54,6 +54,65 @@ describe('decideReconcile', () => {
     expect(decide([asleep], [container('c1', { running: false }), container('c2')])).toEqual(['remove c1', 'put-to-sleep c2', 'rest', 'report-asleep']);
     const reported = row({ desiredState: 'stopped', sleeping: true, actualState: 'stopped', healthy: false, hostPort: null });
     expect(decide([reported], [container('c1', { running: false })])).toEqual(['rest']);
+  });
+
+  describe('two-stage sleep (AGENT_FREEZE_MINUTES)', () => {
+    const FREEZE = 30 * 60_000;
+    /** Asleep since `ago` ms before NOW, already reported asleep. */
+    const asleepFor = (ago: number) => ({
+      ...row({ desiredState: 'stopped', actualState: 'stopped', healthy: false, hostPort: null }),
+      release: { status: 'active', environment: { sleepingSince: new Date(NOW - ago) } },
+    });
+    const frozen = (id: string) => container(id, { running: false, paused: true });
+    const causes = (rows: InstanceFacts[], containers: ContainerFacts[], sleep: { freezeMs?: number; memoryShort?: boolean }) =>
+      decideReconcile({ rows, containers, health: new Map(), now: NOW, ...sleep }).flatMap((a) => (a.kind === 'put-to-sleep' ? [a.cause] : []));
+
+    it('freezes the running container of an instance that just fell asleep, and reports it asleep', () => {
+      const justAsleep = { ...row({ desiredState: 'stopped' }), release: { status: 'active', environment: { sleepingSince: new Date(NOW) } } };
+      expect(decide([justAsleep], [container('c1')], new Map(), NOW, { freezeMs: FREEZE })).toEqual(['freeze c1', 'rest', 'report-asleep']);
+    });
+
+    it('leaves a frozen container frozen within the window', () => {
+      expect(decide([asleepFor(FREEZE - 1)], [frozen('c1')], new Map(), NOW, { freezeMs: FREEZE })).toEqual(['rest']);
+    });
+
+    it('stops a container frozen past the window (deep sleep), and one still running then', () => {
+      expect(decide([asleepFor(FREEZE)], [frozen('c1')], new Map(), NOW, { freezeMs: FREEZE })).toEqual(['put-to-sleep c1', 'rest']);
+      expect(causes([asleepFor(FREEZE)], [frozen('c1')], { freezeMs: FREEZE })).toEqual(['frozen-too-long']);
+      expect(decide([asleepFor(FREEZE + 1)], [container('c1')], new Map(), NOW, { freezeMs: FREEZE })).toEqual(['put-to-sleep c1', 'rest']);
+    });
+
+    it('stops every frozen container, and freezes none, when the host is short of memory', () => {
+      expect(decide([asleepFor(1)], [frozen('c1')], new Map(), NOW, { freezeMs: FREEZE, memoryShort: true })).toEqual(['put-to-sleep c1', 'rest']);
+      expect(decide([asleepFor(1)], [container('c1')], new Map(), NOW, { freezeMs: FREEZE, memoryShort: true })).toEqual(['put-to-sleep c1', 'rest']);
+      expect(causes([asleepFor(1)], [frozen('c1')], { freezeMs: FREEZE, memoryShort: true })).toEqual(['memory-short']);
+    });
+
+    it('stops at once as before when freezing is off (0), and a frozen container found then too', () => {
+      expect(decide([asleepFor(1)], [container('c1')], new Map(), NOW, { freezeMs: 0 })).toEqual(['put-to-sleep c1', 'rest']);
+      expect(decide([asleepFor(1)], [frozen('c1')], new Map(), NOW, { freezeMs: 0 })).toEqual(['put-to-sleep c1', 'rest']);
+      expect(causes([asleepFor(1)], [container('c1')], {})).toEqual(['asleep']);
+    });
+
+    it('leaves a stopped (deep asleep) container alone', () => {
+      expect(decide([asleepFor(1)], [container('c1', { running: false })], new Map(), NOW, { freezeMs: FREEZE })).toEqual(['rest']);
+    });
+
+    it('thaws the frozen container of a woken instance, never takes it for a crash or starts it', () => {
+      expect(decide([row({ actualState: 'stopped', healthy: false, hostPort: null })], [frozen('c1')], new Map(), NOW, { freezeMs: FREEZE })).toEqual(['thaw c1']);
+      // Found frozen by an agent that restarted while its environment woke.
+      expect(decide([row()], [frozen('c1')], new Map(), NOW, { freezeMs: FREEZE })).toEqual(['thaw c1']);
+    });
+
+    it('keeps a frozen container over an exited one of the same instance', () => {
+      expect(decide([asleepFor(1)], [container('c0', { running: false }), frozen('c1')], new Map(), NOW, { freezeMs: FREEZE })).toEqual(['remove c0', 'rest']);
+    });
+
+    it('removes a frozen container of an instance told to stop that is not asleep (deleted, superseded)', () => {
+      expect(decide([row({ desiredState: 'stopped' })], [frozen('c1')], new Map(), NOW, { freezeMs: FREEZE })).toEqual(['remove c1', 'announce-stopped', 'delete-row']);
+      const old = { ...asleepFor(1), release: { status: 'superseded', environment: { sleepingSince: new Date(NOW - 1) } } };
+      expect(decide([old], [frozen('c1')], new Map(), NOW, { freezeMs: FREEZE })).toEqual(['remove c1', 'announce-stopped', 'delete-row']);
+    });
   });
 
   it('removes a stopped row of a sleeping environment that is not its current release', () => {

@@ -22,7 +22,10 @@ export interface InstanceFacts {
 export interface ContainerFacts {
   id: string;
   instanceId: string | undefined;
+  /** Its processes run (not frozen, not exited). */
   running: boolean;
+  /** Frozen (the engine's pause, the cgroup freezer): alive, its memory kept, no CPU. */
+  paused: boolean;
 }
 
 /** What the agent remembers of an instance between rounds (see `InstanceHealth`). */
@@ -43,7 +46,18 @@ export interface ReconcileInput<R extends InstanceFacts> {
    * they run healthy elsewhere (`Instance.previousHostId`): their containers are kept.
    */
   handedOver?: ReadonlySet<string>;
+  /**
+   * How long an asleep instance's container stays frozen (memory kept, woken by a thaw) before
+   * it is stopped (memory freed, woken by a start): AGENT_FREEZE_MINUTES. 0 or absent: never
+   * frozen, stopped at once.
+   */
+  freezeMs?: number;
+  /** The host is short of memory (MEMORY_PRESSURE_AVAILABLE_MB): frozen containers are stopped, none is frozen. */
+  memoryShort?: boolean;
 }
+
+/** Why an asleep instance's container is stopped rather than frozen or left frozen. */
+export type DeepSleepCause = 'asleep' | 'frozen-too-long' | 'memory-short';
 
 /** Each action of an instance runs after the one before it; `Reconciler` runs instances side by side. */
 export type ReconcileAction<R> =
@@ -54,8 +68,13 @@ export type ReconcileAction<R> =
   | { kind: 'announce-stopped'; row: R }
   /** The instance was told to stop and its containers are gone: delete the row and forget it. */
   | { kind: 'delete-row'; row: R }
-  /** Its environment sleeps: stop the container and keep it, so that waking is a start. */
-  | { kind: 'put-to-sleep'; row: R; containerId: string }
+  /** Its environment sleeps: freeze the running container (memory kept, no CPU), so that waking is a thaw. */
+  | { kind: 'freeze'; row: R; containerId: string }
+  /**
+   * Its environment sleeps (freezing is off), it has been frozen past AGENT_FREEZE_MINUTES or the
+   * host is short of memory: stop the container and keep it (memory freed), so that waking is a start.
+   */
+  | { kind: 'put-to-sleep'; row: R; containerId: string; cause: DeepSleepCause }
   /** Asleep: no process, no probes, no backoff. */
   | { kind: 'rest'; row: R }
   | { kind: 'report-asleep'; row: R }
@@ -63,6 +82,8 @@ export type ReconcileAction<R> =
   | { kind: 'create'; row: R }
   /** Woken: start its kept container, not a new one. */
   | { kind: 'resume'; row: R; containerId: string }
+  /** Woken (or awake after an agent restart) with its container frozen: thaw it. */
+  | { kind: 'thaw'; row: R; containerId: string }
   /** Its container exited: say why, remove it and start again after the backoff. */
   | { kind: 'crashed'; row: R; containerId: string }
   /** A running container the agent did not start (it restarted): take it over. */
@@ -76,7 +97,7 @@ export type ReconcileAction<R> =
   /** A healthy web instance, every LIVENESS_EVERY_MS: restarted after several missed probes. */
   | { kind: 'probe-liveness'; row: R };
 
-/** A stopped instance of an asleep environment's current release: its container is kept, stopped. */
+/** A stopped instance of an asleep environment's current release: its container is kept, frozen or stopped. */
 export const isAsleep = (row: InstanceFacts) => Boolean(row.release.environment?.sleepingSince) && row.release.status === 'active';
 
 /**
@@ -91,11 +112,29 @@ export function decideReconcile<R extends InstanceFacts>(input: ReconcileInput<R
     if (c.instanceId && wanted.has(c.instanceId)) byInstance.set(c.instanceId, [...(byInstance.get(c.instanceId) ?? []), c]);
     else if (!(c.instanceId && input.handedOver?.has(c.instanceId))) actions.push({ kind: 'remove-unwanted', containerId: c.id });
   }
-  for (const row of input.rows) actions.push(...decideInstance(row, byInstance.get(row.id) ?? [], input.health.get(row.id), input.now));
+  const sleep = { freezeMs: input.freezeMs ?? 0, memoryShort: input.memoryShort ?? false };
+  for (const row of input.rows) actions.push(...decideInstance(row, byInstance.get(row.id) ?? [], input.health.get(row.id), input.now, sleep));
   return actions;
 }
 
-export function decideInstance<R extends InstanceFacts>(row: R, containers: readonly ContainerFacts[], health: HealthFacts | undefined, now: number): ReconcileAction<R>[] {
+/** Whether an asleep instance's container must be stopped now (deep sleep), and why; null: frozen is right. */
+export function deepSleepCause(row: InstanceFacts, now: number, sleep: { freezeMs: number; memoryShort: boolean }): DeepSleepCause | null {
+  if (sleep.freezeMs <= 0) return 'asleep';
+  if (sleep.memoryShort) return 'memory-short';
+  const since = row.release.environment?.sleepingSince?.getTime() ?? now;
+  return now - since >= sleep.freezeMs ? 'frozen-too-long' : null;
+}
+
+/** Running first, then frozen, then exited: the one kept when an instance has several. */
+const liveness = (c: ContainerFacts) => (c.running ? 2 : c.paused ? 1 : 0);
+
+export function decideInstance<R extends InstanceFacts>(
+  row: R,
+  containers: readonly ContainerFacts[],
+  health: HealthFacts | undefined,
+  now: number,
+  sleep: { freezeMs: number; memoryShort: boolean } = { freezeMs: 0, memoryShort: false },
+): ReconcileAction<R>[] {
   if (row.desiredState === 'stopped' && !isAsleep(row)) {
     return [
       ...containers.map((c): ReconcileAction<R> => ({ kind: 'remove', row, containerId: c.id })),
@@ -103,11 +142,14 @@ export function decideInstance<R extends InstanceFacts>(row: R, containers: read
       { kind: 'delete-row', row },
     ];
   }
-  // Never two containers for one instance: keep a running one.
-  const [keep, ...extra] = [...containers].sort((a, b) => Number(b.running) - Number(a.running));
+  // Never two containers for one instance: keep a running one, else a frozen one.
+  const [keep, ...extra] = [...containers].sort((a, b) => liveness(b) - liveness(a));
   const actions: ReconcileAction<R>[] = extra.map((c) => ({ kind: 'remove', row, containerId: c.id }));
   if (row.desiredState === 'stopped') {
-    if (keep?.running) actions.push({ kind: 'put-to-sleep', row, containerId: keep.id });
+    // Asleep: frozen first (woken in tens of ms), stopped after the freeze window or when memory is short.
+    const deep = keep && (keep.running || keep.paused) ? deepSleepCause(row, now, sleep) : null;
+    if (deep) actions.push({ kind: 'put-to-sleep', row, containerId: keep!.id, cause: deep });
+    else if (keep?.running) actions.push({ kind: 'freeze', row, containerId: keep.id });
     actions.push({ kind: 'rest', row });
     if (row.actualState !== 'stopped' || row.healthy || row.hostPort !== null) actions.push({ kind: 'report-asleep', row });
     return actions;
@@ -116,6 +158,8 @@ export function decideInstance<R extends InstanceFacts>(row: R, containers: read
     if ((health?.notBefore ?? 0) <= now) actions.push({ kind: 'create', row });
     return actions;
   }
+  // Frozen while asleep and woken now (or found frozen after an agent restart): thaw it.
+  if (keep.paused) return [...actions, { kind: 'thaw', row, containerId: keep.id }];
   // Put to sleep earlier and woken now: start the kept container, not a new one.
   if (!keep.running && row.actualState === 'stopped') return [...actions, { kind: 'resume', row, containerId: keep.id }];
   if (!keep.running) return [...actions, { kind: 'crashed', row, containerId: keep.id }];

@@ -6,7 +6,7 @@ import { ReconcileExecutor } from './executor';
 import { InstanceHealth } from './instance-health';
 import { WantedInstance } from './wanted';
 
-const config = { agent: { healthTimeoutMs: 10_000, restartBackoffMaxMs: 30_000, stopTimeoutSeconds: 5, publishAddress: '127.0.0.1' } } as BerthConfig;
+const config = { agent: { healthTimeoutMs: 10_000, restartBackoffMaxMs: 30_000, stopTimeoutSeconds: 5, publishAddress: '127.0.0.1' }, sleep: { pressureAvailableMb: 1024 } } as BerthConfig;
 
 const row = {
   id: 'i1',
@@ -24,14 +24,19 @@ const row = {
 } as unknown as WantedInstance;
 
 /** The executor with its edges faked; InstanceHealth is the real one. */
-function setup(over: { sampledOomKills?: number; kernelLog?: boolean | null; hostOomKills?: number[]; launch?: () => Promise<unknown>; inspect?: unknown; probe?: boolean } = {}) {
+function setup(over: { sampledOomKills?: number; kernelLog?: boolean | null; hostOomKills?: number[]; launch?: () => Promise<unknown>; inspect?: unknown; probe?: boolean; unpause?: unknown } = {}) {
   const updates: Record<string, unknown>[] = [];
   const events: string[] = [];
   const fakes = {
     db: { instance: { updateMany: jest.fn(async ({ data }) => (updates.push(data), { count: 1 })), deleteMany: jest.fn(async () => ({ count: 1 })) } },
     clock: { now: () => new Date(1_000_000) },
     host: { current: { id: 'h1' }, name: 'h' },
-    runtime: { remove: jest.fn(async () => undefined), inspect: jest.fn(async () => ('inspect' in over ? over.inspect : { id: 'c1', running: false, pid: 0, exitCode: 1, hostPort: null, startedAt: null })) },
+    runtime: {
+      pause: jest.fn(async () => undefined),
+      unpause: jest.fn(async () => ('unpause' in over ? over.unpause : { id: 'c1', running: true, paused: false, pid: 11, exitCode: 0, hostPort: 40001, startedAt: new Date(500_000) })),
+      stop: jest.fn(async () => undefined),
+      remove: jest.fn(async () => undefined),
+      inspect: jest.fn(async () => ('inspect' in over ? over.inspect : { id: 'c1', running: false, pid: 0, exitCode: 1, hostPort: null, startedAt: null })) },
     probe: { check: jest.fn(async () => over.probe ?? true) },
     machine: { oomKills: jest.fn(async () => over.hostOomKills?.shift() ?? 0) },
     kernelLog: { sawOomKill: () => ('kernelLog' in over ? over.kernelLog : false) },
@@ -51,6 +56,53 @@ function setup(over: { sampledOomKills?: number; kernelLog?: boolean | null; hos
 
 describe('ReconcileExecutor', () => {
   beforeAll(() => Logger.overrideLogger(false));
+
+  const asleep = { ...row, desiredState: 'stopped', release: { ...row.release, environment: { ...row.release.environment, sleepingSince: new Date(1_000_000 - 45 * 60_000) } } } as unknown as WantedInstance;
+
+  it('freezes the container of an asleep instance and says so; its output stays followed', async () => {
+    const t = setup();
+    await t.run({ kind: 'freeze', row: asleep, containerId: 'c1' });
+    expect(t.runtime.pause).toHaveBeenCalledWith('c1');
+    expect(t.runtime.stop).not.toHaveBeenCalled();
+    expect(t.shipper.drain).not.toHaveBeenCalled();
+    expect(t.events).toEqual(['web.1 frozen: the environment is asleep (v3)']);
+  });
+
+  it('stops an asleep container and says why: asleep, frozen too long, or the host short of memory', async () => {
+    const t = setup();
+    await t.run({ kind: 'put-to-sleep', row: asleep, containerId: 'c1', cause: 'asleep' });
+    await t.run({ kind: 'put-to-sleep', row: asleep, containerId: 'c1', cause: 'frozen-too-long' });
+    await t.run({ kind: 'put-to-sleep', row: asleep, containerId: 'c1', cause: 'memory-short' });
+    expect(t.runtime.stop).toHaveBeenCalledTimes(3);
+    expect(t.events).toEqual([
+      'web.1 stopped: the environment is asleep (v3)',
+      'web.1 stopped: asleep for 45 minutes (frozen longer than AGENT_FREEZE_MINUTES) (v3)',
+      'web.1 stopped: the environment is asleep and the host is short of memory (below MEMORY_PRESSURE_AVAILABLE_MB=1024) (v3)',
+    ]);
+  });
+
+  it('thaws the frozen container of a woken instance: starting on its row, then healthy at its first answer, the router told', async () => {
+    const t = setup();
+    const woken = { ...row, actualState: 'stopped', healthy: false, hostPort: null } as unknown as WantedInstance;
+    await t.run({ kind: 'thaw', row: woken, containerId: 'c1' });
+    expect(t.runtime.unpause).toHaveBeenCalledWith('c1');
+    expect(t.shipper.attach).toHaveBeenCalledWith('c1', expect.objectContaining({ name: 'web.1' }), { resume: true });
+    expect(t.events).toEqual(['web.1 thawed: woken (v3)']);
+    for (let i = 0; i < 50 && !t.notifier.routesChanged.mock.calls.length; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(t.updates).toEqual([
+      expect.objectContaining({ containerId: 'c1', hostPort: 40001, actualState: 'starting', healthy: false, reason: null }),
+      { actualState: 'running', healthy: true, reason: null },
+    ]);
+    expect(t.notifier.routesChanged).toHaveBeenCalledWith('e1');
+    expect(t.health.get('i1')).toMatchObject({ containerId: 'c1', pid: 11 });
+    t.executor.stop();
+  });
+
+  it('takes a frozen container that is gone when thawed for a crash', async () => {
+    const t = setup({ unpause: null });
+    await t.run({ kind: 'thaw', row: { ...row, actualState: 'stopped', healthy: false, hostPort: null } as unknown as WantedInstance, containerId: 'c1' });
+    expect(t.updates).toEqual([expect.objectContaining({ actualState: 'crashed', reason: 'exited with code 1; restarting in 1 s' })]);
+  });
 
   it('says a crashed container ran out of memory when its cgroup counted an OOM kill, and restarts it after the backoff', async () => {
     const t = setup({ sampledOomKills: 1 });

@@ -5,13 +5,13 @@ import { Prisma, PrismaService } from '@berth/db';
 import { InstanceMetricsWriter } from '@berth/metrics';
 import { failedToStart, markCrashed, Notifier } from '@berth/contracts';
 import { CONTAINER_PORT } from '../../container-spec';
-import { ContainerRuntime } from '../container-runtime';
+import { ContainerDetails, ContainerRuntime } from '../container-runtime';
 import { HostRegistration } from '../host-registration';
 import { InstanceRef, LogShipper } from '../log-shipper';
 import { UsageSampler } from './usage-sampler';
 import { TcpProbe } from '../tcp-probe';
 import { CrashDiagnosis } from './crash-diagnosis';
-import { ContainerFacts, ReconcileAction } from './decide';
+import { ContainerFacts, DeepSleepCause, ReconcileAction } from './decide';
 import { InstanceHealth, LIVENESS_TIMEOUT_MS } from './instance-health';
 import { engineMessage, InstanceLauncher } from './instance-launcher';
 import { metricsKeyOf, refOf, WantedInstance } from './wanted';
@@ -109,9 +109,14 @@ export class ReconcileExecutor {
         await this.db.instance.deleteMany({ where: { id: row.id, hostId: this.host.current.id, desiredState: 'stopped' } });
         this.health.forget(row.id);
         return row;
+      case 'freeze':
+        // Its output stays followed: the log file just gets no new lines while it is frozen.
+        await this.runtime.pause(action.containerId);
+        this.shipper.event(refOf(row), `${refOf(row).name} frozen: the environment is asleep (v${row.release.version})`);
+        return row;
       case 'put-to-sleep':
         await this.runtime.stop(action.containerId, this.config.agent.stopTimeoutSeconds);
-        this.shipper.event(refOf(row), `${refOf(row).name} stopped: the environment is asleep (v${row.release.version})`);
+        this.shipper.event(refOf(row), `${refOf(row).name} stopped: ${this.deepSleepReason(row, action.cause)} (v${row.release.version})`);
         return row;
       case 'rest':
         this.health.rest(row.id);
@@ -124,6 +129,9 @@ export class ReconcileExecutor {
         return row;
       case 'resume':
         await this.resume(row, action.containerId);
+        return row;
+      case 'thaw':
+        await this.thaw(row, action.containerId);
         return row;
       case 'crashed':
         await this.crashed(row, action.containerId);
@@ -149,6 +157,14 @@ export class ReconcileExecutor {
   /** Stops and removes a container, its last output shipped first. */
   private remove(containerId: string, ref?: InstanceRef): Promise<void> {
     return this.runtime.remove(containerId, this.config.agent.stopTimeoutSeconds, () => this.shipper.drain(containerId, ref));
+  }
+
+  private deepSleepReason(row: WantedInstance, cause: DeepSleepCause): string {
+    if (cause === 'asleep') return 'the environment is asleep';
+    if (cause === 'memory-short') return `the environment is asleep and the host is short of memory (below MEMORY_PRESSURE_AVAILABLE_MB=${this.config.sleep.pressureAvailableMb})`;
+    const since = row.release.environment.sleepingSince?.getTime() ?? this.clock.now().getTime();
+    const minutes = Math.max(0, Math.round((this.clock.now().getTime() - since) / 60_000));
+    return `asleep for ${minutes} minute${minutes === 1 ? '' : 's'} (frozen longer than AGENT_FREEZE_MINUTES)`;
   }
 
   private update(row: WantedInstance, data: Prisma.InstanceUpdateManyMutationInput) {
@@ -189,8 +205,25 @@ export class ReconcileExecutor {
     const details = await this.runtime.start(containerId);
     // The host's OOM count is not news here: it was read before the container was started.
     if (!details?.running) return this.crashed(row, containerId, false);
-    this.shipper.attach(details.id, refOf(row), { resume: true });
     this.shipper.event(refOf(row), `${refOf(row).name} started: woken (v${row.release.version})`, details.startedAt ?? undefined);
+    await this.woken(row, details, now);
+  }
+
+  /**
+   * Thaws the frozen container of a woken instance: its process carries on where it was frozen
+   * (it answered then), so the tight probe below marks it healthy at its first answer.
+   */
+  private async thaw(row: WantedInstance, containerId: string): Promise<void> {
+    const now = this.clock.now().getTime();
+    const details = await this.runtime.unpause(containerId);
+    if (!details?.running) return this.crashed(row, containerId, false);
+    this.shipper.event(refOf(row), `${refOf(row).name} thawed: woken (v${row.release.version})`);
+    await this.woken(row, details, now);
+  }
+
+  /** A woken instance's container runs again: put it on its row as starting and probe it until it answers. */
+  private async woken(row: WantedInstance, details: ContainerDetails, now: number): Promise<void> {
+    this.shipper.attach(details.id, refOf(row), { resume: true });
     this.health.started(row.id, details, now);
     await this.update(row, { containerId: details.id, hostPort: details.hostPort, actualState: 'starting', healthy: false, startedAt: details.startedAt ?? new Date(now), reason: null });
     if (row.processType === 'web' && details.hostPort) void this.probeUntilHealthy(row, details.hostPort).catch((error) => this.logger.warn(`probing woken ${row.processType}.${row.index}: ${(error as Error).message}`));
