@@ -43,7 +43,9 @@ describe('the berth command line', () => {
     writeFileSync(join(home, 'gitconfig'), '');
     // The user is also an operator (may manage hosts).
     const operator = `${unique('cli-op')}@example.com`;
-    stack = await startFullStack({ env: { BERTH_OPERATOR_EMAILS: operator } });
+    // This file tests no host loss: a stall of the shared test process must not mark its host
+    // down (the suite's defaults do after 6 s without a heartbeat).
+    stack = await startFullStack({ env: { BERTH_OPERATOR_EMAILS: operator, HOST_DOWN_AFTER_SECONDS: '30', HOST_LOST_AFTER_SECONDS: '120' } });
     const password = 'correct horse battery staple';
     const signup = await stack.platform.http().post('/api/auth/signup').send({ email: operator, password }).expect(201);
     user = { email: operator, password, token: signup.body.token, team: signup.body.team.name, auth: { Authorization: `Bearer ${signup.body.token}` } };
