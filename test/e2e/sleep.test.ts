@@ -23,11 +23,11 @@ function containersOfEnv(app: string, env: string): { id: string; running: boole
 const stateOf = (id: string) => execFileSync('podman', ['inspect', '--format', '{{.State.Status}}', id]).toString().trim();
 
 /** Berth's own lines of an environment's log, e.g. `web.1 frozen: the environment is asleep (v1)`. */
-async function berthLines(platform: WholePlatform['platform'], app: string, env = 'production'): Promise<string[]> {
+async function berthLines(platform: WholePlatform['platform'], app: string, env = 'production', source = 'berth'): Promise<string[]> {
   await platform.app.get(LogWriter).flush();
   const db = platform.app.get(PrismaService);
   const environment = await db.environment.findFirstOrThrow({ where: { name: env, app: { name: app } } });
-  return (await db.logLine.findMany({ where: { environmentId: environment.id, source: 'berth' }, orderBy: { id: 'asc' } })).map((line) => line.text);
+  return (await db.logLine.findMany({ where: { environmentId: environment.id, source }, orderBy: { id: 'asc' } })).map((line) => line.text);
 }
 
 /**
@@ -223,7 +223,7 @@ describe('sleeping environments (frozen first: woken by a thaw)', () => {
   it('wakes on a GET, answered by the app from the same container, thawed', async () => {
     const kept = await frozen();
     const started = performance.now();
-    const answer = await get(stack.routerPort, host());
+    const answer = await get(stack.routerPort, host(), '/', { headers: { 'x-request-id': 'e2e-wake-0001' } });
     // A figure for the README, not an assertion: this host is shared with other test runs.
     console.log(`sleep: the first request to the frozen app took ${(performance.now() - started).toFixed(0)} ms`);
     expect(answer).toMatchObject({ status: 200, body: 'app' });
@@ -232,6 +232,9 @@ describe('sleeping environments (frozen first: woken by a thaw)', () => {
     expect((await status()).state).toBe('running');
     await eventually('the thaw in the log', async () => (await berthLines(stack.platform, app)).includes('web.1 thawed: woken (v1)'));
     expect(await berthLines(stack.platform, app)).toContain('woke on a request');
+    // The router held the request and forwarded it itself: its line still names the instance.
+    const line = await eventually('the router line of the waking request', async () => (await berthLines(stack.platform, app, 'production', 'router')).find((t) => t.includes('request_id=e2e-wake-0001')));
+    expect(line).toMatch(/^at=info method=GET path=\/ .* status=200 .* instance=web\.1$/);
   });
 
   it('deletes a frozen preview: its container goes, its URL answers 404', async () => {

@@ -3,6 +3,8 @@ import { Prisma } from '@berth/db';
 /** Where the router may send an environment's requests: one entry per healthy web instance. */
 export interface Route {
   instanceId: string;
+  /** The instance's name in logs: `web.1`. */
+  name: string;
   releaseVersion: number;
   hostName: string;
   address: string;
@@ -83,6 +85,7 @@ export async function routableInstances(db: Prisma.TransactionClient, environmen
   });
   return rows.map((row) => ({
     instanceId: row.id,
+    name: `${row.processType}.${row.index}`,
     releaseVersion: row.release.version,
     hostName: row.host!.name,
     address: row.host!.address,

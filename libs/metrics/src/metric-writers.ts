@@ -82,7 +82,9 @@ export class RequestMetricsWriter extends Flusher<ReturnType<RequestMinutes['tak
     if (totals.size) {
       const multi = this.redis.client.multi();
       for (const [cls, n] of totals) multi.hincrby(this.redis.key(ROUTER_TOTALS_KEY), cls, n);
-      await multi.exec().catch((error) => this.logger.warn(`could not count router totals: ${(error as Error).message}`));
+      // Not awaited: the minutes in PostgreSQL never wait for Redis (ioredis holds commands
+      // while Redis is away), so an outage costs the totals, not the environments' metrics.
+      void multi.exec().catch((error) => this.logger.warn(`could not count router totals: ${(error as Error).message}`));
     }
     await this.metricStore.addRequests(rows);
   }

@@ -4,6 +4,7 @@ import { BerthConfig } from '@berth/config';
 import { Clock } from '@berth/common';
 import { LineRateLimit, LogWriter, truncateLine } from '@berth/logs';
 import { RequestMetricsWriter } from '@berth/metrics';
+import { ForwardedRequests } from './forwarded-requests';
 import { AccessRecord, environmentOfBackend, parseAccessLine, routerLineText } from './access-log';
 
 /** Environments whose router lines are rate-limited at once; past this the least recent limit is forgotten. */
@@ -33,6 +34,7 @@ export class AccessLog implements OnModuleDestroy {
     private readonly clock: Clock,
     private readonly logs: LogWriter,
     private readonly metrics: RequestMetricsWriter,
+    private readonly forwarded: ForwardedRequests,
   ) {}
 
   /** Listens on a free loopback port; resolves with it (for HAProxy's configuration). */
@@ -71,7 +73,9 @@ export class AccessLog implements OnModuleDestroy {
   }
 
   private lineText(environmentId: string, record: AccessRecord): string {
-    const instance = record.server.startsWith('<') || record.server === 'status' ? null : this.instanceOf(environmentId, record.server);
+    // `status`: the router's status server answered, itself or by forwarding to an instance it names.
+    const instance =
+      record.server === 'status' ? this.forwarded.take(environmentId, record.requestId) : record.server.startsWith('<') ? null : this.instanceOf(environmentId, record.server);
     return truncateLine(routerLineText(record, instance), this.config.logs.maxLineBytes);
   }
 

@@ -7,6 +7,7 @@ import { PreviewSweeper } from '../lifecycle/preview-sweeper';
 import { AddressResolver, RouteTableService } from '../routes/route-table.service';
 import { RoutesModule } from '../routes/routes.module';
 import { AccessLog } from './access-log.service';
+import { ForwardedRequests } from './forwarded-requests';
 import { EdgeRouter } from './edge-router.service';
 import { HaproxyProcess } from './haproxy.process';
 import { RequestActivity } from './request-activity';
@@ -15,7 +16,7 @@ import { StatusServer } from './status-server';
 /** The router role: HAProxy driven from the route table, status pages, access lines and request metrics, the preview sweeper. */
 @Module({
   imports: [AppsModule, RoutesModule, WakeModule, LogStoreModule, MetricStoreModule],
-  providers: [AccessLog, EdgeRouter, HaproxyProcess, StatusServer, RouteTableService, AddressResolver, PreviewSweeper, RequestActivity],
+  providers: [AccessLog, ForwardedRequests, EdgeRouter, HaproxyProcess, StatusServer, RouteTableService, AddressResolver, PreviewSweeper, RequestActivity],
   exports: [EdgeRouter, PreviewSweeper, RequestActivity],
 })
 export class EdgeModule {}

@@ -7,6 +7,7 @@ import { EnvironmentStatus, EnvironmentStatusService } from '@berth/tenant-apps'
 import type { Route } from '@berth/contracts';
 import { Waker, WakeFailed } from '@berth/sleep';
 import { EnvironmentRoute, normalizeHost } from '../routes/route-table';
+import { ForwardedRequests } from './forwarded-requests';
 import { pageFormat, renderPage, unavailablePage, unknownHostPage } from './status-pages';
 
 const CACHE_MS = 1000;
@@ -54,6 +55,7 @@ export class StatusServer {
     private readonly statuses: EnvironmentStatusService,
     private readonly config: BerthConfig,
     private readonly waker: Waker,
+    private readonly forwarded: ForwardedRequests,
   ) {}
 
   async start(socketPath: string, lookup: (host: string) => Promise<EnvironmentRoute | undefined>): Promise<void> {
@@ -118,6 +120,7 @@ export class StatusServer {
         const target: Route = await this.waker.wake(route.id);
         this.cache.delete(route.id);
         try {
+          this.forwarded.note(route.id, req.headers['x-request-id'] as string | undefined, target.name);
           await this.forward(req, await body, target, res);
           return;
         } catch (error) {
