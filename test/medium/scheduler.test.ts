@@ -245,6 +245,26 @@ describe('scheduler', () => {
     expect(moved).toMatchObject({ hostId: other.id, reason: expect.stringMatching(/^moved: host silent-\w+ stopped answering$/) });
   });
 
+  it("marks no host down for a silence that overlapped its own process's stall, until HOST_DOWN_AFTER_SECONDS have passed since", async () => {
+    const watcher = await startRoles(['scheduler'], { ...cluster.env, SCHEDULER_INTERVAL_MS: '600000', HOST_DOWN_AFTER_SECONDS: '2', HOST_LOST_AFTER_SECONDS: '2' });
+    try {
+      const silent = await addHost('stalled', 1000);
+      await db.host.update({ where: { id: silent.id }, data: { lastHeartbeatAt: new Date(Date.now() - 60_000) } });
+      // The process (scheduler, and any agent in it) does not run for 1.5 s: heartbeats were held up too.
+      const until = performance.now() + 1500;
+      while (performance.now() < until);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      await watcher.get(SchedulerLoop).round();
+      expect((await db.host.findUniqueOrThrow({ where: { id: silent.id } })).state).toBe('ready');
+      // Still silent HOST_DOWN_AFTER_SECONDS after the stall: down.
+      await new Promise((resolve) => setTimeout(resolve, 2200));
+      await watcher.get(SchedulerLoop).round();
+      expect((await db.host.findUniqueOrThrow({ where: { id: silent.id } })).state).toBe('down');
+    } finally {
+      await watcher.close();
+    }
+  });
+
   /** Its instance runs, healthy, and accepts connections on its published port (as one does while its agent is away). */
   async function answeringOnItsPort(environmentId: string) {
     const server = createServer((socket) => socket.end());

@@ -23,7 +23,15 @@ export class SchedulerLoop implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(SchedulerLoop.name);
   private readonly me = randomUUID();
   private timer?: NodeJS.Timeout;
+  private watchdog?: NodeJS.Timeout;
   private subscriber?: Redis;
+  /**
+   * When this process last resumed from a stall (its event loop blocked, the process not
+   * scheduled): heartbeats may have been held up by the same stall (the agent in this process,
+   * a database it shares), so until HOST_DOWN_AFTER_SECONDS have passed since, a host counts as
+   * heard from at that moment at the latest. 0 when it never stalled.
+   */
+  private resumedAt = 0;
   /** Silent hosts already reported unreachable (reported once). */
   private readonly unreachable = new Set<string>();
   private readonly rounds = new Coalescer(
@@ -50,11 +58,32 @@ export class SchedulerLoop implements OnApplicationBootstrap, OnModuleDestroy {
     await this.subscriber.subscribe(CHANNELS.scheduler(this.notifier.prefix));
     this.subscriber.on('message', () => this.kick());
     this.timer = setInterval(() => this.kick(), this.config.scheduler.intervalMs);
+    this.watchStalls();
     this.kick();
+  }
+
+  /**
+   * Notes when this process resumes from a stall of more than half HOST_DOWN_AFTER_SECONDS (a
+   * shorter one fits in the margin between agents' heartbeats and that limit).
+   */
+  private watchStalls(): void {
+    const everyMs = 250;
+    const stallMs = Math.max(everyMs * 2, this.config.scheduler.hostDownAfterMs / 2);
+    let last = performance.now();
+    this.watchdog = setInterval(() => {
+      const now = performance.now();
+      if (now - last > stallMs) {
+        this.resumedAt = this.clock.now().getTime();
+        this.logger.warn(`the scheduler's process stalled for ${((now - last) / 1000).toFixed(1)} s: no host is marked down for its silence until HOST_DOWN_AFTER_SECONDS have passed`);
+      }
+      last = now;
+    }, everyMs);
+    this.watchdog.unref();
   }
 
   async onModuleDestroy(): Promise<void> {
     clearInterval(this.timer);
+    clearInterval(this.watchdog);
     this.subscriber?.disconnect();
     await this.rounds.stop();
     await this.redis.client.eval(`if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`, 1, this.leaseKey, this.me).catch(() => undefined);
@@ -103,10 +132,12 @@ export class SchedulerLoop implements OnApplicationBootstrap, OnModuleDestroy {
   private async markSilentHostsDown(): Promise<void> {
     const now = this.clock.now().getTime();
     const cutoff = new Date(now - this.config.scheduler.hostDownAfterMs);
-    const silent = await this.db.host.findMany({ where: { state: { not: 'down' }, lastHeartbeatAt: { lt: cutoff } } });
+    // A host is silent only for as long as this process was there to hear it.
+    const heard = (host: { lastHeartbeatAt: Date }) => Math.max(host.lastHeartbeatAt.getTime(), this.resumedAt);
+    const silent = (await this.db.host.findMany({ where: { state: { not: 'down' }, lastHeartbeatAt: { lt: cutoff } } })).filter((host) => heard(host) < cutoff.getTime());
     for (const id of this.unreachable) if (!silent.some((h) => h.id === id)) this.unreachable.delete(id);
     for (const host of silent) {
-      const lost = host.lastHeartbeatAt.getTime() < now - this.config.scheduler.hostLostAfterMs;
+      const lost = heard(host) < now - this.config.scheduler.hostLostAfterMs;
       const answering = await this.answeringInstances(host);
       if (answering.length > 0 && !lost) {
         if (!this.unreachable.has(host.id)) {
