@@ -12,7 +12,9 @@ export const SCHEDULER_LEASE = (prefix: string) => `${prefix}:scheduler:leader`;
  *   environment changes (see routableInstances), or its domains, or the environment itself
  *   was deleted. The router re-reads that environment.
  * - placements: `{ hostIds }` when instances were placed on, moved off or told to stop on
- *   those hosts (`"*"` for every host). Agents reconcile at once.
+ *   those hosts (`"*"` for every host). Agents reconcile at once. `woken`: instances a wake
+ *   told to run again where their containers are kept; their agent thaws or starts those at
+ *   once, without waiting for a round (someone's request waits on each).
  * - scheduler: anything; the scheduler runs a round at once.
  *
  * Notifier is the one publisher of all three (the router's RouteChanges publishes through it).
@@ -25,6 +27,7 @@ export const CHANNELS = {
 
 export interface PlacementsChangedMessage {
   hostIds: string[] | '*';
+  woken?: string[];
 }
 
 @Injectable()
@@ -43,10 +46,11 @@ export class Notifier {
     }
   }
 
-  async placementsChanged(hostIds: Iterable<string> | '*'): Promise<void> {
+  async placementsChanged(hostIds: Iterable<string> | '*', woken: readonly string[] = []): Promise<void> {
     const ids = hostIds === '*' ? '*' : [...new Set(hostIds)].filter(Boolean);
     if (ids !== '*' && ids.length === 0) return;
-    await this.publish(CHANNELS.placements(this.prefix), JSON.stringify({ hostIds: ids } satisfies PlacementsChangedMessage));
+    const message: PlacementsChangedMessage = woken.length ? { hostIds: ids, woken: [...woken] } : { hostIds: ids };
+    await this.publish(CHANNELS.placements(this.prefix), JSON.stringify(message));
   }
 
   async wakeScheduler(): Promise<void> {

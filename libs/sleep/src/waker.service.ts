@@ -98,12 +98,13 @@ export class Waker {
       const flipped = await tx.environment.updateMany({ where: { id: environmentId, sleepingSince: { not: null } }, data: { sleepingSince: null, sleepCause: null, lastRequestAt: now } });
       if (!flipped.count) return null;
       const current = await tx.release.findFirst({ where: { environmentId, status: 'active' }, orderBy: { version: 'desc' }, select: { id: true, version: true } });
-      if (!current) return { version: null, hosts: [] as string[], moved: 0 };
+      if (!current) return { version: null, hosts: [] as string[], woken: [] as string[], moved: 0 };
       const kept = await tx.instance.findMany({ where: { releaseId: current.id, desiredState: 'stopped' }, orderBy: { hostId: 'asc' } });
       if (!kept.length) throw new WakeFailed('It was asleep and its instances are gone (their host was lost); push again or roll back to start it.');
       const byHost = new Map<string | null, typeof kept>();
       for (const row of kept) byHost.set(row.hostId, [...(byHost.get(row.hostId) ?? []), row]);
       const hosts: string[] = [];
+      const woken: string[] = [];
       let moved = 0;
       // Host ids in order: every claim locks hosts in the same order (see @berth/placement claimHosts).
       for (const [hostId, rows] of byHost) {
@@ -111,6 +112,7 @@ export class Waker {
           // Not healthy until the agent has probed it since the wake: it may still be stopping the container for the sleep.
           await tx.instance.updateMany({ where: { id: { in: rows.map((r) => r.id) } }, data: wokenInPlace() });
           hosts.push(hostId);
+          woken.push(...rows.map((r) => r.id));
         } else {
           // No room where its containers sleep: the scheduler places them afresh; the agent there removes the old ones.
           await tx.instance.updateMany({ where: { id: { in: rows.map((r) => r.id) } }, data: wokenElsewhere() });
@@ -118,10 +120,11 @@ export class Waker {
           if (hostId) hosts.push(hostId);
         }
       }
-      return { version: current.version, hosts, moved };
+      return { version: current.version, hosts, woken, moved };
     });
     if (!result) return false;
-    await this.notifier.placementsChanged(result.hosts);
+    // Their agents thaw or start the kept containers at once, not at their next round.
+    await this.notifier.placementsChanged(result.hosts, result.woken);
     if (result.moved) await this.notifier.wakeScheduler();
     this.logs.write({ environmentId, time: now, source: 'berth', release: result.version, text: 'woke on a request' });
     this.logger.log(`woke environment ${environmentId}${result.moved ? ` (${result.moved} instance(s) placed afresh: no room on their host)` : ''}`);

@@ -59,8 +59,10 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     await this.subscriber.subscribe(CHANNELS.placements(this.notifier.prefix));
     this.subscriber.on('message', (_channel, text) => {
       try {
-        const { hostIds } = JSON.parse(text) as PlacementsChangedMessage;
-        if (hostIds === '*' || hostIds.includes(host.id)) this.kick();
+        const { hostIds, woken } = JSON.parse(text) as PlacementsChangedMessage;
+        if (hostIds !== '*' && !hostIds.includes(host.id)) return;
+        if (Array.isArray(woken) && woken.length) void this.wake(woken);
+        else this.kick();
       } catch {
         this.kick();
       }
@@ -87,8 +89,28 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     this.rounds.kick();
   }
 
+  /**
+   * Instances a wake told to run again here: thawed or started at once (a round takes longer,
+   * and a round under way would make them wait for it and then for another); then a round, for
+   * whatever else the wake changed.
+   */
+  private async wake(instanceIds: string[]): Promise<void> {
+    try {
+      const rows = await this.db.instance.findMany({
+        where: { id: { in: instanceIds.filter((id) => typeof id === 'string') }, hostId: this.host.current.id, desiredState: 'running', release: { environment: { sleepingSince: null } } },
+        include: WANTED,
+      });
+      await this.executor.wake(rows);
+    } catch (error) {
+      this.logger.warn(`waking instances ${instanceIds.join(', ')}: ${(error as Error).message}; the next round does it`);
+    } finally {
+      this.kick();
+    }
+  }
+
   /** One pass; resolves when this host's containers have been brought in line. */
   async round(): Promise<void> {
+    const listedAt = performance.now();
     const containers = await this.runtime.list(this.host.name);
     // One snapshot: Prisma reads the rows and their releases and environments in separate
     // queries, and a wake committed between them showed an instance still told to stop in an
@@ -108,6 +130,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     const memoryShort = available !== null && available < this.config.sleep.pressureAvailableMb;
     await this.executor.execute(
       decideReconcile({ rows, containers, health: this.health.all, now: this.clock.now().getTime(), handedOver, freezeMs: this.config.agent.freezeMs, memoryShort }),
+      listedAt,
     );
     this.executor.forgetExcept(rows, containers);
 

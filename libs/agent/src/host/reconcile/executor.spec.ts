@@ -98,6 +98,49 @@ describe('ReconcileExecutor', () => {
     t.executor.stop();
   });
 
+  it('thaws woken instances in a lane of their own: they do not wait behind the round\'s creates', async () => {
+    let release!: () => void;
+    const slow = new Promise<void>((resolve) => (release = resolve));
+    const t = setup({ launch: async () => (await slow, { id: 'c2', running: true, pid: 22, exitCode: 0, hostPort: 40002, startedAt: null }) });
+    const creates = Array.from({ length: 6 }, (_, i) => ({ kind: 'create', row: { ...row, id: `new${i}`, containerId: null } }) as ReconcileAction<WantedInstance>);
+    const thaws = Array.from({ length: 20 }, (_, i) => ({ kind: 'thaw', row: { ...row, id: `woken${i}`, actualState: 'stopped', healthy: false }, containerId: `f${i}` }) as ReconcileAction<WantedInstance>);
+    const round = t.run(...creates, ...thaws);
+    for (let i = 0; i < 50 && t.runtime.unpause.mock.calls.length < 20; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    // Every thaw done while all four create lanes still wait on the engine.
+    expect(t.runtime.unpause).toHaveBeenCalledTimes(20);
+    expect(t.launcher.launch).toHaveBeenCalledTimes(4);
+    release();
+    await round;
+    expect(t.launcher.launch).toHaveBeenCalledTimes(6);
+    t.executor.stop();
+  });
+
+  it('wakes outside the rounds: thaws a frozen kept container, starts a stopped one, leaves a running one to the round', async () => {
+    const t = setup();
+    const sleeper = (id: string, containerId: string) => ({ ...row, id, containerId, actualState: 'stopped', healthy: false, hostPort: null }) as unknown as WantedInstance;
+    const states: Record<string, object> = {
+      frozen: { id: 'frozen', running: false, paused: true, pid: 5, exitCode: 0, hostPort: 40005, startedAt: null },
+      stopped: { id: 'stopped', running: false, paused: false, pid: 0, exitCode: 0, hostPort: null, startedAt: null },
+      up: { id: 'up', running: true, paused: false, pid: 7, exitCode: 0, hostPort: 40007, startedAt: null },
+    };
+    t.runtime.inspect.mockImplementation(async (id: string) => states[id]);
+    const started = jest.fn(async () => ({ id: 'stopped', running: true, paused: false, pid: 9, exitCode: 0, hostPort: 40009, startedAt: null }));
+    (t.runtime as Record<string, unknown>).start = started;
+    const listedBefore = performance.now();
+    await t.executor.wake([sleeper('a', 'frozen'), sleeper('b', 'stopped'), sleeper('c', 'up')]);
+    expect(t.runtime.unpause).toHaveBeenCalledWith('frozen');
+    expect(started).toHaveBeenCalledWith('stopped');
+    expect(t.events).toEqual(['web.1 thawed: woken (v3)', 'web.1 started: woken (v3)']);
+    // A round that listed the containers before the wake (and so saw them asleep) leaves the
+    // woken ones alone; the next round, listed after, does not.
+    t.runtime.unpause.mockClear();
+    await t.executor.execute([{ kind: 'thaw', row: sleeper('a', 'frozen'), containerId: 'frozen' }], listedBefore);
+    expect(t.runtime.unpause).not.toHaveBeenCalled();
+    await t.executor.execute([{ kind: 'thaw', row: sleeper('a', 'frozen'), containerId: 'frozen' }], performance.now());
+    expect(t.runtime.unpause).toHaveBeenCalledTimes(1);
+    t.executor.stop();
+  });
+
   it('takes a frozen container that is gone when thawed for a crash', async () => {
     const t = setup({ unpause: null });
     await t.run({ kind: 'thaw', row: { ...row, actualState: 'stopped', healthy: false, hostPort: null } as unknown as WantedInstance, containerId: 'c1' });

@@ -17,6 +17,11 @@ import { engineMessage, InstanceLauncher } from './instance-launcher';
 import { metricsKeyOf, refOf, WantedInstance } from './wanted';
 
 const STARTS_AT_ONCE = 4;
+/**
+ * Thaws at once: someone's request waits on each, and an unpause is one cheap engine call
+ * (about 50 ms), so fifty waiting behind four lanes of other work took seconds.
+ */
+const THAWS_AT_ONCE = 16;
 /** How often a woken instance is probed until it answers: someone's request is waiting. */
 const WAKE_PROBE_MS = 20;
 
@@ -30,6 +35,26 @@ async function inBatches<T>(items: readonly T[], size: number, work: (item: T) =
   }));
 }
 
+/** At most `size` calls at once; the rest wait their turn, in order. */
+class Lane {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly size: number) {}
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.running >= this.size) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.running++;
+    try {
+      return await work();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running--;
+    }
+  }
+}
+
 /**
  * Applies a round's actions to the engine, the rows and the instances' health: unwanted
  * containers first, then each instance's actions in order, four instances at a time. Only an
@@ -40,6 +65,13 @@ async function inBatches<T>(items: readonly T[], size: number, work: (item: T) =
 export class ReconcileExecutor {
   private readonly logger = new Logger('Reconciler');
   private stopped = false;
+  /** Instances with actions under way: a wake's (outside the rounds) and a round's never overlap. */
+  private readonly busy = new Set<string>();
+  /** When a wake outside the rounds last thawed or started an instance (performance.now()). */
+  private readonly wokenAt = new Map<string, number>();
+  /** Wakes outside the rounds: thaws are cheap, starts load the engine (about four a second here). */
+  private readonly thawLane = new Lane(THAWS_AT_ONCE);
+  private readonly startLane = new Lane(STARTS_AT_ONCE);
 
   constructor(
     private readonly db: PrismaService,
@@ -66,14 +98,46 @@ export class ReconcileExecutor {
     this.stopped = true;
   }
 
-  async execute(actions: readonly Action[]): Promise<void> {
+  /**
+   * Wakes instances at once, without waiting for a round: the router holds a request for each.
+   * Each row's kept container is thawed when frozen, started when stopped; anything else (gone,
+   * already running) is left to the next round.
+   */
+  async wake(rows: readonly WantedInstance[]): Promise<void> {
+    await Promise.all(
+      rows.map(async (row) => {
+        if (!row.containerId || this.busy.has(row.id) || this.stopped) return;
+        this.busy.add(row.id);
+        try {
+          const container = await this.runtime.inspect(row.containerId);
+          if (container?.paused) await this.thawLane.run(() => this.thaw(row, container.id));
+          else if (container && !container.running) await this.startLane.run(() => this.resume(row, container.id));
+          else return;
+          this.wokenAt.set(row.id, performance.now());
+        } catch (error) {
+          this.logger.error(`waking ${row.processType}.${row.index} (${row.id}): ${(error as Error).message}`);
+        } finally {
+          this.busy.delete(row.id);
+        }
+      }),
+    );
+  }
+
+  /**
+   * Carries out a round's decisions. `listedAt` is when the round listed the containers: an
+   * instance woken outside the rounds since then is skipped (the list shows it still asleep),
+   * and so is one whose wake is under way.
+   */
+  async execute(actions: readonly Action[], listedAt = Number.NEGATIVE_INFINITY): Promise<void> {
     await this.diagnosis.beginRound();
     const unwanted = actions.flatMap((a) => (a.kind === 'remove-unwanted' ? [a.containerId] : []));
     await inBatches(unwanted, STARTS_AT_ONCE, (id) => this.remove(id));
     const byInstance = new Map<string, InstanceAction[]>();
     for (const a of actions) if (a.kind !== 'remove-unwanted') byInstance.set(a.row.id, [...(byInstance.get(a.row.id) ?? []), a]);
-    await inBatches([...byInstance.values()], STARTS_AT_ONCE, async (steps) => {
+    const run = async (steps: InstanceAction[]) => {
       let row = steps[0].row;
+      if (this.busy.has(row.id) || (this.wokenAt.get(row.id) ?? Number.NEGATIVE_INFINITY) > listedAt) return;
+      this.busy.add(row.id);
       try {
         for (const step of steps) {
           const next = await this.apply(step, row);
@@ -82,8 +146,15 @@ export class ReconcileExecutor {
         }
       } catch (error) {
         this.logger.error(`instance ${row.processType}.${row.index} (${row.id}): ${(error as Error).message}`);
+      } finally {
+        this.busy.delete(steps[0].row.id);
       }
-    });
+    };
+    // Wakes do not queue behind the round's other work (creates, stops, probes): thaws and
+    // starts of kept containers each have lanes of their own, beside the rest.
+    const lanes = { thaw: [] as InstanceAction[][], resume: [] as InstanceAction[][], rest: [] as InstanceAction[][] };
+    for (const steps of byInstance.values()) lanes[steps.some((s) => s.kind === 'thaw') ? 'thaw' : steps.some((s) => s.kind === 'resume') ? 'resume' : 'rest'].push(steps);
+    await Promise.all([inBatches(lanes.thaw, THAWS_AT_ONCE, run), inBatches(lanes.resume, STARTS_AT_ONCE, run), inBatches(lanes.rest, STARTS_AT_ONCE, run)]);
     this.diagnosis.endRound();
   }
 
@@ -92,7 +163,9 @@ export class ReconcileExecutor {
     const containerIds = new Set(containers.map((c) => c.id));
     this.shipper.forgetExcept(containerIds);
     this.sampler.forgetExcept(containerIds);
-    this.health.forgetExcept(new Set(rows.map((row) => row.id)));
+    const ids = new Set(rows.map((row) => row.id));
+    this.health.forgetExcept(ids);
+    for (const id of this.wokenAt.keys()) if (!ids.has(id)) this.wokenAt.delete(id);
     this.launcher.forgetExcept(new Set(rows.map((row) => row.releaseId)));
   }
 
