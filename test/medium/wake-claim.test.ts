@@ -3,6 +3,7 @@ import { BerthConfig } from '@berth/config';
 import { PrismaService } from '@berth/db';
 import { LogWriter } from '@berth/logs';
 import { Notifier } from '@berth/contracts';
+import { RedisService } from '@berth/redis';
 import { Waker } from '@berth/sleep';
 import { testConfig } from '../support/platform';
 import { unique } from '../support/users';
@@ -27,7 +28,8 @@ describe('waking many environments on one host at once', () => {
       wakeScheduler: async () => void schedulerWoken++,
     } as unknown as Notifier;
     const logs = { write: () => undefined } as unknown as LogWriter;
-    waker = new Waker(db, config, new Clock(), notifier, logs);
+    // Not bootstrapped: it claims here, it does not wait for instances (no routes subscription).
+    waker = new Waker(db, config, new Clock(), notifier, logs, {} as RedisService);
   });
   afterAll(async () => db.$disconnect());
 

@@ -123,7 +123,7 @@ describe('ReconcileExecutor', () => {
       stopped: { id: 'stopped', running: false, paused: false, pid: 0, exitCode: 0, hostPort: null, startedAt: null },
       up: { id: 'up', running: true, paused: false, pid: 7, exitCode: 0, hostPort: 40007, startedAt: null },
     };
-    t.runtime.inspect.mockImplementation(async (id: string) => states[id]);
+    (t.runtime.inspect as jest.Mock).mockImplementation(async (id: string) => states[id]);
     const started = jest.fn(async () => ({ id: 'stopped', running: true, paused: false, pid: 9, exitCode: 0, hostPort: 40009, startedAt: null }));
     (t.runtime as Record<string, unknown>).start = started;
     const listedBefore = performance.now();
