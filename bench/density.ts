@@ -3,10 +3,12 @@
  * and what each costs, against `podman start` of an existing stopped container of the same
  * image (the baseline, measured in the same run).
  *
- *   node dist/bench/density.js [--environments N] [--per-app K]
+ *   node dist/bench/density.js [--environments N] [--per-app K] [--rollouts R]
  *
  * N environments (default 5,000; `--environments 500` for a quick run), K to an app (default 1:
- * every environment a separate tenant, with its own app network), all from ONE image (the Node
+ * every environment a separate tenant, with its own app network), R rollouts at once (default
+ * 8: each lane deploys its next environment once its last release is decided, as pushes do),
+ * all from ONE image (the Node
  * web app of test/support, built once). Apps, environments and their images' rows are written
  * in bulk; each environment is then deployed as a build would deploy it (ReleasesService →
  * rollout queue → scheduler placement committed in PostgreSQL → agent starts the container →
@@ -95,16 +97,25 @@ interface Baseline {
   starts: number;
 }
 
+/** A default web instance's limits, which the baseline's container gets too. */
+interface Limits {
+  memoryMb: number;
+  cpu: number;
+  /** RLIMIT_NPROC counts every task of the apps' shared user on the host: with the engine's default, hundreds of awake apps left the baseline's `node` unable to start (EAGAIN). */
+  nproc: { soft: number; hard: number };
+  nofile: { soft: number; hard: number };
+}
+
 /**
- * The baseline: an existing stopped container of the image (same memory and CPU limits as a
- * default web instance), started with `podman start` until it answers HTTP, then stopped; ten times.
+ * The baseline: an existing stopped container of the image (same limits as a default web
+ * instance), started with `podman start` until it answers HTTP, then stopped; ten times.
  */
-async function measureBaseline(image: string, memoryMb: number, cpu: number, start?: (name: string) => Promise<unknown>): Promise<Baseline> {
+async function measureBaseline(image: string, { memoryMb, cpu, nproc, nofile }: Limits, start?: (name: string) => Promise<unknown>): Promise<Baseline> {
   const name = `berth-bench-density-${randomBytes(4).toString('hex')}`;
   // A fixed host port: nothing but the start and the HTTP polls inside the timed span.
   const port = await freePort();
   execFileSync('podman', [
-    'create', '--name', name, '--label', TEST_LABEL, '--label', BENCH_LABEL, '--init', '--memory', `${memoryMb}m`, '--cpus', String(cpu),
+    'create', '--name', name, '--label', TEST_LABEL, '--label', BENCH_LABEL, '--init', '--memory', `${memoryMb}m`, '--cpus', String(cpu), '--ulimit', `nproc=${nproc.soft}:${nproc.hard}`, '--ulimit', `nofile=${nofile.soft}:${nofile.hard}`,
     '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '--user', '65534:65534', '-e', 'PORT=5000', '-p', `127.0.0.1:${port}:5000`, image,
   ], { stdio: 'ignore' });
   const times: number[] = [];
@@ -226,20 +237,30 @@ async function createEnvironments(b: Bench, count: number, perApp: number, from:
  * Deploys every environment as a finished build does, then follows the instances: placed and
  * committed (host set in PostgreSQL), healthy, routed by the router.
  */
-async function measureDeploy(b: Bench, count: number, perApp: number): Promise<DeployResult> {
+async function measureDeploy(b: Bench, count: number, perApp: number, rollouts: number): Promise<DeployResult> {
   const envs = await createEnvironments(b, count, perApp, 0);
   const rssBefore = process.memoryUsage().rss;
   const started = Date.now();
   let next = 0;
-  // A few releases at a time, as builds finishing side by side would make them.
-  await Promise.all(
-    Array.from({ length: 4 }, async () => {
-      while (next < envs.length) {
+  // A few rollouts at a time, as pushes to the builders make them: each lane's next release comes
+  // once its last one is decided (active, or failed), as a push's deploy follows its build. All
+  // at once would time out rollouts that merely wait their turn at the engine (about four starts
+  // a second here).
+  let deployed = false;
+  let givenUp = false;
+  const deploying = Promise.all(
+    Array.from({ length: rollouts }, async () => {
+      while (next < envs.length && !givenUp) {
         const env = envs[next++];
-        await b.releases.deployImage({ environmentId: env.environmentId, imageId: env.imageId, createdById: null });
+        const release = await b.releases.deployImage({ environmentId: env.environmentId, imageId: env.imageId, createdById: null });
+        while (release) {
+          const { status } = await b.db.release.findUniqueOrThrow({ where: { id: release.id }, select: { status: true } });
+          if (status !== 'pending' && status !== 'deploying') break;
+          await sleep(100);
+        }
       }
     }),
-  );
+  ).finally(() => (deployed = true));
   let placed = 0;
   let lastPlacedAt = started;
   let awakeMax = 0;
@@ -270,15 +291,17 @@ async function measureDeploy(b: Bench, count: number, perApp: number): Promise<D
       awakeMax = healthy;
       quietSince = Date.now();
     }
-    if (rolling === 0 && undecided === 0) {
+    if (deployed && rolling === 0 && undecided === 0) {
       allHealthyAt = Date.now();
       break;
     }
     if (Date.now() - quietSince > 300_000) {
       console.warn(`no instance became healthy for 5 minutes (${healthy} healthy of ${placed} placed, ${rolling} releases rolling out); measuring what runs`);
+      givenUp = true;
       break;
     }
   }
+  await deploying;
   const failedReleases = await b.db.release.count({ where: { status: 'failed' } });
   const unplaced = await b.db.instance.count({ where: { hostId: null, desiredState: 'running' } });
   // The router knows every environment once its poll or notifications caught up.
@@ -404,7 +427,9 @@ interface WakeResult {
   wakeSteps: {
     /** Client → HAProxy → router's status server → Waker.wake called. */
     toWaker: number | null;
-    /** Waker's transaction, Redis notification, the agent's round until it calls the engine's start. */
+    /** From the Waker to its transaction committed (environment awake, room booked) and the agent told. */
+    toClaimed: number | null;
+    /** From there (Redis notification, the agent's round) to the agent's call of the engine's start or unpause. */
     toStart: number | null;
     /** The engine's start (stopped) or unpause (frozen) of the kept container (Docker API on Podman). */
     engineStart: number | null;
@@ -449,7 +474,7 @@ function containerStates(hostName: string, instanceIds: Set<string>): WakeResult
  * unpause) and the clients are timed side by side to say where a wake's time goes. `kind` says
  * whether the sleepers' containers are frozen (the default) or stopped (deep sleep) at the wakes.
  */
-async function measureWake(b: Bench, image: string, memoryMb: number, cpu: number, kind: SleepKind, withBaselines = true): Promise<WakeResult> {
+async function measureWake(b: Bench, image: string, limits: Limits, kind: SleepKind, withBaselines = true): Promise<WakeResult> {
   const healthy = await b.db.environment.findMany({
     where: { instances: { some: ROUTABLE_INSTANCE }, releases: { some: { status: 'active' } } },
     select: { id: true, name: true, kind: true, app: { select: { name: true } } },
@@ -518,9 +543,9 @@ async function measureWake(b: Bench, image: string, memoryMb: number, cpu: numbe
       console.warn(`baseline at the wakes' load not measured: ${error.message}`);
       return null;
     });
-  const baselineAtWake = withBaselines ? await atLoad(measureBaseline(image, memoryMb, cpu)) : null;
+  const baselineAtWake = withBaselines ? await atLoad(measureBaseline(image, limits)) : null;
   // The same start through the engine's API (what the agent calls) rather than the podman CLI.
-  const baselineApiAtWake = withBaselines ? await atLoad(measureBaseline(image, memoryMb, cpu, (name) => b.runtime.start(name))) : null;
+  const baselineApiAtWake = withBaselines ? await atLoad(measureBaseline(image, limits, (name) => b.runtime.start(name))) : null;
 
   // Requests to awake environments, 50 clients at once: what a request costs without a wake.
   const awakeTimes: number[] = [];
@@ -540,7 +565,7 @@ async function measureWake(b: Bench, image: string, memoryMb: number, cpu: numbe
   for (const row of await b.db.instance.findMany({ where: { environmentId: { in: sleeping } }, select: { containerId: true, environmentId: true } })) {
     if (row.containerId) containerEnv.set(row.containerId, row.environmentId);
   }
-  const steps = new Map<string, { sent?: number; waker?: number; startBegin?: number; startEnd?: number; woke?: number; answered?: number }>();
+  const steps = new Map<string, { sent?: number; waker?: number; claimed?: number; startBegin?: number; startEnd?: number; woke?: number; answered?: number }>();
   const step = (id: string) => steps.get(id) ?? steps.set(id, {}).get(id)!;
   const waker = b.waker as unknown as { wake: (id: string) => Promise<unknown> };
   const wake = waker.wake.bind(waker);
@@ -551,6 +576,10 @@ async function measureWake(b: Bench, image: string, memoryMb: number, cpu: numbe
     promise.then(() => (s.woke ??= performance.now())).catch(() => undefined);
     return promise;
   };
+  // Claimed: the environment flipped awake and its room on the host booked (one transaction), the agent told.
+  const claiming = b.waker as unknown as { startInstances: (id: string) => Promise<unknown> };
+  const startInstances = claiming.startInstances.bind(claiming);
+  claiming.startInstances = (id: string) => startInstances(id).finally(() => (step(id).claimed ??= performance.now()));
   const runtime = b.runtime as unknown as { start: (id: string) => Promise<unknown>; unpause: (id: string) => Promise<unknown> };
   const timed = (call: (id: string) => Promise<unknown>) => async (id: string) => {
     const env = containerEnv.get(id) ?? [...containerEnv].find(([full]) => full.startsWith(id) || id.startsWith(full))?.[1];
@@ -594,13 +623,14 @@ async function measureWake(b: Bench, image: string, memoryMb: number, cpu: numbe
     }),
   );
   waker.wake = wake;
+  claiming.startInstances = startInstances;
   runtime.start = start;
   runtime.unpause = unpause;
 
   type Step = keyof NonNullable<ReturnType<typeof steps.get>>;
   const stepsOf = (ids: Set<string>) => {
     const of = (from: Step, to: Step) => percentile([...steps].filter(([id, s]) => ids.has(id) && s[from] !== undefined && s[to] !== undefined).map(([, s]) => s[to]! - s[from]!), 50);
-    return { toWaker: of('sent', 'waker'), toStart: of('waker', 'startBegin'), engineStart: of('startBegin', 'startEnd'), toHealthy: of('startEnd', 'woke'), forward: of('woke', 'answered') };
+    return { toWaker: of('sent', 'waker'), toClaimed: of('waker', 'claimed'), toStart: of('claimed', 'startBegin'), engineStart: of('startBegin', 'startEnd'), toHealthy: of('startEnd', 'woke'), forward: of('woke', 'answered') };
   };
   const p = (values: number[], q: number) => percentile(values, q);
   const awakeP50 = p(awakeTimes, 50);
@@ -652,13 +682,15 @@ async function main(): Promise<void> {
   loadEnvFile(); // PostgreSQL and Redis as `npm start` finds them (.env fills what is not exported)
   const environments = option('environments', 5000);
   const perApp = option('per-app', 1);
+  const rollouts = option('rollouts', 8);
   const suffix = randomBytes(3).toString('hex');
   const image = ensureNodeWebImage(suffix);
   const secretKey = randomBytes(32).toString('hex');
   const defaults = parseConfig({ ...process.env, BERTH_SECRET_KEY: secretKey });
   console.log(`${environments} environments (${perApp} to an app) of one image, ${image}; Berth's default settings`);
 
-  const baseline = await measureBaseline(image, defaults.formation.production.memoryMb, defaults.formation.production.cpuMillis / 1000);
+  const limits: Limits = { memoryMb: defaults.formation.production.memoryMb, cpu: defaults.formation.production.cpuMillis / 1000, nproc: defaults.agent.ulimits.nproc, nofile: defaults.agent.ulimits.nofile };
+  const baseline = await measureBaseline(image, limits);
   console.log(`baseline: podman start until HTTP answers, p50 ${baseline.podmanStartP50Ms} ms`);
 
   const cluster = await isolatedCluster({ adminUrl: defaults.database.url, databaseName: `berth_bench_${suffix}`, redisPrefix: `berth_bench_${suffix}` });
@@ -717,11 +749,11 @@ async function main(): Promise<void> {
       image,
       suffix,
     };
-    const deploy = await measureDeploy(bench, environments, perApp);
+    const deploy = await measureDeploy(bench, environments, perApp, rollouts);
     console.log(`deployed: ${deploy.placed} placed, ${deploy.unplaced} unplaced, ${deploy.awakeMax} awake at most`);
     // Wakes of frozen sleepers (the first stage of sleep, the default), then of stopped ones (the deep stage).
-    const wake = await measureWake(bench, image, defaults.formation.production.memoryMb, defaults.formation.production.cpuMillis / 1000, 'frozen');
-    const deepWake = await measureWake(bench, image, defaults.formation.production.memoryMb, defaults.formation.production.cpuMillis / 1000, 'stopped', false);
+    const wake = await measureWake(bench, image, limits, 'frozen');
+    const deepWake = await measureWake(bench, image, limits, 'stopped', false);
     const controlPlane = await measureControlPlane(bench, environments, environments, perApp);
     result = { ...deploy, perApp, image, baseline, ...controlPlane, ...wake, deepWake };
     print(result as Record<string, unknown>, baseline);
@@ -747,7 +779,7 @@ function print(r: Record<string, unknown>, baseline: Baseline): void {
   const apiBaseline = r.baselineApiAtWake as Baseline | null;
   const deep = r.deepWake as WakeResult | undefined;
   const containersText = (c: WakeResult['containersAtWake'] | undefined) => (c ? `${c.paused} / ${c.exited} / ${c.other}` : '—');
-  const stepsText = (st: WakeResult['wakeSteps']) => (st ? [st.toWaker, st.toStart, st.engineStart, st.toHealthy, st.forward].map((v) => f(v, 0)).join(', ') : '—');
+  const stepsText = (st: WakeResult['wakeSteps']) => (st ? [st.toWaker, st.toClaimed, st.toStart, st.engineStart, st.toHealthy, st.forward].map((v) => f(v, 0)).join(', ') : '—');
   const rows: [string, string, string][] = [
     ['', 'Berth', 'baseline'],
     ['environments deployed (routes)', `${r.environments} (${r.routes})`, ''],
@@ -769,7 +801,7 @@ function print(r: Record<string, unknown>, baseline: Baseline): void {
     ['', '', `engine API start → HTTP: p50 ${f(apiBaseline?.podmanStartP50Ms, 0)}, p90 ${f(apiBaseline?.podmanStartP90Ms, 0)}`],
     [`request to an awake env, ${CLIENTS} clients: p50 / p99 ms`, `${f(r.awakeP50Ms, 0)} / ${f(r.awakeP99Ms, 0)}`, ''],
     ['added by a wake: p50 / p99 ms', `${f(r.wakeAddedP50Ms, 0)} / ${f(r.wakeAddedP99Ms, 0)}`, ''],
-    ['  wake steps p50 ms: to Waker, to thaw, engine unpause, to healthy, forward', stepsText(steps), ''],
+    ['  wake steps p50 ms: to Waker, claimed, to thaw, engine unpause, to healthy, forward', stepsText(steps), ''],
     ['  the same, one wake at a time', stepsText(r.wakeStepsAlone as WakeResult['wakeSteps']), ''],
     ...(deep
       ? ([
@@ -778,7 +810,7 @@ function print(r: Record<string, unknown>, baseline: Baseline): void {
           [`first request to a sleeping env, ${CLIENTS} clients: p50 / p99 ms (failed)`, `${f(deep.wakeP50Ms, 0)} / ${f(deep.wakeP99Ms, 0)} (${f(deep.wakeFailed, 0)} of ${deep.wakes})`, ''],
           ['  one wake at a time p50 ms', f(deep.wakeAloneP50Ms, 0), ''],
           ['  added by a wake: p50 / p99 ms', `${f(deep.wakeAddedP50Ms, 0)} / ${f(deep.wakeAddedP99Ms, 0)}`, ''],
-          ['  wake steps p50 ms: to Waker, to start, engine start, to healthy, forward', stepsText(deep.wakeSteps), ''],
+          ['  wake steps p50 ms: to Waker, claimed, to start, engine start, to healthy, forward', stepsText(deep.wakeSteps), ''],
           ['  the same, one wake at a time', stepsText(deep.wakeStepsAlone), ''],
         ] as [string, string, string][])
       : []),
