@@ -91,20 +91,25 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
 
   /**
    * Instances a wake told to run again here: thawed or started at once (a round takes longer,
-   * and a round under way would make them wait for it and then for another); then a round, for
-   * whatever else the wake changed.
+   * and a round under way would make them wait for it and then for another). A round follows
+   * only when some of them were not woken here (no kept container, it would not run): each
+   * round reads every instance of the host, and one per wake kept the process busy when fifty
+   * woke at once.
    */
   private async wake(instanceIds: string[]): Promise<void> {
+    let allWoken = false;
     try {
+      const ids = instanceIds.filter((id) => typeof id === 'string');
       const rows = await this.db.instance.findMany({
-        where: { id: { in: instanceIds.filter((id) => typeof id === 'string') }, hostId: this.host.current.id, desiredState: 'running', release: { environment: { sleepingSince: null } } },
+        where: { id: { in: ids }, hostId: this.host.current.id, desiredState: 'running', release: { environment: { sleepingSince: null } } },
         include: WANTED,
       });
-      await this.executor.wake(rows);
+      const woken = await this.executor.wake(rows);
+      allWoken = ids.every((id) => woken.has(id));
     } catch (error) {
       this.logger.warn(`waking instances ${instanceIds.join(', ')}: ${(error as Error).message}; the next round does it`);
     } finally {
-      this.kick();
+      if (!allWoken) this.kick();
     }
   }
 

@@ -103,17 +103,20 @@ export class ReconcileExecutor {
    * Each row's kept container is thawed when frozen, started when stopped; anything else (gone,
    * already running) is left to the next round.
    */
-  async wake(rows: readonly WantedInstance[]): Promise<void> {
+  async wake(rows: readonly WantedInstance[]): Promise<Set<string>> {
+    const woken = new Set<string>();
     await Promise.all(
       rows.map(async (row) => {
         if (!row.containerId || this.busy.has(row.id) || this.stopped) return;
         this.busy.add(row.id);
         try {
           const container = await this.runtime.inspect(row.containerId);
-          if (container?.paused) await this.thawLane.run(() => this.thaw(row, container.id));
-          else if (container && !container.running) await this.startLane.run(() => this.resume(row, container.id));
+          let running: boolean;
+          if (container?.paused) running = await this.thawLane.run(() => this.thaw(row, container.id));
+          else if (container && !container.running) running = await this.startLane.run(() => this.resume(row, container.id));
           else return;
           this.wokenAt.set(row.id, performance.now());
+          if (running) woken.add(row.id);
         } catch (error) {
           this.logger.error(`waking ${row.processType}.${row.index} (${row.id}): ${(error as Error).message}`);
         } finally {
@@ -121,6 +124,7 @@ export class ReconcileExecutor {
         }
       }),
     );
+    return woken;
   }
 
   /**
@@ -273,25 +277,33 @@ export class ReconcileExecutor {
    * Starts the kept container of a woken instance and probes it tightly (not at the pace of the
    * rounds) so the router can send the waiting request the moment it answers.
    */
-  private async resume(row: WantedInstance, containerId: string): Promise<void> {
+  private async resume(row: WantedInstance, containerId: string): Promise<boolean> {
     const now = this.clock.now().getTime();
     const details = await this.runtime.start(containerId);
     // The host's OOM count is not news here: it was read before the container was started.
-    if (!details?.running) return this.crashed(row, containerId, false);
+    if (!details?.running) {
+      await this.crashed(row, containerId, false);
+      return false;
+    }
     this.shipper.event(refOf(row), `${refOf(row).name} started: woken (v${row.release.version})`, details.startedAt ?? undefined);
     await this.woken(row, details, now);
+    return true;
   }
 
   /**
    * Thaws the frozen container of a woken instance: its process carries on where it was frozen
    * (it answered then), so the tight probe below marks it healthy at its first answer.
    */
-  private async thaw(row: WantedInstance, containerId: string): Promise<void> {
+  private async thaw(row: WantedInstance, containerId: string): Promise<boolean> {
     const now = this.clock.now().getTime();
     const details = await this.runtime.unpause(containerId);
-    if (!details?.running) return this.crashed(row, containerId, false);
+    if (!details?.running) {
+      await this.crashed(row, containerId, false);
+      return false;
+    }
     this.shipper.event(refOf(row), `${refOf(row).name} thawed: woken (v${row.release.version})`);
     await this.woken(row, details, now);
+    return true;
   }
 
   /** A woken instance's container runs again: put it on its row as starting and probe it until it answers. */
