@@ -56,4 +56,16 @@ describe('routable instances: the router and the status agree', () => {
     expect(now).toMatchObject({ routes: 0, status: 0 });
     expect(now.state).not.toBe('running');
   });
+
+  it("asleep() (the router's one query for a held request) agrees with status() saying sleeping", async () => {
+    const { environmentId } = await servingEnvironment();
+    const agree = async () => ({ asleep: await statuses.asleep(environmentId), sleeping: (await statuses.status(environmentId))!.state === 'sleeping' });
+    expect(await agree()).toEqual({ asleep: false, sleeping: false });
+    await db.instance.updateMany({ where: { environmentId }, data: { desiredState: 'stopped', actualState: 'stopped', healthy: false } });
+    await db.environment.update({ where: { id: environmentId }, data: { sleepingSince: new Date() } });
+    expect(await agree()).toEqual({ asleep: true, sleeping: true });
+    // A newer release rolling out: status says starting, not sleeping, and so does asleep().
+    await db.release.create({ data: { environmentId, version: 2, configEncrypted: '', description: 'test', status: 'pending' } });
+    expect(await agree()).toEqual({ asleep: false, sleeping: false });
+  });
 });

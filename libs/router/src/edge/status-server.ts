@@ -93,8 +93,10 @@ export class StatusServer {
     if (!route) {
       page = unknownHostPage(host, this.config.router.domain);
     } else {
-      // Read while someone wakes it (or it just woke and HAProxy has not caught up): no cached status.
-      const status = this.waker.waking(route.id) ? { state: 'sleeping' as const, message: '', hint: '' } : await this.status(route.id);
+      // Read while someone wakes it (or it just woke and HAProxy has not caught up): no cached
+      // status. Asleep is one query (a burst of first requests each asks), the rest is status().
+      const held = this.waker.waking(route.id) || (await this.statuses.asleep(route.id));
+      const status = held ? { state: 'sleeping' as const, message: '', hint: '' } : await this.status(route.id);
       // `running` here means HAProxy has not caught up with instances that just became healthy
       // (a wake, a rollout): the request goes straight to one of them rather than to a 503.
       if (status?.state === 'sleeping' || status?.state === 'running') return this.wakeAndForward(route, req, res, status.state === 'sleeping');
