@@ -24,7 +24,8 @@
  *     round; one page of the apps list with statuses;
  *  4. wake: most healthy environments put to sleep by the Sleeper (sleepAfterMinutes set as the
  *     API's PATCH does, a minute lasting a second), then their first requests through the router,
- *     50 clients at once, against requests to the ones kept awake, the baseline again at that
+ *     50 clients at once (on a worker thread, not on the loop of the Berth under test), against
+ *     requests to the ones kept awake, the baseline again at that
  *     load, and where a wake's time goes (router, notification and agent round, engine start or
  *     thaw, probe, forward). Twice: first with the sleepers' containers FROZEN (the default
  *     first stage of sleep: woken by a thaw), then with them STOPPED (the deep stage, after
@@ -57,6 +58,7 @@ import { ensureWebAppImage } from '../test/support/images';
 import { freePort } from '../test/support/platform';
 import { isolatedCluster, removeContainersOf, TEST_LABEL } from '../test/support/runtime';
 import { option, percentile, sleep } from './support/cli';
+import { getFromWorker, toLocalClock } from './support/http-clients';
 
 const BENCH_LABEL = 'berth.bench=density';
 
@@ -375,28 +377,6 @@ async function measureControlPlane(b: Bench, routes: number, existing: number, p
   };
 }
 
-interface Answer {
-  ms: number;
-  status: number | null;
-  body: string;
-  error?: string;
-}
-
-/** One GET / through the router with the environment's Host, timed until the app's whole answer. */
-function timedGet(port: number, host: string, timeoutMs = 90_000): Promise<Answer> {
-  const t = performance.now();
-  return new Promise((resolve) => {
-    const req = httpGet({ host: '127.0.0.1', port, path: '/', headers: { host }, timeout: timeoutMs }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ ms: performance.now() - t, status: res.statusCode ?? null, body: Buffer.concat(chunks).toString() }));
-      res.on('error', (error) => resolve({ ms: performance.now() - t, status: res.statusCode ?? null, body: '', error: error.message }));
-    });
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs / 1000} s`)));
-    req.on('error', (error) => resolve({ ms: performance.now() - t, status: null, body: '', error: error.message }));
-  });
-}
-
 type SleepKind = 'frozen' | 'stopped';
 
 interface WakeResult {
@@ -433,7 +413,7 @@ interface WakeResult {
     toStart: number | null;
     /** The engine's start (stopped) or unpause (frozen) of the kept container (Docker API on Podman). */
     engineStart: number | null;
-    /** Started → the agent's probe answered, marked healthy, the Waker's poll saw it. */
+    /** Started → the agent's probe answered, marked healthy, the Waker heard of it. */
     toHealthy: number | null;
     /** The held request forwarded to the instance and its answer back to the client. */
     forward: number | null;
@@ -548,17 +528,9 @@ async function measureWake(b: Bench, image: string, limits: Limits, kind: SleepK
   const baselineApiAtWake = withBaselines ? await atLoad(measureBaseline(image, limits, (name) => b.runtime.start(name))) : null;
 
   // Requests to awake environments, 50 clients at once: what a request costs without a wake.
-  const awakeTimes: number[] = [];
-  let sent = 0;
-  await Promise.all(
-    Array.from({ length: CLIENTS }, async () => {
-      while (sent < Math.max(200, awake.length)) {
-        sent++;
-        const answer = await timedGet(b.routerPort, hostnameOf(awake[Math.floor(Math.random() * awake.length)]));
-        if (answer.status === 200) awakeTimes.push(answer.ms);
-      }
-    }),
-  );
+  // The clients run on their own thread: on this process's loop they would wait behind Berth.
+  const awakeHosts = Array.from({ length: Math.max(200, awake.length) }, () => hostnameOf(awake[Math.floor(Math.random() * awake.length)]));
+  const awakeTimes = (await getFromWorker(b.routerPort, awakeHosts, CLIENTS)).filter((a) => a.status === 200).map((a) => a.ms);
 
   // Steps of each wake, timed inside the router's Waker and the agent's engine calls (start or unpause).
   const containerEnv = new Map<string, string>();
@@ -598,30 +570,28 @@ async function measureWake(b: Bench, image: string, limits: Limits, kind: SleepK
 
   const failures: string[] = [];
   const wakeTimes: number[] = [];
-  const send = async (e: (typeof targets)[number]) => {
-    const s = step(e.id);
-    s.sent = performance.now();
-    const answer = await timedGet(b.routerPort, hostnameOf(e));
-    s.answered = performance.now();
-    if (answer.status === 200 && answer.body === 'app') wakeTimes.push(answer.ms);
-    else failures.push(`${hostnameOf(e)}: ${answer.error ?? `${answer.status} ${answer.body.split('\n').slice(0, 3).join(' ').slice(0, 200)}`}`);
-    return answer;
+  const byHost = new Map(targets.map((e) => [hostnameOf(e), e.id]));
+  const send = async (batch: (typeof targets)[number][], clients: number) => {
+    const answers = await getFromWorker(b.routerPort, batch.map(hostnameOf), clients);
+    for (const answer of answers) {
+      const s = step(byHost.get(answer.host)!);
+      s.sent = toLocalClock(answer.sentAt);
+      s.answered = toLocalClock(answer.answeredAt);
+      if (answer.status === 200 && answer.body === 'app') wakeTimes.push(answer.ms);
+      else failures.push(`${answer.host}: ${answer.error ?? `${answer.status} ${answer.body.split('\n').slice(0, 3).join(' ').slice(0, 200)}`}`);
+    }
+    return answers;
   };
   // A few alone first (nothing else waking), then the rest with 50 clients at once.
   const queue = [...targets];
   const alone = queue.splice(0, queue.length >= 2 ? Math.max(1, Math.min(5, Math.floor(queue.length / 10))) : 0);
   const aloneTimes: number[] = [];
   for (const e of alone) {
-    const answer = await send(e);
-    if (answer.status === 200) aloneTimes.push(answer.ms);
+    for (const answer of await send([e], 1)) if (answer.status === 200) aloneTimes.push(answer.ms);
   }
   const concurrent = new Set(queue.map((e) => e.id));
   wakeTimes.length = 0;
-  await Promise.all(
-    Array.from({ length: CLIENTS }, async () => {
-      for (let e = queue.pop(); e; e = queue.pop()) await send(e);
-    }),
-  );
+  await send(queue, CLIENTS);
   waker.wake = wake;
   claiming.startInstances = startInstances;
   runtime.start = start;
