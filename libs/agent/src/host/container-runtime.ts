@@ -4,6 +4,7 @@ import type { ContainerCreateOptions } from 'dockerode';
 import { BerthConfig } from '@berth/config';
 import { ContainerEngine } from '@berth/engine';
 import { CONTAINER_PORT, ContainerDisk, LABELS } from '../container-spec';
+import { ContainerWatch } from './container-watch';
 import { InstanceDisks } from './instance-disks';
 import { readLogFile } from './log-file';
 import { entriesOfFrame, OutputEntry, OutputFrames } from './output-frames';
@@ -50,6 +51,8 @@ export class ContainerRuntime {
   private readonly images = new Map<string, ImageFacts>();
   /** Each container's log file, as the inspect that started or adopted it said (the agent follows it right after). */
   private readonly logFiles = new Map<string, string>();
+  /** The host's containers as the engine's events keep them (see watched()). */
+  private watch?: ContainerWatch;
 
   constructor(
     private readonly engine: ContainerEngine,
@@ -67,6 +70,43 @@ export class ContainerRuntime {
     return containers.map((c) => ({ id: c.Id, instanceId: c.Labels?.[LABELS.instance], running: c.State === 'running', paused: c.State === 'paused', labels: c.Labels ?? {} }));
   }
 
+  /**
+   * The containers of this agent's host, as list() gives them, but kept from the engine's events
+   * and listed in full only every AGENT_CONTAINER_RESYNC_SECONDS (see ContainerWatch): what each
+   * reconcile round reads.
+   */
+  async watched(hostName: string): Promise<ContainerSummary[]> {
+    if (this.config.agent.containerResyncMs === 0) return this.list(hostName);
+    this.watch ??= new ContainerWatch(
+      {
+        listAll: () => this.list(hostName),
+        events: async () => (await this.engine.api.getEvents({ filters: { type: ['container'], label: [`${LABELS.host}=${hostName}`] } })) as NodeJS.ReadableStream,
+        ours: (labels) => labels[LABELS.host] === hostName && (labels[LABELS.install] ?? this.config.installId) === this.config.installId,
+      },
+      this.config.agent.containerResyncMs,
+    );
+    return this.watch.list();
+  }
+
+  /** Stops following the engine's events. */
+  closeWatch(): void {
+    this.watch?.close();
+    this.watch = undefined;
+  }
+
+  /** What an engine call of the agent's own just did to a container, for the watched view (not the event, later). */
+  private noted(id: string, details: ContainerDetails | null, observedAt: number, labels?: Record<string, string>): void {
+    this.watch?.note({ id: details?.id ?? id, state: !details ? 'gone' : details.paused ? 'paused' : details.running ? 'running' : 'exited', labels }, observedAt);
+  }
+
+  /** Inspects a container the agent just changed and notes what it saw for the watched view. */
+  private async observe(id: string, labels?: Record<string, string>): Promise<ContainerDetails | null> {
+    const observedAt = Date.now();
+    const details = await this.inspect(id);
+    this.noted(id, details, observedAt, labels);
+    return details;
+  }
+
   /** Makes the container's disk, then creates and starts the container; removes both again if it cannot start. */
   async run(spec: ContainerCreateOptions, disk: ContainerDisk): Promise<ContainerDetails> {
     await this.disks.create(disk.volume, disk.sizeMb, spec.Labels ?? {}, { image: spec.Image!, target: disk.target, user: spec.User ?? '' });
@@ -78,9 +118,10 @@ export class ContainerRuntime {
     } catch (error) {
       if (id) await this.engine.api.getContainer(id).remove({ force: true }).catch(() => undefined);
       await this.disks.remove(disk.volume).catch(() => undefined);
+      if (id) this.noted(id, null, Date.now());
       throw error;
     }
-    return (await this.inspect(id))!;
+    return (await this.observe(id, spec.Labels))!;
   }
 
   async inspect(id: string): Promise<ContainerDetails | null> {
@@ -107,7 +148,9 @@ export class ContainerRuntime {
 
   /** Freezes a container (the cgroup freezer): its processes stay, hold their memory and get no CPU. */
   async pause(id: string): Promise<void> {
+    const observedAt = Date.now();
     await this.engine.api.getContainer(id).pause();
+    this.watch?.note({ id, state: 'paused' }, observedAt);
   }
 
   /** Thaws a frozen container; null when it is gone. One that was not frozen is fine. */
@@ -115,12 +158,15 @@ export class ContainerRuntime {
     try {
       await this.engine.api.getContainer(id).unpause();
     } catch (error) {
-      if (isNotFound(error)) return null;
-      const details = await this.inspect(id);
+      if (isNotFound(error)) {
+        this.noted(id, null, Date.now());
+        return null;
+      }
+      const details = await this.observe(id);
       if (!details || details.paused) throw error;
       return details;
     }
-    return this.inspect(id);
+    return this.observe(id);
   }
 
   /** Thaws a container if it is frozen, so that it can be stopped (its process gets the SIGTERM). */
@@ -130,13 +176,16 @@ export class ContainerRuntime {
 
   /** Stops a container and keeps it (an instance put to sleep), frozen or not; one already stopped or gone is fine. */
   async stop(id: string, timeoutSeconds: number): Promise<void> {
+    const observedAt = Date.now();
     try {
       const container = this.engine.api.getContainer(id);
       await this.thawIfPaused(id, (await container.inspect()).State?.Paused);
       await container.stop({ t: timeoutSeconds });
+      this.watch?.note({ id, state: 'exited' }, observedAt);
     } catch (error) {
       const status = (error as { statusCode?: number }).statusCode;
       if (status !== 304 && status !== 404) throw error;
+      this.watch?.note({ id, state: status === 404 ? 'gone' : 'exited' }, observedAt);
     }
   }
 
@@ -146,10 +195,13 @@ export class ContainerRuntime {
       await this.engine.api.getContainer(id).start();
     } catch (error) {
       const status = (error as { statusCode?: number }).statusCode;
-      if (status === 404) return null;
+      if (status === 404) {
+        this.noted(id, null, Date.now());
+        return null;
+      }
       if (status !== 304) throw error;
     }
-    return this.inspect(id);
+    return this.observe(id);
   }
 
   /**
@@ -168,7 +220,10 @@ export class ContainerRuntime {
       await this.thawIfPaused(id, info.State?.Paused);
       await container.stop({ t: timeoutSeconds });
     } catch (error) {
-      if (isNotFound(error)) return;
+      if (isNotFound(error)) {
+        this.noted(fullId, null, Date.now());
+        return;
+      }
       // 304: already stopped; anything else: remove by force below.
     }
     if (stopped) await stopped().catch(() => undefined);
@@ -178,6 +233,7 @@ export class ContainerRuntime {
       if (!isNotFound(error)) throw error;
     }
     this.logFiles.delete(fullId);
+    this.noted(fullId, null, Date.now());
     if (name) await this.disks.remove(this.disks.volumeFor(name));
   }
 

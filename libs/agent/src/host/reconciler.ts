@@ -16,8 +16,8 @@ import { metricsKeyOf, WANTED } from './reconcile/wanted';
 
 /**
  * The agent's loop: make this host's containers match its instance rows. Each round reads the
- * rows and the engine's containers, lets `decideReconcile` (pure) say what to do and
- * `ReconcileExecutor` do it: start what is missing, remove what nobody wants (rows gone, moved
+ * rows and the engine's containers (kept from its events, ContainerWatch), lets
+ * `decideReconcile` (pure) say what to do and `ReconcileExecutor` do it: start what is missing, remove what nobody wants (rows gone, moved
  * elsewhere or told to stop), adopt containers found after a restart (by their labels), probe
  * web processes on PORT, restart crashed instances with backoff, report state on the rows; then
  * samples resource use and prunes deleted apps when those are due. Rounds run every
@@ -83,6 +83,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     this.subscriber?.disconnect();
     this.executor.stop();
     await this.rounds.stop();
+    this.runtime.closeWatch();
   }
 
   kick(): void {
@@ -116,7 +117,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
   /** One pass; resolves when this host's containers have been brought in line. */
   async round(): Promise<void> {
     const listedAt = performance.now();
-    const containers = await this.runtime.list(this.host.name);
+    const containers = await this.runtime.watched(this.host.name);
     // One snapshot: Prisma reads the rows and their releases and environments in separate
     // queries, and a wake committed between them showed an instance still told to stop in an
     // environment no longer asleep, which reads as "stop and remove it" (its kept container was

@@ -24,6 +24,11 @@ export const agentEnv = z.object({
   AGENT_HEARTBEAT_SECONDS: env.number(5, 0.2, 600),
   /** Fallback period of the reconcile loop; placements also wake the agent at once through Redis. */
   AGENT_RECONCILE_MS: env.int(2000, 100, 600000),
+  /**
+   * Rounds read the host's containers from the engine's event stream, listed in full this often
+   * (and whenever the stream breaks); 0 lists them in full every round.
+   */
+  AGENT_CONTAINER_RESYNC_SECONDS: env.number(30, 0, 3600),
   /** A web process must answer on PORT within this time after starting. */
   AGENT_HEALTH_TIMEOUT_SECONDS: env.number(30, 1, 3600),
   /** Restarts of a crashed instance wait 1 s, 2 s, 4 s … up to this. */
@@ -71,6 +76,7 @@ export const mapAgent = (e: z.infer<typeof agentEnv>) => ({
   reservedMemoryMb: e.AGENT_RESERVED_MEMORY_MB,
   heartbeatMs: Math.round(e.AGENT_HEARTBEAT_SECONDS * 1000),
   reconcileMs: e.AGENT_RECONCILE_MS,
+  containerResyncMs: Math.round(e.AGENT_CONTAINER_RESYNC_SECONDS * 1000),
   healthTimeoutMs: Math.round(e.AGENT_HEALTH_TIMEOUT_SECONDS * 1000),
   restartBackoffMaxMs: Math.round(e.AGENT_RESTART_BACKOFF_MAX_SECONDS * 1000),
   stopTimeoutSeconds: e.AGENT_STOP_TIMEOUT_SECONDS,
