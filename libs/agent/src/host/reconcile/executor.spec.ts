@@ -115,6 +115,24 @@ describe('ReconcileExecutor', () => {
     t.executor.stop();
   });
 
+  it("starts new instances beside the probes of the running ones: those have a wider lane, not the engine's four", async () => {
+    let answer!: () => void;
+    const answered = new Promise<boolean>((resolve) => (answer = () => resolve(true)));
+    const t = setup();
+    t.probe.check.mockImplementation(() => answered);
+    const probes = Array.from({ length: 40 }, (_, i) => ({ kind: 'probe-liveness', row: { ...row, id: `up${i}` } }) as ReconcileAction<WantedInstance>);
+    const creates = Array.from({ length: 3 }, (_, i) => ({ kind: 'create', row: { ...row, id: `new${i}`, containerId: null } }) as ReconcileAction<WantedInstance>);
+    const round = t.run(...probes, ...creates);
+    for (let i = 0; i < 50 && t.launcher.launch.mock.calls.length < 3; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    // Every create launched while 32 probes still wait for their answers (and 8 for a turn).
+    expect(t.launcher.launch).toHaveBeenCalledTimes(3);
+    expect(t.probe.check).toHaveBeenCalledTimes(32);
+    answer();
+    await round;
+    expect(t.probe.check).toHaveBeenCalledTimes(40);
+    t.executor.stop();
+  });
+
   it('wakes outside the rounds: thaws a frozen kept container, starts a stopped one, leaves a running one to the round', async () => {
     const t = setup();
     const sleeper = (id: string, containerId: string) => ({ ...row, id, containerId, actualState: 'stopped', healthy: false, hostPort: null }) as unknown as WantedInstance;

@@ -22,6 +22,15 @@ const STARTS_AT_ONCE = 4;
  * (about 50 ms), so fifty waiting behind four lanes of other work took seconds.
  */
 const THAWS_AT_ONCE = 16;
+/**
+ * Instances whose round is only probes and bookkeeping (no engine call that changes a
+ * container) at once: every running web instance is probed every LIVENESS_EVERY_MS, and in the
+ * four lanes of the engine's work 370 instances' probes took a round of about a minute, so new
+ * instances waited that long to be started.
+ */
+const PROBES_AT_ONCE = 32;
+/** What an instance's round may hold to go in the probes' lane: no engine call that changes a container. */
+const LIGHT: ReadonlySet<InstanceAction['kind']> = new Set(['probe-liveness', 'probe-startup', 'follow-output', 'mark-healthy', 'adopt', 'announce-stopped', 'report-asleep']);
 /** How often a woken instance is probed until it answers: someone's request is waiting. */
 const WAKE_PROBE_MS = 20;
 
@@ -156,9 +165,17 @@ export class ReconcileExecutor {
     };
     // Wakes do not queue behind the round's other work (creates, stops, probes): thaws and
     // starts of kept containers each have lanes of their own, beside the rest.
-    const lanes = { thaw: [] as InstanceAction[][], resume: [] as InstanceAction[][], rest: [] as InstanceAction[][] };
-    for (const steps of byInstance.values()) lanes[steps.some((s) => s.kind === 'thaw') ? 'thaw' : steps.some((s) => s.kind === 'resume') ? 'resume' : 'rest'].push(steps);
-    await Promise.all([inBatches(lanes.thaw, THAWS_AT_ONCE, run), inBatches(lanes.resume, STARTS_AT_ONCE, run), inBatches(lanes.rest, STARTS_AT_ONCE, run)]);
+    // Nor do starts queue behind the probes of every running instance: those have a wider lane.
+    const lanes = { thaw: [] as InstanceAction[][], resume: [] as InstanceAction[][], light: [] as InstanceAction[][], rest: [] as InstanceAction[][] };
+    const laneOf = (steps: InstanceAction[]) =>
+      steps.some((s) => s.kind === 'thaw') ? 'thaw' : steps.some((s) => s.kind === 'resume') ? 'resume' : steps.every((s) => LIGHT.has(s.kind)) ? 'light' : 'rest';
+    for (const steps of byInstance.values()) lanes[laneOf(steps)].push(steps);
+    await Promise.all([
+      inBatches(lanes.thaw, THAWS_AT_ONCE, run),
+      inBatches(lanes.resume, STARTS_AT_ONCE, run),
+      inBatches(lanes.light, PROBES_AT_ONCE, run),
+      inBatches(lanes.rest, STARTS_AT_ONCE, run),
+    ]);
     this.diagnosis.endRound();
   }
 
