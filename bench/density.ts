@@ -681,6 +681,8 @@ async function main(): Promise<void> {
     // there a minute lasts a second and the Sleeper looks every second.
     SLEEP_MINUTE_SECONDS: '1',
     SLEEP_CHECK_SECONDS: '1',
+    // The agent's container view from the engine's events (off by default for now; see README).
+    AGENT_CONTAINER_RESYNC_SECONDS: '30',
   });
   // Interrupted: the platform stops first (its agent would start what is being removed), then
   // what it made on Podman (containers, disks, app networks) and its database go all the same.

@@ -25,10 +25,11 @@ export const agentEnv = z.object({
   /** Fallback period of the reconcile loop; placements also wake the agent at once through Redis. */
   AGENT_RECONCILE_MS: env.int(2000, 100, 600000),
   /**
-   * Rounds read the host's containers from the engine's event stream, listed in full this often
-   * (and whenever the stream breaks); 0 lists them in full every round.
+   * Above 0, rounds read the host's containers from the engine's event stream, listed in full
+   * this often (and whenever the stream breaks); 0 (the default, until a full CI run has passed
+   * with it on) lists them in full every round.
    */
-  AGENT_CONTAINER_RESYNC_SECONDS: env.number(30, 0, 3600),
+  AGENT_CONTAINER_RESYNC_SECONDS: env.number(0, 0, 3600),
   /** A web process must answer on PORT within this time after starting. */
   AGENT_HEALTH_TIMEOUT_SECONDS: env.number(30, 1, 3600),
   /** Restarts of a crashed instance wait 1 s, 2 s, 4 s … up to this. */
