@@ -27,10 +27,13 @@ export class WebApps {
     const id = stdout.trim();
     const { stdout: mapped } = await execFileAsync('podman', ['port', id, '8080']);
     const port = Number(/:(\d+)\s*$/m.exec(mapped)![1]);
-    for (let i = 0; ; i++) {
+    // The first container of a fresh machine (its network, the image's first use) or one
+    // started while the machine is busy can take seconds to answer.
+    const deadline = Date.now() + 30_000;
+    for (;;) {
       const answer = await get(port, 'direct', '/').catch(() => null);
       if (answer?.body === name) break;
-      if (i > 100) throw new Error(`container ${name} did not answer on ${port}`);
+      if (Date.now() > deadline) throw new Error(`container ${name} did not answer on ${port} within 30 s`);
       await sleep(50);
     }
     return { id, port, name };
