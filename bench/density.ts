@@ -3,7 +3,7 @@
  * and what each costs, against `podman start` of an existing stopped container of the same
  * image (the baseline, measured in the same run).
  *
- *   node dist/bench/density.js [--environments N] [--per-app K] [--rollouts R]
+ *   node dist/bench/density.js [--environments N] [--per-app K] [--rollouts R] [--awake-cap A] [--deploy-minutes M]
  *
  * N environments (default 5,000; `--environments 500` for a quick run), K to an app (default 1:
  * every environment a separate tenant, with its own app network), R rollouts at once (default
@@ -14,6 +14,10 @@
  * rollout queue → scheduler placement committed in PostgreSQL → agent starts the container →
  * router routes it), with Berth's default settings (formation size, requests, host capacity).
  * Environments that do not fit on the host stay pending ("cannot be placed"), as a user's would.
+ * With --awake-cap A, the oldest awake environments beyond A are put to sleep (stopped, their
+ * containers kept) through the Sleeper while the others deploy, as idle previews fall asleep:
+ * how thousands are deployed on one host. With --deploy-minutes M, no rollout begins after M
+ * minutes and the run measures what was deployed by then (the JSON says it was cut short).
  *
  * Phases (each a function; a wake phase, once environments sleep, is one more: measureWake):
  *  1. baseline: `podman start` of a stopped container of the image until it answers HTTP;
@@ -141,6 +145,18 @@ async function measureBaseline(image: string, { memoryMb, cpu, nproc, nofile }: 
 
 interface DeployResult {
   environments: number;
+  /** Environments whose release went active (deployed and answering) within the deploy phase. */
+  deployedEnvironments: number;
+  /** --awake-cap: while deploying, the oldest awake environments beyond this many were put to sleep (stopped); null: none. */
+  awakeCap: number | null;
+  /** Environments put to sleep while deploying (their containers stopped and kept), and those asleep at its end. */
+  sleptWhileDeploying: number;
+  asleepAtDeployEnd: number;
+  /** --deploy-minutes: no new rollout began after this long; whether that cut the deploy short. */
+  deployMinutes: number | null;
+  deployCutShort: boolean;
+  /** Containers of this host on the engine at the deploy's end (running, paused, stopped). */
+  containersAtDeployEnd: number;
   placed: number;
   unplaced: number;
   awakeMax: number;
@@ -239,8 +255,15 @@ async function createEnvironments(b: Bench, count: number, perApp: number, from:
  * Deploys every environment as a finished build does, then follows the instances: placed and
  * committed (host set in PostgreSQL), healthy, routed by the router.
  */
-async function measureDeploy(b: Bench, count: number, perApp: number, rollouts: number): Promise<DeployResult> {
+async function measureDeploy(b: Bench, count: number, perApp: number, rollouts: number, awakeCap: number | null, deployMinutes: number | null): Promise<DeployResult> {
   const envs = await createEnvironments(b, count, perApp, 0);
+  const order = new Map(envs.map((env, i) => [env.environmentId, i]));
+  // With a cap, environments beyond it sleep as others deploy, stopped at once (the deep stage;
+  // frozen ones keep their memory), so thousands fit: the agent's freeze window is 0 meanwhile.
+  const agentConfig = b.config.agent as { freezeMs: number };
+  const freezeMs = agentConfig.freezeMs;
+  if (awakeCap !== null) agentConfig.freezeMs = 0;
+  let sleptWhileDeploying = 0;
   const rssBefore = process.memoryUsage().rss;
   const started = Date.now();
   let next = 0;
@@ -250,9 +273,15 @@ async function measureDeploy(b: Bench, count: number, perApp: number, rollouts: 
   // a second here).
   let deployed = false;
   let givenUp = false;
+  let cutShort = false;
+  const deadline = deployMinutes === null ? Infinity : started + deployMinutes * 60_000;
   const deploying = Promise.all(
     Array.from({ length: rollouts }, async () => {
       while (next < envs.length && !givenUp) {
+        if (Date.now() > deadline) {
+          cutShort = true;
+          break;
+        }
         const env = envs[next++];
         const release = await b.releases.deployImage({ environmentId: env.environmentId, imageId: env.imageId, createdById: null });
         while (release) {
@@ -263,34 +292,66 @@ async function measureDeploy(b: Bench, count: number, perApp: number, rollouts: 
       }
     }),
   ).finally(() => (deployed = true));
+  // The cap: the oldest awake environments beyond it are put to sleep through the Sleeper, as an
+  // owner's PATCH {"sleepAfterMinutes": 1} makes it (a minute lasts a second here); once asleep,
+  // back to null (asleep until a request), so that a wake later is not put straight back to sleep.
+  let capping = true;
+  const capped =
+    awakeCap === null
+      ? Promise.resolve()
+      : (async () => {
+          const falling = new Set<string>();
+          while (capping) {
+            await sleep(500);
+            const awakeNow = await b.db.environment.findMany({
+              where: { sleepingSince: null, instances: { some: ROUTABLE_INSTANCE } },
+              select: { id: true, name: true, app: { select: { name: true } } },
+            });
+            const candidates = awakeNow.filter((e) => !falling.has(e.id)).sort((x, y) => (order.get(x.id) ?? 0) - (order.get(y.id) ?? 0));
+            for (const e of candidates.slice(0, Math.max(0, candidates.length - awakeCap))) {
+              falling.add(e.id);
+              await b.environments.update(b.userId, e.app.name, e.name, { sleepAfterMinutes: 1 });
+              sleptWhileDeploying++;
+            }
+            if (!falling.size) continue;
+            const asleep = await b.db.environment.findMany({ where: { id: { in: [...falling] }, sleepingSince: { not: null } }, select: { id: true, name: true, app: { select: { name: true } } } });
+            for (const e of asleep) {
+              await b.environments.update(b.userId, e.app.name, e.name, { sleepAfterMinutes: null });
+              falling.delete(e.id);
+            }
+          }
+        })();
   let placed = 0;
   let lastPlacedAt = started;
   let awakeMax = 0;
   let allHealthyAt: number | null = null;
   let quietSince = Date.now();
+  let activeMax = 0;
   let reportedAt = Date.now();
   // Until every release is decided (active, or failed: an instance that never became ready) and
   // no instance waits for placement without a reason.
   for (;;) {
     await sleep(250);
     const [nowPlaced, undecided, healthy, rolling] = await Promise.all([
-      b.db.instance.count({ where: { hostId: { not: null }, desiredState: 'running' } }),
+      b.db.instance.count({ where: { hostId: { not: null } } }),
       b.db.instance.count({ where: { hostId: null, desiredState: 'running', reason: null } }),
       b.db.instance.count({ where: { healthy: true, actualState: 'running', desiredState: 'running' } }),
       b.db.release.count({ where: { status: { in: ['pending', 'deploying'] } } }),
     ]);
+    const active = await b.db.release.count({ where: { status: 'active' } });
     if (Date.now() - reportedAt > 10_000) {
       reportedAt = Date.now();
       const states = await b.db.instance.groupBy({ by: ['actualState'], _count: true });
       const hosts = await b.db.host.findMany({ select: { name: true, state: true, memoryMb: true, cpuMillis: true } });
-      console.log(`  ${Math.round((Date.now() - started) / 1000)} s: ${rolling} releases rolling out, ${nowPlaced} instances placed, ${undecided} waiting for placement, ${healthy} healthy; instances ${states.map((s) => `${s.actualState} ${s._count}`).join(', ')}; hosts ${hosts.map((h) => `${h.name} ${h.state} ${h.memoryMb} MB ${h.cpuMillis / 1000} CPU`).join(', ')}`);
+      console.log(`  ${Math.round((Date.now() - started) / 1000)} s: ${active} releases active, ${rolling} rolling out, ${sleptWhileDeploying} put to sleep, ${nowPlaced} instances placed, ${undecided} waiting for placement, ${healthy} healthy; instances ${states.map((s) => `${s.actualState} ${s._count}`).join(', ')}; hosts ${hosts.map((h) => `${h.name} ${h.state} ${h.memoryMb} MB ${h.cpuMillis / 1000} CPU`).join(', ')}`);
     }
     if (nowPlaced > placed) {
       placed = nowPlaced;
       lastPlacedAt = Date.now();
     }
-    if (healthy > awakeMax) {
-      awakeMax = healthy;
+    if (healthy > awakeMax) awakeMax = healthy;
+    if (active > activeMax) {
+      activeMax = active;
       quietSince = Date.now();
     }
     if (deployed && rolling === 0 && undecided === 0) {
@@ -298,12 +359,27 @@ async function measureDeploy(b: Bench, count: number, perApp: number, rollouts: 
       break;
     }
     if (Date.now() - quietSince > 300_000) {
-      console.warn(`no instance became healthy for 5 minutes (${healthy} healthy of ${placed} placed, ${rolling} releases rolling out); measuring what runs`);
+      console.warn(`no release went active for 5 minutes (${healthy} healthy of ${placed} placed, ${rolling} releases rolling out); measuring what runs`);
       givenUp = true;
       break;
     }
   }
   await deploying;
+  // The cap's last sleepers fall asleep (their containers stopped) before anything is measured.
+  if (awakeCap !== null) {
+    for (const waitedSince = Date.now(); Date.now() - waitedSince < 120_000; ) {
+      const falling = await b.db.environment.count({ where: { sleepAfterMinutes: { not: null } } });
+      const stopping = await b.db.instance.count({ where: { desiredState: 'stopped', actualState: { not: 'stopped' } } });
+      if (!falling && !stopping) break;
+      await sleep(500);
+    }
+  }
+  capping = false;
+  await capped;
+  agentConfig.freezeMs = freezeMs;
+  const deployedEnvironments = await b.db.release.count({ where: { status: 'active' } });
+  const asleepAtDeployEnd = await b.db.environment.count({ where: { sleepingSince: { not: null } } });
+  const containersAtDeployEnd = execFileSync('podman', ['ps', '-aq', '--filter', `label=berth.host=${b.hostName}`]).toString().trim().split('\n').filter(Boolean).length;
   const failedReleases = await b.db.release.count({ where: { status: 'failed' } });
   const unplaced = await b.db.instance.count({ where: { hostId: null, desiredState: 'running' } });
   // The router knows every environment once its poll or notifications caught up.
@@ -318,6 +394,13 @@ async function measureDeploy(b: Bench, count: number, perApp: number, rollouts: 
   const placingSeconds = (lastPlacedAt - started) / 1000;
   return {
     environments: count,
+    deployedEnvironments,
+    awakeCap,
+    sleptWhileDeploying,
+    asleepAtDeployEnd,
+    deployMinutes,
+    deployCutShort: cutShort,
+    containersAtDeployEnd,
     placed,
     unplaced,
     awakeMax,
@@ -653,6 +736,8 @@ async function main(): Promise<void> {
   const environments = option('environments', 5000);
   const perApp = option('per-app', 1);
   const rollouts = option('rollouts', 8);
+  const awakeCap = process.argv.includes('--awake-cap') ? option('awake-cap', 1) : null;
+  const deployMinutes = process.argv.includes('--deploy-minutes') ? option('deploy-minutes', 1) : null;
   const suffix = randomBytes(3).toString('hex');
   const image = ensureNodeWebImage(suffix);
   const secretKey = randomBytes(32).toString('hex');
@@ -721,8 +806,10 @@ async function main(): Promise<void> {
       image,
       suffix,
     };
-    const deploy = await measureDeploy(bench, environments, perApp, rollouts);
-    console.log(`deployed: ${deploy.placed} placed, ${deploy.unplaced} unplaced, ${deploy.awakeMax} awake at most`);
+    const deploy = await measureDeploy(bench, environments, perApp, rollouts, awakeCap, deployMinutes);
+    console.log(
+      `deployed: ${deploy.deployedEnvironments} of ${environments} environments${deploy.deployCutShort ? ` (cut short at ${deployMinutes} min)` : ''}; ${deploy.placed} placed, ${deploy.unplaced} unplaced, ${deploy.awakeMax} awake at most, ${deploy.asleepAtDeployEnd} asleep, ${deploy.containersAtDeployEnd} containers`,
+    );
     // Wakes of frozen sleepers (the first stage of sleep, the default), then of stopped ones (the deep stage).
     const wake = await measureWake(bench, image, limits, 'frozen');
     const deepWake = await measureWake(bench, image, limits, 'stopped', false);
@@ -754,8 +841,9 @@ function print(r: Record<string, unknown>, baseline: Baseline): void {
   const stepsText = (st: WakeResult['wakeSteps']) => (st ? [st.toWaker, st.toClaimed, st.toStart, st.engineStart, st.toHealthy, st.forward].map((v) => f(v, 0)).join(', ') : '—');
   const rows: [string, string, string][] = [
     ['', 'Berth', 'baseline'],
-    ['environments deployed (routes)', `${r.environments} (${r.routes})`, ''],
+    ['environments deployed of asked (routes)', `${r.deployedEnvironments} of ${r.environments} (${r.routes})${r.deployCutShort ? `, cut short at ${r.deployMinutes} min` : ''}`, ''],
     ['awake at most / unplaced', `${r.awakeMax} / ${r.unplaced}`, ''],
+    ['awake cap; put to sleep while deploying; asleep at the end; containers', `${r.awakeCap ?? 'none'}; ${r.sleptWhileDeploying}; ${r.asleepAtDeployEnd}; ${r.containersAtDeployEnd}`, ''],
     ['placements committed per second', f(r.placementsCommittedPerSecond), ''],
     ['first release → all rolled out (s); failed releases', `${f(r.allHealthySeconds)}; ${r.failedReleases}`, ''],
     ['memory per awake instance: cgroup MB', f(memory?.cgroup, 2), ''],

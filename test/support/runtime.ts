@@ -165,23 +165,43 @@ export function removeContainersOf(hostNames: string[]): void {
 export function disksOf(label: string): { volume: string; file: string }[] {
   // Podman ORs several label filters, so filter by one and check the other here.
   const names = execFileSync('podman', ['volume', 'ls', '-q', '--filter', `label=${label}`]).toString().trim().split('\n').filter(Boolean);
-  const volumes = names.flatMap((name) => {
+  const volumes = chunks(names, 200).flatMap((some) => {
     try {
-      return JSON.parse(execFileSync('podman', ['volume', 'inspect', name], { stdio: ['ignore', 'pipe', 'ignore'] }).toString()) as { Name: string; Labels?: Record<string, string>; Options?: Record<string, string> }[];
+      return JSON.parse(execFileSync('podman', ['volume', 'inspect', ...some], { stdio: ['ignore', 'pipe', 'ignore'] }).toString()) as { Name: string; Labels?: Record<string, string>; Options?: Record<string, string> }[];
     } catch {
-      return []; // removed meanwhile
+      // One was removed meanwhile: one at a time.
+      return some.flatMap((name) => {
+        try {
+          return JSON.parse(execFileSync('podman', ['volume', 'inspect', name], { stdio: ['ignore', 'pipe', 'ignore'] }).toString()) as { Name: string; Labels?: Record<string, string>; Options?: Record<string, string> }[];
+        } catch {
+          return []; // removed meanwhile
+        }
+      });
     }
   });
   return volumes.filter((v) => v.Labels?.['berth.disk']).map((v) => ({ volume: v.Name, file: v.Options?.device ?? '' }));
 }
 
+function chunks<T>(items: T[], size: number): T[][] {
+  return Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
+}
+
 export function removeDisks(disks: { volume: string; file: string }[]): void {
-  for (const { volume, file } of disks) {
+  // Many at once (a bench leaves thousands); `-f` ignores none that is missing, so one at a time where a batch fails.
+  for (const some of chunks(disks, 200)) {
     try {
-      execFileSync('podman', ['volume', 'rm', '-f', volume], { stdio: 'ignore' });
+      execFileSync('podman', ['volume', 'rm', '-f', ...some.map((d) => d.volume)], { stdio: 'ignore' });
     } catch {
-      // gone already
+      for (const { volume } of some) {
+        try {
+          execFileSync('podman', ['volume', 'rm', '-f', volume], { stdio: 'ignore' });
+        } catch {
+          // gone already
+        }
+      }
     }
+  }
+  for (const { file } of disks) {
     if (file.startsWith('/')) rmSync(file, { force: true });
   }
 }
