@@ -19,6 +19,8 @@ interface FakeVolume {
  */
 function fakeEngine(dataDir: string) {
   const volumes = new Map<string, FakeVolume>();
+  /** Every volume removal asked of the engine, by name. */
+  const removals: string[] = [];
   const containers = new Map<string, { volume: string }>();
   const calls = { init: 0, initFails: false, commands: [] as (string[] | undefined)[] };
   /** Images and their own command (`localhost/berth/a:1` is a Node app's; `bare:1` has none). */
@@ -54,6 +56,7 @@ function fakeEngine(dataDir: string) {
     createVolume: async (options: FakeVolume) => void volumes.set(options.Name, { ...options }),
     getVolume: (name: string) => ({
       remove: async () => {
+        removals.push(name);
         const volume = volumes.get(name);
         if (!volume) throw Object.assign(new Error('no such volume'), { statusCode: 404 });
         if (volume.inUse) throw Object.assign(new Error('volume is being used'), { statusCode: 409 });
@@ -62,13 +65,14 @@ function fakeEngine(dataDir: string) {
     }),
     listVolumes: async () => ({ Volumes: [...volumes.values()].filter((v) => v.Labels[DISK_LABEL]) }),
   };
-  return { volumes, calls, engine: { api } as unknown as ContainerEngine };
+  return { volumes, removals, calls, engine: { api } as unknown as ContainerEngine };
 }
 
 describe('instance disks', () => {
   let dataDir: string;
   let disks: InstanceDisks;
   let volumes: Map<string, FakeVolume>;
+  let removals: string[];
   let calls: ReturnType<typeof fakeEngine>['calls'];
   const fileOf = (volume: string) => join(dataDir, 'disks', `${volume}.img`);
 
@@ -76,6 +80,7 @@ describe('instance disks', () => {
     dataDir = mkdtempSync(join(tmpdir(), 'berth-disks-'));
     const fake = fakeEngine(dataDir);
     volumes = fake.volumes;
+    removals = fake.removals;
     calls = fake.calls;
     disks = new InstanceDisks(fake.engine, { dataDir } as BerthConfig);
   });
@@ -157,5 +162,17 @@ describe('instance disks', () => {
     await disks.prune('berth.host=h');
     expect([...volumes.keys()].sort()).toEqual(['berth-h-2-disk', 'berth-other-3-disk']);
     expect(readdirSync(join(dataDir, 'disks')).sort()).toEqual(['being-made.img', 'berth-h-2-disk.img', 'berth-other-3-disk.img']);
+  });
+
+  it('does not ask the engine to remove the disks of instances whose containers it is told exist', async () => {
+    await disks.create('berth-h-1-disk', 64, { 'berth.host': 'h', 'berth.instance': 'i-1' });
+    await disks.create('berth-h-2-disk', 64, { 'berth.host': 'h', 'berth.instance': 'i-2' });
+    await disks.create('berth-h-3-disk', 64, { 'berth.host': 'h', 'berth.instance': 'i-3' });
+    volumes.get('berth-h-3-disk')!.inUse = true; // a container made since the caller listed
+    removals.length = 0;
+
+    await disks.prune('berth.host=h', new Set(['i-2']));
+    expect(removals.sort()).toEqual(['berth-h-1-disk', 'berth-h-3-disk']);
+    expect([...volumes.keys()].sort()).toEqual(['berth-h-2-disk', 'berth-h-3-disk']);
   });
 });

@@ -148,7 +148,9 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
         return { ...p, key: row && metricsKeyOf(row) };
       }),
     );
-    await this.pruner.pruneIfDue(now);
+    // The containers listed at the round's start: theirs are the disks in use (one made since is
+    // kept by the engine's own "in use" answer).
+    await this.pruner.pruneIfDue(now, new Set(containers.flatMap((c) => (c.instanceId ? [c.instanceId] : []))));
     const wait = nextRoundIn(rows, this.health.all, now);
     if (wait !== undefined && !this.rounds.isStopped) {
       clearTimeout(this.soon);

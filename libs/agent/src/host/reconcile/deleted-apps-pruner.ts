@@ -26,7 +26,8 @@ export class DeletedAppsPruner {
     private readonly disks: InstanceDisks,
   ) {}
 
-  async pruneIfDue(now: number): Promise<void> {
+  /** `inUse`: instances whose container exists on this host (their disks are not pruned). */
+  async pruneIfDue(now: number, inUse: ReadonlySet<string> = new Set()): Promise<void> {
     if (now - this.lastPrune < this.config.agent.pruneMs) return;
     this.lastPrune = now;
     const apps = await this.db.app.findMany({ select: { id: true } });
@@ -34,6 +35,6 @@ export class DeletedAppsPruner {
     const existing = async (ids: string[]) => new Set((await this.db.app.findMany({ where: { id: { in: ids } }, select: { id: true } })).map((app) => app.id));
     const removed = await this.images.pruneDeletedApps(existing);
     if (removed) this.logger.log(`removed ${removed} image(s) of deleted apps`);
-    await this.disks.prune(`${LABELS.host}=${this.host.name}`);
+    await this.disks.prune(`${LABELS.host}=${this.host.name}`, inUse);
   }
 }
