@@ -114,8 +114,39 @@ describe('ContainerWatch', () => {
     await t.watch.list();
     expect(t.source.listAll).toHaveBeenCalledTimes(2);
     t.tick(1_000);
+    // Due: the live view is returned at once and the full list runs beside it.
+    expect(ids(await t.watch.list())).toEqual(['a:running', 'z:running']);
+    expect(t.source.listAll).toHaveBeenCalledTimes(3);
+    await new Promise((resolve) => setImmediate(resolve));
     expect(ids(await t.watch.list())).toEqual(['q:running']);
     expect(t.source.listAll).toHaveBeenCalledTimes(3);
+  });
+
+  it('spaces its resyncs to ten times as long as a full list took, when that is longer than the period', async () => {
+    const t = setup([[summary('b')]]);
+    t.source.listAll.mockImplementationOnce(async () => {
+      t.tick(5_000); // a list of many containers
+      return [summary('a')];
+    });
+    await t.watch.list();
+    t.tick(30_000);
+    await t.watch.list();
+    expect(t.source.listAll).toHaveBeenCalledTimes(1); // 30 s < 10 × 5 s
+    t.tick(20_000);
+    await t.watch.list();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(t.source.listAll).toHaveBeenCalledTimes(2);
+    expect(ids(await t.watch.list())).toEqual(['b:running']);
+  });
+
+  it('keeps the view when a resync beside the rounds fails', async () => {
+    const t = setup([[summary('a')]]);
+    await t.watch.list();
+    t.source.listAll.mockRejectedValueOnce(new Error('engine busy'));
+    t.tick(30_000);
+    expect(ids(await t.watch.list())).toEqual(['a:running']);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(ids(await t.watch.list())).toEqual(['a:running']);
   });
 
   it('lists in full every time when the engine gives no events', async () => {

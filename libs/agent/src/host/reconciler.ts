@@ -24,6 +24,9 @@ import { metricsKeyOf, WANTED } from './reconcile/wanted';
  * AGENT_RECONCILE_MS, at once when the scheduler publishes placements for this host, and sooner
  * while something is starting or waiting out its backoff.
  */
+/** A round longer than this is logged with where its time went. */
+const SLOW_ROUND_MS = 10_000;
+
 @Injectable()
 export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(Reconciler.name);
@@ -118,39 +121,51 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
   async round(): Promise<void> {
     const listedAt = performance.now();
     const containers = await this.runtime.watched(this.host.name);
+    const took: [string, number][] = [['list', performance.now() - listedAt]];
+    const timed = async <T>(step: string, work: Promise<T>): Promise<T> => {
+      const t = performance.now();
+      try {
+        return await work;
+      } finally {
+        took.push([step, performance.now() - t]);
+      }
+    };
     // One snapshot: Prisma reads the rows and their releases and environments in separate
     // queries, and a wake committed between them showed an instance still told to stop in an
     // environment no longer asleep, which reads as "stop and remove it" (its kept container was
     // thrown away and a new one made). Instances moved off this host while it was lost are
     // read in the same snapshot: they still serve from here until they run healthy elsewhere.
-    const [rows, moved] = await this.db.$transaction(
+    const [rows, moved] = await timed('snapshot', this.db.$transaction(
       [
         this.db.instance.findMany({ where: { hostId: this.host.current.id }, include: WANTED }),
         this.db.instance.findMany({ where: { previousHostId: this.host.current.id }, select: { id: true } }),
       ],
       { isolationLevel: Prisma.TransactionIsolationLevel.RepeatableRead },
-    );
+    ));
     const handedOver = new Set(moved.map((row) => row.id));
     // Frozen containers of asleep environments hold their memory: short of it, they are stopped.
     const available = await this.host.availableMemoryMb().catch(() => null);
     const memoryShort = available !== null && available < this.config.sleep.pressureAvailableMb;
-    await this.executor.execute(
-      decideReconcile({ rows, containers, health: this.health.all, now: this.clock.now().getTime(), handedOver, freezeMs: this.config.agent.freezeMs, memoryShort }),
-      listedAt,
-    );
+    const actions = decideReconcile({ rows, containers, health: this.health.all, now: this.clock.now().getTime(), handedOver, freezeMs: this.config.agent.freezeMs, memoryShort });
+    await timed(`${actions.length} actions`, this.executor.execute(actions, listedAt));
     this.executor.forgetExcept(rows, containers);
 
     const now = this.clock.now().getTime();
     const wanted = new Map(rows.map((row) => [row.id, row]));
-    await this.sampler.sampleIfDue(now, () =>
+    await timed('sample', this.sampler.sampleIfDue(now, () =>
       this.health.running().map((p) => {
         const row = wanted.get(p.instanceId);
         return { ...p, key: row && metricsKeyOf(row) };
       }),
-    );
+    ));
     // The containers listed at the round's start: theirs are the disks in use (one made since is
     // kept by the engine's own "in use" answer).
-    await this.pruner.pruneIfDue(now, new Set(containers.flatMap((c) => (c.instanceId ? [c.instanceId] : []))));
+    await timed('prune', this.pruner.pruneIfDue(now, new Set(containers.flatMap((c) => (c.instanceId ? [c.instanceId] : [])))));
+    // A slow round delays every start and stop on this host: say where its time went.
+    const total = performance.now() - listedAt;
+    if (total >= SLOW_ROUND_MS) {
+      this.logger.warn(`a round over ${rows.length} instances and ${containers.length} containers took ${(total / 1000).toFixed(1)} s: ${took.map(([step, ms]) => `${step} ${Math.round(ms)} ms`).join(', ')}`);
+    }
     const wait = nextRoundIn(rows, this.health.all, now);
     if (wait !== undefined && !this.rounds.isStopped) {
       clearTimeout(this.soon);
