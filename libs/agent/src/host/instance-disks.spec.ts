@@ -164,15 +164,18 @@ describe('instance disks', () => {
     expect(readdirSync(join(dataDir, 'disks')).sort()).toEqual(['being-made.img', 'berth-h-2-disk.img', 'berth-other-3-disk.img']);
   });
 
-  it('does not ask the engine to remove the disks of instances whose containers it is told exist', async () => {
+  it('does not ask the engine to remove the disks of instances whose containers it is told exist, nor one made minutes ago', async () => {
     await disks.create('berth-h-1-disk', 64, { 'berth.host': 'h', 'berth.instance': 'i-1' });
     await disks.create('berth-h-2-disk', 64, { 'berth.host': 'h', 'berth.instance': 'i-2' });
     await disks.create('berth-h-3-disk', 64, { 'berth.host': 'h', 'berth.instance': 'i-3' });
+    await disks.create('berth-h-4-disk', 64, { 'berth.host': 'h', 'berth.instance': 'i-4' });
     volumes.get('berth-h-3-disk')!.inUse = true; // a container made since the caller listed
+    // Made a moment ago: its container may be being made.
+    Object.assign(volumes.get('berth-h-4-disk')!, { CreatedAt: new Date().toISOString() });
     removals.length = 0;
 
     await disks.prune('berth.host=h', new Set(['i-2']));
     expect(removals.sort()).toEqual(['berth-h-1-disk', 'berth-h-3-disk']);
-    expect([...volumes.keys()].sort()).toEqual(['berth-h-2-disk', 'berth-h-3-disk']);
+    expect([...volumes.keys()].sort()).toEqual(['berth-h-2-disk', 'berth-h-3-disk', 'berth-h-4-disk']);
   });
 });

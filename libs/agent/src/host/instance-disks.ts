@@ -187,7 +187,8 @@ export class InstanceDisks {
    * engine answers each removal by looking through every container for one that uses it (on
    * Podman that made a prune of 1,000 sleeping instances' disks a million container reads, the
    * engine a core busy for minutes and every start wait); any other is tried, and the engine's
-   * "in use" (a container made since the caller looked) leaves it.
+   * "in use" (a container made since the caller looked) leaves it. A disk made in the last
+   * ORPHAN_AFTER_MS is left for a later prune: its container may be being made.
    */
   async prune(label: string, inUse: ReadonlySet<string> = new Set()): Promise<void> {
     const { Volumes } = await this.engine.api.listVolumes({ filters: { label: [DISK_LABEL] } });
@@ -195,7 +196,9 @@ export class InstanceDisks {
     const ours = (Volumes ?? []).filter((v) => {
       const [key, value] = label.split('=');
       const instance = v.Labels?.[LABELS.instance];
-      return v.Labels?.[key] === value && !(instance && inUse.has(instance));
+      // One made in the last minutes may be a disk whose container is being made (prunes run beside the rounds).
+      const young = Date.now() - Date.parse((v as { CreatedAt?: string }).CreatedAt ?? '') < ORPHAN_AFTER_MS;
+      return v.Labels?.[key] === value && !(instance && inUse.has(instance)) && !young;
     });
     for (const volume of ours) {
       try {

@@ -86,6 +86,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     this.subscriber?.disconnect();
     this.executor.stop();
     await this.rounds.stop();
+    await this.pruner.settled();
     this.runtime.closeWatch();
   }
 
@@ -160,7 +161,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     ));
     // The containers listed at the round's start: theirs are the disks in use (one made since is
     // kept by the engine's own "in use" answer).
-    await timed('prune', this.pruner.pruneIfDue(now, new Set(containers.flatMap((c) => (c.instanceId ? [c.instanceId] : [])))));
+    this.pruner.pruneIfDue(now, new Set(containers.flatMap((c) => (c.instanceId ? [c.instanceId] : []))));
     // A slow round delays every start and stop on this host: say where its time went.
     const total = performance.now() - listedAt;
     if (total >= SLOW_ROUND_MS) {
