@@ -35,10 +35,7 @@ export class AppNetworks {
   async ensure(app: { id: string; name: string }): Promise<string> {
     const name = this.nameOf(app.id);
     if (this.known.has(name)) return name;
-    try {
-      await this.engine.api.getNetwork(name).inspect();
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
+    if (!(await this.exists(name))) {
       try {
         await this.create(name, { [NETWORK_LABEL]: 'app', [APP_ID_LABEL]: app.id, 'berth.app': app.name, [INSTALL_LABEL]: this.config.installId });
       } catch (createError) {
@@ -59,7 +56,7 @@ export class AppNetworks {
    * next time. Networks of other installs sharing the engine are never touched.
    */
   async prune(existingAppIds: ReadonlySet<string>): Promise<void> {
-    const networks = await this.engine.api.listNetworks({ filters: { label: [`${NETWORK_LABEL}=app`, `${INSTALL_LABEL}=${this.config.installId}`] } });
+    const networks = await this.list([`${NETWORK_LABEL}=app`, `${INSTALL_LABEL}=${this.config.installId}`]);
     for (const network of networks) {
       const appId = network.Labels?.[APP_ID_LABEL];
       if (!appId || existingAppIds.has(appId)) continue;
@@ -70,6 +67,47 @@ export class AppNetworks {
         if (!isNotFound(error)) this.logger.debug(`network ${network.Name} not removed yet: ${(error as Error).message}`);
       }
     }
+  }
+
+  /**
+   * Whether the network exists. On Podman through the libpod endpoint: the Docker-compatible
+   * inspect lists the network's containers, reading every container on the engine to find them
+   * (1.3 s against 0.4 s at 900 containers, most of them sleepers').
+   */
+  private async exists(name: string): Promise<boolean> {
+    if (await this.isPodman()) {
+      return this.libpod<unknown>(`/v4.0.0/libpod/networks/${encodeURIComponent(name)}/exists`, { 204: true, 404: 'no such network' })
+        .then(() => true)
+        .catch((error: unknown) => {
+          if (isNotFound(error)) return false;
+          throw error;
+        });
+    }
+    try {
+      await this.engine.api.getNetwork(name).inspect();
+      return true;
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * This engine's networks with all these labels, by name. On Podman through the libpod
+   * endpoint: the Docker-compatible list reads every container on the engine for each network
+   * (31.7 s against 29 ms for 20 networks and 900 containers on this host).
+   */
+  private async list(labels: string[]): Promise<{ Name: string; Labels?: Record<string, string> }[]> {
+    if (!(await this.isPodman())) return this.engine.api.listNetworks({ filters: { label: labels } });
+    const filters = encodeURIComponent(JSON.stringify({ label: labels }));
+    const networks = await this.libpod<{ name: string; labels?: Record<string, string> }[]>(`/v4.0.0/libpod/networks/json?filters=${filters}`, { 200: true });
+    return (networks ?? []).map((n) => ({ Name: n.name, Labels: n.labels }));
+  }
+
+  private libpod<T>(path: string, statusCodes: Record<number, true | string>): Promise<T> {
+    return new Promise<T>((resolve, reject) =>
+      this.engine.api.modem.dial({ path, method: 'GET', statusCodes: { 500: 'server error', ...statusCodes } }, (error: unknown, data: unknown) => (error ? reject(error) : resolve(data as T))),
+    );
   }
 
   private isPodman(): Promise<boolean> {
