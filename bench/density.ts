@@ -773,10 +773,13 @@ async function main(): Promise<void> {
   // what it made on Podman (containers, disks, app networks) and its database go all the same.
   let opened: { close(): Promise<void> } | undefined;
   const interrupted = () => {
+    // The deploy lanes still running fail as the platform closes: that must not end the clean-up.
+    process.on('unhandledRejection', () => undefined);
     void (async () => {
       await Promise.race([opened?.close(), sleep(15_000)]).catch(() => undefined);
       removeContainersOf([hostName]);
       await cluster.drop();
+      execFileSync('podman', ['rmi', '-f', image], { stdio: 'ignore' });
     })().finally(() => process.exit(130));
   };
   process.once('SIGINT', interrupted);

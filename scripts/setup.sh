@@ -102,11 +102,29 @@ default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
 
 [engine]
 # crun refuses cgroup v1 hybrid hosts; runc works on both v1 and v2.
-runtime = "runc"'
+runtime = "runc"
+# Every container and every volume (each instance has a disk volume) holds one of these locks:
+# the default 2048 ran out at about a thousand sleeping instances on one host.
+num_locks = 32768'
 if [ "$(cat "$CONF" 2>/dev/null)" != "$WANT" ]; then
   as_root mkdir -p "$(dirname "$CONF")"
   printf '%s\n' "$WANT" | as_root tee "$CONF" >/dev/null
   ok "$CONF" "written"
+  # An engine that already ran made its locks with the old number: it stops, the locks are made
+  # again for the new one (`podman system renumber`), and it is started again below. Containers
+  # keep running; no engine call is under way while the service is stopped.
+  if [ -e /dev/shm/libpod_lock ]; then
+    if [ -d /run/systemd/system ] && [ "$ENGINE_SOCKET" = /run/podman/podman.sock ]; then
+      as_root systemctl stop podman.service podman.socket >/dev/null 2>&1 || true
+    else
+      as_root pkill -f "podman system service" || true
+      for _ in $(seq 1 50); do pgrep -f "podman system service" >/dev/null || break; sleep 0.2; done
+    fi
+    # Podman cannot open a lock segment of another size, not even to renumber it: it goes first.
+    as_root rm -f /dev/shm/libpod_lock
+    as_root podman system renumber
+    ok "engine locks" "made again for the new configuration"
+  fi
 else
   ok "$CONF" "present"
 fi
