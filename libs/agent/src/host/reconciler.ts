@@ -141,7 +141,9 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
         this.db.instance.findMany({ where: { hostId: this.host.current.id }, include: WANTED }),
         this.db.instance.findMany({ where: { previousHostId: this.host.current.id }, select: { id: true } }),
       ],
-      { isolationLevel: Prisma.TransactionIsolationLevel.RepeatableRead },
+      // Prisma's default limit of 5 s failed every round (so no container was started or stopped)
+      // while 50 wakes loaded a host of 2,853 instances: a slow snapshot is a slow round, not none.
+      { isolationLevel: Prisma.TransactionIsolationLevel.RepeatableRead, timeout: 30_000, maxWait: 10_000 },
     ));
     const handedOver = new Set(moved.map((row) => row.id));
     // Frozen containers of asleep environments hold their memory: short of it, they are stopped.
