@@ -165,21 +165,28 @@ export function removeContainersOf(hostNames: string[]): void {
 export function disksOf(label: string): { volume: string; file: string }[] {
   // Podman ORs several label filters, so filter by one and check the other here.
   const names = execFileSync('podman', ['volume', 'ls', '-q', '--filter', `label=${label}`]).toString().trim().split('\n').filter(Boolean);
-  const volumes = chunks(names, 200).flatMap((some) => {
-    try {
-      return JSON.parse(execFileSync('podman', ['volume', 'inspect', ...some], { stdio: ['ignore', 'pipe', 'ignore'] }).toString()) as { Name: string; Labels?: Record<string, string>; Options?: Record<string, string> }[];
-    } catch {
-      // One was removed meanwhile: one at a time.
-      return some.flatMap((name) => {
-        try {
-          return JSON.parse(execFileSync('podman', ['volume', 'inspect', name], { stdio: ['ignore', 'pipe', 'ignore'] }).toString()) as { Name: string; Labels?: Record<string, string>; Options?: Record<string, string> }[];
-        } catch {
-          return []; // removed meanwhile
-        }
-      });
-    }
-  });
+  // Many at once (a bench leaves thousands); where one of a batch was removed meanwhile, one at a time.
+  const volumes = chunks(names, 200).flatMap((some) => inspectVolumes(some) ?? some.flatMap((name) => inspectVolumes([name]) ?? []));
   return volumes.filter((v) => v.Labels?.['berth.disk']).map((v) => ({ volume: v.Name, file: v.Options?.device ?? '' }));
+}
+
+/** `podman volume inspect` of these volumes; null when one of them is gone. */
+function inspectVolumes(names: string[]): { Name: string; Labels?: Record<string, string>; Options?: Record<string, string> }[] | null {
+  try {
+    return JSON.parse(execFileSync('podman', ['volume', 'inspect', ...names], { stdio: ['ignore', 'pipe', 'ignore'] }).toString());
+  } catch {
+    return null;
+  }
+}
+
+/** Runs podman; false when it failed. */
+function podmanQuietly(args: string[]): boolean {
+  try {
+    execFileSync('podman', args, { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function chunks<T>(items: T[], size: number): T[][] {
@@ -187,19 +194,9 @@ function chunks<T>(items: T[], size: number): T[][] {
 }
 
 export function removeDisks(disks: { volume: string; file: string }[]): void {
-  // Many at once (a bench leaves thousands); `-f` ignores none that is missing, so one at a time where a batch fails.
+  // Many at once; where a batch fails (one was gone already), one at a time.
   for (const some of chunks(disks, 200)) {
-    try {
-      execFileSync('podman', ['volume', 'rm', '-f', ...some.map((d) => d.volume)], { stdio: 'ignore' });
-    } catch {
-      for (const { volume } of some) {
-        try {
-          execFileSync('podman', ['volume', 'rm', '-f', volume], { stdio: 'ignore' });
-        } catch {
-          // gone already
-        }
-      }
-    }
+    if (!podmanQuietly(['volume', 'rm', '-f', ...some.map((d) => d.volume)])) for (const { volume } of some) podmanQuietly(['volume', 'rm', '-f', volume]);
   }
   for (const { file } of disks) {
     if (file.startsWith('/')) rmSync(file, { force: true });
