@@ -121,7 +121,8 @@ describe('ReconcileExecutor', () => {
     const t = setup();
     t.probe.check.mockImplementation(() => answered);
     const probes = Array.from({ length: 40 }, (_, i) => ({ kind: 'probe-liveness', row: { ...row, id: `up${i}` } }) as ReconcileAction<WantedInstance>);
-    const creates = Array.from({ length: 3 }, (_, i) => ({ kind: 'create', row: { ...row, id: `new${i}`, containerId: null } }) as ReconcileAction<WantedInstance>);
+    // Workers: a started web container would be probed beside the round too, and blur the count.
+    const creates = Array.from({ length: 3 }, (_, i) => ({ kind: 'create', row: { ...row, id: `new${i}`, processType: 'worker', containerId: null } }) as ReconcileAction<WantedInstance>);
     const round = t.run(...probes, ...creates);
     for (let i = 0; i < 50 && t.launcher.launch.mock.calls.length < 3; i++) await new Promise((resolve) => setTimeout(resolve, 5));
     // Every create launched while 32 probes still wait for their answers (and 8 for a turn).
@@ -203,10 +204,38 @@ describe('ReconcileExecutor', () => {
   });
 
   it('records a started container on its row as starting', async () => {
-    const t = setup();
+    const t = setup({ probe: false });
     await t.run({ kind: 'create', row });
     expect(t.updates).toEqual([expect.objectContaining({ containerId: 'c2', hostPort: 40002, actualState: 'starting', healthy: false })]);
     expect(t.health.get('i1')).toMatchObject({ containerId: 'c2', pid: 22 });
+    t.executor.stop();
+  });
+
+  it('probes a started web container beside the rounds until it answers: healthy and routed without waiting for a round', async () => {
+    const t = setup();
+    t.probe.check.mockResolvedValueOnce(false).mockResolvedValueOnce(false);
+    await t.run({ kind: 'create', row });
+    for (let i = 0; i < 50 && !t.notifier.routesChanged.mock.calls.length; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(t.probe.check).toHaveBeenCalledTimes(3);
+    expect(t.probe.check).toHaveBeenLastCalledWith('127.0.0.1', 40002);
+    expect(t.updates).toEqual([
+      expect.objectContaining({ containerId: 'c2', hostPort: 40002, actualState: 'starting', healthy: false }),
+      { actualState: 'running', healthy: true, reason: null },
+    ]);
+    expect(t.notifier.routesChanged).toHaveBeenCalledWith('e1');
+  });
+
+  it('stops probing a started container once its instance has another one', async () => {
+    const t = setup({ probe: false });
+    await t.run({ kind: 'create', row });
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    t.health.started('i1', { id: 'c3', pid: 33 }, 0);
+    const probes = t.probe.check.mock.calls.length;
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(probes).toBeGreaterThan(0);
+    expect(t.probe.check.mock.calls.length).toBeLessThanOrEqual(probes + 1);
+    expect(t.updates).toHaveLength(1);
+    t.executor.stop();
   });
 
   it('restarts a web instance after three missed liveness probes', async () => {

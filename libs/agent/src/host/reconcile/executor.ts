@@ -279,6 +279,9 @@ export class ReconcileExecutor {
       this.shipper.event(refOf(row), `${refOf(row).name} started (v${row.release.version})`, details.startedAt ?? undefined);
       this.health.started(row.id, details, now);
       await this.update(row, { containerId: details.id, hostPort: details.hostPort, actualState: 'starting', healthy: false, startedAt: details.startedAt ?? new Date(now) });
+      // Probed tightly until it answers, as a woken one is: a rollout waits on it, and the
+      // rounds' probes come a round apart (each reads every instance of the host).
+      this.probeSoon(row, details);
     } catch (error) {
       const delay = this.health.failedToStart(row.id, now);
       const said = engineMessage(error);
@@ -328,12 +331,22 @@ export class ReconcileExecutor {
     this.shipper.attach(details.id, refOf(row), { resume: true });
     this.health.started(row.id, details, now);
     await this.update(row, { containerId: details.id, hostPort: details.hostPort, actualState: 'starting', healthy: false, startedAt: details.startedAt ?? new Date(now), reason: null });
-    if (row.processType === 'web' && details.hostPort) void this.probeUntilHealthy(row, details.hostPort).catch((error) => this.logger.warn(`probing woken ${row.processType}.${row.index}: ${(error as Error).message}`));
+    this.probeSoon(row, details);
   }
 
-  private async probeUntilHealthy(row: WantedInstance, hostPort: number): Promise<void> {
+  /**
+   * A web container just started: probed every WAKE_PROBE_MS beside the rounds until it answers
+   * (healthy, routed at once) or its health deadline passes (the rounds' startup probe restarts it).
+   */
+  private probeSoon(row: WantedInstance, details: ContainerDetails): void {
+    if (row.processType !== 'web' || !details.hostPort) return;
+    void this.probeUntilHealthy(row, details.id, details.hostPort).catch((error) => this.logger.warn(`probing ${row.processType}.${row.index}: ${(error as Error).message}`));
+  }
+
+  private async probeUntilHealthy(row: WantedInstance, containerId: string, hostPort: number): Promise<void> {
     const deadline = Date.now() + this.config.agent.healthTimeoutMs;
-    while (Date.now() < deadline && !this.stopped) {
+    // Until then, or until the instance has another container (it crashed and was started again).
+    while (Date.now() < deadline && !this.stopped && this.health.get(row.id)?.containerId === containerId) {
       if (await this.probe.check(this.probeAddress, hostPort)) {
         const marked = await this.db.instance.updateMany({
           where: { id: row.id, hostId: this.host.current.id, hostPort, desiredState: 'running', healthy: false },
