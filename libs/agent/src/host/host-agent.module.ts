@@ -17,13 +17,14 @@ import { ReconcileExecutor } from './reconcile/executor';
 import { InstanceHealth } from './reconcile/instance-health';
 import { InstanceLauncher } from './reconcile/instance-launcher';
 import { UsageSampler } from './reconcile/usage-sampler';
+import { WantedRows } from './reconcile/wanted-rows';
 import { TcpProbe } from './tcp-probe';
 
 /** The host agent: registers this host, heartbeats, runs and watches its containers (the agent role). */
 @Module({
   imports: [LogStoreModule, MetricStoreModule],
   providers: [LogShipper, Machine, KernelLog, Cgroups, InstanceDisks, ContainerRuntime, AppNetworks, TcpProbe, HostRegistration, Reconciler, Notifier,
-    InstanceHealth, UsageSampler, InstanceLauncher, DeletedAppsPruner, CrashDiagnosis, ReconcileExecutor],
+    InstanceHealth, UsageSampler, InstanceLauncher, DeletedAppsPruner, CrashDiagnosis, ReconcileExecutor, WantedRows],
   exports: [ContainerRuntime, AppNetworks, HostRegistration, Reconciler, Machine],
 })
 export class HostAgentModule {}

@@ -12,7 +12,8 @@ import { DeletedAppsPruner } from './reconcile/deleted-apps-pruner';
 import { ReconcileExecutor } from './reconcile/executor';
 import { InstanceHealth } from './reconcile/instance-health';
 import { UsageSampler } from './reconcile/usage-sampler';
-import { metricsKeyOf, WANTED } from './reconcile/wanted';
+import { FACTS, metricsKeyOf, WANTED } from './reconcile/wanted';
+import { WantedRows } from './reconcile/wanted-rows';
 
 /**
  * The agent's loop: make this host's containers match its instance rows. Each round reads the
@@ -50,6 +51,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly executor: ReconcileExecutor,
     private readonly sampler: UsageSampler,
     private readonly pruner: DeletedAppsPruner,
+    private readonly wantedRows: WantedRows,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -136,15 +138,17 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     // environment no longer asleep, which reads as "stop and remove it" (its kept container was
     // thrown away and a new one made). Instances moved off this host while it was lost are
     // read in the same snapshot: they still serve from here until they run healthy elsewhere.
-    const [rows, moved] = await timed('snapshot', this.db.$transaction(
+    // Of the releases only what changes is read here; the rest is kept between rounds (WantedRows).
+    const [facts, moved] = await timed('snapshot', this.db.$transaction(
       [
-        this.db.instance.findMany({ where: { hostId: this.host.current.id }, include: WANTED }),
+        this.db.instance.findMany({ where: { hostId: this.host.current.id }, include: FACTS }),
         this.db.instance.findMany({ where: { previousHostId: this.host.current.id }, select: { id: true } }),
       ],
       // Prisma's default limit of 5 s failed every round (so no container was started or stopped)
       // while 50 wakes loaded a host of 2,853 instances: a slow snapshot is a slow round, not none.
       { isolationLevel: Prisma.TransactionIsolationLevel.RepeatableRead, timeout: 30_000, maxWait: 10_000 },
     ));
+    const rows = await timed('releases', this.wantedRows.complete(facts));
     const handedOver = new Set(moved.map((row) => row.id));
     // Frozen containers of asleep environments hold their memory: short of it, they are stopped.
     const available = await this.host.availableMemoryMb().catch(() => null);
