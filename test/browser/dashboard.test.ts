@@ -35,7 +35,8 @@ describe('dashboard in a browser', () => {
     await page.getByLabel('Password').fill('short');
     tab.expectHttpError(400, '/api/auth/signup');
     await page.getByRole('button', { name: 'Sign up' }).click();
-    await expect(page.getByText('must be 8 to 200 characters long').isVisible()).resolves.toBe(true);
+    // isVisible() looks once, at the click: the answer and the page's update come after it.
+    await page.getByText('must be 8 to 200 characters long').waitFor();
 
     await page.getByLabel('Password').fill('correct horse battery staple');
     await page.getByRole('button', { name: 'Sign up' }).click();
