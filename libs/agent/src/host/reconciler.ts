@@ -34,6 +34,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
   private subscriber?: Redis;
   private timers: NodeJS.Timeout[] = [];
   private soon?: NodeJS.Timeout;
+  private lastRound = { endedAt: 0, took: 0 };
   private readonly rounds = new Coalescer(
     () => this.round(),
     (error) => this.logger.error(`reconcile failed: ${(error as Error).stack ?? error}`),
@@ -88,6 +89,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     this.subscriber?.disconnect();
     this.executor.stop();
     await this.rounds.stop();
+    await this.executor.settled();
     await this.pruner.settled();
     this.runtime.closeWatch();
   }
@@ -120,8 +122,13 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  /** One pass; resolves when this host's containers have been brought in line. */
+  /** One pass: decides, does the round's own work and queues the engine's (see `ReconcileExecutor`). */
   async round(): Promise<void> {
+    // Rounds no longer wait for the engine, and each one kicked by a placement or an ended create
+    // would follow the last at once: a round waits as long as the last one took, so the loop
+    // (snapshot, decisions, probes) keeps at most half a core from the engine it feeds.
+    const pause = this.lastRound.endedAt + this.lastRound.took - performance.now();
+    if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause));
     const listedAt = performance.now();
     const containers = await this.runtime.watched(this.host.name);
     const took: [string, number][] = [['list', performance.now() - listedAt]];
@@ -154,7 +161,8 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     const available = await this.host.availableMemoryMb().catch(() => null);
     const memoryShort = available !== null && available < this.config.sleep.pressureAvailableMb;
     const actions = decideReconcile({ rows, containers, health: this.health.all, now: this.clock.now().getTime(), handedOver, freezeMs: this.config.agent.freezeMs, memoryShort });
-    await timed(`${actions.length} actions`, this.executor.execute(actions, listedAt));
+    // Engine work (creates, stops) goes on after the round; as each instance's ends, a round follows.
+    await timed(`${actions.length} actions`, this.executor.execute(actions, listedAt, () => this.kick()));
     this.executor.forgetExcept(rows, containers);
 
     const now = this.clock.now().getTime();
@@ -170,10 +178,12 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     this.pruner.pruneIfDue(now, new Set(containers.flatMap((c) => (c.instanceId ? [c.instanceId] : []))));
     // A slow round delays every start and stop on this host: say where its time went.
     const total = performance.now() - listedAt;
+    this.lastRound = { endedAt: performance.now(), took: total };
     if (total >= SLOW_ROUND_MS) {
       this.logger.warn(`a round over ${rows.length} instances and ${containers.length} containers took ${(total / 1000).toFixed(1)} s: ${took.map(([step, ms]) => `${step} ${Math.round(ms)} ms`).join(', ')}`);
     }
-    const wait = nextRoundIn(rows, this.health.all, now);
+    // Instances with engine work under way are looked at again when it ends (the kick above), not polled.
+    const wait = nextRoundIn(rows.filter((row) => !this.executor.isBusy(row.id)), this.health.all, now);
     if (wait !== undefined && !this.rounds.isStopped) {
       clearTimeout(this.soon);
       this.soon = setTimeout(() => this.kick(), wait);

@@ -50,7 +50,11 @@ function setup(over: { sampledOomKills?: number; kernelLog?: boolean | null; hos
   const f = fakes as any; // the fakes cover only what these actions touch
   const diagnosis = new CrashDiagnosis(f.runtime, f.kernelLog, f.machine, f.sampler);
   const executor = new ReconcileExecutor(f.db, config, f.clock, f.host, f.runtime, f.probe, f.notifier, f.shipper, f.metrics, health, f.sampler, f.launcher, diagnosis);
-  const run = (...actions: ReconcileAction<WantedInstance>[]) => executor.execute(actions);
+  /** A round's actions, and then the engine work it queued. */
+  const run = async (...actions: ReconcileAction<WantedInstance>[]) => {
+    await executor.execute(actions);
+    await executor.settled();
+  };
   return { ...fakes, health, updates, events, run, executor };
 }
 
@@ -113,6 +117,49 @@ describe('ReconcileExecutor', () => {
     await round;
     expect(t.launcher.launch).toHaveBeenCalledTimes(6);
     t.executor.stop();
+  });
+
+  it('queues engine work beyond the round: the round ends before its creates, and the next round neither waits for them nor repeats them', async () => {
+    const releases: (() => void)[] = [];
+    const t = setup({ launch: () => new Promise((resolve) => releases.push(() => resolve({ id: 'c2', running: true, pid: 22, exitCode: 0, hostPort: 40002, startedAt: null }))) });
+    const create = (id: string) => ({ kind: 'create', row: { ...row, id, processType: 'worker', containerId: null } }) as ReconcileAction<WantedInstance>;
+    const ended: string[] = [];
+    const afterEngineWork = () => ended.push('work');
+    // Round 1: six creates; four start at once (the engine's lanes), two wait for a lane.
+    await t.executor.execute(['a', 'b', 'c', 'd', 'e', 'f'].map(create), undefined, afterEngineWork);
+    expect(t.launcher.launch).toHaveBeenCalledTimes(4);
+    expect(t.executor.isBusy('a') && t.executor.isBusy('f')).toBe(true);
+    // Round 2, while they run: the same six are skipped, a new placement is queued behind them.
+    await t.executor.execute(['a', 'b', 'c', 'd', 'e', 'f', 'g'].map(create), undefined, afterEngineWork);
+    expect(t.launcher.launch).toHaveBeenCalledTimes(4);
+    // As lanes free up the queued ones start, in order, without another round.
+    releases.shift()!();
+    for (let i = 0; i < 50 && t.launcher.launch.mock.calls.length < 5; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(t.launcher.launch).toHaveBeenCalledTimes(5);
+    expect(ended).toEqual(['work']);
+    expect(t.executor.isBusy('a')).toBe(false);
+    while (t.launcher.launch.mock.calls.length < 7 || releases.length) {
+      releases.shift()?.();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await t.executor.settled();
+    expect(t.launcher.launch).toHaveBeenCalledTimes(7);
+    expect(ended).toHaveLength(7);
+    expect(['a', 'b', 'c', 'd', 'e', 'f', 'g'].some((id) => t.executor.isBusy(id))).toBe(false);
+    t.executor.stop();
+  });
+
+  it('starts no queued engine work once the agent stops, and lets what runs finish', async () => {
+    let release!: () => void;
+    const slow = new Promise<void>((resolve) => (release = resolve));
+    const t = setup({ launch: async () => (await slow, { id: 'c2', running: true, pid: 22, exitCode: 0, hostPort: 40002, startedAt: null }) });
+    const creates = Array.from({ length: 6 }, (_, i) => ({ kind: 'create', row: { ...row, id: `new${i}`, processType: 'worker', containerId: null } }) as ReconcileAction<WantedInstance>);
+    await t.executor.execute(creates);
+    t.executor.stop();
+    release();
+    await t.executor.settled();
+    expect(t.launcher.launch).toHaveBeenCalledTimes(4);
+    expect(t.updates).toHaveLength(4);
   });
 
   it("starts new instances beside the probes of the running ones: those have a wider lane, not the engine's four", async () => {
