@@ -149,6 +149,22 @@ describe('ReconcileExecutor', () => {
     t.executor.stop();
   });
 
+  it('leaves an instance to the next round when its queued create ended after this round listed the containers', async () => {
+    const t = setup();
+    const create = { kind: 'create', row: { ...row, processType: 'worker', containerId: null } } as ReconcileAction<WantedInstance>;
+    const listedBefore = performance.now();
+    await t.executor.execute([create]);
+    await t.executor.settled();
+    // A round that listed before the container was made saw none, and would make a second one on the same disk.
+    await t.executor.execute([create], listedBefore);
+    await t.executor.settled();
+    expect(t.launcher.launch).toHaveBeenCalledTimes(1);
+    await t.executor.execute([create], performance.now());
+    await t.executor.settled();
+    expect(t.launcher.launch).toHaveBeenCalledTimes(2);
+    t.executor.stop();
+  });
+
   it('starts no queued engine work once the agent stops, and lets what runs finish', async () => {
     let release!: () => void;
     const slow = new Promise<void>((resolve) => (release = resolve));

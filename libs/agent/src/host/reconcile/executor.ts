@@ -82,8 +82,12 @@ export class ReconcileExecutor {
   private stopped = false;
   /** Instances with actions under way: a wake's (outside the rounds) and a round's never overlap. */
   private readonly busy = new Set<string>();
-  /** When a wake outside the rounds last thawed or started an instance (performance.now()). */
-  private readonly wokenAt = new Map<string, number>();
+  /**
+   * When work outside a round (a wake, or engine work a round queued) last changed an
+   * instance's container (performance.now()): a round that listed the containers before that
+   * saw them as they were, and leaves the instance alone.
+   */
+  private readonly changedAt = new Map<string, number>();
   /** Wakes outside the rounds: thaws are cheap, starts load the engine (about four a second here). */
   private readonly thawLane = new Lane(THAWS_AT_ONCE);
   private readonly startLane = new Lane(STARTS_AT_ONCE);
@@ -134,7 +138,7 @@ export class ReconcileExecutor {
           if (container?.paused) running = await this.thawLane.run(() => this.thaw(row, container.id));
           else if (container && !container.running) running = await this.startLane.run(() => this.resume(row, container.id));
           else return;
-          this.wokenAt.set(row.id, performance.now());
+          this.changedAt.set(row.id, performance.now());
           if (running) woken.add(row.id);
         } catch (error) {
           this.logger.error(`waking ${row.processType}.${row.index} (${row.id}): ${(error as Error).message}`);
@@ -148,13 +152,13 @@ export class ReconcileExecutor {
 
   /**
    * Carries out a round's decisions. `listedAt` is when the round listed the containers: an
-   * instance woken outside the rounds since then is skipped (the list shows it still asleep),
-   * and so is one whose wake or engine work is under way. Resolves when the round's own work is
+   * instance woken, or whose queued engine work ended, since then is skipped (the list shows
+   * its containers as they were), and so is one whose wake or engine work is under way. Resolves when the round's own work is
    * done (thaws, starts of kept containers, probes, crashes); engine work (creates, stops,
    * removals) is queued and goes on after it, and `afterEngineWork` is called as each
    * instance's ends (the reconciler's next round follows it up).
    */
-  async execute(actions: readonly Action[], listedAt = Number.NEGATIVE_INFINITY, afterEngineWork?: () => void): Promise<void> {
+  async execute(actions: readonly Action[], listedAt = Number.POSITIVE_INFINITY, afterEngineWork?: () => void): Promise<void> {
     await this.diagnosis.beginRound();
     const unwanted = actions.flatMap((a) => (a.kind === 'remove-unwanted' ? [a.containerId] : []));
     await inBatches(unwanted, STARTS_AT_ONCE, (id) => this.remove(id));
@@ -163,7 +167,7 @@ export class ReconcileExecutor {
     /** Whether the instance is free for this round's work; if so it is taken until `perform` ends. */
     const claim = (steps: InstanceAction[]) => {
       const id = steps[0].row.id;
-      if (this.busy.has(id) || (this.wokenAt.get(id) ?? Number.NEGATIVE_INFINITY) > listedAt) return false;
+      if (this.busy.has(id) || (this.changedAt.get(id) ?? Number.NEGATIVE_INFINITY) > listedAt) return false;
       this.busy.add(id);
       return true;
     };
@@ -190,7 +194,7 @@ export class ReconcileExecutor {
       if (this.stopped || !claim(steps)) continue;
       // Queued work not begun when the agent stops is left: the next agent's rounds decide again.
       const work: Promise<void> = this.engineLane
-        .run(async () => (this.stopped ? void this.busy.delete(steps[0].row.id) : this.perform(steps)))
+        .run(async () => (this.stopped ? void this.busy.delete(steps[0].row.id) : this.perform(steps, true)))
         .finally(() => {
           this.queued.delete(work);
           if (!this.stopped) afterEngineWork?.();
@@ -216,8 +220,12 @@ export class ReconcileExecutor {
     while (this.queued.size) await Promise.all([...this.queued]);
   }
 
-  /** An instance's actions in order, on an instance `claim`ed for them (released at the end). */
-  private async perform(steps: InstanceAction[]): Promise<void> {
+  /**
+   * An instance's actions in order, on an instance `claim`ed for them (released at the end).
+   * `outsideRound`: queued engine work, which a round that listed the containers before it ended
+   * must not redo (it would see no container yet and create a second one on the same disk).
+   */
+  private async perform(steps: InstanceAction[], outsideRound = false): Promise<void> {
     let row = steps[0].row;
     try {
       for (const step of steps) {
@@ -228,6 +236,7 @@ export class ReconcileExecutor {
     } catch (error) {
       this.logger.error(`instance ${row.processType}.${row.index} (${row.id}): ${(error as Error).message}`);
     } finally {
+      if (outsideRound) this.changedAt.set(steps[0].row.id, performance.now());
       this.busy.delete(steps[0].row.id);
     }
   }
@@ -239,7 +248,7 @@ export class ReconcileExecutor {
     this.sampler.forgetExcept(containerIds);
     const ids = new Set(rows.map((row) => row.id));
     this.health.forgetExcept(ids);
-    for (const id of this.wokenAt.keys()) if (!ids.has(id)) this.wokenAt.delete(id);
+    for (const id of this.changedAt.keys()) if (!ids.has(id)) this.changedAt.delete(id);
     this.launcher.forgetExcept(new Set(rows.map((row) => row.releaseId)));
   }
 
