@@ -153,10 +153,10 @@ export class ReconcileExecutor {
   /**
    * Carries out a round's decisions. `listedAt` is when the round listed the containers: an
    * instance woken, or whose queued engine work ended, since then is skipped (the list shows
-   * its containers as they were), and so is one whose wake or engine work is under way. Resolves when the round's own work is
-   * done (thaws, starts of kept containers, probes, crashes); engine work (creates, stops,
-   * removals) is queued and goes on after it, and `afterEngineWork` is called as each
-   * instance's ends (the reconciler's next round follows it up).
+   * its containers as they were), and so is one whose wake or engine work is under way.
+   * Resolves when the round's own work is done (thaws, starts of kept containers, probes,
+   * crashes); engine work (creates, stops, removals) is queued and goes on after it, and
+   * `afterEngineWork` is called as each instance's ends (the reconciler's next round follows it up).
    */
   async execute(actions: readonly Action[], listedAt = Number.POSITIVE_INFINITY, afterEngineWork?: () => void): Promise<void> {
     await this.diagnosis.beginRound();
