@@ -34,7 +34,8 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
   private subscriber?: Redis;
   private timers: NodeJS.Timeout[] = [];
   private soon?: NodeJS.Timeout;
-  private lastRound = { endedAt: 0, took: 0 };
+  /** When the next round may start (performance.now()): the last one's end plus its length. */
+  private nextRoundAt = 0;
   private readonly rounds = new Coalescer(
     () => this.round(),
     (error) => this.logger.error(`reconcile failed: ${(error as Error).stack ?? error}`),
@@ -127,7 +128,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     // Rounds no longer wait for the engine, and each one kicked by a placement or an ended create
     // would follow the last at once: a round waits as long as the last one took, so the loop
     // (snapshot, decisions, probes) keeps at most half a core from the engine it feeds.
-    const pause = this.lastRound.endedAt + this.lastRound.took - performance.now();
+    const pause = this.nextRoundAt - performance.now();
     if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause));
     const listedAt = performance.now();
     const containers = await this.runtime.watched(this.host.name);
@@ -178,7 +179,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     this.pruner.pruneIfDue(now, new Set(containers.flatMap((c) => (c.instanceId ? [c.instanceId] : []))));
     // A slow round delays every start and stop on this host: say where its time went.
     const total = performance.now() - listedAt;
-    this.lastRound = { endedAt: performance.now(), took: total };
+    this.nextRoundAt = performance.now() + total;
     if (total >= SLOW_ROUND_MS) {
       this.logger.warn(`a round over ${rows.length} instances and ${containers.length} containers took ${(total / 1000).toFixed(1)} s: ${took.map(([step, ms]) => `${step} ${Math.round(ms)} ms`).join(', ')}`);
     }

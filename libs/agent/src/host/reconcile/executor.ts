@@ -179,16 +179,13 @@ export class ReconcileExecutor {
     // Nor do starts queue behind the probes of every running instance: those have a wider lane.
     // A crash is diagnosed in its round: the host's OOM-kill count read at the round's start is the one it compares.
     const lanes = { thaw: [] as InstanceAction[][], resume: [] as InstanceAction[][], light: [] as InstanceAction[][], crashed: [] as InstanceAction[][], engine: [] as InstanceAction[][] };
-    const laneOf = (steps: InstanceAction[]) =>
-      steps.some((s) => s.kind === 'thaw')
-        ? 'thaw'
-        : steps.some((s) => s.kind === 'resume')
-          ? 'resume'
-          : steps.every((s) => LIGHT.has(s.kind))
-            ? 'light'
-            : steps.some((s) => s.kind === 'crashed')
-              ? 'crashed'
-              : 'engine';
+    const laneOf = (steps: InstanceAction[]): keyof typeof lanes => {
+      const has = (kind: InstanceAction['kind']) => steps.some((s) => s.kind === kind);
+      if (has('thaw')) return 'thaw';
+      if (has('resume')) return 'resume';
+      if (steps.every((s) => LIGHT.has(s.kind))) return 'light';
+      return has('crashed') ? 'crashed' : 'engine';
+    };
     for (const steps of byInstance.values()) lanes[laneOf(steps)].push(steps);
     for (const steps of lanes.engine) {
       if (this.stopped || !claim(steps)) continue;
