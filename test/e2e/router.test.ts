@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ENVIRONMENT_DELETED } from '@berth/tenant-apps';
 import { PrismaService } from '@berth/db';
-import { PreviewSweeper, RouteChanges } from '@berth/router';
+import { EdgeRouter, PreviewSweeper, RouteChanges } from '@berth/router';
 import { HaproxyProcess, processAlive } from '../../libs/router/src/edge/haproxy.process';
 import { freePort, RunningPlatform, startPlatform, startRoles } from '../support/platform';
 import { eventually, FakeRuntime, get, openWebSocket, steadyLoad, WebApps } from '../support/router';
@@ -155,6 +155,9 @@ describe('edge router', () => {
     const first = await apps.start('grow-1');
     await runtime.release(env.id, [first.port]);
     await serves(`${name}.localhost`, 'grow-1');
+    // The new backend reloaded HAProxy; the new worker may serve before the old one has let
+    // go of the admin socket they share. Once the router has applied the change, it has.
+    await platform.app.get(EdgeRouter, { strict: false }).refresh(env.id);
     const before = await workerPid();
     // One instance gets two slots; five need three more, added through HAProxy's runtime API.
     const more = await Promise.all([apps.start('grow-2'), apps.start('grow-3'), apps.start('grow-4'), apps.start('grow-5')]);
@@ -309,6 +312,11 @@ describe('edge router', () => {
     const load = steadyLoad(routerPort, `${name}.localhost`);
     for (let i = 0; i < 3; i++) {
       const env = await preview(name, `reload-${i}`); // a new environment: a new backend, a reload
+      // Once the router has applied it, only the new worker answers: the old one let go of
+      // the listeners it shared (a runtime API command could otherwise reach it and be lost).
+      await platform.app.get(EdgeRouter, { strict: false }).refresh(env.id);
+      const answering = await Promise.all(Array.from({ length: 10 }, () => workerPid()));
+      expect(new Set(answering).size).toBe(1);
       await eventually(() => url(`reload-${i}--${name}.localhost`), (a) => a.status === 503, `reload-${i} known to the router`);
       await db.environment.delete({ where: { id: env.id } });
       await platform.app.get(RouteChanges).environmentChanged(env.id);
@@ -334,9 +342,8 @@ describe('edge router', () => {
       const before = await workerPid();
       const other = await preview(name, 'elsewhere');
       await eventually(() => url(`elsewhere--${name}.localhost`), (a) => a.status === 503, 'the new environment known to the router');
-      // Just after a reload the old worker may still accept on the admin socket it shares
-      // with the new one until it lets go of its listeners: ask until the new one answers.
-      await eventually(workerPid, (pid) => pid !== before, 'the reloaded HAProxy worker answers on the admin socket');
+      await platform.app.get(EdgeRouter, { strict: false }).refresh(other.id);
+      expect(await workerPid()).not.toBe(before);
 
       const v2 = await apps.start('tab-v2');
       const second = await runtime.release(env.id, [v2.port], 'deploying');

@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { haproxyLogLevel, processAlive, runningHaproxy } from './haproxy.process';
+import { createServer } from 'node:net';
+import { haproxyLogLevel, processAlive, runningHaproxy, socketsOf, stillListening } from './haproxy.process';
 
 describe("sorting HAProxy's stderr lines for the log", () => {
   // Lines HAProxy 2.6.12 printed during reloads and rollouts in the e2e tests.
@@ -40,5 +41,21 @@ describe('finding the HAProxy a killed router left running', () => {
     expect(runningHaproxy(dir)).toBeNull();
     writeFileSync(join(dir, 'haproxy.pid'), 'garbage\n');
     expect(runningHaproxy(dir)).toBeNull();
+  });
+});
+
+describe('telling whether an old worker still listens beside the new one', () => {
+  it('reads the sockets a process holds from /proc: a listener opened shows, a gone process holds none', async () => {
+    const server = createServer();
+    const before = socketsOf(process.pid);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const opened = [...socketsOf(process.pid)].filter((s) => !before.has(s));
+    expect(opened).toHaveLength(1);
+    expect(opened[0]).toMatch(/^socket:\[\d+\]$/);
+    // A process shares its own listeners; a pid that does not run shares nothing.
+    expect(stillListening(process.pid, process.pid)).toBe(true);
+    expect(stillListening(999999999, process.pid)).toBe(false);
+    await new Promise((resolve) => server.close(resolve));
+    expect(socketsOf(process.pid).has(opened[0])).toBe(false);
   });
 });

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ChildProcess, execFile, spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -24,6 +24,36 @@ export function processAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** The sockets a process holds open, as `/proc` names them (`socket:[inode]`); none once it is gone. */
+export function socketsOf(pid: number): Set<string> {
+  const sockets = new Set<string>();
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+        if (target.startsWith('socket:')) sockets.add(target);
+      } catch {
+        // closed meanwhile
+      }
+    }
+  } catch {
+    // gone
+  }
+  return sockets;
+}
+
+/**
+ * Whether an old HAProxy worker still holds a socket the new one holds: the listeners (the
+ * admin socket, the HTTP port) are handed over at a reload, and until the old worker has
+ * closed its copies on being told to stop, it accepts connections beside the new one. A
+ * runtime API command sent then could reach the old worker and be lost with it.
+ */
+export function stillListening(oldWorker: number, newWorker: number): boolean {
+  const old = socketsOf(oldWorker);
+  for (const socket of socketsOf(newWorker)) if (old.has(socket)) return true;
+  return false;
 }
 
 /**
@@ -147,7 +177,11 @@ export class HaproxyProcess {
     }
   }
 
-  /** Replaces the configuration and reloads; resolves once the new process answers. */
+  /**
+   * Replaces the configuration and reloads; resolves once the new worker answers and the old
+   * one has let go of the listeners, so every connection after (runtime API or HTTP) reaches
+   * the new worker.
+   */
   async reload(files: Record<string, string>): Promise<void> {
     if (this.pid === null) throw new Error('HAProxy is not running');
     this.write(files);
@@ -160,7 +194,7 @@ export class HaproxyProcess {
     while (Date.now() < deadline) {
       await sleep(25);
       const pid = await this.workerPid().catch(() => before);
-      if (pid !== before) return;
+      if (pid !== before && !stillListening(before, pid)) return;
     }
     throw new Error('HAProxy did not reload within 30 s');
   }
