@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { BerthConfig } from '@berth/config';
 import { Prisma, PrismaService } from '@berth/db';
 import { InstanceKey, InstanceMetricsWriter } from '@berth/metrics';
@@ -21,6 +21,7 @@ export interface SampledProcess {
  */
 @Injectable()
 export class UsageSampler {
+  private readonly logger = new Logger(UsageSampler.name);
   private lastSample = 0;
   /** CPU time at the last sample, by container and process: a new process starts a new baseline. */
   private readonly cpu = new Map<string, { nanos: number; at: number }>();
@@ -52,7 +53,7 @@ export class UsageSampler {
   }
 
   private async sample(now: number, processes: SampledProcess[]): Promise<void> {
-    const updates: Prisma.PrismaPromise<unknown>[] = [];
+    const rows: Prisma.Sql[] = [];
     for (const p of processes) {
       const usage = await this.cgroups.usage(p.pid);
       if (!usage) continue;
@@ -62,13 +63,22 @@ export class UsageSampler {
       this.cpu.set(baseline, { nanos: usage.cpuNanos, at: now });
       if (p.key) this.metrics.sample(p.key, new Date(now), usage.memoryBytes, percent === null ? null : Math.max(0, percent));
       if (p.containerId) this.oomKills.set(p.containerId, usage.oomKills);
-      updates.push(
-        this.db.instance.updateMany({
-          where: { id: p.instanceId, hostId: this.host.current.id, containerId: p.containerId },
-          data: { memoryUsageBytes: BigInt(usage.memoryBytes), ...(percent === null ? {} : { cpuUsagePercent: Math.max(0, Math.round(percent * 10) / 10) }) },
-        }),
-      );
+      const cpu = percent === null ? null : Math.max(0, Math.round(percent * 10) / 10);
+      rows.push(Prisma.sql`(${p.instanceId}::uuid, ${p.containerId ?? null}::text, ${BigInt(usage.memoryBytes)}::bigint, ${cpu}::float8)`);
     }
-    if (updates.length) await this.db.$transaction(updates);
+    if (rows.length === 0) return;
+    // One statement for all of them: a transaction of one update per instance outlasted
+    // Prisma's 5 s limit with hundreds awake during a wake storm, and failed the whole round.
+    // Only a row still on this host with the same container is written.
+    try {
+      await this.db.$executeRaw`
+        UPDATE "Instance" AS i
+        SET "memoryUsageBytes" = v.memory, "cpuUsagePercent" = COALESCE(v.cpu, i."cpuUsagePercent")
+        FROM (VALUES ${Prisma.join(rows)}) AS v(id, container, memory, cpu)
+        WHERE i.id = v.id AND i."hostId" = ${this.host.current.id}::uuid AND (v.container IS NULL OR i."containerId" = v.container)`;
+    } catch (error) {
+      // Usage is shown, not acted on: a failed write waits for the next sample, the round goes on.
+      this.logger.warn(`could not record the usage of ${rows.length} instances: ${(error as Error).message}`);
+    }
   }
 }
