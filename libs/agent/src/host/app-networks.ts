@@ -53,13 +53,18 @@ export class AppNetworks {
 
   /**
    * Removes this install's networks of apps that no longer exist; one still in use is left for
-   * next time. Networks of other installs sharing the engine are never touched.
+   * next time. Networks of other installs sharing the engine are never touched. The apps are
+   * looked up after the networks are listed: read before, an app created in between looked
+   * deleted, and its network (made by another agent, its first container not yet on it) was
+   * removed under that container's create.
    */
-  async prune(existingAppIds: ReadonlySet<string>): Promise<void> {
+  async prune(existing: (appIds: string[]) => Promise<ReadonlySet<string>>): Promise<void> {
     const networks = await this.list([`${NETWORK_LABEL}=app`, `${INSTALL_LABEL}=${this.config.installId}`]);
+    const appIds = networks.flatMap((network) => network.Labels?.[APP_ID_LABEL] ?? []);
+    const live = appIds.length ? await existing(appIds) : new Set<string>();
     for (const network of networks) {
       const appId = network.Labels?.[APP_ID_LABEL];
-      if (!appId || existingAppIds.has(appId)) continue;
+      if (!appId || live.has(appId)) continue;
       try {
         await this.engine.api.getNetwork(network.Name).remove();
         this.known.delete(network.Name);

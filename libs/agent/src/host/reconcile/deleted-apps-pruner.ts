@@ -48,10 +48,10 @@ export class DeletedAppsPruner {
 
   private async prune(inUse: ReadonlySet<string>): Promise<void> {
     const t0 = performance.now();
-    const apps = await this.db.app.findMany({ select: { id: true } });
-    await this.networks.prune(new Set(apps.map((app) => app.id)));
-    const t1 = performance.now();
+    // Asked after the engine's networks and images are listed: an app made since is not among them.
     const existing = async (ids: string[]) => new Set((await this.db.app.findMany({ where: { id: { in: ids } }, select: { id: true } })).map((app) => app.id));
+    await this.networks.prune(existing);
+    const t1 = performance.now();
     const removed = await this.images.pruneDeletedApps(existing);
     if (removed) this.logger.log(`removed ${removed} image(s) of deleted apps`);
     const t2 = performance.now();
