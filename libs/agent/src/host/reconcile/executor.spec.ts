@@ -225,6 +225,27 @@ describe('ReconcileExecutor', () => {
     t.executor.stop();
   });
 
+  it('thaws a container it froze itself without asking the engine first; one stopped since is started instead', async () => {
+    const t = setup();
+    const sleeper = { ...asleep, actualState: 'running' } as unknown as WantedInstance;
+    await t.run({ kind: 'freeze', row: sleeper, containerId: 'c1' });
+    expect([...(await t.executor.wake([sleeper]))]).toEqual(['i1']);
+    expect(t.runtime.unpause).toHaveBeenCalledWith('c1');
+    expect(t.runtime.inspect).not.toHaveBeenCalled();
+
+    // Frozen here, then stopped behind this agent's back: the thaw finds it stopped and it is started.
+    const u = setup({ unpause: { id: 'c1', running: false, paused: false, pid: 0, exitCode: 0, hostPort: null, startedAt: null } });
+    const started = jest.fn(async () => ({ id: 'c1', running: true, paused: false, pid: 9, exitCode: 0, hostPort: 40009, startedAt: null }));
+    (u.runtime as Record<string, unknown>).start = started;
+    await u.run({ kind: 'freeze', row: sleeper, containerId: 'c1' });
+    expect([...(await u.executor.wake([sleeper]))]).toEqual(['i1']);
+    expect(started).toHaveBeenCalledWith('c1');
+    expect(u.updates).not.toContainEqual(expect.objectContaining({ actualState: 'crashed' }));
+    expect(u.events).toEqual(['web.1 frozen: the environment is asleep (v3)', 'web.1 started: woken (v3)']);
+    t.executor.stop();
+    u.executor.stop();
+  });
+
   it('takes a frozen container that is gone when thawed for a crash', async () => {
     const t = setup({ unpause: null });
     await t.run({ kind: 'thaw', row: { ...row, actualState: 'stopped', healthy: false, hostPort: null } as unknown as WantedInstance, containerId: 'c1' });
