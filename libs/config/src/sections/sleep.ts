@@ -10,8 +10,13 @@ export const sleepEnv = z.object({
   SLEEP_MINUTE_SECONDS: env.int(60, 1, 60),
   /** How often the router reads HAProxy's per-environment session counters into Environment.lastRequestAt. */
   ROUTER_ACTIVITY_SECONDS: env.int(10, 1, 600),
-  /** Longest a request to a sleeping environment waits for it to wake before it gets a 503 saying why. */
-  WAKE_TIMEOUT_SECONDS: env.int(30, 1, 600),
+  /**
+   * Longest a request to a sleeping environment waits for it to wake before it gets a 503 saying
+   * why. 55: a deep sleeper's start queues behind others' on a busy host, and a wake that gives
+   * up still goes on (Heroku's router likewise holds a request while a dyno boots, up to 75 s);
+   * kept under ROUTER_RESPONSE_TIMEOUT_SECONDS' 60, which bounds it anyway.
+   */
+  WAKE_TIMEOUT_SECONDS: env.int(55, 1, 600),
   /** A host whose agent reports less available memory than this is under memory pressure: its least recently requested idle environments are put to sleep until it is not. */
   MEMORY_PRESSURE_AVAILABLE_MB: env.int(1024, 0, 10_000_000),
   /** Memory pressure never puts to sleep an environment that had a request within this many seconds. */
