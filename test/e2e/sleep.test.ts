@@ -3,6 +3,7 @@ import { BerthConfig } from '@berth/config';
 import { PrismaService } from '@berth/db';
 import { LogWriter } from '@berth/logs';
 import { loadClusterInput } from '@berth/placement';
+import { EdgeRouter } from '@berth/router';
 import { ensureWebAppImage } from '../support/images';
 import { get } from '../support/router';
 import { deploy, eventually, startWholePlatform, WholePlatform } from '../support/runtime';
@@ -28,6 +29,19 @@ async function berthLines(platform: WholePlatform['platform'], app: string, env 
   const db = platform.app.get(PrismaService);
   const environment = await db.environment.findFirstOrThrow({ where: { name: env, app: { name: app } } });
   return (await db.logLine.findMany({ where: { environmentId: environment.id, source }, orderBy: { id: 'asc' } })).map((line) => line.text);
+}
+
+/**
+ * Waits until the environment's status says `sleeping`, then until the router has applied it:
+ * the status is read from the database the moment the Sleeper commits, and a request sent in the
+ * few milliseconds before the router takes the instance out (HAProxy's runtime API) reached the
+ * app being put to sleep, answered without a wake (seen once in CI).
+ */
+async function fallenAsleep<S extends { state: string }>(platform: WholePlatform['platform'], app: string, env: string, status: () => Promise<S>): Promise<S> {
+  const asleep = await eventually(`${env} to fall asleep`, async () => ((await status()).state === 'sleeping' ? status() : null), 120_000);
+  const environment = await platform.app.get(PrismaService).environment.findFirstOrThrow({ where: { name: env, app: { name: app } } });
+  await platform.app.get(EdgeRouter, { strict: false }).refresh(environment.id);
+  return asleep;
 }
 
 /**
@@ -59,7 +73,7 @@ describe('sleeping environments (deep sleep: stopped, woken by a start)', () => 
   const envPath = (env = 'production') => `/api/apps/${app}/environments/${env}`;
   const host = (env = 'production') => (env === 'production' ? `${app}.localhost` : `${env}--${app}.localhost`);
   const status = async (env = 'production') => (await stack.platform.http().get(envPath(env)).set(user.auth).expect(200)).body.status;
-  const asleep = (env = 'production') => eventually(`${env} to fall asleep`, async () => ((await status(env)).state === 'sleeping' ? status(env) : null), 120_000);
+  const asleep = (env = 'production') => fallenAsleep(stack.platform, app, env, () => status(env));
   const wakes = async (env = 'production') => {
     // Berth's log lines are written in batches: store what is pending first.
     await stack.platform.app.get(LogWriter).flush();
@@ -195,7 +209,7 @@ describe('sleeping environments (frozen first: woken by a thaw)', () => {
   const envPath = (env = 'production') => `/api/apps/${app}/environments/${env}`;
   const host = (env = 'production') => (env === 'production' ? `${app}.localhost` : `${env}--${app}.localhost`);
   const status = async (env = 'production') => (await stack.platform.http().get(envPath(env)).set(user.auth).expect(200)).body.status;
-  const asleep = (env = 'production') => eventually(`${env} to fall asleep`, async () => ((await status(env)).state === 'sleeping' ? status(env) : null), 120_000);
+  const asleep = (env = 'production') => fallenAsleep(stack.platform, app, env, () => status(env));
   const frozen = (env = 'production') =>
     eventually(`the container of ${env} to be frozen`, async () => {
       const containers = containersOfEnv(app, env);
