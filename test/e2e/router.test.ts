@@ -62,6 +62,9 @@ describe('edge router', () => {
     return { name, env };
   }
 
+  /** Resolves once the router has applied the environment's current routes to HAProxy. */
+  const applied = (environmentId: string) => platform.app.get(EdgeRouter, { strict: false }).refresh(environmentId);
+
   /** The pid of HAProxy's current worker: a reload starts a new one. */
   const workerPid = () =>
     new Promise<string>((resolve, reject) => {
@@ -157,7 +160,7 @@ describe('edge router', () => {
     await serves(`${name}.localhost`, 'grow-1');
     // The new backend reloaded HAProxy; the new worker may serve before the old one has let
     // go of the admin socket they share. Once the router has applied the change, it has.
-    await platform.app.get(EdgeRouter, { strict: false }).refresh(env.id);
+    await applied(env.id);
     const before = await workerPid();
     // One instance gets two slots; five need three more, added through HAProxy's runtime API.
     const more = await Promise.all([apps.start('grow-2'), apps.start('grow-3'), apps.start('grow-4'), apps.start('grow-5')]);
@@ -314,7 +317,7 @@ describe('edge router', () => {
       const env = await preview(name, `reload-${i}`); // a new environment: a new backend, a reload
       // Once the router has applied it, only the new worker answers: the old one let go of
       // the listeners it shared (a runtime API command could otherwise reach it and be lost).
-      await platform.app.get(EdgeRouter, { strict: false }).refresh(env.id);
+      await applied(env.id);
       const answering = await Promise.all(Array.from({ length: 10 }, () => workerPid()));
       expect(new Set(answering).size).toBe(1);
       await eventually(() => url(`reload-${i}--${name}.localhost`), (a) => a.status === 503, `reload-${i} known to the router`);
@@ -342,7 +345,7 @@ describe('edge router', () => {
       const before = await workerPid();
       const other = await preview(name, 'elsewhere');
       await eventually(() => url(`elsewhere--${name}.localhost`), (a) => a.status === 503, 'the new environment known to the router');
-      await platform.app.get(EdgeRouter, { strict: false }).refresh(other.id);
+      await applied(other.id);
       expect(await workerPid()).not.toBe(before);
 
       const v2 = await apps.start('tab-v2');

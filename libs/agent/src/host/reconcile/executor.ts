@@ -138,10 +138,8 @@ export class ReconcileExecutor {
           const containerId = row.containerId;
           // Frozen by this agent: thawed straight away, without asking the engine first (one
           // engine call fewer per wake, when fifty at once queue for the engine).
-          const thawed = this.frozen.delete(containerId) ? await this.thawLane.run(() => this.thaw(row, containerId, true)) : 'not-frozen';
-          let running: boolean;
-          if (thawed !== 'not-frozen') running = thawed;
-          else {
+          let running = this.frozen.delete(containerId) ? await this.thawLane.run(() => this.thaw(row, containerId, true)) : 'not-frozen';
+          if (running === 'not-frozen') {
             const container = await this.runtime.inspect(containerId);
             if (container?.paused) running = await this.thawLane.run(() => this.thaw(row, container.id));
             else if (container && !container.running) running = await this.startLane.run(() => this.resume(row, container.id));
