@@ -511,17 +511,16 @@ interface WakeResult {
 
 const CLIENTS = 50;
 
-/** States of the engine's containers of these instances: paused, exited, other. */
-function containerStates(hostName: string, instanceIds: Set<string>): WakeResult['containersAtWake'] {
-  const lines = execFileSync('podman', ['ps', '-a', '--filter', `label=berth.host=${hostName}`, '--format', '{{index .Labels "berth.instance"}} {{.State}}']).toString().trim().split('\n');
+/**
+ * States of these instances' containers as the agent sees them: paused (frozen: by the kernel's
+ * freezer, which the engine does not know of, or the engine's pause), exited, other.
+ */
+async function containerStates(b: Bench, instanceIds: Set<string>): Promise<WakeResult['containersAtWake']> {
   const counts = { paused: 0, exited: 0, other: 0 };
-  for (const line of lines) {
-    // The CLI says `Paused`, `Exited (0) 2 minutes ago`, `Up 3 minutes ago`.
-    const [instance, ...words] = line.split(' ');
-    const state = words.join(' ').toLowerCase();
-    if (!instance || !instanceIds.has(instance)) continue;
-    if (state.startsWith('paused')) counts.paused++;
-    else if (state.startsWith('exited') || state.startsWith('stopped')) counts.exited++;
+  for (const c of await b.runtime.list(b.hostName)) {
+    if (!c.instanceId || !instanceIds.has(c.instanceId)) continue;
+    if (c.paused) counts.paused++;
+    else if (!c.running) counts.exited++;
     else counts.other++;
   }
   return counts;
@@ -589,10 +588,10 @@ async function measureWake(b: Bench, image: string, limits: Limits, kind: SleepK
   const targets = sleepers.filter((e) => asleepSet.has(e.id));
   const instanceIds = new Set((await b.db.instance.findMany({ where: { environmentId: { in: sleeping } }, select: { id: true } })).map((i) => i.id));
   const expected = kind === 'frozen' ? 'paused' : 'exited';
-  let containersAtWake = containerStates(b.hostName, instanceIds);
+  let containersAtWake = await containerStates(b, instanceIds);
   for (const waitedSince = Date.now(); containersAtWake[expected] < instanceIds.size && Date.now() - waitedSince < 60_000; ) {
     await sleep(500);
-    containersAtWake = containerStates(b.hostName, instanceIds);
+    containersAtWake = await containerStates(b, instanceIds);
   }
   agentConfig.freezeMs = freezeMs;
   console.log(

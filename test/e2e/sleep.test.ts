@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { BerthConfig } from '@berth/config';
 import { PrismaService } from '@berth/db';
 import { LogWriter } from '@berth/logs';
@@ -22,6 +23,16 @@ function containersOfEnv(app: string, env: string): { id: string; running: boole
 
 /** The engine's state of a container: running, paused, exited… */
 const stateOf = (id: string) => execFileSync('podman', ['inspect', '--format', '{{.State.Status}}', id]).toString().trim();
+
+/**
+ * The kernel's freezer state of a running container's cgroup (cgroup v1, as this host has:
+ * THAWED, FREEZING, FROZEN): the agent freezes there itself, so the engine still says it runs.
+ */
+function freezerStateOf(id: string): string {
+  const pid = execFileSync('podman', ['inspect', '--format', '{{.State.Pid}}', id]).toString().trim();
+  const line = readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').find((l) => l.split(':')[1]?.split(',').includes('freezer'));
+  return readFileSync(`/sys/fs/cgroup/freezer${line!.split(':')[2]}/freezer.state`, 'utf8').trim();
+}
 
 /** Berth's own lines of an environment's log, e.g. `web.1 frozen: the environment is asleep (v1)`. */
 async function berthLines(platform: WholePlatform['platform'], app: string, env = 'production', source = 'berth'): Promise<string[]> {
@@ -184,7 +195,7 @@ describe('sleeping environments (deep sleep: stopped, woken by a start)', () => 
 
 /**
  * The first stage of sleep, the default (AGENT_FREEZE_MINUTES 30): a sleeping environment's
- * container is frozen (the engine's pause: memory kept, no CPU), woken by a thaw of the same
+ * container is frozen (the kernel's freezer, as the engine's pause does: memory kept, no CPU), woken by a thaw of the same
  * container, removed like any when its environment goes, and stopped once frozen past the window.
  */
 describe('sleeping environments (frozen first: woken by a thaw)', () => {
@@ -213,17 +224,17 @@ describe('sleeping environments (frozen first: woken by a thaw)', () => {
   const frozen = (env = 'production') =>
     eventually(`the container of ${env} to be frozen`, async () => {
       const containers = containersOfEnv(app, env);
-      return containers.length === 1 && stateOf(containers[0].id) === 'paused' ? containers[0] : null;
+      return containers.length === 1 && stateOf(containers[0].id) === 'running' && freezerStateOf(containers[0].id) === 'FROZEN' ? containers[0] : null;
     });
 
-  it('freezes an idle environment: its container paused and kept, nothing booked, the status says sleeping since when', async () => {
+  it('freezes an idle environment: its container frozen and kept, nothing booked, the status says sleeping since when', async () => {
     const [before] = containersOfEnv(app, 'production');
     await stack.platform.http().patch(envPath()).set(user.auth).send({ sleepAfterMinutes: 1 }).expect(200);
     const sleeping = await asleep();
     expect(sleeping.message).toMatch(/^Asleep since .+ after 1 minute without requests\.$/);
     expect(new Date(sleeping.since).getTime()).not.toBeNaN();
     expect((await frozen()).id).toBe(before.id);
-    // Reported asleep on its row right after the engine's pause returns.
+    // Reported asleep on its row right after the freeze.
     const instance = await eventually('the row reported asleep', async () => {
       const row = await db.instance.findFirstOrThrow({ where: { environment: { name: 'production', app: { name: app } } } });
       return row.actualState === 'stopped' ? row : null;
@@ -243,6 +254,7 @@ describe('sleeping environments (frozen first: woken by a thaw)', () => {
     expect(answer).toMatchObject({ status: 200, body: 'app' });
     expect(containersOfEnv(app, 'production')).toEqual([{ id: kept.id, running: true }]);
     expect(stateOf(kept.id)).toBe('running');
+    expect(freezerStateOf(kept.id)).toBe('THAWED');
     expect((await status()).state).toBe('running');
     await eventually('the thaw in the log', async () => (await berthLines(stack.platform, app)).includes('web.1 thawed: woken (v1)'));
     expect(await berthLines(stack.platform, app)).toContain('woke on a request');

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AppsModule } from '@berth/tenant-apps';
-import { AppNetworks, ContainerRuntime, InstanceDisks } from '@berth/agent';
+import { AppNetworks, Cgroups, ContainerRuntime, InstanceDisks } from '@berth/agent';
 import { RunController } from './run.controller';
 import { RunService } from './run.service';
 
@@ -8,6 +8,6 @@ import { RunService } from './run.service';
 @Module({
   imports: [AppsModule],
   controllers: [RunController],
-  providers: [RunService, InstanceDisks, ContainerRuntime, AppNetworks],
+  providers: [RunService, InstanceDisks, Cgroups, ContainerRuntime, AppNetworks],
 })
 export class OneOffModule {}

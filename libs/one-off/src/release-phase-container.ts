@@ -2,7 +2,7 @@ import { Injectable, Logger, Module } from '@nestjs/common';
 import { BerthConfig } from '@berth/config';
 import { requestsFor } from '@berth/placement';
 import { ReleasePhaseEnd, ReleasePhaseRun, ReleasePhaseRunner } from '@berth/releases';
-import { AppNetworks, ContainerRuntime, InstanceDisks, LABELS, containerSpec, diskTarget } from '@berth/agent';
+import { AppNetworks, Cgroups, ContainerRuntime, InstanceDisks, LABELS, containerSpec, diskTarget } from '@berth/agent';
 
 /**
  * Runs a release phase as a one-off container of the release's image (like `berth run`): the
@@ -67,7 +67,7 @@ export class ReleasePhaseContainer extends ReleasePhaseRunner {
 
 /** The release phase's container runner, for the process that runs rollouts. */
 @Module({
-  providers: [ContainerRuntime, AppNetworks, InstanceDisks, { provide: ReleasePhaseRunner, useClass: ReleasePhaseContainer }],
+  providers: [Cgroups, ContainerRuntime, AppNetworks, InstanceDisks, { provide: ReleasePhaseRunner, useClass: ReleasePhaseContainer }],
   exports: [ReleasePhaseRunner],
 })
 export class ReleasePhaseModule {}
