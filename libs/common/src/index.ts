@@ -11,3 +11,4 @@ export * from './params';
 export * from './every';
 export * from './tcp';
 export * from './event-stream';
+export * from './lane';

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { BerthConfig } from '@berth/config';
-import { Clock } from '@berth/common';
+import { Clock, Lane } from '@berth/common';
 import { Prisma, PrismaService } from '@berth/db';
 import { InstanceMetricsWriter } from '@berth/metrics';
 import { failedToStart, markCrashed, Notifier } from '@berth/contracts';
@@ -42,26 +42,6 @@ async function inBatches<T>(items: readonly T[], size: number, work: (item: T) =
   await Promise.all(Array.from({ length: Math.min(size, items.length) }, async () => {
     while (next < items.length) await work(items[next++]);
   }));
-}
-
-/** At most `size` calls at once; the rest wait their turn, in order. */
-class Lane {
-  private running = 0;
-  private readonly waiting: (() => void)[] = [];
-
-  constructor(private readonly size: number) {}
-
-  async run<T>(work: () => Promise<T>): Promise<T> {
-    if (this.running >= this.size) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    else this.running++;
-    try {
-      return await work();
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.running--;
-    }
-  }
 }
 
 /**
