@@ -77,4 +77,36 @@ describe('waking many environments on one host at once', () => {
     expect(instances.filter((i) => i.hostId === null && i.containerId === null && i.actualState === 'pending')).toHaveLength(2);
     expect(instances.every((i) => i.desiredState === 'running')).toBe(true);
   });
+
+  it('runs at most a quarter of its database connections as waking transactions at once: the rest of the process keeps some', async () => {
+    const config = testConfig({ DATABASE_POOL_SIZE: '8' }) as BerthConfig;
+    const small = new PrismaService(config);
+    try {
+      let open = 0;
+      let most = 0;
+      const transaction = small.$transaction.bind(small) as (work: unknown) => Promise<unknown>;
+      (small as unknown as { $transaction: (work: unknown) => Promise<unknown> }).$transaction = async (work) => {
+        most = Math.max(most, ++open);
+        try {
+          return await transaction(work);
+        } finally {
+          open--;
+        }
+      };
+      const notifier = { placementsChanged: async () => undefined, wakeScheduler: async () => undefined } as unknown as Notifier;
+      const lane = new Waker(small, config, new Clock(), notifier, { write: () => undefined } as unknown as LogWriter, {} as RedisService);
+      const team = await db.team.create({ data: { name: unique('sleepers') } });
+      const host = await db.host.create({ data: { name: unique('wake-host'), memoryMb: 4096, cpuMillis: 2000, pidsLimit: 10_000 } });
+      const ids = await Promise.all(Array.from({ length: 12 }, (_, n) => sleepingEnvironment(team.id, host.id, 200 + n)));
+
+      const woke = await Promise.all(ids.map((id) => (lane as unknown as { startInstances(id: string): Promise<boolean> }).startInstances(id)));
+
+      expect(woke).toEqual(Array(12).fill(true));
+      expect(most).toBe(2);
+      expect(await db.instance.count({ where: { environmentId: { in: ids }, hostId: host.id, desiredState: 'running' } })).toBe(12);
+    } finally {
+      await small.$disconnect();
+    }
+  });
 });
+

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { BerthConfig } from '@berth/config';
-import { Clock } from '@berth/common';
+import { Clock, Lane } from '@berth/common';
 import { Prisma, PrismaService } from '@berth/db';
 import { LogWriter } from '@berth/logs';
 import { allocatable } from '@berth/placement';
@@ -59,6 +59,14 @@ export class Waker implements OnApplicationBootstrap, OnModuleDestroy {
   /** Wakes waiting for their environment's routes to change, by environment. */
   private readonly waiting = new Map<string, Set<() => void>>();
   private subscriber?: Redis;
+  /**
+   * Waking transactions at once in this process: a quarter of its database connections. Wakes
+   * on one host take turns on the host's row lock anyway, and each one waiting there held a
+   * connection: fifty at once took all ten, and every other query of the process (the agent's
+   * heartbeat and snapshot, the instances marked healthy, the routes the wakes wait for) waited
+   * for one. The host was marked unreachable for a missed heartbeat during such a wake storm.
+   */
+  private readonly claims: Lane;
 
   constructor(
     private readonly db: PrismaService,
@@ -67,7 +75,9 @@ export class Waker implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly notifier: Notifier,
     private readonly logs: LogWriter,
     private readonly redis: RedisService,
-  ) {}
+  ) {
+    this.claims = new Lane(Math.max(1, Math.floor(config.database.poolSize / 4)));
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     this.subscriber = this.redis.subscriber();
@@ -138,7 +148,7 @@ export class Waker implements OnApplicationBootstrap, OnModuleDestroy {
   /** Flips the environment awake in one transaction; returns false when it was not asleep (someone else woke it). */
   private async startInstances(environmentId: string): Promise<boolean> {
     const now = this.clock.now();
-    const result = await this.db.$transaction(async (tx) => {
+    const result = await this.claims.run(() => this.db.$transaction(async (tx) => {
       const flipped = await tx.environment.updateMany({ where: { id: environmentId, sleepingSince: { not: null } }, data: { sleepingSince: null, sleepCause: null, lastRequestAt: now } });
       if (!flipped.count) return null;
       const current = await tx.release.findFirst({ where: { environmentId, status: 'active' }, orderBy: { version: 'desc' }, select: { id: true, version: true } });
@@ -165,7 +175,7 @@ export class Waker implements OnApplicationBootstrap, OnModuleDestroy {
         }
       }
       return { version: current.version, hosts, woken, moved };
-    });
+    }));
     if (!result) return false;
     // Their agents thaw or start the kept containers at once, not at their next round.
     await this.notifier.placementsChanged(result.hosts, result.woken);
