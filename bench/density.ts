@@ -39,7 +39,8 @@
  * label or lives in its own database, and is removed at the end.
  */
 import 'reflect-metadata';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
@@ -113,6 +114,13 @@ interface Limits {
 }
 
 /**
+ * A podman command, not waited for synchronously: this process runs all of Berth, and a
+ * synchronous `podman create` or `stop` of several seconds at load held up its event loop (the
+ * agent's rounds and heartbeat: the host was once marked unreachable during the baselines).
+ */
+const podman = (args: string[]) => promisify(execFile)('podman', args);
+
+/**
  * The baseline: an existing stopped container of the image (same limits as a default web
  * instance), started with `podman start` until it answers HTTP, then stopped; ten times.
  */
@@ -120,25 +128,25 @@ async function measureBaseline(image: string, { memoryMb, cpu, nproc, nofile }: 
   const name = `berth-bench-density-${randomBytes(4).toString('hex')}`;
   // A fixed host port: nothing but the start and the HTTP polls inside the timed span.
   const port = await freePort();
-  execFileSync('podman', [
+  await podman([
     'create', '--name', name, '--label', TEST_LABEL, '--label', BENCH_LABEL, '--init', '--memory', `${memoryMb}m`, '--cpus', String(cpu), '--ulimit', `nproc=${nproc.soft}:${nproc.hard}`, '--ulimit', `nofile=${nofile.soft}:${nofile.hard}`,
     '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '--user', '65534:65534', '-e', 'PORT=5000', '-p', `127.0.0.1:${port}:5000`, image,
-  ], { stdio: 'ignore' });
+  ]);
   const times: number[] = [];
   try {
     for (let i = 0; i < 10; i++) {
       const t = Date.now();
       if (start) await start(name);
-      else execFileSync('podman', ['start', name], { stdio: 'ignore' });
+      else await podman(['start', name]);
       while (!(await answersHttp(port))) {
         if (Date.now() - t > 30_000) throw new Error('the baseline container did not answer within 30 s');
         await sleep(5);
       }
       times.push(Date.now() - t);
-      execFileSync('podman', ['stop', '-t', '0', name], { stdio: 'ignore' });
+      await podman(['stop', '-t', '0', name]);
     }
   } finally {
-    execFileSync('podman', ['rm', '-f', '-t', '0', name], { stdio: 'ignore' });
+    await podman(['rm', '-f', '-t', '0', name]);
   }
   return { podmanStartP50Ms: percentile(times, 50), podmanStartP90Ms: percentile(times, 90), starts: times.length };
 }

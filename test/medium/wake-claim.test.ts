@@ -47,7 +47,7 @@ describe('waking many environments on one host at once', () => {
     return environment.id;
   }
 
-  it('books all of them back on their host, each claim in turn, none placed afresh', async () => {
+  it('books all of them back on their host, claimed together, none placed afresh', async () => {
     const team = await db.team.create({ data: { name: unique('sleepers') } });
     // Room for all twenty (64 MB and 25 millicores booked each) and more.
     const host = await db.host.create({ data: { name: unique('wake-host'), memoryMb: 4096, cpuMillis: 2000, pidsLimit: 10_000 } });
@@ -59,8 +59,8 @@ describe('waking many environments on one host at once', () => {
     const instances = await db.instance.findMany({ where: { environmentId: { in: ids } } });
     expect(instances.map((i) => [i.hostId, i.desiredState, i.containerId !== null])).toEqual(Array(20).fill([host.id, 'running', true]));
     expect(schedulerWoken).toBe(0);
-    // Every wake bumped the host's version once, as a placement commit does.
-    expect((await db.host.findUniqueOrThrow({ where: { id: host.id } })).version).toBe(20);
+    // Asked for at the same moment, they were claimed together: the host's version bumped once, as a placement commit does.
+    expect((await db.host.findUniqueOrThrow({ where: { id: host.id } })).version).toBe(1);
     expect(await db.environment.count({ where: { id: { in: ids }, sleepingSince: { not: null } } })).toBe(0);
   });
 
@@ -78,35 +78,39 @@ describe('waking many environments on one host at once', () => {
     expect(instances.every((i) => i.desiredState === 'running')).toBe(true);
   });
 
-  it('runs at most a quarter of its database connections as waking transactions at once: the rest of the process keeps some', async () => {
+  it('claims the wakes asked for meanwhile together, in one transaction: one connection, not one each', async () => {
     const config = testConfig({ DATABASE_POOL_SIZE: '8' }) as BerthConfig;
     const small = new PrismaService(config);
     try {
-      let open = 0;
-      let most = 0;
+      let transactions = 0;
       const transaction = small.$transaction.bind(small) as (work: unknown) => Promise<unknown>;
-      (small as unknown as { $transaction: (work: unknown) => Promise<unknown> }).$transaction = async (work) => {
-        most = Math.max(most, ++open);
-        try {
-          return await transaction(work);
-        } finally {
-          open--;
-        }
-      };
-      const notifier = { placementsChanged: async () => undefined, wakeScheduler: async () => undefined } as unknown as Notifier;
-      const lane = new Waker(small, config, new Clock(), notifier, { write: () => undefined } as unknown as LogWriter, {} as RedisService);
+      (small as unknown as { $transaction: (work: unknown) => Promise<unknown> }).$transaction = async (work) => (transactions++, transaction(work));
+      const notified: string[][] = [];
+      const notifier = { placementsChanged: async (_hosts: string[], woken: string[]) => void notified.push(woken), wakeScheduler: async () => undefined } as unknown as Notifier;
+      const batching = new Waker(small, config, new Clock(), notifier, { write: () => undefined } as unknown as LogWriter, {} as RedisService);
+      const startInstances = (id: string) => (batching as unknown as { startInstances(id: string): Promise<boolean> }).startInstances(id);
       const team = await db.team.create({ data: { name: unique('sleepers') } });
       const host = await db.host.create({ data: { name: unique('wake-host'), memoryMb: 4096, cpuMillis: 2000, pidsLimit: 10_000 } });
-      const ids = await Promise.all(Array.from({ length: 12 }, (_, n) => sleepingEnvironment(team.id, host.id, 200 + n)));
+      const ids = await Promise.all(Array.from({ length: 13 }, (_, n) => sleepingEnvironment(team.id, host.id, 200 + n)));
+      // One whose kept instance is gone (its host was lost): it stays asleep and says why; the others still wake.
+      await db.instance.deleteMany({ where: { environmentId: ids[12] } });
 
-      const woke = await Promise.all(ids.map((id) => (lane as unknown as { startInstances(id: string): Promise<boolean> }).startInstances(id)));
+      const first = startInstances(ids[0]);
+      const rest = ids.slice(1).map(startInstances);
+      const woke = await Promise.allSettled([first, ...rest]);
 
-      expect(woke).toEqual(Array(12).fill(true));
-      expect(most).toBe(2);
+      expect(woke.slice(0, 12).map((w) => w.status === 'fulfilled' && w.value)).toEqual(Array(12).fill(true));
+      expect(woke[12]).toMatchObject({ status: 'rejected', reason: { name: 'WakeFailed', message: expect.stringMatching(/instances are gone/) } });
+      expect(transactions).toBe(1);
+      expect(notified).toHaveLength(1);
+      expect(notified[0]).toHaveLength(12);
       expect(await db.instance.count({ where: { environmentId: { in: ids }, hostId: host.id, desiredState: 'running' } })).toBe(12);
+      expect((await db.environment.findUniqueOrThrow({ where: { id: ids[12] } })).sleepingSince).not.toBeNull();
+      // Asked for again, an environment already awake is not woken twice.
+      expect(await startInstances(ids[0])).toBe(false);
+      expect(transactions).toBe(2);
     } finally {
       await small.$disconnect();
     }
   });
 });
-
