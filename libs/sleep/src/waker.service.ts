@@ -153,7 +153,8 @@ export class Waker implements OnApplicationBootstrap, OnModuleDestroy {
    * holding one of the process's database connections while it waited: every other query (the
    * agent's heartbeat and snapshot, the instances marked healthy, the routes the wakes wait for)
    * waited for a connection, and the host was once marked unreachable for a missed heartbeat.
-   * Four fifths of a frozen wake's time under such a storm (1.6 s of 2.0 s p50) was that queue.
+   * With two such transactions at most at a time, their queue was 1.6 s of a frozen wake's
+   * 2.0 s p50 in a storm of fifty (`bench:density`, 300 environments).
    */
   private startInstances(environmentId: string): Promise<boolean> {
     return new Promise((resolve, reject) => {

@@ -198,15 +198,19 @@ export class ContainerRuntime {
     const details = await this.inspect(id);
     const freezer = details?.running ? this.cgroups.freezerOf(details.pid, details.id) : null;
     if (details && freezer) {
-      await this.cgroups.freeze(freezer);
+      // Held from the first write: a list meanwhile sees it freezing, not running.
       this.held.set(details.id, { freezer, details });
+      await this.cgroups.freeze(freezer).catch((error: Error) => {
+        this.held.delete(details.id);
+        throw error;
+      });
     } else {
       await this.engine.api.getContainer(id).pause();
     }
     this.watch?.note({ id, state: 'paused' }, observedAt);
   }
 
-  /** Thaws a container the agent froze through its cgroup; false when it is not frozen so any more. */
+  /** Thaws a container the agent froze through its cgroup; null when it did not, or it is not frozen any more. */
   private thawHeld(id: string): Held | null {
     const held = this.held.get(id);
     if (!held) return null;
