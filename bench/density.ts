@@ -118,7 +118,8 @@ interface Limits {
  * synchronous `podman create` or `stop` of several seconds at load held up its event loop (the
  * agent's rounds and heartbeat: the host was once marked unreachable during the baselines).
  */
-const podman = (args: string[]) => promisify(execFile)('podman', args);
+const execFileAsync = promisify(execFile);
+const podman = (args: string[]) => execFileAsync('podman', args);
 
 /**
  * The baseline: an existing stopped container of the image (same limits as a default web

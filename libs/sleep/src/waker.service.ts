@@ -172,7 +172,7 @@ export class Waker implements OnApplicationBootstrap, OnModuleDestroy {
       try {
         const outcomes = await this.claim(batch.map(([id]) => id));
         for (const [id, callers] of batch) {
-          const outcome = outcomes.get(id) ?? false;
+          const outcome = outcomes.get(id)!;
           for (const caller of callers) (outcome instanceof Error ? caller.reject(outcome) : caller.resolve(outcome));
         }
       } catch (error) {

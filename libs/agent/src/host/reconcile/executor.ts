@@ -18,8 +18,9 @@ import { metricsKeyOf, refOf, WantedInstance } from './wanted';
 
 const STARTS_AT_ONCE = 4;
 /**
- * Thaws at once: someone's request waits on each, and an unpause is one cheap engine call
- * (about 50 ms), so fifty waiting behind four lanes of other work took seconds.
+ * Thaws at once: someone's request waits on each, and a thaw is cheap (a write to the
+ * container's freezer, or one engine unpause of about 50 ms where the agent cannot write it),
+ * so fifty waiting behind four lanes of other work took seconds.
  */
 const THAWS_AT_ONCE = 16;
 /**
