@@ -113,4 +113,29 @@ describe('waking many environments on one host at once', () => {
       await small.$disconnect();
     }
   });
+
+  it("claims a failed batch's wakes again one by one: one environment the database refuses fails alone, in Berth's words", async () => {
+    const team = await db.team.create({ data: { name: unique('sleepers') } });
+    const host = await db.host.create({ data: { name: unique('wake-host'), memoryMb: 4096, cpuMillis: 2000, pidsLimit: 10_000 } });
+    const ids = await Promise.all(Array.from({ length: 6 }, (_, n) => sleepingEnvironment(team.id, host.id, 300 + n)));
+    // A real refusal from PostgreSQL for one environment's row (a trigger on it alone), as a
+    // deadlock or a broken row would make: the whole batch's transaction fails with it.
+    const refuse = `berth_test_refuse_${ids[3].replace(/-/g, '')}`;
+    await db.$executeRawUnsafe(`CREATE FUNCTION ${refuse}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$`);
+    await db.$executeRawUnsafe(`CREATE TRIGGER ${refuse} BEFORE UPDATE ON "Environment" FOR EACH ROW WHEN (OLD.id = '${ids[3]}'::uuid) EXECUTE FUNCTION ${refuse}()`);
+    try {
+      const woke = await Promise.allSettled(ids.map((id) => (waker as unknown as { startInstances(id: string): Promise<boolean> }).startInstances(id)));
+
+      expect(woke.map((w) => w.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+      expect(woke[3]).toMatchObject({ status: 'rejected', reason: { name: 'WakeFailed', message: expect.stringMatching(/could not record its wake.*try again/) } });
+      expect(JSON.stringify(woke[3])).not.toMatch(/refused by the test|prisma|P20\d\d/i);
+      const awake = await db.environment.findMany({ where: { id: { in: ids } }, select: { id: true, sleepingSince: true } });
+      expect(awake.filter((e) => e.sleepingSince === null).map((e) => e.id).sort()).toEqual(ids.filter((_, n) => n !== 3).sort());
+      expect(await db.instance.count({ where: { environmentId: { in: ids }, hostId: host.id, desiredState: 'running' } })).toBe(5);
+      expect(await db.instance.count({ where: { environmentId: ids[3], desiredState: 'stopped', containerId: 'kept-303' } })).toBe(1);
+    } finally {
+      await db.$executeRawUnsafe(`DROP TRIGGER ${refuse} ON "Environment"`);
+      await db.$executeRawUnsafe(`DROP FUNCTION ${refuse}()`);
+    }
+  });
 });

@@ -169,17 +169,30 @@ export class Waker implements OnApplicationBootstrap, OnModuleDestroy {
     while (this.asked.size) {
       const batch = [...this.asked].slice(0, CLAIM_BATCH);
       for (const [id] of batch) this.asked.delete(id);
+      const ids = batch.map(([id]) => id);
+      let outcomes: Map<string, boolean | WakeFailed>;
       try {
-        const outcomes = await this.claim(batch.map(([id]) => id));
-        for (const [id, callers] of batch) {
-          const outcome = outcomes.get(id)!;
-          for (const caller of callers) (outcome instanceof Error ? caller.reject(outcome) : caller.resolve(outcome));
-        }
+        outcomes = await this.claim(ids);
       } catch (error) {
-        for (const [, callers] of batch) for (const caller of callers) caller.reject(error as Error);
+        const failed = this.claimFailed(ids, error);
+        outcomes = new Map(ids.map((id) => [id, failed]));
+        // One environment's failure (or a deadlock with another router's batch) must not fail
+        // every wake in the batch: the transaction rolled back, so each is claimed again alone.
+        if (ids.length > 1) for (const id of ids) outcomes.set(id, await this.claim([id]).then((alone) => alone.get(id)!, (lone: unknown) => this.claimFailed([id], lone)));
+      }
+      for (const [id, callers] of batch) {
+        const outcome = outcomes.get(id)!;
+        for (const caller of callers) (outcome instanceof Error ? caller.reject(outcome) : caller.resolve(outcome));
       }
     }
     this.claiming = null;
+  }
+
+  /** Logs why a claim failed and says it in Berth's words (the database's are not the visitor's). */
+  private claimFailed(environmentIds: string[], error: unknown): WakeFailed {
+    const why = (error as Error).message?.trim().split('\n').pop();
+    this.logger.warn(environmentIds.length > 1 ? `claiming ${environmentIds.length} wakes together failed (${why}); claiming them one by one` : `claiming the wake of environment ${environmentIds[0]} failed: ${why}`);
+    return new WakeFailed('It was asleep and Berth could not record its wake (its database refused the change); try again in a few seconds.');
   }
 
   /**
