@@ -4,6 +4,23 @@ import { Clock } from '@berth/common';
 import { Host, PrismaService } from '@berth/db';
 import { Machine } from './machine';
 
+/** Below this many neighbour entries the agent warns at start (npm run setup raises it to 16,384). */
+export const NEIGHBOUR_ENTRIES_WANTED = 4096;
+
+/**
+ * What to tell the operator of a machine whose neighbour (ARP) table is too small for a dense
+ * host: every awake web container is reached at its own address, one entry each, and past the
+ * kernel's gc_thresh2 new containers never answer ("neighbor table overflow!" in the kernel's
+ * log; bench:density failed every deploy past 512 awake on Linux's default).
+ */
+export function neighbourTableWarning(softLimit: number | null): string | null {
+  if (softLimit === null || softLimit >= NEIGHBOUR_ENTRIES_WANTED) return null;
+  return (
+    `this machine's neighbour table keeps about ${softLimit} entries (net.ipv4.neigh.default.gc_thresh2): past about ${softLimit} awake web containers, ` +
+    `new ones will not answer. Run npm run setup as root, or raise net.ipv4.neigh.default.gc_thresh1/2/3 (e.g. 4096/16384/32768).`
+  );
+}
+
 /**
  * This agent's row in "Host": registered at start with its capacity (configured, or read from
  * the machine), then kept alive by heartbeats. A host the scheduler marked down becomes ready
@@ -49,6 +66,8 @@ export class HostRegistration {
         })
       : await this.db.host.create({ data: { name: this.name, address: this.config.agent.hostAddress, ...capacity, lastHeartbeatAt: now } });
     this.logger.log(`host ${this.host.name} registered: ${capacity.memoryMb} MB, ${capacity.cpuMillis / 1000} CPU, ${capacity.pidsLimit} pids, reached at ${this.host.address}`);
+    const neighbours = neighbourTableWarning(await this.machine.neighbourTableSoftLimit());
+    if (neighbours) this.logger.warn(neighbours);
     return this.host;
   }
 

@@ -26,6 +26,18 @@ export class Machine {
   }
 
   /**
+   * How many neighbour (ARP) entries the kernel keeps before it refuses new ones that are in use
+   * (net.ipv4.neigh.default.gc_thresh2): about how many containers the host can reach at once.
+   */
+  async neighbourTableSoftLimit(): Promise<number | null> {
+    try {
+      return Number((await readFile('/proc/sys/net/ipv4/neigh/default/gc_thresh2', 'utf8')).trim()) || null;
+    } catch {
+      return null;
+    }
+  }
+
+  /**
    * OOM kills since boot (/proc/vmstat oom_kill), every cgroup included: the fallback that
    * tells an out-of-memory kill from another SIGKILL where the kernel log cannot be read.
    */
