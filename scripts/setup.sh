@@ -4,6 +4,7 @@
 #
 #   - Debian packages: PostgreSQL, Redis, Podman + runc, git, debootstrap, Chromium (browser tests)
 #   - Podman configured for this kind of host (runc; ulimits within the host's)
+#   - the kernel's neighbour (ARP) table raised for hundreds of containers (scripts/setup.d)
 #   - the Podman API socket, running at BERTH_ENGINE_SOCKET (default /run/podman/podman.sock)
 #   - PostgreSQL role and database, Redis server
 #   - node_modules, .env with a generated BERTH_SECRET_KEY, the Prisma client, migrations
