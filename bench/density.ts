@@ -3,7 +3,7 @@
  * and what each costs, against `podman start` of an existing stopped container of the same
  * image (the baseline, measured in the same run).
  *
- *   node dist/bench/density.js [--environments N] [--per-app K] [--rollouts R] [--awake-cap A] [--deploy-minutes M]
+ *   node dist/bench/density.js [--environments N] [--per-app K] [--rollouts R] [--awake-cap A] [--deploy-minutes M] [--profile] [--frozen-only]
  *
  * N environments (default 5,000; `--environments 500` for a quick run), K to an app (default 1:
  * every environment a separate tenant, with its own app network), R rollouts at once (default
@@ -35,6 +35,9 @@
  *     first stage of sleep: woken by a thaw), then with them STOPPED (the deep stage, after
  *     AGENT_FREEZE_MINUTES or under memory pressure: woken by a start), forced by setting the
  *     agent's freeze window to 0 for that second run.
+ * Each wake phase also says how late Berth's event loop ran and where the machine's CPU went
+ * (by kind of process, from /proc); with --profile, a CPU profile of Berth's loop during the
+ * concurrent wakes, summed by function (`loopProfile` in the JSON).
  * Prints a table and writes bench/results/density.json. Everything it creates carries the test
  * label or lives in its own database, and is removed at the end.
  */
@@ -45,6 +48,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { tmpdir } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import { ContainerRuntime } from '@berth/agent';
@@ -63,6 +67,8 @@ import { ensureWebAppImage } from '../test/support/images';
 import { freePort } from '../test/support/platform';
 import { isolatedCluster, removeContainersOf, TEST_LABEL } from '../test/support/runtime';
 import { option, percentile, sleep } from './support/cli';
+import { cpuLine, CpuShare, cpuShare } from './support/cpu-share';
+import { LoopProfile, profileLoop } from './support/loop-profile';
 import { getFromWorker, toLocalClock } from './support/http-clients';
 
 const BENCH_LABEL = 'berth.bench=density';
@@ -175,6 +181,8 @@ interface DeployResult {
   /** Releases whose instance was not ready in time (AGENT_HEALTH_TIMEOUT_SECONDS, the rollout's wait). */
   failedReleases: number;
   memoryPerAwakeInstanceMb: { cgroup: number; monitor: number; berth: number; total: number } | null;
+  /** Where the machine's CPU went while deploying (cores busy, by kind of process). */
+  cpuDuringDeploy: CpuShare;
   routedChecked: number;
   routedAnswered: number;
 }
@@ -337,6 +345,8 @@ async function measureDeploy(b: Bench, count: number, perApp: number, rollouts: 
   let quietSince = Date.now();
   let activeMax = 0;
   let reportedAt = Date.now();
+  const deployCpu = cpuShare();
+  let lastCpu = cpuShare();
   // Until every release is decided (active, or failed: an instance that never became ready) and
   // no instance waits for placement without a reason.
   for (;;) {
@@ -352,7 +362,9 @@ async function measureDeploy(b: Bench, count: number, perApp: number, rollouts: 
       reportedAt = Date.now();
       const states = await b.db.instance.groupBy({ by: ['actualState'], _count: true });
       const hosts = await b.db.host.findMany({ select: { name: true, state: true, memoryMb: true, cpuMillis: true } });
-      console.log(`  ${Math.round((Date.now() - started) / 1000)} s: ${active} releases active, ${rolling} rolling out, ${sleptWhileDeploying} put to sleep, ${nowPlaced} instances placed, ${undecided} waiting for placement, ${healthy} healthy; instances ${states.map((s) => `${s.actualState} ${s._count}`).join(', ')}; hosts ${hosts.map((h) => `${h.name} ${h.state} ${h.memoryMb} MB ${h.cpuMillis / 1000} CPU`).join(', ')}`);
+      const cpu = lastCpu.end();
+      lastCpu = cpuShare();
+      console.log(`  ${Math.round((Date.now() - started) / 1000)} s: ${active} releases active, ${rolling} rolling out, ${sleptWhileDeploying} put to sleep, ${nowPlaced} instances placed, ${undecided} waiting for placement, ${healthy} healthy; instances ${states.map((s) => `${s.actualState} ${s._count}`).join(', ')}; hosts ${hosts.map((h) => `${h.name} ${h.state} ${h.memoryMb} MB ${h.cpuMillis / 1000} CPU`).join(', ')}; ${cpuLine(cpu)}`);
     }
     if (nowPlaced > placed) {
       placed = nowPlaced;
@@ -373,6 +385,7 @@ async function measureDeploy(b: Bench, count: number, perApp: number, rollouts: 
       break;
     }
   }
+  const cpuDuringDeploy = deployCpu.end();
   await deploying;
   // The cap's last sleepers fall asleep (their containers stopped) before anything is measured.
   if (awakeCap !== null) {
@@ -417,6 +430,7 @@ async function measureDeploy(b: Bench, count: number, perApp: number, rollouts: 
     allHealthySeconds: allHealthyAt === null ? null : (allHealthyAt - started) / 1000,
     failedReleases,
     memoryPerAwakeInstanceMb: ids.length ? { cgroup: cgroupMb, monitor: monitorMb, berth: berthMb, total: cgroupMb + monitorMb + berthMb } : null,
+    cpuDuringDeploy,
     routedChecked: sample.length,
     routedAnswered: answered,
   };
@@ -516,6 +530,17 @@ interface WakeResult {
   baselineAtWake: Baseline | null;
   /** The same through the engine's API (Docker API on Podman, as the agent starts a kept container). */
   baselineApiAtWake: Baseline | null;
+  /**
+   * How late Berth's event loop ran its callbacks (ms) while the 50 clients' wakes were under
+   * way: the held requests are forwarded on that loop, beside the agent's and scheduler's work.
+   */
+  loopDelayDuringWakes: { p50: number; p99: number; max: number } | null;
+  /** Where the machine's CPU went meanwhile (cores busy, by kind of process). */
+  cpuDuringWakes: CpuShare | null;
+  /** The same during the requests to awake environments (no wake). */
+  cpuDuringAwake: CpuShare | null;
+  /** With --profile: what Berth's event loop spent its time on during the concurrent wakes. */
+  loopProfile?: LoopProfile;
 }
 
 const CLIENTS = 50;
@@ -558,7 +583,7 @@ async function measureWake(b: Bench, image: string, limits: Limits, kind: SleepK
   const empty: WakeResult = {
     kind, containersAtWake: { paused: 0, exited: 0, other: 0 },
     slept: 0, keptAwake: awake.length, fallAsleepSeconds: null, wakes: 0, wakeP50Ms: null, wakeP99Ms: null, wakeFailed: null, wakeFailures: [],
-    wakeAloneP50Ms: null, awakeP50Ms: null, awakeP99Ms: null, wakeAddedP50Ms: null, wakeAddedP99Ms: null, wakeSteps: null, wakeStepsAlone: null, baselineAtWake: null, baselineApiAtWake: null,
+    wakeAloneP50Ms: null, awakeP50Ms: null, awakeP99Ms: null, wakeAddedP50Ms: null, wakeAddedP99Ms: null, wakeSteps: null, wakeStepsAlone: null, baselineAtWake: null, baselineApiAtWake: null, loopDelayDuringWakes: null, cpuDuringWakes: null, cpuDuringAwake: null,
   };
   if (!sleepers.length) return empty;
 
@@ -621,7 +646,9 @@ async function measureWake(b: Bench, image: string, limits: Limits, kind: SleepK
   // Requests to awake environments, 50 clients at once: what a request costs without a wake.
   // The clients run on their own thread: on this process's loop they would wait behind Berth.
   const awakeHosts = Array.from({ length: Math.max(200, awake.length) }, () => hostnameOf(awake[Math.floor(Math.random() * awake.length)]));
+  const awakeCpu = cpuShare();
   const awakeTimes = (await getFromWorker(b.routerPort, awakeHosts, CLIENTS)).filter((a) => a.status === 200).map((a) => a.ms);
+  const cpuDuringAwake = awakeCpu.end();
 
   // Steps of each wake, timed inside the router's Waker and the agent's engine calls (start or unpause).
   const containerEnv = new Map<string, string>();
@@ -682,7 +709,16 @@ async function measureWake(b: Bench, image: string, limits: Limits, kind: SleepK
   }
   const concurrent = new Set(queue.map((e) => e.id));
   wakeTimes.length = 0;
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  const wakesCpu = cpuShare();
+  const profiling = process.argv.includes('--profile') ? await profileLoop() : null;
   await send(queue, CLIENTS);
+  const loopProfile = await profiling?.stop();
+  const cpuDuringWakes = wakesCpu.end();
+  loopDelay.disable();
+  const ms = (ns: number) => Math.round(ns / 1e5) / 10;
+  const loopDelayDuringWakes = loopDelay.count > 0 ? { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max) } : null;
   waker.wake = wake;
   claiming.startInstances = startInstances;
   runtime.start = start;
@@ -718,6 +754,10 @@ async function measureWake(b: Bench, image: string, limits: Limits, kind: SleepK
     wakeStepsAlone: alone.length ? stepsOf(new Set(alone.map((e) => e.id))) : null,
     baselineAtWake,
     baselineApiAtWake,
+    loopDelayDuringWakes,
+    cpuDuringWakes,
+    cpuDuringAwake,
+    ...(loopProfile ? { loopProfile } : {}),
   };
 }
 
@@ -823,12 +863,13 @@ async function main(): Promise<void> {
     );
     // Wakes of frozen sleepers (the first stage of sleep, the default), then of stopped ones (the deep stage).
     const wake = await measureWake(bench, image, limits, 'frozen');
-    const deepWake = await measureWake(bench, image, limits, 'stopped', false);
+    // --frozen-only: no deep-sleep phase (a quicker run when only the thaws are studied).
+    const deepWake = process.argv.includes('--frozen-only') ? undefined : await measureWake(bench, image, limits, 'stopped', false);
     const controlPlane = await measureControlPlane(bench, environments, environments, perApp);
     result = { ...deploy, perApp, image, baseline, ...controlPlane, ...wake, deepWake };
     print(result as Record<string, unknown>, baseline);
     for (const failure of wake.wakeFailures) console.log(`  failed wake (frozen): ${failure}`);
-    for (const failure of deepWake.wakeFailures) console.log(`  failed wake (stopped): ${failure}`);
+    for (const failure of deepWake?.wakeFailures ?? []) console.log(`  failed wake (stopped): ${failure}`);
   } finally {
     await context.close();
     removeContainersOf([hostName]);
@@ -841,6 +882,7 @@ async function main(): Promise<void> {
   writeFileSync(join(dir, 'density.json'), JSON.stringify({ measuredAt: new Date().toISOString(), ...result }, null, 2) + '\n');
 }
 
+
 function print(r: Record<string, unknown>, baseline: Baseline): void {
   const f = (v: unknown, digits = 1) => (typeof v === 'number' ? v.toFixed(digits) : v === null || v === undefined ? '—' : String(v));
   const memory = r.memoryPerAwakeInstanceMb as DeployResult['memoryPerAwakeInstanceMb'];
@@ -849,6 +891,8 @@ function print(r: Record<string, unknown>, baseline: Baseline): void {
   const apiBaseline = r.baselineApiAtWake as Baseline | null;
   const deep = r.deepWake as WakeResult | undefined;
   const containersText = (c: WakeResult['containersAtWake'] | undefined) => (c ? `${c.paused} / ${c.exited} / ${c.other}` : '—');
+  const loopText = (d: WakeResult['loopDelayDuringWakes']) => (d ? `${f(d.p50, 0)} / ${f(d.p99, 0)} / ${f(d.max, 0)}` : '—');
+  const cpuText = (c: CpuShare | null) => (c ? cpuLine(c) : '—');
   const stepsText = (st: WakeResult['wakeSteps']) => (st ? [st.toWaker, st.toClaimed, st.toStart, st.engineStart, st.toHealthy, st.forward].map((v) => f(v, 0)).join(', ') : '—');
   const rows: [string, string, string][] = [
     ['', 'Berth', 'baseline'],
@@ -860,6 +904,7 @@ function print(r: Record<string, unknown>, baseline: Baseline): void {
     ['memory per awake instance: cgroup MB', f(memory?.cgroup, 2), ''],
     ['  conmon monitor MB', f(memory?.monitor, 2), ''],
     ['  Berth process growth MB', f(memory?.berth, 2), ''],
+    ['cores busy while deploying (berth: its event loop; unattributed: processes ended meanwhile)', cpuText(r.cpuDuringDeploy as CpuShare | null), ''],
     ['routed requests answered', `${r.routedAnswered}/${r.routedChecked}`, ''],
     ['router reload for a new environment (ms)', f(r.routerReloadMs, 0), ''],
     ['HAProxy memory: master + worker (all processes) MB', `${f(r.routerMemoryMb)} (${f(r.routerMemoryAllProcessesMb)})`, ''],
@@ -874,6 +919,9 @@ function print(r: Record<string, unknown>, baseline: Baseline): void {
     ['added by a wake: p50 / p99 ms', `${f(r.wakeAddedP50Ms, 0)} / ${f(r.wakeAddedP99Ms, 0)}`, ''],
     ['  wake steps p50 ms: to Waker, claimed, to thaw, engine unpause, to healthy, forward', stepsText(steps), ''],
     ['  the same, one wake at a time', stepsText(r.wakeStepsAlone as WakeResult['wakeSteps']), ''],
+    ['  Berth\'s event loop late by, during the wakes: p50 / p99 / max ms', loopText(r.loopDelayDuringWakes as WakeResult['loopDelayDuringWakes']), ''],
+    ['  cores busy during the wakes', cpuText(r.cpuDuringWakes as CpuShare | null), ''],
+    ['  the same during the requests to awake envs', cpuText(r.cpuDuringAwake as CpuShare | null), ''],
     ...(deep
       ? ([
           ['STOPPED sleepers (deep sleep, woken by a start): asleep / kept awake; all asleep after (s)', `${deep.slept} / ${deep.keptAwake}; ${f(deep.fallAsleepSeconds)}`, ''],
@@ -883,11 +931,18 @@ function print(r: Record<string, unknown>, baseline: Baseline): void {
           ['  added by a wake: p50 / p99 ms', `${f(deep.wakeAddedP50Ms, 0)} / ${f(deep.wakeAddedP99Ms, 0)}`, ''],
           ['  wake steps p50 ms: to Waker, claimed, to start, engine start, to healthy, forward', stepsText(deep.wakeSteps), ''],
           ['  the same, one wake at a time', stepsText(deep.wakeStepsAlone), ''],
+          ['  Berth\'s event loop late by, during the wakes: p50 / p99 / max ms', loopText(deep.loopDelayDuringWakes), ''],
+          ['  cores busy during the wakes', cpuText(deep.cpuDuringWakes), ''],
         ] as [string, string, string][])
       : []),
   ];
   const widths = [0, 1, 2].map((c) => Math.max(...rows.map((row) => row[c].length)));
   for (const row of rows) console.log(row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
+  for (const [kind, profile] of [['frozen', r.loopProfile as LoopProfile | undefined], ['stopped', deep?.loopProfile]] as const) {
+    if (!profile) continue;
+    console.log(`\nBerth's event loop during the ${kind} sleepers' wakes: ${profile.sampledMs} ms sampled, ${profile.idleMs} idle; by origin (ms): ${Object.entries(profile.byOrigin).map(([o, ms]) => `${o} ${ms}`).join(', ')}`);
+    for (const { fn, ms } of profile.top.slice(0, 12)) console.log(`  ${String(ms).padStart(6)} ms  ${fn}`);
+  }
 }
 
 main().then(
