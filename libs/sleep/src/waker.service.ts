@@ -125,10 +125,15 @@ export class Waker implements OnApplicationBootstrap, OnModuleDestroy {
     const waitMs = Math.min(this.config.sleep.wakeTimeoutMs, this.config.router.responseTimeoutSeconds * 1000 - 1000);
     const deadline = Date.now() + waitMs;
     const woke = await this.startInstances(environmentId);
+    // Woken by this claim: it marked the instances not healthy, so none serves yet and the first
+    // look waits for the agent's word (or the poll). Looking at once cost three queries a wake
+    // that always found nothing: a sixth of the database's statements in a storm of wakes.
+    let look = !woke;
     for (;;) {
       // Listening before looking: an instance marked healthy meanwhile is not missed.
       const next = this.routesChange(environmentId, POLL_MS);
-      const routes = await routableInstances(this.db, environmentId);
+      const routes = look ? await routableInstances(this.db, environmentId) : [];
+      look = true;
       if (routes.length) {
         next.cancel();
         return routes[Math.floor(Math.random() * routes.length)];
