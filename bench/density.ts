@@ -882,7 +882,6 @@ async function main(): Promise<void> {
   writeFileSync(join(dir, 'density.json'), JSON.stringify({ measuredAt: new Date().toISOString(), ...result }, null, 2) + '\n');
 }
 
-
 function print(r: Record<string, unknown>, baseline: Baseline): void {
   const f = (v: unknown, digits = 1) => (typeof v === 'number' ? v.toFixed(digits) : v === null || v === undefined ? '—' : String(v));
   const memory = r.memoryPerAwakeInstanceMb as DeployResult['memoryPerAwakeInstanceMb'];

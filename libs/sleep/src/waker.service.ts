@@ -126,8 +126,9 @@ export class Waker implements OnApplicationBootstrap, OnModuleDestroy {
     const deadline = Date.now() + waitMs;
     const woke = await this.startInstances(environmentId);
     // Woken by this claim: it marked the instances not healthy, so none serves yet and the first
-    // look waits for the agent's word (or the poll). Looking at once cost three queries a wake
-    // that always found nothing: a sixth of the database's statements in a storm of wakes.
+    // look waits for the agent's word (or the poll). Looking at once cost about three statements
+    // a wake that always found nothing: 16.0 statements a wake before, 12.3 after, in a storm of
+    // 95 wakes (bench:density).
     let look = !woke;
     for (;;) {
       // Listening before looking: an instance marked healthy meanwhile is not missed.
