@@ -84,8 +84,9 @@ describe('dashboard flows end somewhere useful', () => {
     const app = await createApp(platform, user, 'elsewhere');
     await page.goto(`/apps/${app}/environments/production/releases`);
     await page.getByRole('heading', { name: app }).waitFor();
-    await platform.http().delete(`/api/apps/${app}`).set(user.auth).expect(204);
+    // Declared before the deletion: the frame may ask in the moment between the two.
     tab.expectHttpError(404, `/api/apps/${app}`);
+    await platform.http().delete(`/api/apps/${app}`).set(user.auth).expect(204);
     // The releases page polls: its next answer is a 404, so the frame checks, and says the app is gone.
     await page.getByText('This app was deleted or you no longer have access to it.').waitFor();
     // The inner page's own 404s are expected here; the frame's own request came, and nothing else.
