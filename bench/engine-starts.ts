@@ -36,6 +36,8 @@ const LABEL = `berth.bench=${run}`;
 const IMAGE = `localhost/berth-bench/busybox:${run}`;
 const MODES = ['published port', 'no published port', 'lean network'] as const;
 type Mode = (typeof MODES)[number];
+/** A letter per mode in its networks' names. */
+const LETTER: Record<Mode, string> = { 'published port': 'p', 'no published port': 'n', 'lean network': 'l' };
 
 const podman = async (...args: string[]) => (await execFile('podman', args, { maxBuffer: 64 * 1024 * 1024 })).stdout.trim();
 // stderr ignored: iptables-nft warns there when the kernel also holds legacy tables (not a rule).
@@ -86,7 +88,7 @@ async function network(name: string, mode: Mode): Promise<string> {
   return name;
 }
 
-/** The body a container's httpd answers on its bridge address (the lean network's containers are reached that way). */
+/** Whether a container's httpd answers on its bridge address (the lean network's containers are reached that way). */
 async function answersOnBridge(id: string): Promise<boolean> {
   const address = await podman('inspect', '--format', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', id);
   return new Promise((resolve) => {
@@ -124,7 +126,7 @@ async function measure(mode: Mode, containers: number, bucketSize: number, burst
   let times: number[] = [];
   let net = '';
   const ids: string[] = [];
-  const letter = mode === 'published port' ? 'p' : mode === 'no published port' ? 'n' : 'l';
+  const letter = LETTER[mode];
   for (let i = 0; i < containers; i++) {
     if (i % 10 === 0) net = await network(`${run}-${letter}-${i / 10}`, mode);
     times.push(await start(mode, net, ids));
@@ -178,11 +180,11 @@ async function main(): Promise<void> {
   const [published, unpublished, lean] = results;
   console.log(`\nOne \`podman run -d\` at a time (median / p90 ms of each bucket of ${bucketSize}; baseline: the first bucket)`);
   console.log('running before | published port      | nat rules after | no published port   | nat rules after | lean network        | nat rules after | ÷ baseline (published, not, lean)');
+  const cell = (b: Bucket) => `${b.medianMs} / ${b.p90Ms}`.padEnd(19);
+  const ratio = (b: Bucket, first: Bucket) => `${(b.medianMs / first.medianMs).toFixed(1)}×`;
   published.buckets.forEach((p, n) => {
     const u = unpublished.buckets[n];
     const l = lean.buckets[n];
-    const cell = (b: Bucket) => `${b.medianMs} / ${b.p90Ms}`.padEnd(19);
-    const ratio = (b: Bucket, first: Bucket) => `${(b.medianMs / first.medianMs).toFixed(1)}×`;
     console.log(`${String(p.running).padStart(14)} | ${cell(p)} | ${String(p.natRules).padStart(15)} | ${cell(u)} | ${String(u.natRules).padStart(15)} | ${cell(l)} | ${String(l.natRules).padStart(15)} | ${ratio(p, published.buckets[0])}, ${ratio(u, unpublished.buckets[0])}, ${ratio(l, lean.buckets[0])}`);
   });
   console.log(`\n${burst} more starts with ${containers} running: one at a time vs four at a time (ms, wall clock)`);

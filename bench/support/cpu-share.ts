@@ -33,6 +33,8 @@ interface Sample {
 }
 
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+const GROUPS: readonly CpuGroup[] = ['berth', 'berthThreads', 'apps', 'conmon', 'engine', 'haproxy', 'postgres', 'redis', 'kernel', 'other'];
+const zeroes = () => Object.fromEntries(GROUPS.map((group) => [group, 0])) as Record<CpuGroup, number>;
 
 /** The engine's own processes and those it runs for a start or stop (runtime, CNI plugins, iptables). */
 const ENGINE = /^(podman|runc|catatonit|exe$|iptables|ip6tables|bridge$|portmap$|firewall$|tuning$|host-local$|mount$|umount$)/;
@@ -51,8 +53,8 @@ function groupOf(pid: number, comm: string, ppid: number): CpuGroup {
   return group;
 }
 
+/** Any process but this one (sample() splits this one into its loop and its other threads). */
 function classify(pid: number, comm: string, ppid: number): CpuGroup {
-  if (pid === process.pid) return 'berth';
   if (pid === 2 || ppid === 2) return 'kernel';
   if (comm === 'conmon') return 'conmon';
   if (comm === 'haproxy') return 'haproxy';
@@ -121,8 +123,8 @@ export function cpuShare(): { end: () => CpuShare } {
       const end = sample();
       const seconds = (end.at - start.at) / 1000;
       const cores = (ticks: number) => (seconds > 0 ? ticks / TICKS_PER_SECOND / seconds : 0);
-      const byGroup = { berth: 0, berthThreads: 0, apps: 0, conmon: 0, engine: 0, haproxy: 0, postgres: 0, redis: 0, kernel: 0, other: 0, unattributed: 0 };
-      const byGroupChildren = { berth: 0, berthThreads: 0, apps: 0, conmon: 0, engine: 0, haproxy: 0, postgres: 0, redis: 0, kernel: 0, other: 0 };
+      const byGroup: Record<CpuGroup | 'unattributed', number> = { ...zeroes(), unattributed: 0 };
+      const byGroupChildren = zeroes();
       let attributed = 0;
       for (const [pid, now] of end.ticks) {
         const before = start.ticks.get(pid);
@@ -135,13 +137,8 @@ export function cpuShare(): { end: () => CpuShare } {
       const busy = end.busyTicks - start.busyTicks;
       byGroup.unattributed = Math.max(0, busy - attributed);
       const round = (n: number) => Math.round(n * 100) / 100;
-      return {
-        seconds: round(seconds),
-        busyCores: round(cores(busy)),
-        cores: end.cores,
-        byGroup: Object.fromEntries(Object.entries(byGroup).map(([group, ticks]) => [group, round(cores(ticks))])) as CpuShare['byGroup'],
-        byGroupChildren: Object.fromEntries(Object.entries(byGroupChildren).map(([group, ticks]) => [group, round(cores(ticks))])) as CpuShare['byGroupChildren'],
-      };
+      const inCores = <K extends string>(ticks: Record<K, number>) => Object.fromEntries(Object.entries<number>(ticks).map(([group, n]) => [group, round(cores(n))])) as Record<K, number>;
+      return { seconds: round(seconds), busyCores: round(cores(busy)), cores: end.cores, byGroup: inCores(byGroup), byGroupChildren: inCores(byGroupChildren) };
     },
   };
 }
